@@ -1,0 +1,3 @@
+from sigcli.cli import main
+
+main()
