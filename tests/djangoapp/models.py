@@ -1,0 +1,112 @@
+"""Reference models for the differential tests.
+
+``tests/models/diff_schema.py`` declares the same classes, field for field,
+with ``sigcli.models``; the two must stay in step.
+"""
+
+from django.db import models
+
+
+class User(models.Model):
+    username = models.CharField(max_length=50)
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE)
+    bio = models.TextField(default="")
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class SpecialAuthor(Author):
+    class Meta:
+        proxy = True
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+class Review(models.Model):
+    book = models.ForeignKey(Book, on_delete=models.CASCADE)
+    stars = models.IntegerField(default=0)
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Player(models.Model):
+    name = models.CharField(max_length=50)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True)
+
+
+class Shelf(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=50)
+    shelf = models.ForeignKey(Shelf, on_delete=models.SET_DEFAULT, default=1)
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Pet(models.Model):
+    name = models.CharField(max_length=50)
+    owner = models.ForeignKey(Owner, on_delete=models.DO_NOTHING)
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Address(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    city = models.CharField(max_length=50)
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT)
+    total = models.IntegerField()
+
+
+class Topping(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Pizza(models.Model):
+    name = models.CharField(max_length=50)
+    toppings = models.ManyToManyField(Topping)
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=50)
+    friends = models.ManyToManyField("self")
+    follows = models.ManyToManyField("self", symmetrical=False, related_name="followers")
+
+
+class Musician(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Group(models.Model):
+    name = models.CharField(max_length=50)
+    members = models.ManyToManyField(Musician, through="Membership")
+
+
+class Membership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE)
+    musician = models.ForeignKey(Musician, on_delete=models.CASCADE)
+    role = models.CharField(max_length=50, default="")
+
+
+class Note(models.Model):
+    text = models.CharField(max_length=50)
+    done = models.BooleanField(default=False)
+    updated = models.DateTimeField(auto_now=True)
