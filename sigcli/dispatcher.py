@@ -1,0 +1,731 @@
+"""A signal dispatcher that behaves like Django 5.2's ``django.dispatch``.
+
+Receivers are kept in connection order under a lookup key
+``(receiver-identity, sender-identity)``; the first connection with a key
+wins. Senders are matched by identity, ``sender=None`` means any sender, and
+weakly connected receivers vanish with their referent.
+
+Two things are sigcli's own:
+
+* an observer interface (:class:`SendObserver`, installed with
+  :func:`observe`) that sees every send, every connected receiver with this
+  send's decision for it, and each call's result or exception. With no
+  observer installed a send pays a single global lookup for it;
+* speed: each signal keeps a per-sender cache of live-receiver references,
+  and receivers are called through a small function generated once per set
+  of keyword names, so that a send does not pay ``**named`` per receiver.
+
+This module imports nothing of sigcli's and no heavy stdlib module at import
+time; ``asyncio``, ``inspect`` and ``logging`` load when first needed.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import keyword
+import threading
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+__all__ = [
+    "Decision",
+    "ReceiverInfo",
+    "ReceiverPlan",
+    "SendObserver",
+    "Signal",
+    "observe",
+    "receiver",
+    "validate_receivers",
+]
+
+#: When true, ``connect`` rejects non-callables and receivers without
+#: ``**kwargs`` at once, as Django does with ``settings.DEBUG`` on. Off by
+#: default (Django's behaviour without DEBUG); the scenario runner turns it on.
+validate_receivers: bool = False
+
+Receiver = Callable[..., Any]
+LookupKey = tuple[Any, int]
+
+
+def _make_id(target: object) -> Any:
+    """Identity of a receiver or sender; a bound method is identified by its
+    object and function, since every attribute access makes a new one."""
+    if hasattr(target, "__func__"):
+        return (id(target.__self__), id(target.__func__))  # type: ignore[attr-defined]
+    return id(target)
+
+
+NONE_ID = _make_id(None)
+
+
+class Decision(Enum):
+    """What one send decided for one connected receiver."""
+
+    CALL = "called"
+    SKIP_SENDER = "sender filter is another sender"
+    SKIP_DEAD = "weak reference is dead"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverInfo:
+    """A description of a receiver taken at connect time, so that it can
+    still be named after its weak reference has died."""
+
+    name: str
+    module: str | None
+    file: str | None
+    line: int | None
+    sender_label: str | None
+    weak: bool
+    dispatch_uid: Any
+    is_async: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverPlan:
+    info: ReceiverInfo
+    decision: Decision
+
+
+class SendObserver(Protocol):
+    """Sees sends as they happen. Calls nest: a send made inside a receiver
+    reports ``send_started`` before the outer ``receiver_finished``."""
+
+    def send_started(
+        self,
+        signal: Signal,
+        sender: object,
+        named: dict[str, Any],
+        plan: list[ReceiverPlan],
+        robust: bool,
+    ) -> None: ...
+
+    def receiver_started(self, signal: Signal, info: ReceiverInfo) -> None: ...
+
+    def receiver_finished(
+        self, signal: Signal, info: ReceiverInfo, result: Any, error: BaseException | None
+    ) -> None: ...
+
+    def send_finished(self, signal: Signal, error: BaseException | None) -> None: ...
+
+
+_observer: SendObserver | None = None
+
+
+@contextmanager
+def observe(observer: SendObserver | None) -> Iterator[SendObserver | None]:
+    """Install ``observer`` for every signal until the block ends, then put
+    back whatever was installed before."""
+    global _observer
+    previous = _observer
+    _observer = observer
+    try:
+        yield observer
+    finally:
+        _observer = previous
+
+
+def current_observer() -> SendObserver | None:
+    return _observer
+
+
+# ---------------------------------------------------------------------------
+# Receiver description and validation
+
+
+def _code_of(receiver: Any) -> Any:
+    target = getattr(receiver, "__func__", receiver)
+    code = getattr(target, "__code__", None)
+    if code is None:
+        inner = getattr(target, "func", None)  # functools.partial
+        code = getattr(inner, "__code__", None)
+    if code is None:
+        call = type(receiver).__dict__.get("__call__")
+        code = getattr(call, "__code__", None)
+    return code
+
+
+def _describe(
+    receiver: Any, sender: object, weak: bool, dispatch_uid: Any, is_async: bool
+) -> ReceiverInfo:
+    code = _code_of(receiver)
+    if sender is None:
+        sender_label = None
+    else:
+        sender_label = getattr(sender, "__name__", None) or repr(sender)
+    return ReceiverInfo(
+        name=getattr(receiver, "__qualname__", None) or repr(receiver),
+        module=getattr(receiver, "__module__", None),
+        file=code.co_filename if code is not None else None,
+        line=code.co_firstlineno if code is not None else None,
+        sender_label=sender_label,
+        weak=weak,
+        dispatch_uid=dispatch_uid,
+        is_async=is_async,
+    )
+
+
+def _is_coroutine_function(receiver: Any) -> bool:
+    """True for ``async def`` callables and for callables marked with
+    asgiref's ``markcoroutinefunction`` (Django's rule)."""
+    import inspect
+
+    if inspect.iscoroutinefunction(receiver):
+        return True
+    func = receiver
+    while inspect.ismethod(func):
+        func = func.__func__
+    while isinstance(func, functools.partial):
+        func = func.func
+    marker = getattr(func, "_is_coroutine", None)
+    if marker is None:
+        return False
+    import asyncio.coroutines
+
+    return marker is getattr(asyncio.coroutines, "_is_coroutine", object())
+
+
+def _check_receiver(receiver: Any) -> None:
+    import inspect
+
+    if not callable(receiver):
+        raise TypeError("Signal receivers must be callable.")
+    parameters = inspect.signature(receiver).parameters.values()
+    if not any(p.kind is p.VAR_KEYWORD for p in parameters):
+        raise ValueError("Signal receivers must accept keyword arguments (**kwargs).")
+
+
+# ---------------------------------------------------------------------------
+# Calling receivers
+#
+# A cached live list holds one zero-argument "resolver" per receiver: the
+# weak reference itself, or for a strong receiver ``repeat(r).__next__``, a
+# C-level callable that always returns ``r``. Resolving is then one uniform
+# call, done for the whole list before the first receiver runs, as Django
+# does.
+
+_RESERVED = frozenset({"__refs", "__signal", "__sender", "__live", "__r", "__ref"})
+_CALLERS: dict[tuple[str, ...], Callable[..., list[tuple[Receiver, Any]]] | None] = {}
+
+
+def _make_caller(names: tuple[str, ...]) -> Callable[..., list[tuple[Receiver, Any]]] | None:
+    """Generate a call loop with the keyword names written out, or None when
+    the names cannot be parameters (then the generic loop raises exactly
+    what Django raises, e.g. a duplicate ``signal`` keyword)."""
+    if any(
+        not name.isidentifier()
+        or keyword.iskeyword(name)
+        or name in _RESERVED
+        or name in ("signal", "sender")
+        for name in names
+    ):
+        caller = None
+    else:
+        params = "".join(f", {name}" for name in names)
+        passing = "".join(f", {name}={name}" for name in names)
+        source = (
+            f"def _call(__refs, __signal, __sender{params}):\n"
+            f"    __live = [__ref() for __ref in __refs]\n"
+            f"    return [(__r, __r(signal=__signal, sender=__sender{passing}))"
+            f" for __r in __live if __r is not None]\n"
+        )
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<sigcli call loop {names}>", "exec"), namespace)
+        caller = namespace["_call"]
+    _CALLERS[names] = caller
+    return caller
+
+
+def _resolve(refs: Sequence[Callable[[], Any]]) -> list[Receiver]:
+    live = [ref() for ref in refs]
+    return [r for r in live if r is not None]
+
+
+def _log_robust_failure(receiver: Any, error: Exception) -> None:
+    """Log as Django's ``send_robust`` does. Django reads ``__qualname__`` and
+    crashes for receivers without one (a callable instance, a partial);
+    sigcli falls back to ``repr()`` instead."""
+    import logging
+
+    name = getattr(receiver, "__qualname__", None) or repr(receiver)
+    logging.getLogger("sigcli.dispatch").error(
+        "Error calling %s in Signal.send_robust() (%s)", name, error, exc_info=error
+    )
+
+
+def _run_coroutine_sync(make_coroutine: Callable[[], Any]) -> Any:
+    """Run a coroutine to completion from synchronous code, in a fresh event
+    loop on a worker thread, so the caller's thread keeps its own loop state.
+    Refuses, like asgiref's ``async_to_sync``, inside a running loop."""
+    import asyncio
+    import contextvars
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError(
+            "You cannot use AsyncToSync in the same thread as an async event loop"
+            " - just await the async function directly."
+        )
+    context = contextvars.copy_context()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = context.run(asyncio.run, make_coroutine())
+        except BaseException as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, name="sigcli-async-receivers")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+# ---------------------------------------------------------------------------
+# The signal
+
+
+_NO_RECEIVERS: tuple[Any, tuple[()], tuple[()]] = (None, (), ())
+
+
+class Signal:
+    """A Django-compatible signal.
+
+    ``receivers`` is a list of ``(lookup_key, receiver_or_weakref, is_async)``
+    like Django's, and may hold dead entries until the next prune (connect,
+    disconnect, or a lookup after a death).
+    """
+
+    name: str | None = None
+
+    def __init__(self, use_caching: bool = False) -> None:
+        self.receivers: list[tuple[LookupKey, Any, bool]] = []
+        self.use_caching = use_caching
+        self.lock = threading.Lock()
+        self._dead_receivers = False
+        self._infos: dict[LookupKey, ReceiverInfo] = {}
+        # id(sender) -> (anchor, sync resolvers, async resolvers). The anchor
+        # is a weak reference that evicts the entry when the sender dies, or
+        # the sender itself when it cannot be weakly referenced (non-caching
+        # signals only), so that a cached id is never reused by another object.
+        self._cache: dict[int, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {}
+
+    def __repr__(self) -> str:
+        label = f" {self.name}" if self.name else ""
+        return f"<Signal{label} receivers={len(self.receivers)}>"
+
+    # -- connection ---------------------------------------------------------
+
+    def connect(
+        self,
+        receiver: Receiver,
+        sender: object = None,
+        weak: bool = True,
+        dispatch_uid: Any = None,
+    ) -> None:
+        """Connect ``receiver`` for ``sender`` (None: any sender). A second
+        connection with the same key is ignored: the first one wins."""
+        if validate_receivers:
+            _check_receiver(receiver)
+        if dispatch_uid:
+            lookup_key = (dispatch_uid, _make_id(sender))
+        else:
+            lookup_key = (_make_id(receiver), _make_id(sender))
+        is_async = _is_coroutine_function(receiver)
+        info = _describe(receiver, sender, weak, dispatch_uid, is_async)
+        stored: Any = receiver
+        if weak:
+            if hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
+                stored = weakref.WeakMethod(receiver, self._flag_dead_receivers)  # type: ignore[arg-type]
+            else:
+                stored = weakref.ref(receiver, self._flag_dead_receivers)
+        with self.lock:
+            self._prune_dead_receivers()
+            if not any(entry[0] == lookup_key for entry in self.receivers):
+                self.receivers.append((lookup_key, stored, is_async))
+                self._infos[lookup_key] = info
+            self._cache.clear()
+
+    def disconnect(
+        self, receiver: Receiver | None = None, sender: object = None, dispatch_uid: Any = None
+    ) -> bool:
+        """Remove the first entry with the same key; True if one was removed.
+        ``sender`` must be the one used to connect."""
+        if dispatch_uid:
+            lookup_key = (dispatch_uid, _make_id(sender))
+        else:
+            lookup_key = (_make_id(receiver), _make_id(sender))
+        disconnected = False
+        with self.lock:
+            self._prune_dead_receivers()
+            for index, entry in enumerate(self.receivers):
+                if entry[0] == lookup_key:
+                    disconnected = True
+                    del self.receivers[index]
+                    self._infos.pop(lookup_key, None)
+                    break
+            self._cache.clear()
+        return disconnected
+
+    def has_listeners(self, sender: object = None) -> bool:
+        """True if a send by ``sender`` would call at least one live receiver.
+        A caching signal needs a real sender, as in Django."""
+        if self.use_caching:
+            _, sync, asynchronous = self._lookup(sender)
+        else:
+            sync, asynchronous = self._collect(sender)
+        return bool(_resolve(sync)) or bool(_resolve(asynchronous))
+
+    def _flag_dead_receivers(self, _reference: object = None) -> None:
+        # Called from the garbage collector: no lock here, only flags.
+        self._dead_receivers = True
+        self._cache.clear()
+
+    def _prune_dead_receivers(self) -> None:
+        """Drop dead weak entries. Caller holds the lock."""
+        if self._dead_receivers:
+            self._dead_receivers = False
+            kept = []
+            for entry in self.receivers:
+                if isinstance(entry[1], weakref.ReferenceType) and entry[1]() is None:
+                    self._infos.pop(entry[0], None)
+                else:
+                    kept.append(entry)
+            self.receivers = kept
+
+    def _snapshot(self) -> tuple[list[tuple[LookupKey, Any, bool]], dict[LookupKey, ReceiverInfo]]:
+        """The receiver list as it is now, for :meth:`_restore`."""
+        with self.lock:
+            return list(self.receivers), dict(self._infos)
+
+    def _restore(
+        self, snapshot: tuple[list[tuple[LookupKey, Any, bool]], dict[LookupKey, ReceiverInfo]]
+    ) -> None:
+        """Put back a receiver list taken by :meth:`_snapshot`, dropping every
+        connection made since (the scenario runner isolates runs with it)."""
+        entries, infos = snapshot
+        with self.lock:
+            self.receivers = list(entries)
+            self._infos = dict(infos)
+            self._cache.clear()
+            self._dead_receivers = True
+
+    def receiver_infos(self) -> list[ReceiverInfo]:
+        """Descriptions of the connected receivers, in connection order."""
+        with self.lock:
+            self._prune_dead_receivers()
+            return [self._infos[entry[0]] for entry in self.receivers]
+
+    # -- lookup -------------------------------------------------------------
+
+    def _lookup(self, sender: object) -> tuple[Any, tuple[Any, ...], tuple[Any, ...]]:
+        """The cached (anchor, sync resolvers, async resolvers) for
+        ``sender``, computed on a miss. Raises Django's TypeErrors: a caching
+        signal needs a weakly referenceable sender, any signal a hashable one."""
+        entry = self._cache.get(id(sender))
+        if entry is not None and not self._dead_receivers:
+            return entry
+        if self.use_caching:
+            key = id(sender)
+            anchor: Any = weakref.ref(sender, lambda _ref: self._cache.pop(key, None))
+            hash(sender)
+        else:
+            hash(sender)
+            try:
+                key = id(sender)
+                anchor = weakref.ref(sender, lambda _ref: self._cache.pop(key, None))
+            except TypeError:
+                anchor = sender
+        sync, asynchronous = self._collect(sender)
+        entry = (anchor, sync, asynchronous)
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[id(sender)] = entry
+        return entry
+
+    def _collect(self, sender: object) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """Resolvers of the entries matching ``sender``, in connection order,
+        split into sync and async; prunes dead entries first."""
+        with self.lock:
+            self._prune_dead_receivers()
+            sender_key = _make_id(sender)
+            sync: list[Any] = []
+            asynchronous: list[Any] = []
+            for (_receiver_key, r_sender_key), stored, is_async in self.receivers:
+                if r_sender_key == NONE_ID or r_sender_key == sender_key:
+                    if not isinstance(stored, weakref.ReferenceType):
+                        stored = itertools.repeat(stored).__next__
+                    (asynchronous if is_async else sync).append(stored)
+            return tuple(sync), tuple(asynchronous)
+
+    def _plan(
+        self, sender: object
+    ) -> tuple[
+        list[ReceiverPlan], list[tuple[Receiver, ReceiverInfo]], list[tuple[Receiver, ReceiverInfo]]
+    ]:
+        """Every connected receiver with this send's decision for it, and the
+        sync and async receivers to call (resolved, so they stay alive for
+        the whole send)."""
+        sender_key = _make_id(sender)
+        plan = []
+        sync: list[tuple[Receiver, ReceiverInfo]] = []
+        asynchronous: list[tuple[Receiver, ReceiverInfo]] = []
+        for lookup_key, stored, is_async in list(self.receivers):
+            info = self._infos.get(lookup_key)
+            if info is None:
+                continue
+            r_sender_key = lookup_key[1]
+            if r_sender_key != NONE_ID and r_sender_key != sender_key:
+                plan.append(ReceiverPlan(info, Decision.SKIP_SENDER))
+                continue
+            live = stored() if isinstance(stored, weakref.ReferenceType) else stored
+            if live is None:
+                plan.append(ReceiverPlan(info, Decision.SKIP_DEAD))
+                continue
+            plan.append(ReceiverPlan(info, Decision.CALL))
+            (asynchronous if is_async else sync).append((live, info))
+        return plan, sync, asynchronous
+
+    # -- sending ------------------------------------------------------------
+
+    def send(self, sender: object, **named: Any) -> list[tuple[Receiver, Any]]:
+        """Call every live receiver for ``sender``; sync receivers in
+        connection order, then async ones concurrently. The first exception
+        propagates and stops the dispatch."""
+        if _observer is not None:
+            return self._send_observed(sender, named, robust=False)
+        if not self.receivers:
+            return []
+        entry = self._cache.get(id(sender))
+        if entry is None or self._dead_receivers:
+            entry = self._lookup(sender)
+        sync = entry[1]
+        if entry[2]:
+            return self._send_generic(sender, named, False, None)
+        if not sync:
+            return []
+        names = tuple(named)
+        try:
+            caller = _CALLERS[names]
+        except KeyError:
+            caller = _make_caller(names)
+        if caller is not None:
+            return caller(sync, self, sender, **named)
+        return [(r, r(signal=self, sender=sender, **named)) for r in _resolve(sync)]
+
+    def send_robust(self, sender: object, **named: Any) -> list[tuple[Receiver, Any]]:
+        """Like :meth:`send`, but an ``Exception`` raised by a receiver is
+        logged on ``sigcli.dispatch`` and becomes that receiver's response.
+        Other ``BaseException``s propagate."""
+        if _observer is not None:
+            return self._send_observed(sender, named, robust=True)
+        if not self.receivers:
+            return []
+        return self._send_generic(sender, named, True, None)
+
+    async def asend(self, sender: object, **named: Any) -> list[tuple[Receiver, Any]]:
+        """Send from async code: the sync receivers run as one bundle in a
+        worker thread while the async ones are gathered; results list the
+        sync receivers first. Async receivers start before the bundle."""
+        return await self._asend(sender, named, robust=False)
+
+    async def asend_robust(self, sender: object, **named: Any) -> list[tuple[Receiver, Any]]:
+        """:meth:`asend` with :meth:`send_robust`'s exception capture."""
+        return await self._asend(sender, named, robust=True)
+
+    async def _asend(
+        self, sender: object, named: dict[str, Any], robust: bool
+    ) -> list[tuple[Receiver, Any]]:
+        import asyncio
+
+        observer = _observer
+        if not self.receivers:
+            if observer is not None:
+                observer.send_started(self, sender, named, [], robust)
+                observer.send_finished(self, None)
+            return []
+        sync, asynchronous = self._calls(sender, named, robust, observer)
+
+        def call_sync_bundle() -> list[tuple[Receiver, Any]]:
+            return [(r, self._call(r, info, sender, named, robust, observer)) for r, info in sync]
+
+        async def sync_bundle() -> list[tuple[Receiver, Any]]:
+            if not sync:
+                return []
+            return await asyncio.to_thread(call_sync_bundle)
+
+        try:
+            responses, async_responses = await asyncio.gather(
+                sync_bundle(),
+                asyncio.gather(
+                    *(
+                        self._call_async(r, info, sender, named, robust, observer)
+                        for r, info in asynchronous
+                    )
+                ),
+            )
+        except BaseException as error:
+            if observer is not None:
+                observer.send_finished(self, error)
+            raise
+        responses.extend(
+            (r, response) for (r, _), response in zip(asynchronous, async_responses, strict=True)
+        )
+        if observer is not None:
+            observer.send_finished(self, None)
+        return responses
+
+    def _calls(
+        self,
+        sender: object,
+        named: dict[str, Any],
+        robust: bool,
+        observer: SendObserver | None,
+    ) -> tuple[
+        list[tuple[Receiver, ReceiverInfo | None]], list[tuple[Receiver, ReceiverInfo | None]]
+    ]:
+        """The sync and async receivers to call, each with its description
+        when observed; tells the observer that the send started."""
+        _, sync_refs, async_refs = self._lookup(sender)
+        if observer is None:
+            return [(r, None) for r in _resolve(sync_refs)], [
+                (r, None) for r in _resolve(async_refs)
+            ]
+        plan, sync, asynchronous = self._plan(sender)
+        observer.send_started(self, sender, named, plan, robust)
+        return list(sync), list(asynchronous)
+
+    def _call(
+        self,
+        r: Receiver,
+        info: ReceiverInfo | None,
+        sender: object,
+        named: dict[str, Any],
+        robust: bool,
+        observer: SendObserver | None,
+    ) -> Any:
+        """One observed or robust receiver call."""
+        if observer is not None and info is not None:
+            observer.receiver_started(self, info)
+        try:
+            result = r(signal=self, sender=sender, **named)
+        except BaseException as error:
+            return self._failed(r, info, error, robust, observer)
+        if observer is not None and info is not None:
+            observer.receiver_finished(self, info, result, None)
+        return result
+
+    async def _call_async(
+        self,
+        r: Receiver,
+        info: ReceiverInfo | None,
+        sender: object,
+        named: dict[str, Any],
+        robust: bool,
+        observer: SendObserver | None,
+    ) -> Any:
+        if observer is not None and info is not None:
+            observer.receiver_started(self, info)
+        try:
+            result = await r(signal=self, sender=sender, **named)
+        except BaseException as error:
+            return self._failed(r, info, error, robust, observer)
+        if observer is not None and info is not None:
+            observer.receiver_finished(self, info, result, None)
+        return result
+
+    def _failed(
+        self,
+        r: Receiver,
+        info: ReceiverInfo | None,
+        error: BaseException,
+        robust: bool,
+        observer: SendObserver | None,
+    ) -> Any:
+        """Report a receiver's exception; in a robust send an ``Exception``
+        becomes the response, anything else propagates."""
+        if observer is not None and info is not None:
+            observer.receiver_finished(self, info, None, error)
+        if robust and isinstance(error, Exception):
+            _log_robust_failure(r, error)
+            return error
+        raise error
+
+    def _send_observed(
+        self, sender: object, named: dict[str, Any], robust: bool
+    ) -> list[tuple[Receiver, Any]]:
+        """``send``/``send_robust`` with the observer told everything. Kept
+        apart so that the unobserved path carries no per-receiver checks."""
+        observer = _observer
+        assert observer is not None
+        if not self.receivers:
+            observer.send_started(self, sender, named, [], robust)
+            observer.send_finished(self, None)
+            return []
+        return self._send_generic(sender, named, robust, observer)
+
+    def _send_generic(
+        self,
+        sender: object,
+        named: dict[str, Any],
+        robust: bool,
+        observer: SendObserver | None,
+    ) -> list[tuple[Receiver, Any]]:
+        """The reference send: observed or not, robust or not, sync receivers
+        then async ones gathered in a private event loop."""
+        sync, asynchronous = self._calls(sender, named, robust, observer)
+        try:
+            responses = [
+                (r, self._call(r, info, sender, named, robust, observer)) for r, info in sync
+            ]
+            if asynchronous:
+
+                async def gather_all() -> list[Any]:
+                    import asyncio
+
+                    return await asyncio.gather(
+                        *(
+                            self._call_async(r, info, sender, named, robust, observer)
+                            for r, info in asynchronous
+                        )
+                    )
+
+                results = _run_coroutine_sync(gather_all)
+                responses.extend(
+                    (r, result) for (r, _), result in zip(asynchronous, results, strict=True)
+                )
+        except BaseException as error:
+            if observer is not None:
+                observer.send_finished(self, error)
+            raise
+        if observer is not None:
+            observer.send_finished(self, None)
+        return responses
+
+
+def receiver(
+    signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any
+) -> Callable[[Receiver], Receiver]:
+    """Decorator: connect the function to ``signal`` (or to each signal of a
+    list or tuple, in order) with ``kwargs`` passed to ``connect``, and
+    return the function unchanged."""
+
+    def _decorator(func: Receiver) -> Receiver:
+        if isinstance(signal, (list, tuple)):
+            for each in signal:
+                each.connect(func, **kwargs)
+        else:
+            signal.connect(func, **kwargs)
+        return func
+
+    return _decorator
