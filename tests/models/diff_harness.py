@@ -169,14 +169,17 @@ def sigcli_world() -> Iterator[World]:
     from sigcli import models, signals
 
     registry = models.Registry()
-    with models.use_registry(registry):
-        classes = declare(models)
-        registry.migrate()
-        world = World("sigcli", models, signals, classes)
-        try:
-            yield world
-        finally:
-            world.disconnect_all()
+    try:
+        with models.use_registry(registry):
+            classes = declare(models)
+            registry.migrate()
+            world = World("sigcli", models, signals, classes)
+            try:
+                yield world
+            finally:
+                world.disconnect_all()
+    finally:
+        registry.close()
 
 
 def run(world_factory: Callable[[], Any], ops: Callable[[World], Any], record: bool) -> list[str]:
