@@ -110,3 +110,12 @@ class Note(models.Model):
     text = models.CharField(max_length=50)
     done = models.BooleanField(default=False)
     updated = models.DateTimeField(auto_now=True)
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Task(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.RESTRICT)
+    title = models.CharField(max_length=50)

@@ -92,6 +92,13 @@ def declare(models: Any) -> dict[str, type]:
         done = models.BooleanField(default=False)
         updated = models.DateTimeField(auto_now=True)
 
+    class Project(models.Model):
+        name = models.CharField(max_length=50)
+
+    class Task(models.Model):
+        project = models.ForeignKey(Project, on_delete=models.RESTRICT)
+        title = models.CharField(max_length=50)
+
     return {
         "User": User,
         "Profile": Profile,
@@ -115,4 +122,6 @@ def declare(models: Any) -> dict[str, type]:
         "Group": Group,
         "Membership": Membership,
         "Note": Note,
+        "Project": Project,
+        "Task": Task,
     }

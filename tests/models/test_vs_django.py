@@ -1178,3 +1178,230 @@ def test_m2m_add_without_m2m_listeners_sends_no_m2m_changed() -> None:
         ],
         record=False,
     )
+
+
+# --- receivers that act, and errors ------------------------------------------------
+
+
+def test_signals_sent_from_receivers_nest() -> None:
+    def ops(w: World) -> None:
+        def make_profile(sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
+            if created:
+                w.Profile.objects.create(user=instance)
+
+        def rename_user(sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
+            if created:
+                instance.user.username = "renamed"
+                instance.user.save(update_fields=["username"])
+
+        w.connect("post_save", make_profile, sender=w.User)
+        w.connect("post_save", rename_user, sender=w.Profile)
+        w.User.objects.create(username="ann")
+        w.note("username", list(w.User.objects.values_list("username", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init User args=() kwargs={'username': 'ann'}",
+            "post_init User instance=User#None",
+            "pre_save User instance=User#None raw=False using='default' update_fields=None",
+            "post_save User instance=User#1 created=True update_fields=None raw=False using='default'",
+            "  pre_init Profile args=() kwargs={'user': User#1}",
+            "  post_init Profile instance=Profile#None",
+            "  pre_save Profile instance=Profile#None raw=False using='default' update_fields=None",
+            "  post_save Profile instance=Profile#1 created=True update_fields=None raw=False using='default'",
+            "    pre_save User instance=User#1 raw=False using='default' update_fields=frozenset('username')",
+            "    post_save User instance=User#1 created=False update_fields=frozenset('username') raw=False using='default'",
+            "= username: ['renamed']",
+        ],
+    )
+
+
+def test_exception_in_a_pre_save_receiver_propagates_and_nothing_is_written() -> None:
+    def ops(w: World) -> None:
+        def refuse(sender: type, **kwargs: Any) -> None:
+            raise RuntimeError("no")
+
+        w.connect("pre_save", refuse, sender=w.Author)
+        w.raises(w.Author.objects.create, name="a")
+        w.note("authors", w.Author.objects.count())
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=() kwargs={'name': 'a'}",
+            "post_init Author instance=Author#None",
+            "pre_save Author instance=Author#None raw=False using='default' update_fields=None",
+            "! RuntimeError",
+            "= authors: 0",
+        ],
+    )
+
+
+def test_exception_in_a_post_delete_receiver_rolls_back_the_whole_delete() -> None:
+    def ops(w: World) -> None:
+        def refuse(sender: type, **kwargs: Any) -> None:
+            raise RuntimeError("no")
+
+        a1 = make_library(w)
+        w.record()
+        w.connect("post_delete", refuse, sender=w.Book)
+        w.raises(a1.delete)
+        w.note("pk kept", a1.pk)
+        w.note("reviews", w.Review.objects.count())
+        w.note("books", w.Book.objects.count())
+
+    assert_same(
+        ops,
+        [
+            "pre_init Book args=(1, 'b1', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_init Book args=(2, 'b2', 1) kwargs={}",
+            "post_init Book instance=Book#2",
+            "pre_init Review args=(1, 1, 1) kwargs={}",
+            "post_init Review instance=Review#1",
+            "pre_init Review args=(2, 1, 2) kwargs={}",
+            "post_init Review instance=Review#2",
+            "pre_init Review args=(3, 2, 1) kwargs={}",
+            "post_init Review instance=Review#3",
+            "pre_init Review args=(4, 2, 2) kwargs={}",
+            "post_init Review instance=Review#4",
+            "pre_delete Review instance=Review#1 using='default' origin=Author#1",
+            "pre_delete Review instance=Review#2 using='default' origin=Author#1",
+            "pre_delete Review instance=Review#3 using='default' origin=Author#1",
+            "pre_delete Review instance=Review#4 using='default' origin=Author#1",
+            "pre_delete Book instance=Book#1 using='default' origin=Author#1",
+            "pre_delete Book instance=Book#2 using='default' origin=Author#1",
+            "pre_delete Author instance=Author#1 using='default' origin=Author#1",
+            "post_delete Review instance=Review#4 using='default' origin=Author#1",
+            "post_delete Review instance=Review#3 using='default' origin=Author#1",
+            "post_delete Review instance=Review#2 using='default' origin=Author#1",
+            "post_delete Review instance=Review#1 using='default' origin=Author#1",
+            "post_delete Book instance=Book#2 using='default' origin=Author#1",
+            "! RuntimeError",
+            "= pk kept: 1",
+            "= reviews: 4",
+            "= books: 3",
+        ],
+        record=False,
+    )
+
+
+def test_get_loads_every_matching_row_before_raising() -> None:
+    def ops(w: World) -> None:
+        for name in ("a", "a", "b"):
+            w.Author.objects.create(name=name)
+        w.record()
+        w.raises(w.Author.objects.get, name="a")
+        w.raises(w.Author.objects.get, name="zz")
+        w.raises(w.Author.objects.filter, nonexistent="x")
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=(1, 'a') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(2, 'a') kwargs={}",
+            "post_init Author instance=Author#2",
+            "! MultipleObjectsReturned",
+            "! DoesNotExist",
+            "! FieldError",
+        ],
+        record=False,
+    )
+
+
+def test_unknown_keyword_raises_after_pre_init() -> None:
+    def ops(w: World) -> None:
+        w.raises(w.Author, name="a", colour="red")
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=() kwargs={'name': 'a', 'colour': 'red'}",
+            "! TypeError",
+        ],
+    )
+
+
+def test_m2m_add_checks_its_arguments_before_any_signal() -> None:
+    def ops(w: World) -> None:
+        pizza = w.Pizza.objects.create(name="p")
+        author = w.Author.objects.create(name="a")
+        w.record()
+        w.raises(pizza.toppings.add, w.Topping(name="unsaved"))
+        w.raises(pizza.toppings.add, author)
+
+    assert_same(
+        ops,
+        [
+            "pre_init Topping args=() kwargs={'name': 'unsaved'}",
+            "post_init Topping instance=Topping#None",
+            "! ValueError",
+            "! TypeError",
+        ],
+        record=False,
+    )
+
+
+def test_restrict_raises_before_any_delete_signal() -> None:
+    def ops(w: World) -> None:
+        project = w.Project.objects.create(name="p")
+        w.Task.objects.create(project=project, title="t1")
+        w.Task.objects.create(project=project, title="t2")
+        w.record()
+        w.raises(project.delete)
+        w.note("tasks", w.Task.objects.count())
+
+    assert_same(
+        ops,
+        [
+            "pre_init Task args=(1, 1, 't1') kwargs={}",
+            "post_init Task instance=Task#1",
+            "pre_init Task args=(2, 1, 't2') kwargs={}",
+            "post_init Task instance=Task#2",
+            "! RestrictedError",
+            "= tasks: 2",
+        ],
+        record=False,
+    )
+
+
+def test_related_object_access_loads_once() -> None:
+    def ops(w: World) -> None:
+        user = w.User.objects.create(username="u")
+        w.Profile.objects.create(user=user)
+        author = w.Author.objects.create(name="a")
+        w.Book.objects.create(title="t", author=author)
+        w.record()
+        book = w.Book.objects.get(title="t")
+        w.note("author", book.author)
+        w.note("author again", book.author)
+        user = w.User.objects.get(pk=1)
+        w.note("profile", user.profile)
+        w.note("profile again", user.profile)
+        w.note("user of profile", user.profile.user)
+        w.note("books", list(author.book_set.all()))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Book args=(1, 't', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_init Author args=(1, 'a') kwargs={}",
+            "post_init Author instance=Author#1",
+            "= author: Author#1",
+            "= author again: Author#1",
+            "pre_init User args=(1, 'u') kwargs={}",
+            "post_init User instance=User#1",
+            "pre_init Profile args=(1, 1, '') kwargs={}",
+            "post_init Profile instance=Profile#1",
+            "= profile: Profile#1",
+            "= profile again: Profile#1",
+            "= user of profile: User#1",
+            "pre_init Book args=(1, 't', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "= books: [Book#1]",
+        ],
+        record=False,
+    )
