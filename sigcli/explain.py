@@ -324,28 +324,18 @@ class ScenarioSummary:
     lesson: str
 
 
-def scenario_directory() -> Path:
-    """Where the bundled scenarios are: ``sigcli/scenarios`` once installed,
-    ``scenarios/`` next to the package in a source checkout."""
-    import sigcli
-
-    package = Path(sigcli.__file__).resolve().parent
-    installed = package / "scenarios"
-    return installed if installed.is_dir() else package.parent / "scenarios"
-
-
 def bundled_scenarios() -> list[ScenarioSummary]:
-    """Every bundled scenario with the first sentence of its docstring, by name.
+    """Every bundled scenario with the first paragraph of its docstring, by name.
 
     The files are parsed, not imported, so listing runs none of their code.
     """
+    from sigcli.scenario import bundled_scenarios as bundled_paths
+
     summaries = []
-    for path in sorted(scenario_directory().glob("*.py")):
-        if path.name.startswith("_"):
-            continue
+    for name, path in bundled_paths().items():
         docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
         lesson = " ".join(docstring.split("\n\n")[0].split()).replace("``", "")
-        summaries.append(ScenarioSummary(path.stem, path, lesson))
+        summaries.append(ScenarioSummary(name, path, lesson))
     return summaries
 
 
