@@ -1,0 +1,208 @@
+"""``sigcli run --step``: pause before each dispatch and show what will happen.
+
+:class:`Stepper` is a send and ORM observer that wraps the run's recorder:
+before handing a dispatch to the recorder it shows the signal, the sender,
+the keyword arguments and, for every connected receiver, whether this send
+will call it, then waits for a key. Enter goes on to the next dispatch, ``c``
+runs to the end without stopping, ``q`` stops the run as Ctrl-C does (the
+steps after it are not run; the trace recorded so far is kept).
+
+Like the tree's default view, it does not stop at ``pre_init``/``post_init``
+when nobody listens to them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sigcli import dispatcher
+from sigcli.trace import INIT_SIGNALS, Recorder, Trace, sender_label, signal_label
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from sigcli.scenario import RunResult
+
+PROMPT = "[Enter] next dispatch · c run to the end · q stop"
+
+
+class StopRun(KeyboardInterrupt):
+    """The user pressed ``q``: the run stops the way Ctrl-C stops it."""
+
+
+def read_key() -> str:
+    """One key from the terminal, or one line when stdin is not a terminal.
+
+    The end of input counts as ``c``, so a piped run never hangs.
+    """
+    if sys.stdin.isatty():
+        import click
+
+        try:
+            return click.getchar()
+        except EOFError:
+            return "c"
+    line = sys.stdin.readline()
+    return line.strip()[:1] if line else "c"
+
+
+class Stepper:
+    """Pauses before each dispatch of a step, then passes every callback on."""
+
+    def __init__(
+        self, recorder: Recorder, console: Console, read_key: Callable[[], str] = read_key
+    ) -> None:
+        self.recorder = recorder
+        self.console = console
+        self.read_key = read_key
+        self.pausing = True
+
+    # send observer
+
+    def send_started(
+        self,
+        signal: dispatcher.Signal,
+        sender: object,
+        named: dict[str, Any],
+        plan: list[dispatcher.ReceiverPlan],
+        robust: bool,
+    ) -> None:
+        if self.pausing and self._worth_a_pause(signal, plan):
+            self.console.print(pause_view(self._step_label(), signal, sender, named, plan, robust))
+            self._wait()
+        self.recorder.send_started(signal, sender, named, plan, robust)
+
+    def receiver_started(self, signal: dispatcher.Signal, info: dispatcher.ReceiverInfo) -> None:
+        self.recorder.receiver_started(signal, info)
+
+    def receiver_finished(
+        self,
+        signal: dispatcher.Signal,
+        info: dispatcher.ReceiverInfo,
+        result: object,
+        error: BaseException | None,
+    ) -> None:
+        self.recorder.receiver_finished(signal, info, result, error)
+
+    def send_finished(self, signal: dispatcher.Signal, error: BaseException | None) -> None:
+        self.recorder.send_finished(signal, error)
+
+    # ORM observer
+
+    def operation_started(self, label: str, model: str | None) -> None:
+        self.recorder.operation_started(label, model)
+
+    def operation_finished(self, error: BaseException | None) -> None:
+        self.recorder.operation_finished(error)
+
+    def sql_executed(self, sql: str, params: tuple[object, ...]) -> None:
+        self.recorder.sql_executed(sql, params)
+
+    # pausing
+
+    def _worth_a_pause(self, signal: dispatcher.Signal, plan: list[dispatcher.ReceiverPlan]) -> bool:
+        if not self.recorder.trace.steps:
+            return False
+        return bool(plan) or signal_label(signal) not in INIT_SIGNALS
+
+    def _step_label(self) -> str:
+        steps = self.recorder.trace.steps
+        return f"step {len(steps)} · {steps[-1].label}"
+
+    def _wait(self) -> None:
+        while True:
+            key = self.read_key().lower()
+            if key in ("", "\r", "\n"):
+                return
+            if key == "c":
+                self.pausing = False
+                return
+            if key == "q":
+                raise StopRun
+            self.console.print(PROMPT, markup=False, highlight=False)
+
+
+def pause_view(
+    where: str,
+    signal: dispatcher.Signal,
+    sender: object,
+    named: dict[str, Any],
+    plan: list[dispatcher.ReceiverPlan],
+    robust: bool,
+) -> RenderableType:
+    """What a pause shows: the dispatch about to happen and who it will call."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    method = "send_robust" if robust else "send"
+    head = Text.assemble(
+        ("⏸ ", "yellow"),
+        (signal_label(signal), "bold"),
+        f"  sender={sender_label(sender)}  ({method})",
+        (f"   {where}", "dim"),
+    )
+    arguments = Table.grid(padding=(0, 1))
+    arguments.add_column(style="cyan", no_wrap=True)
+    arguments.add_column()
+    for key, value in named.items():
+        arguments.add_row(f"  {key}", Text(_short_repr(value)))
+    receivers = Table.grid(padding=(0, 2))
+    receivers.add_column(no_wrap=True)
+    receivers.add_column()
+    if not plan:
+        receivers.add_row(Text("  no receivers connected", style="dim"), "")
+    for entry in plan:
+        listens = "any sender" if entry.info.sender_label is None else f"sender={entry.info.sender_label}"
+        if entry.decision is dispatcher.Decision.CALL:
+            mark, verdict = Text("  ✓ ", style="green"), f"will run · {listens}"
+        else:
+            mark, verdict = Text("  ✗ ", style="red"), f"skipped: {entry.decision.value} ({listens})"
+        receivers.add_row(mark + Text(entry.info.name), Text(verdict))
+    prompt = Text(PROMPT, style="dim")
+    return Group(head, arguments, receivers, prompt)
+
+
+def _short_repr(value: object, limit: int = 100) -> str:
+    try:
+        text = repr(value)
+    except Exception as error:  # a broken __repr__ must not stop the stepping
+        text = f"<{type(value).__name__} (repr failed: {type(error).__name__})>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def run_stepping(
+    names: list[str],
+    console: Console,
+    *,
+    read_key: Callable[[], str] = read_key,
+    max_depth: int = 50,
+) -> RunResult:
+    """Run scenarios as ``sigcli run`` does, pausing before each dispatch.
+
+    ``q`` ends the run like Ctrl-C: the result is marked interrupted and its
+    traces hold everything recorded up to the pause.
+    """
+    from sigcli import models
+    from sigcli.scenario import RunResult, ScenarioError, loaded, resolve, run_steps
+
+    paths = [resolve(name) for name in names]
+    result = RunResult()
+    for name, path in zip(names, paths, strict=True):
+        trace = Trace(scenario=str(path) if Path(name).exists() else name)
+        result.traces.append(trace)
+        recorder = Recorder(trace, max_depth=max_depth)
+        stepper = Stepper(recorder, console, read_key)
+        try:
+            with dispatcher.observe(stepper), models.observe_orm(stepper), loaded(path) as scenario:
+                run_steps(scenario, recorder)
+        except ScenarioError as error:
+            trace.error = str(error)
+        except KeyboardInterrupt:
+            trace.interrupted = True
+            result.interrupted = True
+            break
+    return result
