@@ -1233,3 +1233,60 @@ def test_async_detection_matches_django(impl: Impl, kind: str, expected_async: b
     else:
         assert asyncio.iscoroutine(response)
         assert asyncio.run(response) == "instance"
+
+
+def test_partial_of_marked_function_is_sync(impl: Impl) -> None:
+    signal = impl.Signal()
+    target = functools.partial(marked_factory())
+    signal.connect(target, weak=False)
+
+    [(receiver, response)] = signal.send(Sender)
+    assert receiver is target
+    assert asyncio.iscoroutine(response)
+    assert asyncio.run(response) == "marked"
+
+
+def test_unhashable_dispatch_uid_is_accepted(impl: Impl) -> None:
+    signal = impl.Signal()
+    first, second = value_receiver("first"), value_receiver("second")
+
+    signal.connect(first, dispatch_uid=["uid"])
+    signal.connect(second, dispatch_uid=["uid"])
+    assert signal.send(Sender) == [(first, "first")]
+    assert signal.disconnect(dispatch_uid=["uid"]) is True
+    assert_clean(signal)
+
+
+class EqualSender:
+    """Distinct objects that compare and hash equal."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EqualSender)
+
+    def __hash__(self) -> int:
+        return 1
+
+
+def test_caching_signal_cache_is_keyed_by_sender_equality(impl: Impl) -> None:
+    signal = impl.Signal(use_caching=True)
+    first, second = EqualSender(), EqualSender()
+    receive = value_receiver("first only")
+    signal.connect(receive, sender=first)
+
+    assert signal.send(first) == [(receive, "first only")]
+    assert signal.send(second) == [(receive, "first only")]
+    signal.connect(receive, sender=OtherSender)
+    assert signal.send(second) == []
+    assert signal.send(first) == []
+    assert signal.has_listeners(first) is False
+
+
+def test_non_caching_signal_matches_equal_senders_by_identity(impl: Impl) -> None:
+    signal = impl.Signal()
+    first, second = EqualSender(), EqualSender()
+    receive = value_receiver("first only")
+    signal.connect(receive, sender=first)
+
+    assert signal.send(second) == []
+    assert signal.send(first) == [(receive, "first only")]
+    assert signal.send(second) == []
