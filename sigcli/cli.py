@@ -1,0 +1,286 @@
+"""The ``sigcli`` command line: parse options, call the core, print, exit.
+
+Only click and the package root load at start-up, so ``--help`` and
+``--version`` stay fast; rich, sqlite3 and the model layer load inside the
+commands that draw or run something. Exit statuses: 0 success, 1 a scenario
+failed (could not load, or a step raised), 2 a usage error (bad option,
+missing or unusable file, unknown filter name), 130 interrupted with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sigcli import __version__
+
+if TYPE_CHECKING:
+    from sigcli.render import ViewOptions
+    from sigcli.trace import Trace
+
+DEFAULT_TRACE = Path(".sigcli") / "last-trace.json"
+
+
+class _Group(click.Group):
+    """Maps the core's exceptions to click's, in this one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            mapped = _as_click_error(error)
+            if mapped is None:
+                raise
+            raise mapped from None
+
+
+def _as_click_error(error: Exception) -> click.ClickException | None:
+    if not type(error).__module__.startswith("sigcli."):
+        return None
+    from sigcli.query import FilterError
+    from sigcli.scenario import ScenarioError, ScenarioPathError
+    from sigcli.trace import TraceFormatError
+
+    if isinstance(error, FilterError):
+        return click.BadParameter(str(error), param_hint=f"'{error.option}'")
+    if isinstance(error, ScenarioPathError | TraceFormatError):
+        return click.UsageError(str(error))
+    if isinstance(error, ScenarioError):
+        return click.ClickException(str(error))
+    return None
+
+
+def _check_export(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None and value.suffix.lower() not in (".svg", ".html", ".mmd"):
+        raise click.BadParameter("the file name must end in .svg, .html or .mmd")
+    return value
+
+
+def _view_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option(
+                "-v",
+                "--verbose",
+                is_flag=True,
+                help="Show receiver locations, full SQL and every keyword argument.",
+            ),
+            click.option(
+                "--all",
+                "show_all",
+                is_flag=True,
+                help="Unfold pre_init/post_init with no receiver and the setup section.",
+            ),
+            click.option(
+                "--export",
+                type=click.Path(dir_okay=False, path_type=Path),
+                callback=_check_export,
+                help="Also write the view to FILE.svg, FILE.html or FILE.mmd (Mermaid).",
+            ),
+            click.option(
+                "--max-depth",
+                type=click.IntRange(1, 1000),
+                default=50,
+                show_default=True,
+                help="Stop a run whose signals nest deeper than this (runaway recursion).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="sigcli")
+def main() -> None:
+    """Run Django-style signal scenarios and see every dispatch as a tree."""
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option(
+    "--save",
+    "save_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Where to save the trace (default {DEFAULT_TRACE}).",
+)
+@click.option("--no-save", is_flag=True, help="Do not save the trace.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON trace instead of the tree.")
+@click.option(
+    "--db", type=click.Path(dir_okay=False), help="Keep the SQLite database in this new file."
+)
+@_view_options
+def run(
+    scenarios: tuple[str, ...],
+    save_path: Path | None,
+    no_save: bool,
+    as_json: bool,
+    db: str | None,
+    verbose: bool,
+    show_all: bool,
+    export: Path | None,
+    max_depth: int,
+) -> None:
+    """Run SCENARIO files (or bundled scenario names) and print the signal tree."""
+    from contextlib import redirect_stdout
+
+    from sigcli import scenario, trace
+
+    if as_json:
+        with redirect_stdout(sys.stderr):
+            result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
+    else:
+        result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
+    saved = None if no_save else (save_path or DEFAULT_TRACE)
+    if saved is not None:
+        trace.save(result.traces, saved)
+    if as_json:
+        click.echo(trace.dumps(result.traces))
+    else:
+        _show_runs(result.traces, _options(verbose, show_all), export)
+    _report(result.traces, saved, result.interrupted)
+    sys.exit(result.exit_status)
+
+
+@main.command("trace")
+@click.argument("source", required=False)
+@click.option("--sender", multiple=True, help="Only dispatches from this sender (repeatable).")
+@click.option("--signal", multiple=True, help="Only this signal (repeatable).")
+@click.option("--receiver", help="Only dispatches that reach a receiver whose name contains TEXT.")
+@click.option("--instance", help="Only dispatches about this instance, as MODEL:PK.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["tree", "table", "json"]),
+    default="tree",
+    show_default=True,
+)
+@_view_options
+def trace_command(
+    source: str | None,
+    sender: tuple[str, ...],
+    signal: tuple[str, ...],
+    receiver: str | None,
+    instance: str | None,
+    fmt: str,
+    verbose: bool,
+    show_all: bool,
+    export: Path | None,
+    max_depth: int,
+) -> None:
+    """Show a saved trace (default: the last run), or run SOURCE.py first, filtered."""
+    from sigcli import query
+
+    traces, status = _traces_for(source, max_depth)
+    filters = query.Filters(sender, signal, receiver, instance)
+    options = _options(verbose, show_all)
+    selection = query.select(traces, filters, show_all=show_all)
+    if fmt == "json":
+        click.echo(_selection_json(selection))
+        sys.exit(status)
+    from sigcli import render
+
+    if fmt == "table":
+        renderables: list[Any] = [render.timeline_table(selection)]
+    elif filters == query.Filters():
+        renderables = [render.run_view(t, options) for t in traces]
+    else:
+        renderables = [render.selection_view(selection, options)]
+    _print(renderables, traces, export)
+    sys.exit(status)
+
+
+@main.command()
+@click.argument("scenario_name", metavar="SCENARIO")
+def receivers(scenario_name: str) -> None:
+    """List the receivers connected once SCENARIO is loaded, per signal."""
+    from sigcli import render, scenario
+
+    listing = scenario.receivers(scenario_name)
+    _print([render.receivers_view(scenario_name, listing)], [], None)
+
+
+# -- helpers --------------------------------------------------------------------
+
+
+def _options(verbose: bool, show_all: bool) -> ViewOptions:
+    from sigcli.render import ViewOptions
+
+    return ViewOptions(verbose=verbose, show_all=show_all)
+
+
+def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int]:
+    """The traces ``sigcli trace`` looks at, and the exit status they imply."""
+    from sigcli import scenario, trace
+
+    if source is None:
+        if not DEFAULT_TRACE.exists():
+            raise click.UsageError(
+                f"No saved trace in {DEFAULT_TRACE}. Run `sigcli run SCENARIO` first, "
+                "or pass a trace file or a scenario."
+            )
+        return trace.load(DEFAULT_TRACE), 0
+    path = Path(source)
+    if path.is_file() and path.suffix != ".py":
+        return trace.load(path), 0
+    result = scenario.run([source], max_depth=max_depth)
+    _report(result.traces, None, result.interrupted)
+    return result.traces, result.exit_status
+
+
+def _show_runs(traces: list[Trace], options: ViewOptions, export: Path | None) -> None:
+    from sigcli import render
+
+    shown = [t for t in traces if t.steps or not t.error]
+    _print([render.run_view(t, options) for t in shown], traces, export)
+
+
+def _print(renderables: list[Any], traces: list[Trace], export: Path | None) -> None:
+    from sigcli import render
+
+    console = render.make_console()
+    for renderable in renderables:
+        console.print(renderable)
+    if export is not None:
+        render.export(export, renderables, traces)
+
+
+def _report(traces: list[Trace], saved: Path | None, interrupted: bool) -> None:
+    """One line per problem on stderr, so that a piped tree still tells."""
+    for t in traces:
+        if t.error:
+            click.echo(f"Error: {t.error}", err=True)
+        for number, step in enumerate(t.steps, 1):
+            if step.error and not interrupted:
+                where = f" ({step.error_at})" if step.error_at else ""
+                click.echo(
+                    f"Error: {t.scenario} step {number} ({step.label}) stopped: {step.error}{where}",
+                    err=True,
+                )
+    if interrupted:
+        kept = f"; the partial trace is saved in {saved}" if saved else ""
+        click.echo(f"Interrupted{kept}.", err=True)
+
+
+def _selection_json(selection: Any) -> str:
+    import json
+
+    from sigcli import trace
+
+    return json.dumps(
+        {
+            "filter": selection.filters.describe(),
+            "shown": len(selection.matches),
+            "total": selection.total,
+            "dispatches": [
+                {"path": list(m.path), **trace.node_json(m.dispatch, children=False)}
+                for m in selection.matches
+            ],
+        },
+        indent=1,
+        ensure_ascii=False,
+    )

@@ -1,0 +1,188 @@
+"""Choosing dispatches out of recorded traces: ``sigcli trace --sender User``.
+
+A filter names senders, signals, a receiver or an instance. Names are
+checked against what the traces contain, so a typo is an error that lists
+the known names (with a close match), never an empty result that looks like
+"nothing happened".
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sigcli.trace import INIT_SIGNALS, Dispatch, Node, Operation, Trace
+
+
+class FilterError(LookupError):
+    """A filter option that cannot be applied; ``option`` names it."""
+
+    def __init__(self, option: str, message: str) -> None:
+        self.option = option
+        super().__init__(message)
+
+
+class UnknownName(FilterError):
+    """A filter names something the trace does not contain."""
+
+    def __init__(self, option: str, name: str, known: list[str], what: str) -> None:
+        message = f"no {what} named {name!r} in this trace."
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if close:
+            message += f" Did you mean {close[0]!r}?"
+        message += f"\nKnown {what}s: {', '.join(known) if known else 'none'}"
+        super().__init__(option, message)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    senders: tuple[str, ...] = ()
+    signals: tuple[str, ...] = ()
+    receiver: str | None = None
+    instance: str | None = None
+
+    def describe(self) -> str:
+        parts = [f"sender={s}" for s in self.senders] + [f"signal={s}" for s in self.signals]
+        if self.receiver:
+            parts.append(f"receiver~{self.receiver}")
+        if self.instance:
+            parts.append(f"instance={self.instance}")
+        return ", ".join(parts) or "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    dispatch: Dispatch
+    path: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Selection:
+    filters: Filters
+    matches: list[Match] = field(default_factory=list)
+    total: int = 0
+    hidden: Counter[str] = field(default_factory=Counter)
+    hidden_by: str = ""
+
+    def hidden_note(self) -> str:
+        """``" (sender User ×6)"``: what the hidden dispatches were, by the first filter."""
+        if not self.hidden or not self.hidden_by:
+            return ""
+        parts = [f"{name} ×{n}" if n > 1 else name for name, n in self.hidden.most_common()]
+        return f" ({self.hidden_by} {', '.join(parts)})"
+
+
+def instance_of(dispatch: Dispatch) -> Any:
+    return dispatch.kwargs.get("instance")
+
+
+def located(traces: list[Trace], *, setup: bool = False) -> Iterator[Match]:
+    """Every dispatch with the path of steps, operations, dispatches and
+    receivers above it, in send order."""
+    several = len(traces) > 1
+    for trace in traces:
+        prefix: tuple[str, ...] = (trace.scenario or "capture",) if several else ()
+        if setup:
+            yield from _walk(trace.setup, (*prefix, "setup"))
+        for number, step in enumerate(trace.steps, 1):
+            yield from _walk(step.children, (*prefix, f"{number} · {step.label}"))
+
+
+def _walk(nodes: list[Node], path: tuple[str, ...]) -> Iterator[Match]:
+    for node in nodes:
+        if isinstance(node, Dispatch):
+            yield Match(node, path)
+            here = f"{node.signal} {node.sender}" if node.sender else node.signal
+            for call in node.receivers:
+                yield from _walk(call.children, (*path, here, call.name))
+        elif isinstance(node, Operation):
+            yield from _walk(node.children, (*path, node.label))
+
+
+def select(traces: list[Trace], filters: Filters, *, show_all: bool = False) -> Selection:
+    """The dispatches that pass ``filters``.
+
+    Init signals that called no receiver and the setup section take part only
+    with ``show_all`` (or, for init signals, when ``--signal`` names them).
+    """
+    everything = list(located(traces, setup=True))
+    _check_names(everything, filters)
+    wanted_inits = INIT_SIGNALS & set(filters.signals)
+    candidates = [
+        m
+        for m in located(traces, setup=show_all)
+        if show_all
+        or m.dispatch.signal in wanted_inits
+        or m.dispatch.signal not in INIT_SIGNALS
+        or any(c.called for c in m.dispatch.receivers)
+    ]
+    selection = Selection(filters, total=len(candidates))
+    if filters.senders:
+        selection.hidden_by = "sender"
+    elif filters.signals:
+        selection.hidden_by = "signal"
+    for match in candidates:
+        if _passes(match.dispatch, filters):
+            selection.matches.append(match)
+        elif selection.hidden_by == "sender":
+            selection.hidden[str(match.dispatch.sender)] += 1
+        elif selection.hidden_by == "signal":
+            selection.hidden[match.dispatch.signal] += 1
+    return selection
+
+
+def _passes(dispatch: Dispatch, filters: Filters) -> bool:
+    if filters.senders and dispatch.sender not in filters.senders:
+        return False
+    if filters.signals and dispatch.signal not in filters.signals:
+        return False
+    if filters.receiver is not None:
+        needle = filters.receiver.lower()
+        if not any(needle in call.name.lower() for call in dispatch.receivers):
+            return False
+    if filters.instance is not None:
+        model, _, pk = filters.instance.partition(":")
+        instance = instance_of(dispatch)
+        if not (
+            isinstance(instance, dict)
+            and instance.get("model") == model
+            and str(instance.get("pk")) == pk
+        ):
+            return False
+    return True
+
+
+def _check_names(matches: list[Match], filters: Filters) -> None:
+    senders = sorted({m.dispatch.sender for m in matches if m.dispatch.sender is not None})
+    for name in filters.senders:
+        if name not in senders:
+            raise UnknownName("--sender", name, senders, "sender")
+    from sigcli.signals import BUILTIN_SIGNALS
+
+    builtin = {signal.name for signal in BUILTIN_SIGNALS if signal.name}
+    signals = sorted({m.dispatch.signal for m in matches} | builtin)
+    for name in filters.signals:
+        if name not in signals:
+            raise UnknownName("--signal", name, signals, "signal")
+    if filters.receiver is not None:
+        receivers = sorted({c.name for m in matches for c in m.dispatch.receivers})
+        if not any(filters.receiver.lower() in r.lower() for r in receivers):
+            raise UnknownName("--receiver", filters.receiver, receivers, "receiver")
+    if filters.instance is not None:
+        model, colon, pk = filters.instance.partition(":")
+        models = sorted(
+            {
+                i["model"]
+                for m in matches
+                if isinstance(i := instance_of(m.dispatch), dict) and "model" in i
+            }
+        )
+        if not colon or not model or not pk:
+            raise FilterError(
+                "--instance", f"expected MODEL:PK, for example {models[0] if models else 'User'}:1"
+            )
+        if model not in models:
+            raise UnknownName("--instance", model, models, "model")

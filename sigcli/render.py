@@ -1,0 +1,442 @@
+"""Turning traces into things to look at: rich trees and tables, Mermaid text.
+
+Every string that came from a scenario or a trace file (reprs, labels,
+receiver names, error messages) goes into a :class:`rich.text.Text` after
+:func:`clean`, never into markup, so ``[bold]`` in a repr is shown as typed
+and terminal control characters are shown escaped. Nothing here runs a
+scenario: the input is always a finished :class:`~sigcli.trace.Trace`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from sigcli.query import Selection, instance_of
+from sigcli.trace import (
+    INIT_SIGNALS,
+    Dispatch,
+    Node,
+    Operation,
+    ReceiverCall,
+    SkipReason,
+    SqlStatement,
+    Trace,
+    walk_dispatches,
+)
+
+SIGNAL = "bold cyan"
+SENDER = "green"
+CALLED = "green"
+SKIPPED = "yellow"
+ERROR = "bold red"
+DIM = "dim"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SELECT_COLUMNS = re.compile(r"^SELECT (.+?) FROM ", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewOptions:
+    """``verbose`` adds receiver locations, full SQL and every keyword argument;
+    ``show_all`` unfolds init signals and the setup section."""
+
+    verbose: bool = False
+    show_all: bool = False
+
+
+def clean(text: str) -> str:
+    """``text`` with terminal control characters written as escapes."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _text(*parts: tuple[str, str] | str) -> Text:
+    line = Text()
+    for part in parts:
+        if isinstance(part, str):
+            line.append(clean(part))
+        else:
+            line.append(clean(part[0]), style=part[1])
+    return line
+
+
+# -- values -------------------------------------------------------------------
+
+
+def show_value(value: Any, nested: bool = False) -> str:
+    """A recorded JSON-safe value as a person reads it.
+
+    Strings at the top level are shown bare (most are reprs taken at send
+    time); inside a list or dict they are quoted.
+    """
+    if isinstance(value, str):
+        return repr(value) if nested or not value else value
+    if isinstance(value, dict):
+        if "model" in value and "pk" in value:
+            return str(value.get("repr") or f"<{value['model']}: pk={value['pk']!r}>")
+        if "queryset" in value and len(value) == 1:
+            return f"<QuerySet of {value['queryset']}>"
+        items = ", ".join(f"{k!r}: {show_value(v, True)}" for k, v in value.items())
+        return "{" + items + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(show_value(v, True) for v in value) + "]"
+    return repr(value)
+
+
+_QUIET_DEFAULTS = {"using": "default", "raw": False, "update_fields": None}
+
+
+def shown_kwargs(dispatch: Dispatch, verbose: bool) -> list[tuple[str, Any]]:
+    """The keyword arguments worth a glance: defaults (``using='default'``,
+    ``raw=False``, ``update_fields=None``) are left out unless ``verbose``."""
+    return [
+        (key, value)
+        for key, value in dispatch.kwargs.items()
+        if verbose or key not in _QUIET_DEFAULTS or _QUIET_DEFAULTS[key] != value
+    ]
+
+
+def inline_sql(sql: str, params: list[Any], verbose: bool = False) -> str:
+    """The statement with its ``?`` placeholders replaced by literal values."""
+    literals = iter(params)
+    out: list[str] = []
+    quote: str | None = None
+    for char in sql:
+        if quote is not None:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "?":
+            out.append(_sql_literal(next(literals, None)))
+            continue
+        out.append(char)
+    text = "".join(out)
+    if not verbose:
+        match = _SELECT_COLUMNS.match(text)
+        if match and "," in match.group(1):
+            text = "SELECT ... FROM " + text[match.end() :]
+    return text
+
+
+def _sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# -- the run tree -------------------------------------------------------------
+
+
+def is_folded(dispatch: Dispatch, options: ViewOptions) -> bool:
+    """Init signals that called nobody are counted, not drawn, unless ``--all``."""
+    return (
+        not options.show_all
+        and dispatch.signal in INIT_SIGNALS
+        and not any(call.called for call in dispatch.receivers)
+    )
+
+
+def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
+    """The whole trace of one scenario as a tree, with a summary line on top."""
+    dispatches = list(trace.dispatches())
+    folded = sum(1 for d in dispatches if is_folded(d, options))
+    errors = sum(1 for step in trace.steps if step.error) + (trace.error is not None)
+    summary = [
+        Path(trace.scenario).name if trace.scenario else "capture",
+        _count(len(trace.steps), "step"),
+        _count(len(dispatches) - folded, "dispatch", "dispatches"),
+    ]
+    if folded:
+        summary.append(f"{folded} pre_init/post_init with no receiver folded")
+    if trace.interrupted:
+        summary.append("interrupted")
+    summary.append(_count(errors, "error") if errors else "no errors")
+    root = Tree(_text(" · ".join(summary)), guide_style=DIM)
+    if trace.error:
+        root.add(_text(("✗ could not run: ", ERROR), (trace.error, ERROR)))
+    _add_setup(root, trace, options)
+    for number, step in enumerate(trace.steps, 1):
+        label = _text((f"{number} · ", "bold"), (step.label, "bold"))
+        if step.error:
+            label.append_text(_text(("  ✗ stopped: ", ERROR), (step.error, ERROR)))
+            if step.error_at and options.verbose:
+                label.append_text(_text((f"  at {step.error_at}", DIM)))
+        if trace.interrupted and step is trace.steps[-1]:
+            label.append_text(_text(("  (interrupted)", ERROR)))
+        _add_nodes(root.add(label), step.children, options)
+    first = len(trace.steps) + 1
+    for number, label in enumerate(trace.not_run, first):
+        root.add(_text((f"{number} · {label}", DIM), ("  not run: an earlier step failed", DIM)))
+    return root
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def _add_setup(root: Tree, trace: Trace, options: ViewOptions) -> None:
+    setup = list(walk_dispatches(trace.setup))
+    active = [d for d in setup if any(call.called for call in d.receivers)]
+    if not options.show_all and not active:
+        return
+    branch = root.add(_text(("setup · loading the scenario and creating its tables", "bold")))
+    if options.show_all:
+        _add_nodes(branch, trace.setup, options)
+        return
+    for dispatch in active:
+        _add_dispatch(branch, dispatch, options)
+    quiet = len(setup) - len(active)
+    if quiet:
+        branch.add(
+            _text(
+                (
+                    f"{_count(quiet, 'other dispatch', 'other dispatches')} "
+                    "with no receiver called (--all shows them)",
+                    DIM,
+                )
+            )
+        )
+
+
+def _add_nodes(tree: Tree, nodes: list[Node], options: ViewOptions) -> None:
+    for node in nodes:
+        if isinstance(node, Dispatch):
+            if not is_folded(node, options):
+                _add_dispatch(tree, node, options)
+        elif isinstance(node, Operation):
+            _add_operation(tree, node, options)
+        else:
+            _add_sql(tree, node, options)
+
+
+def _add_operation(tree: Tree, operation: Operation, options: ViewOptions) -> None:
+    label = _text(operation.label)
+    if not any(True for _ in walk_dispatches(operation.children)):
+        label.append_text(_text(("  no signals", SKIPPED)))
+    if operation.error:
+        label.append_text(_text(("  ✗ ", ERROR), (operation.error, ERROR)))
+    _add_nodes(tree.add(label), operation.children, options)
+
+
+def _add_sql(tree: Tree, statement: SqlStatement, options: ViewOptions) -> None:
+    tree.add(
+        _text(("SQL  ", DIM), (inline_sql(statement.sql, statement.params, options.verbose), DIM))
+    )
+
+
+def dispatch_line(dispatch: Dispatch, verbose: bool) -> Text:
+    """``post_save  User  instance=<User: ann>  created=True``."""
+    line = _text((dispatch.signal, SIGNAL))
+    if dispatch.sender is not None:
+        line.append_text(_text("  ", (dispatch.sender, SENDER)))
+    for key, value in shown_kwargs(dispatch, verbose):
+        line.append_text(_text(f"  {key}=", show_value(value)))
+    if dispatch.robust:
+        line.append_text(_text(("  (send_robust)", DIM)))
+    if not dispatch.receivers:
+        line.append_text(_text(("  (no receivers)", DIM)))
+    return line
+
+
+def _add_dispatch(
+    tree: Tree, dispatch: Dispatch, options: ViewOptions, nested: bool = True
+) -> None:
+    branch = tree.add(dispatch_line(dispatch, options.verbose))
+    width = max((len(clean(call.name)) for call in dispatch.receivers), default=0)
+    for call in dispatch.receivers:
+        sub = branch.add(receiver_line(call, width, options.verbose))
+        if nested:
+            _add_nodes(sub, call.children, options)
+
+
+def receiver_line(call: ReceiverCall, width: int, verbose: bool) -> Text:
+    """``✓ audit  any sender`` or ``✗ create_profile  skipped: listens to sender=User``."""
+    name = clean(call.name).ljust(width)
+    listens = "any sender" if call.sender_filter is None else f"sender={call.sender_filter}"
+    if call.called:
+        line = _text(("✓ ", CALLED), (name, CALLED), f"  {listens}")
+        if call.error and call.error_propagated:
+            line.append_text(
+                _text(("  ↑ ", ERROR), (call.error, ERROR), (" passed through", ERROR))
+            )
+        elif call.error:
+            line.append_text(_text(("  → raised ", ERROR), (call.error, ERROR)))
+        elif call.result is not None:
+            line.append_text(_text(("  → returned ", DIM), (show_value(call.result), DIM)))
+    elif call.skipped_reason is SkipReason.SENDER_MISMATCH:
+        line = _text(("✗ ", SKIPPED), (name, SKIPPED), f"  skipped: listens to {listens}")
+    elif call.skipped_reason is SkipReason.DEAD_REFERENCE:
+        line = _text(("✗ ", SKIPPED), (name, SKIPPED), "  skipped: weak reference is dead")
+    else:
+        line = _text(("· ", DIM), (name, DIM), ("  not called: an earlier receiver raised", DIM))
+    if verbose and call.file:
+        line.append_text(_text((f"  {_where(call.file, call.line)}", DIM)))
+    return line
+
+
+def _where(file: str, line: int | None) -> str:
+    path = Path(file)
+    try:
+        path = path.resolve().relative_to(Path.cwd())
+    except (OSError, ValueError):
+        pass
+    return f"{path}:{line}" if line else str(path)
+
+
+# -- filtered views -----------------------------------------------------------
+
+
+def selection_view(selection: Selection, options: ViewOptions = ViewOptions()) -> Tree:
+    """The dispatches a filter kept, each under a one-line path to where it
+    happened, with the dispatcher's own per-receiver decision shown."""
+    header = [
+        f"filter: {selection.filters.describe()}",
+        f"{len(selection.matches)} of {_count(selection.total, 'dispatch', 'dispatches')} shown",
+    ]
+    hidden = selection.total - len(selection.matches)
+    header.append(f"{hidden} hidden{selection.hidden_note()}")
+    root = Tree(_text(" · ".join(header)), guide_style=DIM)
+    branch: Tree | None = None
+    previous: tuple[str, ...] | None = None
+    for match in selection.matches:
+        if match.path != previous:
+            branch = root.add(_text((" › ".join(match.path), "bold")))
+            previous = match.path
+        assert branch is not None
+        _add_dispatch(branch, match.dispatch, options, nested=False)
+    return root
+
+
+def timeline_table(selection: Selection) -> Table:
+    """The same selection as a flat timeline, one row per dispatch."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("seq", "depth", "signal", "sender", "instance", "receivers called"):
+        table.add_column(column, justify="right" if column in ("seq", "depth") else "left")
+    for match in selection.matches:
+        dispatch = match.dispatch
+        instance = instance_of(dispatch)
+        called = [clean(call.name) for call in dispatch.receivers if call.called]
+        table.add_row(
+            str(dispatch.seq),
+            str(dispatch.depth),
+            _text((dispatch.signal, SIGNAL)),
+            _text((dispatch.sender or "-", SENDER)),
+            _text(show_value(instance) if instance is not None else "-"),
+            _text(", ".join(called) or "-"),
+        )
+    return table
+
+
+# -- receivers after loading ----------------------------------------------------
+
+
+def receivers_view(name: str, listing: list[tuple[str, list[Any]]]) -> Tree:
+    """Per signal, each connected receiver: where it is and what it listens to."""
+    total = sum(len(infos) for _, infos in listing)
+    root = Tree(_text(f"{name} · {_count(total, 'receiver')} connected"), guide_style=DIM)
+    for signal, infos in listing:
+        branch = root.add(_text((signal, SIGNAL)))
+        for info in infos:
+            listens = "any sender" if info.sender_label is None else f"sender={info.sender_label}"
+            line = _text((f"{info.module}:{info.name}", "bold"), f"  {listens}")
+            line.append_text(_text(("  weak" if info.weak else "  strong", DIM)))
+            if info.dispatch_uid is not None:
+                line.append_text(_text(f"  dispatch_uid={info.dispatch_uid!r}"))
+            if info.is_async:
+                line.append_text(_text("  async"))
+            if info.file:
+                line.append_text(_text((f"  {_where(info.file, info.line)}", DIM)))
+            branch.add(line)
+    if not listing:
+        root.add(_text(("no receivers connected", DIM)))
+    return root
+
+
+# -- output -------------------------------------------------------------------
+
+
+def make_console(*, stderr: bool = False, record: bool = False) -> Console:
+    """A console for stdout (or stderr); plain text when not a terminal or NO_COLOR."""
+    return Console(stderr=stderr, record=record, highlight=False, emoji=False)
+
+
+def export(path: Path, renderables: Iterable[RenderableType], traces: list[Trace]) -> None:
+    """Write the view to ``path``: ``.svg``/``.html`` as drawn, ``.mmd`` as Mermaid."""
+    suffix = path.suffix.lower()
+    if suffix == ".mmd":
+        path.write_text(mermaid(traces), encoding="utf-8")
+        return
+    console = Console(record=True, file=io.StringIO(), width=120, highlight=False, emoji=False)
+    for renderable in renderables:
+        console.print(renderable)
+    title = ", ".join(Path(t.scenario).name for t in traces if t.scenario) or "sigcli"
+    if suffix == ".svg":
+        console.save_svg(str(path), title=f"sigcli · {title}")
+    else:
+        console.save_html(str(path))
+
+
+EXPORT_SUFFIXES = (".svg", ".html", ".mmd")
+
+
+# -- Mermaid --------------------------------------------------------------------
+
+
+def mermaid(traces: list[Trace]) -> str:
+    """A Mermaid sequence diagram: who sent which signal to which receiver."""
+    participants: dict[str, str] = {"scenario": "p0"}
+    lines: list[str] = []
+
+    def who(name: str) -> str:
+        if name not in participants:
+            participants[name] = f"p{len(participants)}"
+        return participants[name]
+
+    def walk(nodes: list[Node], caller: str) -> None:
+        for node in nodes:
+            if isinstance(node, Operation):
+                lines.append(f"    Note over {caller}: {_mermaid_text(node.label)}")
+                walk(node.children, caller)
+            elif isinstance(node, Dispatch) and not is_folded(node, ViewOptions()):
+                message = f"{node.signal} {node.sender or ''}".strip()
+                if not node.receivers:
+                    lines.append(
+                        f"    Note right of {caller}: {_mermaid_text(message)} (no receivers)"
+                    )
+                for call in node.receivers:
+                    target = who(call.name)
+                    if call.called:
+                        lines.append(f"    {caller}->>{target}: {_mermaid_text(message)}")
+                        walk(call.children, target)
+                    else:
+                        lines.append(f"    {caller}--x{target}: {_mermaid_text(message)} (skipped)")
+
+    for trace in traces:
+        for number, step in enumerate(trace.steps, 1):
+            lines.append(f"    Note over p0: {_mermaid_text(f'{number} · {step.label}')}")
+            walk(step.children, "p0")
+    header = ["sequenceDiagram"] + [
+        f"    participant {pid} as {_mermaid_text(name)}" for name, pid in participants.items()
+    ]
+    return "\n".join(header + lines) + "\n"
+
+
+_MERMAID_ESCAPES = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", "\n": " ", "\r": " "}
+
+
+def _mermaid_text(text: str) -> str:
+    return "".join(_MERMAID_ESCAPES.get(c, c) for c in clean(text))

@@ -1,0 +1,360 @@
+"""Loading a scenario file into a fresh registry, and running its steps.
+
+There is one way in: :func:`loaded` imports the file with importlib under a
+module name never used before, in a new :class:`~sigcli.models.Registry`
+(its own models and SQLite database), and on the way out puts back the
+built-in signals' receiver lists and forgets the module, so that nothing of
+one scenario leaks into the next. While a scenario is loaded, ``connect``
+validates receivers as Django does with ``DEBUG`` on: a receiver without
+``**kwargs`` is reported where it is connected, not when a signal first
+reaches it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import itertools
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any, TypeVar
+
+from sigcli import dispatcher
+from sigcli.trace import Recorder, Trace, describe_error, recording
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ScenarioPathError(ValueError):
+    """The command line names no usable scenario: missing, a directory, not Python."""
+
+
+class ScenarioError(Exception):
+    """The scenario file itself is broken; the message names the file and line."""
+
+
+@dataclass(slots=True)
+class StepFunction:
+    label: str
+    name: str
+    function: Callable[[], Any]
+
+
+@dataclass(slots=True)
+class LoadedScenario:
+    """A scenario imported into its own registry, ready to run."""
+
+    path: Path
+    module: ModuleType
+    registry: Any
+    steps: list[StepFunction]
+    signals: dict[str, dispatcher.Signal]
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What ``sigcli run`` produced: one trace per scenario started."""
+
+    traces: list[Trace] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def exit_status(self) -> int:
+        if self.interrupted:
+            return 130
+        return 1 if any(t.failed for t in self.traces) else 0
+
+
+# -- @step ----------------------------------------------------------------------
+
+_collecting: list[Callable[[], Any]] | None = None
+
+
+def step(function: F) -> F:
+    """Mark ``function`` as a step of the scenario being loaded.
+
+    Steps run in the order they are defined; the label shown is the first
+    line of the docstring, else the function's name. The function is returned
+    unchanged, so a step can still be called directly.
+    """
+    if not callable(function):
+        raise TypeError("@sigcli.step takes no arguments: write @sigcli.step above a function")
+    if _collecting is not None:
+        _collecting.append(function)
+    return function
+
+
+def _label(function: Callable[..., Any]) -> str:
+    doc = (function.__doc__ or "").strip()
+    return doc.splitlines()[0].strip() if doc else function.__name__
+
+
+# -- finding a scenario ---------------------------------------------------------
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """The scenarios shipped with sigcli, by name (file name without ``.py``)."""
+    from importlib import resources
+
+    try:
+        root = Path(str(resources.files("sigcli.scenarios")))
+    except ModuleNotFoundError:
+        # A source checkout run without installing: the directory that
+        # pyproject.toml maps to the package sigcli.scenarios.
+        root = Path(__file__).resolve().parent.parent / "scenarios"
+    if not root.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(root.glob("*.py")) if not p.stem.startswith("_")}
+
+
+def resolve(name: str) -> Path:
+    """The file ``name`` points to: an existing path, else a bundled scenario."""
+    path = Path(name)
+    if path.is_dir():
+        found = sorted(path.glob("*.py"))
+        hint = f" such as {found[0]}" if found else ""
+        raise ScenarioPathError(f"{name} is a directory; pass a scenario .py file{hint}.")
+    if path.exists():
+        if path.suffix != ".py":
+            raise ScenarioPathError(
+                f"{name} is not a Python file; a scenario is a .py file "
+                "(to look at a saved trace, use `sigcli trace FILE.json`)."
+            )
+        return path
+    bundled = bundled_scenarios()
+    stem = name.removesuffix(".py")
+    if "/" not in name and stem in bundled:
+        return bundled[stem]
+    message = f"No file {name!r} and no bundled scenario of that name."
+    close = difflib.get_close_matches(stem, list(bundled), n=1)
+    if close:
+        message += f" Did you mean {close[0]!r}?"
+    if bundled:
+        message += "\nBundled scenarios: " + ", ".join(bundled)
+    raise ScenarioPathError(message)
+
+
+# -- loading --------------------------------------------------------------------
+
+_module_numbers = itertools.count(1)
+
+
+@contextmanager
+def loaded(
+    path: Path, *, database: str = ":memory:", recorder: Recorder | None = None
+) -> Iterator[LoadedScenario]:
+    """Import the scenario at ``path`` into a fresh registry, for the block.
+
+    With a ``recorder``, everything from the first ``class_prepared`` on is
+    recorded (loading lands in the trace's setup section).
+    """
+    from sigcli import models, signals
+
+    registry = models.Registry(database)
+    saved = [(signal, signal._snapshot()) for signal in signals.BUILTIN_SIGNALS]
+    module_name = f"sigcli_scenario_{next(_module_numbers)}_{_identifier(path.stem)}"
+    with ExitStack() as stack:
+        stack.callback(registry.close)
+        stack.callback(sys.modules.pop, module_name, None)
+        for signal, snapshot in saved:
+            stack.callback(signal._restore, snapshot)
+        stack.enter_context(_validating_receivers())
+        stack.enter_context(models.use_registry(registry))
+        if recorder is not None:
+            stack.enter_context(recording(recorder))
+        module, functions = _import(path, module_name)
+        named = _name_signals(module)
+        pending = registry.pending_references()
+        if pending:
+            raise ScenarioError(
+                f"{path}: a relation points to a model that is never defined: "
+                f"{', '.join(pending)}. Check the spelling of the model name."
+            )
+        registry.migrate()
+        steps = [StepFunction(_label(f), f.__name__, f) for f in functions]
+        run = module.__dict__.get("run")
+        if not steps and callable(run):
+            steps = [StepFunction(_label(run) if run.__doc__ else "run", "run", run)]
+        all_signals = {s.name or "": s for s in signals.BUILTIN_SIGNALS} | named
+        yield LoadedScenario(path, module, registry, steps, all_signals)
+
+
+@contextmanager
+def _validating_receivers() -> Iterator[None]:
+    previous = dispatcher.validate_receivers
+    dispatcher.validate_receivers = True
+    try:
+        yield
+    finally:
+        dispatcher.validate_receivers = previous
+
+
+def _identifier(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text)
+
+
+def _import(path: Path, module_name: str) -> tuple[ModuleType, list[Callable[[], Any]]]:
+    """Import ``path`` as ``module_name``; collect the ``@step`` functions it defines."""
+    global _collecting
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ScenarioPathError(f"{path} cannot be imported as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    outer, _collecting = _collecting, []
+    try:
+        spec.loader.exec_module(module)
+        return module, _collecting
+    except SyntaxError as error:
+        raise ScenarioError(_syntax_message(path, error)) from None
+    except (Exception, SystemExit) as error:
+        raise ScenarioError(_import_message(path, error)) from None
+    finally:
+        _collecting = outer
+
+
+def _syntax_message(path: Path, error: SyntaxError) -> str:
+    where = f"{path}:{error.lineno}" if error.lineno else str(path)
+    message = f"{where}: {type(error).__name__}: {error.msg}"
+    if error.text:
+        line = error.text.rstrip("\n")
+        message += f"\n    {line.strip()}"
+        if error.offset:
+            indent = len(line) - len(line.lstrip())
+            message += "\n    " + " " * max(error.offset - 1 - indent, 0) + "^"
+    return message + "\nFix the syntax and run again."
+
+
+def _import_message(path: Path, error: BaseException) -> str:
+    line, source = _scenario_line(path, error.__traceback__)
+    where = f"{path}:{line}" if line else str(path)
+    message = f"{where}: error while importing the scenario: {describe_error(error)}"
+    if source:
+        message += f"\n    {source}"
+    if isinstance(error, ValueError) and "**kwargs" in str(error):
+        receiver = _rejected_receiver(error.__traceback__)
+        name = f" {receiver}" if receiver else ""
+        message += (
+            f"\nGive the receiver{name} a **kwargs parameter, "
+            "for example: def handler(sender, **kwargs): ..."
+        )
+    elif isinstance(error, SystemExit):
+        message += "\nA scenario must not call sys.exit() while it is imported."
+    return message
+
+
+def _scenario_line(path: Path, tb: TracebackType | None) -> tuple[int | None, str]:
+    """The deepest traceback line inside the scenario file, with its source."""
+    found: tuple[int | None, str] = (None, "")
+    target = path.resolve()
+    for frame in traceback.extract_tb(tb):
+        if Path(frame.filename).resolve() == target:
+            found = (frame.lineno, (frame.line or "").strip())
+    return found
+
+
+def _rejected_receiver(tb: TracebackType | None) -> str | None:
+    """The receiver that ``connect`` refused, read from the connecting frame."""
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "connect" and "receiver" in frame.f_locals:
+            receiver = frame.f_locals["receiver"]
+            return getattr(receiver, "__qualname__", None) or repr(receiver)
+        tb = tb.tb_next
+    return None
+
+
+def _name_signals(module: ModuleType) -> dict[str, dispatcher.Signal]:
+    """Name each unnamed signal after the module global that holds it."""
+    named: dict[str, dispatcher.Signal] = {}
+    for name, value in vars(module).items():
+        if isinstance(value, dispatcher.Signal):
+            if value.name is None:
+                value.name = name
+            named[value.name] = value
+    return named
+
+
+# -- running --------------------------------------------------------------------
+
+
+def run_steps(scenario: LoadedScenario, recorder: Recorder) -> None:
+    """Run each step under the recorder; a step that raises ends the scenario.
+
+    The exception is recorded on the step (and on the receiver it came from);
+    the steps after it are listed as not run. ``KeyboardInterrupt`` is
+    recorded the same way and then re-raised.
+    """
+    for index, entry in enumerate(scenario.steps):
+        recorder.start_step(entry.label, entry.name)
+        try:
+            _call_step(entry.function)
+        except (Exception, SystemExit, KeyboardInterrupt) as error:
+            recorder.finish_step(error)
+            line, _ = _scenario_line(scenario.path, error.__traceback__)
+            recorder.trace.steps[-1].error_at = f"{scenario.path}:{line}" if line else None
+            recorder.trace.not_run = [s.label for s in scenario.steps[index + 1 :]]
+            if isinstance(error, KeyboardInterrupt):
+                recorder.trace.interrupted = True
+                raise
+            return
+        recorder.finish_step(None)
+
+
+def _call_step(function: Callable[[], Any]) -> None:
+    import inspect
+
+    if inspect.iscoroutinefunction(function):
+        import asyncio
+
+        asyncio.run(function())
+    else:
+        function()
+
+
+def run(names: list[str], *, max_depth: int = 50, database: str | None = None) -> RunResult:
+    """Load and run each scenario, each recorded into its own trace.
+
+    A scenario that fails to load, or a step that raises, is recorded and
+    the next scenario runs; Ctrl-C stops everything, keeping what was recorded.
+    """
+    paths = [resolve(name) for name in names]
+    if database is not None and len(paths) > 1:
+        raise ScenarioPathError("--db keeps the database of one scenario; pass a single scenario.")
+    if database is not None and Path(database).exists():
+        raise ScenarioPathError(f"{database} already exists; --db needs a new file name.")
+    result = RunResult()
+    for name, path in zip(names, paths, strict=True):
+        trace = Trace(scenario=str(path) if Path(name).exists() else name)
+        result.traces.append(trace)
+        recorder = Recorder(trace, max_depth=max_depth)
+        try:
+            with loaded(path, database=database or ":memory:", recorder=recorder) as scenario:
+                if not scenario.steps:
+                    raise ScenarioError(
+                        f"{path} defines no steps. Decorate functions with @sigcli.step "
+                        "(they run in file order), or define a function run()."
+                    )
+                run_steps(scenario, recorder)
+        except ScenarioError as error:
+            trace.error = str(error)
+        except KeyboardInterrupt:
+            trace.interrupted = True
+            result.interrupted = True
+            break
+    return result
+
+
+def receivers(name: str) -> list[tuple[str, list[dispatcher.ReceiverInfo]]]:
+    """Per signal with receivers, the receivers connected once ``name`` is loaded."""
+    with loaded(resolve(name)) as scenario:
+        return [
+            (signal_name, signal.receiver_infos())
+            for signal_name, signal in scenario.signals.items()
+            if signal.receiver_infos()
+        ]

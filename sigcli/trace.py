@@ -1,0 +1,657 @@
+"""Recording a run as a tree of plain records, and saving it as JSON.
+
+The :class:`Recorder` implements both observer interfaces (the dispatcher's
+send observer and the model layer's ORM observer) and builds, while the run
+happens, a tree of slotted dataclasses: step → operation → dispatch →
+receiver → nested operations and dispatches. Values are converted to
+JSON-safe data at the moment they are seen, so that later mutations of an
+instance never rewrite history. Nothing here draws anything: see ``render``.
+
+A trace file is data. :func:`load` parses it with ``json`` and checks its
+shape; it never imports or evaluates anything named in it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sigcli import dispatcher
+
+FORMAT_VERSION = 1
+INIT_SIGNALS = frozenset({"pre_init", "post_init"})
+
+
+class SkipReason(enum.Enum):
+    """Why a connected receiver was not called by a dispatch."""
+
+    SENDER_MISMATCH = "sender_mismatch"
+    DEAD_REFERENCE = "dead_reference"
+    NOT_REACHED = "not_reached"
+
+
+class TraceFormatError(ValueError):
+    """A trace file that is not JSON, not a sigcli trace, or of another version."""
+
+
+class DepthLimitExceeded(RecursionError):
+    """Raised into a run when dispatches nest deeper than the recorder allows.
+
+    ``cycle`` is the repeating chain of dispatches and receivers that led
+    there, each link written as ``"post_save User › touch"``.
+    """
+
+    def __init__(self, limit: int, cycle: list[str]) -> None:
+        self.limit = limit
+        self.cycle = cycle
+        loop = " → ".join([*cycle, cycle[0]]) if cycle else "?"
+        super().__init__(
+            f"signals nested deeper than {limit} levels; this cycle repeats: {loop}. "
+            "A receiver causes the dispatch that calls it again: guard it (check "
+            "`created` or `update_fields`), or write with QuerySet.update(), which "
+            "sends no signals"
+        )
+
+
+@dataclass(slots=True)
+class ReceiverCall:
+    """One receiver connected to a signal at the moment it was sent."""
+
+    name: str
+    module: str | None
+    file: str | None
+    line: int | None
+    sender_filter: str | None
+    weak: bool
+    dispatch_uid: str | None
+    called: bool = False
+    skipped_reason: SkipReason | None = None
+    result: Any = None
+    error: str | None = None
+    error_propagated: bool = False
+    children: list[Node] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Dispatch:
+    """One ``send`` of a signal, with every receiver it considered."""
+
+    seq: int
+    signal: str
+    sender: str | None
+    depth: int
+    kwargs: dict[str, Any]
+    receivers: list[ReceiverCall] = field(default_factory=list)
+    robust: bool = False
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Operation:
+    """An ORM call made by a step or a receiver, with what it caused."""
+
+    label: str
+    model: str | None
+    children: list[Node] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class SqlStatement:
+    """A statement sent to SQLite, with ``?`` placeholders and its parameters."""
+
+    sql: str
+    params: list[Any]
+
+
+Node = Operation | Dispatch | SqlStatement
+
+
+@dataclass(slots=True)
+class Step:
+    """One ``@step`` function (or the scenario's ``run()``)."""
+
+    label: str
+    function: str
+    children: list[Node] = field(default_factory=list)
+    error: str | None = None
+    error_at: str | None = None
+
+
+@dataclass(slots=True)
+class Trace:
+    """Everything recorded for one scenario: loading (``setup``) and its steps."""
+
+    scenario: str | None
+    setup: list[Node] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    error: str | None = None
+    interrupted: bool = False
+    not_run: list[str] = field(default_factory=list)
+
+    def dispatches(self, *, setup: bool = False) -> Iterator[Dispatch]:
+        """Every dispatch of the steps (and of setup if asked), in send order."""
+        roots: list[list[Node]] = [self.setup] if setup else []
+        roots += [step.children for step in self.steps]
+        for nodes in roots:
+            yield from walk_dispatches(nodes)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or any(step.error for step in self.steps)
+
+
+def walk_dispatches(nodes: list[Node]) -> Iterator[Dispatch]:
+    """Dispatches under ``nodes``, depth first, in the order they were sent."""
+    for node in nodes:
+        if isinstance(node, Dispatch):
+            yield node
+            for call in node.receivers:
+                yield from walk_dispatches(call.children)
+        elif isinstance(node, Operation):
+            yield from walk_dispatches(node.children)
+
+
+# -- values as seen at send time ------------------------------------------------
+
+
+def json_safe(value: object, _depth: int = 0) -> Any:
+    """A JSON-safe picture of ``value``, taken now.
+
+    A model instance becomes ``{"model", "pk", "repr"}``, a model class its
+    name, a queryset ``{"queryset": model}``, a set a sorted list; anything
+    else unknown becomes its repr. Containers nested absurdly deep (or
+    containing themselves) are cut off with their repr.
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if _depth > 8:
+        return _repr(value)
+    if isinstance(value, set | frozenset):
+        return sorted((json_safe(v, _depth + 1) for v in value), key=_sort_key)
+    if isinstance(value, list | tuple):
+        return [json_safe(v, _depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, _depth + 1) for k, v in value.items()}
+    if isinstance(value, type) and getattr(value, "_meta", None) is not None:
+        return value.__name__
+    if getattr(type(value), "_meta", None) is not None and hasattr(value, "pk"):
+        return {"model": type(value).__name__, "pk": json_safe(value.pk, 8), "repr": _repr(value)}
+    model = getattr(value, "model", None)
+    if model is not None and type(value).__name__ == "QuerySet":
+        return {"queryset": getattr(model, "__name__", _repr(model))}
+    return _repr(value)
+
+
+def _sort_key(value: Any) -> tuple[str, str]:
+    return (type(value).__name__, json.dumps(value, sort_keys=True))
+
+
+def _repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception as exc:  # a broken __repr__ must not break the recording
+        return f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"
+
+
+def sender_label(sender: object) -> str | None:
+    """A model class by its name, other senders by name or repr, ``None`` as null."""
+    if sender is None:
+        return None
+    name = getattr(sender, "__name__", None)
+    return name if isinstance(name, str) else _repr(sender)
+
+
+def signal_label(signal: dispatcher.Signal) -> str:
+    return signal.name or f"<Signal at {id(signal):#x}>"
+
+
+def describe_error(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+# -- the recorder -----------------------------------------------------------------
+
+_STEP, _OPERATION, _FOLDED, _DISPATCH, _RECEIVER = range(5)
+
+
+@dataclass(slots=True, eq=False)
+class _Frame:
+    kind: int
+    container: list[Node]
+    node: Any = None
+    infos: list[Any] = field(default_factory=list)
+    owner: _Frame | None = None
+
+
+class Recorder:
+    """Builds a :class:`Trace` from the dispatcher's and the ORM's callbacks.
+
+    The recorder keeps its own stack of open steps, operations, dispatches and
+    receiver calls. Before :meth:`start_step` is called, everything goes into
+    ``trace.setup``. Async receivers of one dispatch run concurrently (and
+    ``asend`` calls sync receivers in a worker thread), so a receiver frame is
+    closed by identity and its still-running siblings stay open; a lock keeps
+    callbacks from two threads apart.
+    """
+
+    def __init__(self, trace: Trace, max_depth: int = 50) -> None:
+        self.trace = trace
+        self.max_depth = max_depth
+        self._lock = threading.Lock()
+        self._stack: list[_Frame] = [_Frame(_STEP, trace.setup)]
+        self._seq = 0
+        self._seen_errors: set[int] = set()
+
+    # steps
+
+    def start_step(self, label: str, function: str) -> Step:
+        step = Step(label=label, function=function)
+        with self._lock:
+            self.trace.steps.append(step)
+            self._stack = [_Frame(_STEP, step.children, step)]
+            self._seen_errors.clear()
+        return step
+
+    def finish_step(self, error: BaseException | None) -> None:
+        with self._lock:
+            step = self._stack[0].node
+            if step is not None and error is not None:
+                step.error = describe_error(error)
+            del self._stack[1:]
+
+    # ORM observer
+
+    def operation_started(self, label: str, model: str | None) -> None:
+        with self._lock:
+            top = self._stack[-1]
+            if top.kind in (_OPERATION, _FOLDED):
+                self._stack.append(_Frame(_FOLDED, top.container, top.node))
+                return
+            operation = Operation(label=label, model=model)
+            top.container.append(operation)
+            self._stack.append(_Frame(_OPERATION, operation.children, operation))
+
+    def operation_finished(self, error: BaseException | None) -> None:
+        with self._lock:
+            frame = self._pop_to(lambda f: f.kind in (_OPERATION, _FOLDED))
+            if frame is not None and frame.kind == _OPERATION and error is not None:
+                frame.node.error = describe_error(error)
+
+    def sql_executed(self, sql: str, params: tuple[object, ...]) -> None:
+        statement = SqlStatement(sql, [json_safe(p) for p in params])
+        with self._lock:
+            self._stack[-1].container.append(statement)
+
+    # send observer
+
+    def send_started(
+        self,
+        signal: dispatcher.Signal,
+        sender: object,
+        named: dict[str, object],
+        plan: list[dispatcher.ReceiverPlan],
+        robust: bool,
+    ) -> None:
+        name = signal_label(signal)
+        label = sender_label(sender)
+        kwargs = {key: json_safe(value) for key, value in named.items()}
+        with self._lock:
+            depth = self._depth()
+            if depth > self.max_depth:
+                raise DepthLimitExceeded(self.max_depth, self._cycle())
+            self._seq += 1
+            dispatch = Dispatch(
+                seq=self._seq, signal=name, sender=label, depth=depth, kwargs=kwargs, robust=robust
+            )
+            dispatch.receivers = [_call_from(entry) for entry in plan]
+            top = self._stack[-1]
+            top.container.append(dispatch)
+            self._stack.append(
+                _Frame(_DISPATCH, top.container, dispatch, [entry.info for entry in plan])
+            )
+
+    def receiver_started(self, signal: dispatcher.Signal, info: dispatcher.ReceiverInfo) -> None:
+        with self._lock:
+            for frame in reversed(self._stack):
+                if frame.kind == _DISPATCH and any(known is info for known in frame.infos):
+                    break
+            else:
+                return
+            for known, call in zip(frame.infos, frame.node.receivers, strict=True):
+                if known is info:
+                    call.called = True
+                    self._stack.append(_Frame(_RECEIVER, call.children, call, [info], frame))
+                    return
+
+    def receiver_finished(
+        self,
+        signal: dispatcher.Signal,
+        info: dispatcher.ReceiverInfo,
+        result: object,
+        error: BaseException | None,
+    ) -> None:
+        summary = json_safe(result) if error is None else None
+        with self._lock:
+            for index in range(len(self._stack) - 1, 0, -1):
+                frame = self._stack[index]
+                if frame.kind == _RECEIVER and frame.infos[0] is info:
+                    siblings = [
+                        f
+                        for f in self._stack[index + 1 :]
+                        if f.kind == _RECEIVER and f.owner is frame.owner
+                    ]
+                    del self._stack[index:]
+                    self._stack.extend(siblings)
+                    call: ReceiverCall = frame.node
+                    if error is None:
+                        call.result = summary
+                    else:
+                        call.error = describe_error(error)
+                        call.error_propagated = id(error) in self._seen_errors
+                        self._seen_errors.add(id(error))
+                    return
+
+    def send_finished(self, signal: dispatcher.Signal, error: BaseException | None) -> None:
+        with self._lock:
+            frame = self._pop_to(
+                lambda f: f.kind == _DISPATCH and f.node.signal == signal_label(signal)
+            )
+            if frame is None:
+                return
+            dispatch: Dispatch = frame.node
+            if error is not None:
+                dispatch.error = describe_error(error)
+            for call in dispatch.receivers:
+                if not call.called and call.skipped_reason is None:
+                    call.skipped_reason = SkipReason.NOT_REACHED
+
+    # helpers (called with the lock held)
+
+    def _depth(self) -> int:
+        """1 + the number of dispatches whose receivers are running around this send."""
+        return 1 + len({id(f.owner) for f in self._stack if f.kind == _RECEIVER})
+
+    def _pop_to(self, wanted: Callable[[_Frame], bool]) -> _Frame | None:
+        """Pop frames down to and including the nearest ``wanted`` one.
+
+        Unwinding through frames that never got their ``finished`` callback
+        (an exception between two callbacks) keeps the stack consistent.
+        """
+        for index in range(len(self._stack) - 1, 0, -1):
+            frame = self._stack[index]
+            if wanted(frame):
+                del self._stack[index:]
+                return frame
+        return None
+
+    def _cycle(self) -> list[str]:
+        """The shortest repeating tail of the open dispatch › receiver chain."""
+        links = [
+            f"{f.owner.node.signal} {f.owner.node.sender} › {f.node.name}"
+            for f in self._stack
+            if f.kind == _RECEIVER and f.owner is not None
+        ]
+        for period in range(1, len(links) // 2 + 1):
+            if links[-2 * period : -period] == links[-period:]:
+                return links[-period:]
+        return links[-3:]
+
+
+def _call_from(entry: dispatcher.ReceiverPlan) -> ReceiverCall:
+    info = entry.info
+    return ReceiverCall(
+        name=info.name,
+        module=info.module,
+        file=info.file,
+        line=info.line,
+        sender_filter=info.sender_label,
+        weak=info.weak,
+        dispatch_uid=None if info.dispatch_uid is None else str(info.dispatch_uid),
+        skipped_reason=_SKIPS.get(entry.decision),
+    )
+
+
+_SKIPS = {
+    dispatcher.Decision.SKIP_SENDER: SkipReason.SENDER_MISMATCH,
+    dispatcher.Decision.SKIP_DEAD: SkipReason.DEAD_REFERENCE,
+}
+
+
+@contextmanager
+def recording(recorder: Recorder) -> Iterator[Recorder]:
+    """Install ``recorder`` as the send observer and the ORM observer."""
+    from sigcli import models
+
+    with ExitStack() as stack:
+        stack.enter_context(dispatcher.observe(recorder))
+        stack.enter_context(models.observe_orm(recorder))
+        yield recorder
+
+
+@contextmanager
+def capture(max_depth: int = 50) -> Iterator[Trace]:
+    """Record every dispatch and ORM call made inside the block.
+
+    For tests of your own receivers::
+
+        with sigcli.capture() as trace:
+            User.objects.create(username="ann")
+        assert [d.signal for d in trace.dispatches()] == [...]
+
+    Everything lands in one step labelled ``capture``.
+    """
+    trace = Trace(scenario=None)
+    recorder = Recorder(trace, max_depth=max_depth)
+    recorder.start_step("capture", "capture")
+    error: BaseException | None = None
+    with recording(recorder):
+        try:
+            yield trace
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            recorder.finish_step(error)
+
+
+# -- JSON -------------------------------------------------------------------------
+
+
+def dumps(traces: list[Trace]) -> str:
+    """The JSON text of one trace, or of several under ``"runs"``."""
+    if len(traces) == 1:
+        document: dict[str, Any] = {"sigcli_trace": FORMAT_VERSION, **_trace_json(traces[0])}
+    else:
+        document = {"sigcli_trace": FORMAT_VERSION, "runs": [_trace_json(t) for t in traces]}
+    return json.dumps(document, indent=1, ensure_ascii=False)
+
+
+def save(traces: list[Trace], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(traces) + "\n", encoding="utf-8")
+
+
+def load(path: Path) -> list[Trace]:
+    """Read a trace file written by :func:`save`; never runs code from it."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise TraceFormatError(f"{path} is not a sigcli trace (not text: {exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise TraceFormatError(
+            f"{path} is not a sigcli trace (invalid JSON at line {exc.lineno}: {exc.msg})"
+        ) from None
+    if not isinstance(document, dict) or "sigcli_trace" not in document:
+        raise TraceFormatError(f'{path} is not a sigcli trace (no "sigcli_trace" version key)')
+    version = document["sigcli_trace"]
+    if version != FORMAT_VERSION:
+        raise TraceFormatError(
+            f"{path} is a sigcli trace of format version {version!r}; this sigcli reads "
+            f"version {FORMAT_VERSION}. Record it again with `sigcli run`."
+        )
+    try:
+        runs = document["runs"] if "runs" in document else [document]
+        return [_trace_from(_obj(run)) for run in _list(runs)]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TraceFormatError(f"{path} is a damaged sigcli trace ({exc})") from None
+
+
+def _trace_json(trace: Trace) -> dict[str, Any]:
+    return {
+        "scenario": trace.scenario,
+        "error": trace.error,
+        "interrupted": trace.interrupted,
+        "not_run": trace.not_run,
+        "setup": [node_json(n) for n in trace.setup],
+        "steps": [
+            {
+                "label": s.label,
+                "function": s.function,
+                "error": s.error,
+                "error_at": s.error_at,
+                "children": [node_json(n) for n in s.children],
+            }
+            for s in trace.steps
+        ],
+    }
+
+
+def node_json(node: Node, children: bool = True) -> dict[str, Any]:
+    """One node as JSON; without ``children``, receivers' nested nodes are left out."""
+    if isinstance(node, Dispatch):
+        return {
+            "type": "dispatch",
+            "seq": node.seq,
+            "signal": node.signal,
+            "sender": node.sender,
+            "depth": node.depth,
+            "robust": node.robust,
+            "kwargs": node.kwargs,
+            "error": node.error,
+            "receivers": [
+                {
+                    "name": c.name,
+                    "module": c.module,
+                    "file": c.file,
+                    "line": c.line,
+                    "sender_filter": c.sender_filter,
+                    "weak": c.weak,
+                    "dispatch_uid": c.dispatch_uid,
+                    "called": c.called,
+                    "skipped_reason": c.skipped_reason.value if c.skipped_reason else None,
+                    "result": c.result,
+                    "error": c.error,
+                    "error_propagated": c.error_propagated,
+                    "children": [node_json(n) for n in c.children] if children else [],
+                }
+                for c in node.receivers
+            ],
+        }
+    if isinstance(node, Operation):
+        return {
+            "type": "operation",
+            "label": node.label,
+            "model": node.model,
+            "error": node.error,
+            "children": [node_json(n) for n in node.children],
+        }
+    return {"type": "sql", "sql": node.sql, "params": node.params}
+
+
+def _trace_from(data: dict[str, Any]) -> Trace:
+    return Trace(
+        scenario=_opt(data.get("scenario"), str),
+        error=_opt(data.get("error"), str),
+        interrupted=bool(data.get("interrupted", False)),
+        not_run=[str(label) for label in _list(data.get("not_run", []))],
+        setup=[_node_from(_obj(n)) for n in _list(data.get("setup", []))],
+        steps=[
+            Step(
+                label=_req(s, "label", str),
+                function=_req(s, "function", str),
+                error=_opt(s.get("error"), str),
+                error_at=_opt(s.get("error_at"), str),
+                children=[_node_from(_obj(n)) for n in _list(s.get("children", []))],
+            )
+            for s in map(_obj, _list(data["steps"]))
+        ],
+    )
+
+
+def _node_from(data: dict[str, Any]) -> Node:
+    kind = data.get("type")
+    if kind == "dispatch":
+        return Dispatch(
+            seq=_req(data, "seq", int),
+            signal=_req(data, "signal", str),
+            sender=_opt(data.get("sender"), str),
+            depth=_req(data, "depth", int),
+            kwargs=_obj(data.get("kwargs", {})),
+            robust=bool(data.get("robust", False)),
+            error=_opt(data.get("error"), str),
+            receivers=[_receiver_from(_obj(r)) for r in _list(data.get("receivers", []))],
+        )
+    if kind == "operation":
+        return Operation(
+            label=_req(data, "label", str),
+            model=_opt(data.get("model"), str),
+            error=_opt(data.get("error"), str),
+            children=[_node_from(_obj(n)) for n in _list(data.get("children", []))],
+        )
+    if kind == "sql":
+        return SqlStatement(sql=_req(data, "sql", str), params=_list(data.get("params", [])))
+    raise ValueError(f"unknown node type {kind!r}")
+
+
+def _receiver_from(data: dict[str, Any]) -> ReceiverCall:
+    reason = data.get("skipped_reason")
+    return ReceiverCall(
+        name=_req(data, "name", str),
+        module=_opt(data.get("module"), str),
+        file=_opt(data.get("file"), str),
+        line=_opt(data.get("line"), int),
+        sender_filter=_opt(data.get("sender_filter"), str),
+        weak=bool(data.get("weak", True)),
+        dispatch_uid=_opt(data.get("dispatch_uid"), str),
+        called=bool(data.get("called", False)),
+        skipped_reason=None if reason is None else SkipReason(reason),
+        result=data.get("result"),
+        error=_opt(data.get("error"), str),
+        error_propagated=bool(data.get("error_propagated", False)),
+        children=[_node_from(_obj(n)) for n in _list(data.get("children", []))],
+    )
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, found {type(value).__name__}")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, found {type(value).__name__}")
+    return value
+
+
+def _req(data: dict[str, Any], key: str, kind: type) -> Any:
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{key!r} should be {kind.__name__}, found {type(value).__name__}")
+    return value
+
+
+def _opt(value: Any, kind: type) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"expected {kind.__name__} or null, found {type(value).__name__}")
+    return value
