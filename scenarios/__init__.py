@@ -1,0 +1,1 @@
+"""Scenarios shipped with sigcli: run one with ``sigcli run NAME``."""
