@@ -209,35 +209,64 @@ def _check_receiver(receiver: Any) -> None:
 # call, done for the whole list before the first receiver runs, as Django
 # does.
 
-_RESERVED = frozenset({"__refs", "__signal", "__sender", "__live", "__r", "__ref"})
-_CALLERS: dict[tuple[str, ...], Callable[..., list[tuple[Receiver, Any]]] | None] = {}
+CallLoop = Callable[[Sequence[Any], "Signal", object, dict[str, Any]], list[tuple[Receiver, Any]]]
 
 
-def _make_caller(names: tuple[str, ...]) -> Callable[..., list[tuple[Receiver, Any]]] | None:
-    """Generate a call loop with the keyword names written out, or None when
-    the names cannot be parameters (then the generic loop raises exactly
-    what Django raises, e.g. a duplicate ``signal`` keyword)."""
-    if any(
-        not name.isidentifier()
-        or keyword.iskeyword(name)
-        or name in _RESERVED
-        or name in ("signal", "sender")
-        for name in names
+def _generic_call(
+    refs: Sequence[Any], signal: Signal, sender: object, named: dict[str, Any]
+) -> list[tuple[Receiver, Any]]:
+    """The reference call loop; raises exactly what Django raises for odd
+    keyword names, e.g. a duplicate ``signal`` keyword."""
+    live = [ref() for ref in refs]
+    return [(r, r(signal=signal, sender=sender, **named)) for r in live if r is not None]
+
+
+_CALLERS: dict[tuple[Any, ...], CallLoop] = {}
+_UNROLL_LIMIT = 16
+
+
+def _make_caller(key: tuple[Any, ...]) -> CallLoop:
+    """A call loop for ``key = (receiver count, *keyword names)``, generated
+    once per key with the names written out as literal keywords, so that a
+    send does not pay ``**named`` per receiver. Up to ``_UNROLL_LIMIT``
+    receivers the loop is unrolled. Every receiver is resolved before the
+    first one runs, as in Django. Names that cannot be local variables get
+    ``_generic_call``, which raises exactly what Django raises."""
+    count, names = key[0], key[1:]
+    if not all(name.isidentifier() and not keyword.iskeyword(name) for name in names) or (
+        set(names) & {"signal", "sender", "refs", "named", "live", "r", "ref"}
+        or any(name.startswith("_r") for name in names)
     ):
-        caller = None
+        caller = _generic_call
     else:
-        params = "".join(f", {name}" for name in names)
+        unpack = "".join(f"    {name} = named[{name!r}]\n" for name in names)
         passing = "".join(f", {name}={name}" for name in names)
-        source = (
-            f"def _call(__refs, __signal, __sender{params}):\n"
-            f"    __live = [__ref() for __ref in __refs]\n"
-            f"    return [(__r, __r(signal=__signal, sender=__sender{passing}))"
-            f" for __r in __live if __r is not None]\n"
-        )
+        if count <= _UNROLL_LIMIT:
+            slots = [f"_r{i}" for i in range(count)]
+            resolve = "".join(f"    {slot} = {slot}()\n" for slot in slots)
+            calls = ", ".join(
+                f"({slot}, {slot}(signal=signal, sender=sender{passing}))" for slot in slots
+            )
+            all_live = " and ".join(f"{slot} is not None" for slot in slots)
+            body = (
+                f"    {', '.join(slots)}, = refs\n"
+                f"{resolve}"
+                f"    if {all_live}:\n"
+                f"        return [{calls}]\n"
+                f"    return [(r, r(signal=signal, sender=sender{passing}))"
+                f" for r in ({', '.join(slots)},) if r is not None]\n"
+            )
+        else:
+            body = (
+                "    live = [ref() for ref in refs]\n"
+                f"    return [(r, r(signal=signal, sender=sender{passing}))"
+                " for r in live if r is not None]\n"
+            )
+        source = f"def call_loop(refs, signal, sender, named):\n{unpack}{body}"
         namespace: dict[str, Any] = {}
-        exec(compile(source, f"<sigcli call loop {names}>", "exec"), namespace)
-        caller = namespace["_call"]
-    _CALLERS[names] = caller
+        exec(compile(source, f"<sigcli call loop {key}>", "exec"), namespace)
+        caller = namespace["call_loop"]
+    _CALLERS[key] = caller
     return caller
 
 
@@ -319,6 +348,9 @@ class Signal:
         # the sender itself when it cannot be weakly referenced (non-caching
         # signals only), so that a cached id is never reused by another object.
         self._cache: dict[int, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {}
+        # The same, for senders with only sync receivers: id(sender) -> sync
+        # resolvers. This is all that the hot path of ``send`` reads.
+        self._sync_only: dict[int, tuple[Any, ...]] = {}
 
     def __repr__(self) -> str:
         label = f" {self.name}" if self.name else ""
@@ -354,7 +386,7 @@ class Signal:
             if not any(entry[0] == lookup_key for entry in self.receivers):
                 self.receivers.append((lookup_key, stored, is_async))
                 self._infos[lookup_key] = info
-            self._cache.clear()
+            self._forget_cache()
 
     def disconnect(
         self, receiver: Receiver | None = None, sender: object = None, dispatch_uid: Any = None
@@ -374,7 +406,7 @@ class Signal:
                     del self.receivers[index]
                     self._infos.pop(lookup_key, None)
                     break
-            self._cache.clear()
+            self._forget_cache()
         return disconnected
 
     def has_listeners(self, sender: object = None) -> bool:
@@ -389,7 +421,17 @@ class Signal:
     def _flag_dead_receivers(self, _reference: object = None) -> None:
         # Called from the garbage collector: no lock here, only flags.
         self._dead_receivers = True
+        self._forget_cache()
+
+    def _forget_cache(self) -> None:
+        """The one place the per-sender cache is dropped: on connect,
+        disconnect, and a receiver's death."""
         self._cache.clear()
+        self._sync_only.clear()
+
+    def _evict(self, key: int) -> None:
+        self._cache.pop(key, None)
+        self._sync_only.pop(key, None)
 
     def _prune_dead_receivers(self) -> None:
         """Drop dead weak entries. Caller holds the lock."""
@@ -417,7 +459,7 @@ class Signal:
         with self.lock:
             self.receivers = list(entries)
             self._infos = dict(infos)
-            self._cache.clear()
+            self._forget_cache()
             self._dead_receivers = True
 
     def receiver_infos(self) -> list[ReceiverInfo]:
@@ -437,20 +479,22 @@ class Signal:
             return entry
         if self.use_caching:
             key = id(sender)
-            anchor: Any = weakref.ref(sender, lambda _ref: self._cache.pop(key, None))
+            anchor: Any = weakref.ref(sender, lambda _ref: self._evict(key))
             hash(sender)
         else:
             hash(sender)
             try:
                 key = id(sender)
-                anchor = weakref.ref(sender, lambda _ref: self._cache.pop(key, None))
+                anchor = weakref.ref(sender, lambda _ref: self._evict(key))
             except TypeError:
                 anchor = sender
         sync, asynchronous = self._collect(sender)
         entry = (anchor, sync, asynchronous)
         if len(self._cache) > 4096:
-            self._cache.clear()
+            self._forget_cache()
         self._cache[id(sender)] = entry
+        if not asynchronous:
+            self._sync_only[id(sender)] = sync
         return entry
 
     def _collect(self, sender: object) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -502,26 +546,31 @@ class Signal:
         """Call every live receiver for ``sender``; sync receivers in
         connection order, then async ones concurrently. The first exception
         propagates and stops the dispatch."""
+        if _observer is None:
+            refs = self._sync_only.get(id(sender))
+            if refs is not None:
+                if not refs:
+                    return []
+                key = (len(refs), *named)
+                try:
+                    call_loop = _CALLERS[key]
+                except KeyError:
+                    call_loop = _make_caller(key)
+                return call_loop(refs, self, sender, named)
+        return self._send_uncached(sender, named)
+
+    def _send_uncached(self, sender: object, named: dict[str, Any]) -> list[tuple[Receiver, Any]]:
         if _observer is not None:
             return self._send_observed(sender, named, robust=False)
         if not self.receivers:
             return []
-        entry = self._cache.get(id(sender))
-        if entry is None or self._dead_receivers:
-            entry = self._lookup(sender)
-        sync = entry[1]
-        if entry[2]:
+        _, sync, asynchronous = self._lookup(sender)
+        if asynchronous:
             return self._send_generic(sender, named, False, None)
         if not sync:
             return []
-        names = tuple(named)
-        try:
-            caller = _CALLERS[names]
-        except KeyError:
-            caller = _make_caller(names)
-        if caller is not None:
-            return caller(sync, self, sender, **named)
-        return [(r, r(signal=self, sender=sender, **named)) for r in _resolve(sync)]
+        key = (len(sync), *named)
+        return (_CALLERS.get(key) or _make_caller(key))(sync, self, sender, named)
 
     def send_robust(self, sender: object, **named: Any) -> list[tuple[Receiver, Any]]:
         """Like :meth:`send`, but an ``Exception`` raised by a receiver is
@@ -596,12 +645,15 @@ class Signal:
     ]:
         """The sync and async receivers to call, each with its description
         when observed; tells the observer that the send started."""
-        _, sync_refs, async_refs = self._lookup(sender)
         if observer is None:
+            _, sync_refs, async_refs = self._lookup(sender)
             return [(r, None) for r in _resolve(sync_refs)], [
                 (r, None) for r in _resolve(async_refs)
             ]
+        # The plan is read before the lookup prunes dead entries, so that a
+        # receiver whose weak reference died shows up once as skipped.
         plan, sync, asynchronous = self._plan(sender)
+        self._lookup(sender)
         observer.send_started(self, sender, named, plan, robust)
         return list(sync), list(asynchronous)
 
