@@ -41,10 +41,13 @@ class _Group(click.Group):
 def _as_click_error(error: Exception) -> click.ClickException | None:
     if not type(error).__module__.startswith("sigcli."):
         return None
+    from sigcli.explain import UnknownSignal
     from sigcli.query import FilterError
     from sigcli.scenario import ScenarioError, ScenarioPathError
     from sigcli.trace import TraceFormatError
 
+    if isinstance(error, UnknownSignal):
+        return click.BadParameter(str(error), param_hint="'SIGNAL'")
     if isinstance(error, FilterError):
         return click.BadParameter(str(error), param_hint=f"'{error.option}'")
     if isinstance(error, ScenarioPathError | TraceFormatError):
@@ -113,6 +116,11 @@ def main() -> None:
 @click.option(
     "--db", type=click.Path(dir_okay=False), help="Keep the SQLite database in this new file."
 )
+@click.option(
+    "--step",
+    is_flag=True,
+    help="Pause before each dispatch: Enter goes on, c runs to the end, q stops.",
+)
 @_view_options
 def run(
     scenarios: tuple[str, ...],
@@ -120,6 +128,7 @@ def run(
     no_save: bool,
     as_json: bool,
     db: str | None,
+    step: bool,
     verbose: bool,
     show_all: bool,
     export: Path | None,
@@ -130,7 +139,13 @@ def run(
 
     from sigcli import scenario, trace
 
-    if as_json:
+    if step and (as_json or db):
+        raise click.UsageError("--step does not combine with --json or --db.")
+    if step:
+        from sigcli import render, stepper
+
+        result = stepper.run_stepping(list(scenarios), render.make_console(), max_depth=max_depth)
+    elif as_json:
         with redirect_stdout(sys.stderr):
             result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
     else:
@@ -202,6 +217,36 @@ def receivers(scenario_name: str) -> None:
 
     listing = scenario.receivers(scenario_name)
     _print([render.receivers_view(scenario_name, listing)], [], None)
+
+
+@main.command("scenarios")
+def scenarios_command() -> None:
+    """List the bundled scenarios with the lesson each one teaches."""
+    from sigcli import explain
+
+    _print([explain.scenarios_table()], [], None)
+
+
+@main.command("explain")
+@click.argument("signal_name", metavar="[SIGNAL]", required=False)
+def explain_command(signal_name: str | None) -> None:
+    """Django's built-in signals as a table, or one SIGNAL in detail."""
+    from sigcli import explain
+
+    if signal_name is None:
+        _print([explain.signal_table()], [], None)
+    else:
+        _print([explain.signal_detail(signal_name)], [], None)
+
+
+@main.command("shell")
+@click.argument("scenario_name", metavar="[SCENARIO]", required=False)
+@click.option("--run", "run_steps", is_flag=True, help="Run the scenario's steps first.")
+def shell_command(scenario_name: str | None, run_steps: bool) -> None:
+    """A Python console with SCENARIO loaded, printing each statement's signal tree."""
+    from sigcli import render, shell
+
+    shell.start(scenario_name, render.make_console(), run_steps=run_steps)
 
 
 # -- helpers --------------------------------------------------------------------

@@ -1,0 +1,136 @@
+"""``sigcli shell``: a Python console that draws the signals of each statement.
+
+The console's namespace is the scenario's module (its models, receivers and
+signals), plus the usual names (``models``, ``receiver``, ``Signal`` and the
+built-in signals) where the scenario did not define them. Its steps run only
+with ``--run``. Each statement runs under a fresh recorder; when it sent
+anything worth showing, its tree is printed right after it. Receivers
+connected or disconnected at the prompt act on the very next statement, as
+the console works on the scenario's live signals. Without a scenario the
+console starts from an empty registry.
+
+Tab completes names where the ``readline`` module is available.
+"""
+
+from __future__ import annotations
+
+import code
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sigcli.trace import INIT_SIGNALS, Recorder, Trace, recording
+
+if TYPE_CHECKING:
+    from types import CodeType
+
+    from rich.console import Console
+
+    from sigcli.scenario import LoadedScenario
+
+class SignalConsole(code.InteractiveConsole):
+    """An interactive console that records each statement and shows its tree."""
+
+    def __init__(self, namespace: dict[str, Any], console: Console, max_depth: int = 50) -> None:
+        super().__init__(namespace, filename="<sigcli shell>")
+        self.console = console
+        self.max_depth = max_depth
+        self._source = ""
+
+    def runsource(self, source: str, filename: str = "<input>", symbol: str = "single") -> bool:
+        self._source = source
+        return super().runsource(source, filename, symbol)
+
+    def runcode(self, code: CodeType) -> None:
+        trace = Trace(scenario="shell")
+        recorder = Recorder(trace, max_depth=self.max_depth)
+        recorder.start_step(self._source.strip().splitlines()[0] if self._source.strip() else "", "")
+        failure: BaseException | None = None
+        with recording(recorder):
+            try:
+                exec(code, self.locals)
+            except SystemExit:
+                raise
+            except BaseException as error:
+                failure = error
+                self.showtraceback()
+        recorder.finish_step(failure)
+        if worth_showing(trace):
+            from sigcli import render
+
+            self.console.print(render.run_view(trace))
+
+
+def worth_showing(trace: Trace) -> bool:
+    """True when the statement sent a signal that the default tree draws."""
+    return any(
+        d.signal not in INIT_SIGNALS or any(call.called for call in d.receivers)
+        for d in trace.dispatches()
+    )
+
+
+def starting_names() -> dict[str, Any]:
+    """The names every console starts with, unless the scenario has its own."""
+    import sigcli
+    from sigcli import Signal, models, receiver, signals
+
+    names: dict[str, Any] = {"sigcli": sigcli, "models": models, "receiver": receiver, "Signal": Signal}
+    names.update({signal.name: signal for signal in signals.BUILTIN_SIGNALS if signal.name})
+    return names
+
+
+def enable_completion(namespace: dict[str, Any]) -> bool:
+    """Tab completion over ``namespace`` through readline, when it exists."""
+    try:
+        import readline
+        import rlcompleter
+    except ImportError:
+        return False
+    readline.set_completer(rlcompleter.Completer(namespace).complete)
+    if "libedit" in (readline.__doc__ or ""):
+        readline.parse_and_bind("bind ^I rl_complete")
+    else:
+        readline.parse_and_bind("tab: complete")
+    return True
+
+
+def banner(scenario: LoadedScenario | None, ran: bool) -> str:
+    if scenario is None:
+        return (
+            "sigcli shell · no scenario: define models and receivers here.\n"
+            "The signal tree of each statement is printed after it. Ctrl-D leaves."
+        )
+    models = ", ".join(sorted(m.__name__ for m in scenario.registry.models.values())) or "none"
+    steps = "its steps ran above" if ran else f"{len(scenario.steps)} steps not run (--run runs them)"
+    return (
+        f"sigcli shell · {scenario.path.name} loaded · models: {models} · {steps}.\n"
+        "The signal tree of each statement is printed after it. Ctrl-D leaves."
+    )
+
+
+def start(name: str | None, console: Console, *, run_steps: bool = False, max_depth: int = 50) -> None:
+    """Load the scenario ``name`` (or nothing) and hand the terminal to the console."""
+    from sigcli import render, scenario
+
+    with ExitStack() as stack:
+        if name is not None:
+            path = scenario.resolve(name)
+        else:
+            path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "shell.py"
+            path.write_text('"""An empty scenario: the console starts from nothing."""\n')
+        loaded = stack.enter_context(scenario.loaded(path))
+        namespace = loaded.module.__dict__
+        for key, value in starting_names().items():
+            namespace.setdefault(key, value)
+        if run_steps:
+            trace = Trace(scenario=str(path))
+            recorder = Recorder(trace, max_depth=max_depth)
+            with recording(recorder):
+                scenario.run_steps(loaded, recorder)
+            console.print(render.run_view(trace))
+        enable_completion(namespace)
+        shell = SignalConsole(namespace, console, max_depth=max_depth)
+        sys.ps1, sys.ps2 = ">>> ", "... "
+        shell.interact(banner(loaded if name is not None else None, run_steps), exitmsg="")
