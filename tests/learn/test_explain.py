@@ -1,0 +1,122 @@
+"""``sigcli explain`` and ``sigcli scenarios``: the catalogue is complete and
+true to Django, and the commands print it."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from click.testing import CliRunner
+
+from sigcli import explain
+from sigcli.cli import main
+from sigcli.scenario import bundled_scenarios
+from sigcli.signals import BUILTIN_SIGNALS
+
+# The keyword arguments each signal is sent with, in the order Django passes them.
+DJANGO_KWARGS = {
+    "pre_init": ["args", "kwargs"],
+    "post_init": ["instance"],
+    "pre_save": ["instance", "raw", "using", "update_fields"],
+    "post_save": ["instance", "created", "update_fields", "raw", "using"],
+    "pre_delete": ["instance", "using", "origin"],
+    "post_delete": ["instance", "using", "origin"],
+    "m2m_changed": ["action", "instance", "reverse", "model", "pk_set", "using"],
+    "class_prepared": [],
+    "pre_migrate": ["app_config", "verbosity", "interactive", "using", "stdout", "apps", "plan"],
+    "post_migrate": ["app_config", "verbosity", "interactive", "using", "stdout", "apps", "plan"],
+    "request_started": ["environ"],
+    "request_finished": [],
+    "got_request_exception": ["request"],
+}
+
+
+@pytest.fixture(autouse=True)
+def pinned_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERM", "dumb")
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_catalogue_covers_exactly_the_built_in_signals_with_djangos_kwargs() -> None:
+    assert [doc.name for doc in explain.CATALOGUE] == [s.name for s in BUILTIN_SIGNALS]
+    assert {doc.name: [k for k, _ in doc.kwargs] for doc in explain.CATALOGUE} == DJANGO_KWARGS
+
+
+def test_catalogue_import_paths_are_djangos() -> None:
+    import importlib
+
+    for doc in explain.CATALOGUE:
+        assert hasattr(importlib.import_module(doc.django_path), doc.name), doc.name
+
+
+def test_every_scenario_named_in_the_catalogue_uses_that_signal() -> None:
+    bundled = bundled_scenarios()
+    for doc in explain.CATALOGUE:
+        for name in doc.scenarios:
+            source = bundled[name].read_text()
+            if doc.name in ("pre_init", "post_init"):
+                assert "Product(" in source, name
+            else:
+                assert doc.name in source, (doc.name, name)
+
+
+def test_every_scenario_states_its_lesson_and_has_labelled_steps() -> None:
+    summaries = explain.bundled_scenarios()
+    assert len(summaries) >= 12
+    for summary in summaries:
+        tree = ast.parse(summary.path.read_text())
+        docstring = ast.get_docstring(tree) or ""
+        sentences = docstring.count(". ") + docstring.rstrip().endswith(".")
+        assert 2 <= sentences <= 6 and summary.lesson, summary.name
+        steps = [
+            node for node in tree.body
+            if isinstance(node, ast.FunctionDef)
+            and any(ast.unparse(d) == "sigcli.step" for d in node.decorator_list)
+        ]
+        assert steps, summary.name
+        for step in steps:
+            assert ast.get_docstring(step), (summary.name, step.name)
+
+
+def test_explain_without_a_name_prints_the_table() -> None:
+    status, output = invoke("explain")
+    assert status == 0
+    assert output.splitlines()[0].strip() == "Django's built-in signals"
+    first_column = [line.split("│")[1].strip() for line in output.splitlines() if line.startswith("│")]
+    assert [name for name in first_column if name] == [s.name for s in BUILTIN_SIGNALS]
+
+
+def test_explain_one_signal() -> None:
+    status, output = invoke("explain", "got_request_exception")
+    assert status == 0
+    assert [line.rstrip() for line in output.splitlines()] == [
+        "got_request_exception  from django.core.signals import got_request_exception",
+        "sent     when a view raises an exception that becomes a 500 response",
+        "sender   None",
+        "request  the request being handled",
+        "pitfalls",
+        "  • Not sent for Http404, PermissionDenied, BadRequest or SuspiciousOperation.",
+        "  • Sent before request_finished.",
+        "see it  sigcli run request_cycle",
+    ]
+
+
+def test_explain_unknown_signal_suggests_the_closest_name() -> None:
+    status, output = invoke("explain", "post_sav")
+    assert status == 2
+    assert "no built-in signal named 'post_sav'. Did you mean 'post_save'?" in output
+
+
+def test_scenarios_lists_every_bundled_scenario_with_its_lesson() -> None:
+    status, output = invoke("scenarios")
+    assert status == 0
+    rows = [line.split("│")[1:3] for line in output.splitlines() if line.startswith("│")]
+    names = [name.strip() for name, _ in rows if name.strip()]
+    assert names == sorted(bundled_scenarios())
+    assert "│ m2m_changed       │ m2m_changed for add, remove, clear and set, from both sides of the" in output
