@@ -1,0 +1,63 @@
+"""A Django-shaped model layer on SQLite that sends Django's model signals.
+
+``from sigcli import models`` gives the names a Django scenario uses
+(``models.Model``, ``models.CharField``, ``models.CASCADE``...), so moving a
+scenario to Django means changing its imports.
+"""
+
+from sigcli.models.base import (
+    DEFERRED,
+    Model,
+    ModelBase,
+    MultipleObjectsReturned,
+    ObjectDoesNotExist,
+)
+from sigcli.models.db import DatabaseError, IntegrityError, OperationalError
+from sigcli.models.deletion import (
+    CASCADE,
+    DO_NOTHING,
+    PROTECT,
+    RESTRICT,
+    SET,
+    SET_DEFAULT,
+    SET_NULL,
+    Collector,
+    ProtectedError,
+    RestrictedError,
+)
+from sigcli.models.fields import (
+    NOT_PROVIDED,
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    EmailField,
+    Field,
+    FieldDoesNotExist,
+    FieldError,
+    FloatField,
+    IntegerField,
+    PositiveIntegerField,
+    SlugField,
+    SmallIntegerField,
+    TextField,
+)
+from sigcli.models.observe import OrmObserver, observe_orm
+from sigcli.models.query import Manager, QuerySet
+from sigcli.models.registry import AppConfig, Registry, default_registry, get_registry, use_registry
+from sigcli.models.related import ForeignKey, ManyToManyField, OneToOneField
+
+__all__ = [
+    "DEFERRED", "NOT_PROVIDED", "Model", "ModelBase", "ObjectDoesNotExist", "MultipleObjectsReturned",
+    "DatabaseError", "IntegrityError", "OperationalError", "FieldError", "FieldDoesNotExist",
+    "ProtectedError", "RestrictedError", "Collector",
+    "CASCADE", "PROTECT", "RESTRICT", "SET", "SET_NULL", "SET_DEFAULT", "DO_NOTHING",
+    "Field", "AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+    "PositiveIntegerField", "FloatField", "BooleanField", "CharField", "SlugField", "EmailField",
+    "TextField", "DateTimeField", "DateField", "ForeignKey", "OneToOneField", "ManyToManyField",
+    "Manager", "QuerySet", "Registry", "AppConfig", "default_registry", "get_registry", "use_registry",
+    "OrmObserver", "observe_orm",
+]

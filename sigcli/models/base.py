@@ -1,0 +1,418 @@
+"""``Model`` and its metaclass: class preparation, construction and ``save()``.
+
+A model class is prepared as Django prepares one: fields contributed in
+declaration order, an automatic ``id`` when no field is the primary key,
+auto-created many-to-many through models first, then ``class_prepared``, then
+registration in the current registry (which resolves string references
+waiting for it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sigcli.models import observe as _observe
+from sigcli.models.db import DatabaseError
+from sigcli.models.fields import FieldDoesNotExist
+from sigcli.models.options import Options
+from sigcli.models.registry import get_registry
+from sigcli.signals import class_prepared, post_init, post_save, pre_init, pre_save
+
+
+class ObjectDoesNotExist(Exception):
+    """The base of every model's ``DoesNotExist``."""
+
+
+class MultipleObjectsReturned(Exception):
+    """The base of every model's ``MultipleObjectsReturned``."""
+
+
+class Deferred:
+    """Marks a field value left out of a query (``only()``)."""
+
+    def __repr__(self) -> str:
+        return "<Deferred field>"
+
+    def __str__(self) -> str:
+        return "<Deferred field>"
+
+
+DEFERRED = Deferred()
+_MISSING = object()
+
+
+class ModelState:
+    """Where an instance comes from: ``adding`` until saved or loaded, ``db`` once it is."""
+
+    __slots__ = ("adding", "db", "fields_cache")
+
+    def __init__(self) -> None:
+        self.adding = True
+        self.db: str | None = None
+        self.fields_cache: dict[str, Any] = {}
+
+
+def _subclass_exception(name: str, bases: tuple[type, ...], module: str, owner: type) -> type:
+    return type(name, bases, {"__module__": module, "__qualname__": f"{owner.__qualname__}.{name}"})
+
+
+class ModelBase(type):
+    """Prepares model classes and registers them in the current registry."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any) -> Any:
+        parents = [b for b in bases if isinstance(b, ModelBase)]
+        if not parents:
+            return super().__new__(mcs, name, bases, attrs, **kwargs)
+        meta = attrs.pop("Meta", None)
+        contributable = {k: v for k, v in attrs.items() if hasattr(v, "contribute_to_class") and not isinstance(v, type)}
+        plain = {k: v for k, v in attrs.items() if k not in contributable}
+        cls = super().__new__(mcs, name, bases, plain, **kwargs)
+        registry = getattr(meta, "apps", None) or get_registry()
+        concrete_parents = [p for p in parents if p is not Model and not p._meta.abstract]
+        if meta is None:
+            abstract_metas = [p._meta.meta for p in parents if p is not Model and p._meta.abstract and p._meta.meta]
+            meta = type("Meta", tuple(abstract_metas), {}) if abstract_metas else None
+            if meta is not None and getattr(meta, "abstract", False):
+                meta = type("Meta", (meta,), {"abstract": False})
+        opts = Options(cls, meta, registry)
+        cls._meta = opts  # type: ignore[attr-defined]
+        if concrete_parents and not opts.proxy:
+            raise TypeError(
+                f"{name} subclasses the concrete model {concrete_parents[0].__name__}: multi-table "
+                "inheritance is not supported; make the parent abstract (Meta.abstract = True) "
+                "or this model a proxy (Meta.proxy = True)."
+            )
+        if opts.proxy:
+            if not concrete_parents:
+                raise TypeError(f"Proxy model '{name}' has no non-abstract model base class.")
+            base = concrete_parents[0]
+            opts.setup_proxy(base)
+            if not hasattr(meta, "ordering"):
+                opts.ordering = list(base._meta.ordering)
+        if not opts.abstract:
+            module = cls.__module__
+            dne_bases = tuple(p.DoesNotExist for p in concrete_parents) or (ObjectDoesNotExist,)
+            mor_bases = tuple(p.MultipleObjectsReturned for p in concrete_parents) or (MultipleObjectsReturned,)
+            cls.DoesNotExist = _subclass_exception("DoesNotExist", dne_bases, module, cls)  # type: ignore[attr-defined]
+            cls.MultipleObjectsReturned = _subclass_exception(  # type: ignore[attr-defined]
+                "MultipleObjectsReturned", mor_bases, module, cls
+            )
+        inherited: dict[str, Any] = {}
+        for parent in reversed(parents):
+            if parent is not Model and parent._meta.abstract:
+                for field in (*parent._meta.local_fields, *parent._meta.local_many_to_many):
+                    if not field.auto_created:
+                        inherited[field.name] = field.clone()
+        if not opts.proxy:
+            for field_name, field in inherited.items():
+                if field_name not in contributable:
+                    field.contribute_to_class(cls, field_name)
+        for attr_name, value in contributable.items():
+            value.contribute_to_class(cls, attr_name)
+        if opts.abstract:
+            opts.prepare()
+            return cls
+        if not cls._manager_names:
+            from sigcli.models.query import Manager
+
+            Manager().contribute_to_class(cls, "objects")
+        opts.prepare()
+        class_prepared.send(sender=cls)
+        registry.register_model(cls)
+        return cls
+
+
+class Model(metaclass=ModelBase):
+    """The base class of scenario models (see Django's ``models.Model``)."""
+
+    _meta: Options
+    _manager_names: tuple[str, ...] = ()
+    DoesNotExist: type[ObjectDoesNotExist]
+    MultipleObjectsReturned: type[MultipleObjectsReturned]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = self.__class__
+        meta = cls._meta
+        if meta.abstract:
+            raise TypeError("Abstract models cannot be instantiated.")
+        pre_init.send(sender=cls, args=args, kwargs=kwargs)
+        d = self.__dict__
+        d["_state"] = ModelState()
+        plan = meta.init_plan
+        if args:
+            fields = meta.concrete_fields
+            if len(args) > len(fields):
+                raise IndexError("Number of args exceeds number of fields")
+            for value, field in zip(args, fields, strict=False):
+                if value is not DEFERRED:
+                    d[field.attname] = value
+            start = len(args)
+        else:
+            start = 0
+        if kwargs:
+            for field in meta.concrete_fields[start:]:
+                if field.is_relation and field.name in kwargs:
+                    related = kwargs.pop(field.name)
+                    if related is not DEFERRED:
+                        setattr(self, field.name, related)
+                    continue
+                value = kwargs.pop(field.attname, _MISSING)
+                if value is _MISSING:
+                    value = field.get_default()
+                if value is not DEFERRED:
+                    d[field.attname] = value
+            if kwargs:
+                self._set_extra(cls, kwargs)
+        else:
+            for attname, default, call in plan[start:]:
+                d[attname] = default() if call else default
+        post_init.send(sender=cls, instance=self)
+
+    def _set_extra(self, cls: type[Model], kwargs: dict[str, Any]) -> None:
+        """Properties and many-to-many names; anything else is a TypeError, as in Django."""
+        unexpected = []
+        for name, value in kwargs.items():
+            if isinstance(getattr(cls, name, None), property):
+                if value is not DEFERRED:
+                    setattr(self, name, value)
+                continue
+            try:
+                cls._meta.get_field(name)
+            except FieldDoesNotExist:
+                unexpected.append(name)
+            else:
+                if value is not DEFERRED:
+                    setattr(self, name, value)
+        if unexpected:
+            names = ", ".join(repr(n) for n in unexpected)
+            raise TypeError(f"{cls.__name__}() got unexpected keyword arguments: {names}")
+
+    @classmethod
+    def from_db(cls, row: Any) -> Model:
+        """An instance for a fetched row: sends ``pre_init``/``post_init`` with positional values."""
+        obj = cls(*row)
+        state = obj._state
+        state.adding = False
+        state.db = "default"
+        return obj
+
+    # -- identity ------------------------------------------------------------
+
+    @property
+    def pk(self) -> Any:
+        return self.__dict__.get(self._meta.pk.attname)
+
+    @pk.setter
+    def pk(self, value: Any) -> None:
+        setattr(self, self._meta.pk.attname, value)
+
+    def __str__(self) -> str:
+        return f"{self.__class__.__name__} object ({self.pk})"
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}: {self}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model):
+            return NotImplemented
+        if self._meta.concrete_model is not other._meta.concrete_model:
+            return False
+        pk = self.pk
+        if pk is None:
+            return self is other
+        return bool(pk == other.pk)
+
+    def __hash__(self) -> int:
+        pk = self.pk
+        if pk is None:
+            raise TypeError("Model instances without primary key value are unhashable")
+        return hash(pk)
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"{self.__class__.__name__} instances cannot be pickled")
+
+    def get_deferred_fields(self) -> set[str]:
+        d = self.__dict__
+        return {a for a in self._meta.attnames if a not in d}
+
+    # -- saving --------------------------------------------------------------
+
+    def save(
+        self, force_insert: bool = False, force_update: bool = False, using: str | None = None,
+        update_fields: Any = None,
+    ) -> None:
+        """Insert or update the row, sending ``pre_save`` and ``post_save``."""
+        observer = _observe.current
+        if observer is None:
+            return self._save(force_insert, force_update, update_fields)
+        kwargs: dict[str, Any] = {}
+        if force_insert:
+            kwargs["force_insert"] = force_insert
+        if force_update:
+            kwargs["force_update"] = force_update
+        if update_fields is not None:
+            kwargs["update_fields"] = update_fields
+        label = _observe.call_label(self._meta.model_name, "save", (), kwargs)
+        return _observe.operation(
+            observer, label, self.__class__.__name__, self._save, force_insert, force_update, update_fields
+        )
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def _prepare_related_fields_for_save(self, operation: str = "save") -> None:
+        cache = self._state.fields_cache
+        if not cache:
+            return
+        d = self.__dict__
+        for field in self._meta.relation_fields:
+            obj = cache.get(field.name, _MISSING)
+            if obj is _MISSING or obj is None:
+                continue
+            if obj.pk is None:
+                raise ValueError(
+                    f"{operation}() prohibited to prevent data loss due to unsaved related object '{field.name}'."
+                )
+            if d.get(field.attname) in (None, ""):
+                d[field.attname] = obj.pk
+            elif d.get(field.attname) != obj.pk:
+                del cache[field.name]
+
+    def _save(self, force_insert: bool, force_update: bool, update_fields: Any) -> None:
+        self._prepare_related_fields_for_save()
+        if force_insert and (force_update or update_fields):
+            raise ValueError("Cannot force both insert and updating in model saving.")
+        if update_fields is not None:
+            if not update_fields:
+                return
+            update_fields = frozenset(update_fields)
+            unknown = update_fields.difference(self._meta.non_pk_names)
+            if unknown:
+                raise ValueError(
+                    f"The following fields do not exist in the model {self.__class__.__name__}, are "
+                    "m2m fields, primary keys, or are non-concrete fields: " + ", ".join(sorted(unknown))
+                )
+        self.save_base(force_insert=force_insert, force_update=force_update, update_fields=update_fields)
+
+    def save_base(
+        self, raw: bool = False, force_insert: bool = False, force_update: bool = False,
+        using: str | None = None, update_fields: frozenset[str] | None = None,
+    ) -> None:
+        """Send ``pre_save``, write the row, send ``post_save`` (not for auto-created through models)."""
+        origin = self.__class__
+        meta = origin._meta
+        if not meta.table_ready:
+            meta.registry.ensure_tables()
+        auto_created = meta.auto_created
+        if not auto_created:
+            pre_save.send(sender=origin, instance=self, raw=raw, using="default", update_fields=update_fields)
+        updated = self._save_table(meta, raw, force_insert, force_update, update_fields)
+        state = self._state
+        state.db = "default"
+        state.adding = False
+        if not auto_created:
+            post_save.send(
+                sender=origin, instance=self, created=not updated, update_fields=update_fields,
+                raw=raw, using="default",
+            )
+
+    save_base.alters_data = True  # type: ignore[attr-defined]
+
+    def _save_table(
+        self, meta: Options, raw: bool, force_insert: bool, force_update: bool,
+        update_fields: frozenset[str] | None,
+    ) -> bool:
+        d = self.__dict__
+        pk_attname = meta.pk.attname
+        pk_val = d.get(pk_attname)
+        pk_set = pk_val is not None
+        if not pk_set and (force_update or update_fields):
+            raise ValueError("Cannot force an update in save() with no primary key.")
+        db = meta.registry.db
+        updated = False
+        if pk_set and not force_insert:
+            sql, fields, preps = meta.update_all if update_fields is None else meta.update_plan_for(update_fields)
+            if fields:
+                if raw:
+                    values = [d.get(f.attname) for f in fields]
+                else:
+                    values = [f.pre_save(self, False) for f in fields]
+                for index, prep in preps:
+                    values[index] = prep(values[index])
+                values.append(meta.pk.prep(pk_val) if meta.pk.prep else pk_val)
+                updated = db.execute(sql, values).rowcount > 0
+            elif update_fields is not None:
+                updated = True
+            else:
+                updated = db.execute(
+                    f'SELECT 1 AS "a" FROM "{meta.db_table}" WHERE {meta.pk_where} LIMIT 1', (pk_val,)
+                ).fetchone() is not None
+            if force_update and not updated:
+                raise DatabaseError("Forced update did not affect any rows.")
+            if update_fields and not updated:
+                raise DatabaseError("Save with update_fields did not affect any rows.")
+        if not updated:
+            sql, fields, preps = meta.insert_all if pk_set else meta.insert_auto
+            if raw:
+                values = [d.get(f.attname) for f in fields]
+            else:
+                values = [f.pre_save(self, True) for f in fields]
+            for index, prep in preps:
+                values[index] = prep(values[index])
+            cursor = db.execute(sql, values)
+            if not pk_set:
+                d[pk_attname] = cursor.lastrowid
+        return updated
+
+    # -- deleting and reloading ---------------------------------------------
+
+    def delete(self, using: str | None = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
+        """Delete the row and everything that cascades from it (see ``deletion.Collector``)."""
+        observer = _observe.current
+        if observer is None:
+            return self._delete()
+        label = _observe.call_label(self._meta.model_name, "delete")
+        return _observe.operation(observer, label, self.__class__.__name__, self._delete)
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+    def _delete(self) -> tuple[int, dict[str, int]]:
+        from sigcli.models.deletion import Collector
+
+        if self.pk is None:
+            raise ValueError(
+                f"{self._meta.object_name} object can't be deleted because its "
+                f"{self._meta.pk.attname} attribute is set to None."
+            )
+        collector = Collector(origin=self)
+        collector.collect([self])
+        return collector.delete()
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None) -> None:
+        """Reload the field values from the row (building a temporary instance, as Django does)."""
+        observer = _observe.current
+        if observer is None:
+            return self._refresh(fields)
+        kwargs = {"fields": fields} if fields is not None else {}
+        label = _observe.call_label(self._meta.model_name, "refresh_from_db", (), kwargs)
+        return _observe.operation(observer, label, self.__class__.__name__, self._refresh, fields)
+
+    def _refresh(self, fields: Any) -> None:
+        from sigcli.models.query import QuerySet
+
+        qs = QuerySet(self.__class__).filter(pk=self.pk)
+        if fields is not None:
+            qs = qs.only(*fields)
+        fresh = qs._get()
+        d = self.__dict__
+        cache = self._state.fields_cache
+        fresh_d = fresh.__dict__
+        for field in self._meta.concrete_fields:
+            attname = field.attname
+            if attname in fresh_d and (fields is None or field.name in fields or attname in fields or field.primary_key):
+                d[attname] = fresh_d[attname]
+                if field.is_relation:
+                    cache.pop(field.name, None)
+        if fields is None:
+            for relation in self._meta.related_objects:
+                cache.pop(relation.accessor_name, None)
+        self._state.db = "default"

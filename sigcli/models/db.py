@@ -1,0 +1,93 @@
+"""The sqlite3 connection of one registry, and the database exceptions.
+
+The connection runs in autocommit mode; :meth:`Database.atomic` opens a
+transaction, or a savepoint when one is already open, so that every ORM
+operation that writes several statements leaves the database unchanged when
+it fails. Foreign keys are enforced and checked at commit, as Django
+configures SQLite.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sigcli.models import observe as _observe
+
+
+class DatabaseError(Exception):
+    """A statement failed in the database."""
+
+
+class IntegrityError(DatabaseError):
+    """A constraint (NOT NULL, UNIQUE, FOREIGN KEY) was violated."""
+
+
+class OperationalError(DatabaseError):
+    """The database could not run the statement (missing table, bad SQL)."""
+
+
+def _translate(error: sqlite3.Error) -> DatabaseError:
+    if isinstance(error, sqlite3.IntegrityError):
+        return IntegrityError(*error.args)
+    if isinstance(error, sqlite3.OperationalError):
+        return OperationalError(*error.args)
+    return DatabaseError(*error.args)
+
+
+class Database:
+    """One sqlite3 connection: statements reported to the ORM observer, nested transactions."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.connection.execute("PRAGMA foreign_keys = ON")
+        self._depth = 0
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        observer = _observe.current
+        if observer is not None:
+            observer.sql_executed(sql, tuple(params))
+        try:
+            return self.connection.execute(sql, params)
+        except sqlite3.Error as error:
+            raise _translate(error) from error
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A transaction, or a savepoint inside one; rolled back if the block raises."""
+        depth = self._depth
+        if depth:
+            name = f'"s{depth}"'
+            self.execute(f"SAVEPOINT {name}")
+        else:
+            self.execute("BEGIN")
+        self._depth = depth + 1
+        try:
+            yield
+        except BaseException:
+            self._depth = depth
+            if depth:
+                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.execute(f"RELEASE SAVEPOINT {name}")
+            else:
+                self.execute("ROLLBACK")
+            raise
+        self._depth = depth
+        if depth:
+            self.execute(f"RELEASE SAVEPOINT {name}")
+            return
+        try:
+            self.execute("COMMIT")
+        except DatabaseError:
+            self.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.connection.close()

@@ -1,0 +1,181 @@
+"""Turning ``filter(author__name__startswith="a")`` keywords into SQL.
+
+Conditions are plain ``(sql, params)`` pairs over the queryset's table.
+Relations are followed with ``IN (SELECT ...)`` sub-queries, so a filter never
+multiplies rows. String lookups use ``LIKE`` as Django does on SQLite (which
+makes ``contains`` and ``startswith`` case-insensitive for ASCII there too).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sigcli.models.fields import FieldError
+
+if TYPE_CHECKING:
+    from sigcli.models.options import Options
+
+LOOKUPS = frozenset({
+    "exact", "iexact", "in", "gt", "gte", "lt", "lte", "contains", "icontains",
+    "startswith", "istartswith", "endswith", "iendswith", "isnull", "range",
+})
+_COMPARISONS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_LIKE = {
+    "iexact": "{}", "contains": "%{}%", "icontains": "%{}%", "startswith": "{}%",
+    "istartswith": "{}%", "endswith": "%{}", "iendswith": "%{}",
+}
+
+
+class EmptyResultSet(Exception):
+    """The condition can match no row (``__in=[]``): the query need not run."""
+
+
+def _escape_like(value: Any) -> str:
+    return str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _value_for(field: Any, value: Any, key: str) -> Any:
+    """A lookup value as a query parameter: instances become their pk."""
+    from sigcli.models.base import Model
+
+    if isinstance(value, Model):
+        remote = getattr(field, "remote_model", None)
+        if remote is not None and not isinstance(value, remote):
+            raise ValueError(
+                f'Cannot query "{value!r}": Must be "{remote._meta.object_name}" instance.'
+            )
+        value = value.pk
+    target = getattr(field, "target_field", None) or field
+    prep = target.prep
+    if prep is not None and value is not None:
+        try:
+            return prep(value)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"Field '{field.name}' expected a number but got {value!r}.") from error
+    return value
+
+
+def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) -> tuple[str, list[Any]]:
+    """SQL for one lookup on one column."""
+    from sigcli.models.query import QuerySet
+
+    if lookup == "exact" or lookup == "iexact":
+        if value is None:
+            return f"{column} IS NULL", []
+        if isinstance(value, QuerySet):
+            sub, params = value._subquery()
+            return f"{column} = ({sub})", params
+        if lookup == "exact":
+            return f"{column} = ?", [_value_for(field, value, key)]
+        return f"{column} LIKE ? ESCAPE '\\'", [_escape_like(_value_for(field, value, key))]
+    if lookup in _LIKE:
+        pattern = _LIKE[lookup].format(_escape_like(_value_for(field, value, key)))
+        return f"{column} LIKE ? ESCAPE '\\'", [pattern]
+    if lookup in _COMPARISONS:
+        if value is None:
+            raise ValueError(f"None is not allowed in {key!r}: use {key.rsplit('__', 1)[0]}__isnull.")
+        return f"{column} {_COMPARISONS[lookup]} ?", [_value_for(field, value, key)]
+    if lookup == "in":
+        if isinstance(value, QuerySet):
+            sub, params = value._subquery()
+            return f"{column} IN ({sub})", params
+        values = [_value_for(field, v, key) for v in value if v is not None]
+        values = list(dict.fromkeys(values))
+        if not values:
+            raise EmptyResultSet
+        return f"{column} IN ({', '.join('?' for _ in values)})", values
+    if lookup == "isnull":
+        return (f"{column} IS NULL" if value else f"{column} IS NOT NULL"), []
+    if lookup == "range":
+        low, high = value
+        return f"{column} BETWEEN ? AND ?", [_value_for(field, low, key), _value_for(field, high, key)]
+    raise FieldError(
+        f"Unsupported lookup '{lookup}' for {type(field).__name__} or join on the field not permitted."
+    )
+
+
+def compile_condition(meta: Options, key: str, value: Any, negated: bool = False) -> tuple[str, list[Any]]:
+    """SQL for ``key=value`` on ``meta``'s table; raises FieldError for unknown names."""
+    parts = key.split("__")
+    return _compile(meta, parts, value, key, negated)
+
+
+def _resolve(meta: Options, name: str) -> Any:
+    if name == "pk":
+        return meta.pk
+    field = meta.fields_map.get(name)
+    if field is not None:
+        return field
+    for relation in meta.related_objects:
+        if relation.query_name == name:
+            return relation
+    raise FieldError(
+        f"Cannot resolve keyword '{name}' into field of model {meta.object_name}. "
+        f"Choices are: {meta.field_choices()}."
+    )
+
+
+def _compile(meta: Options, parts: list[str], value: Any, key: str, negated: bool) -> tuple[str, list[Any]]:
+    table = meta.db_table
+    name, rest = parts[0], parts[1:]
+    field = _resolve(meta, name)
+    if len(rest) > 1 and rest[-1] not in LOOKUPS and not getattr(field, "is_relation", False):
+        raise FieldError(f"Unsupported lookup '{'__'.join(rest)}' for {type(field).__name__} or join on the field not permitted.")
+    if getattr(field, "is_reverse", False) or getattr(field, "many_to_many", False):
+        return _compile_multi(meta, field, rest, value, key)
+    column = f'"{table}"."{field.column}"'
+    if field.is_relation and rest and rest[0] not in LOOKUPS and name == field.name:
+        remote = field.remote_model._meta
+        if rest[0] in ("pk", remote.pk.name) and (len(rest) == 1 or rest[1] in LOOKUPS):
+            lookup = rest[1] if len(rest) > 1 else "exact"
+            sql, params = column_lookup(field, column, lookup, value, key)
+        else:
+            sub_sql, params = _compile(remote, rest, value, key, False)
+            sql = f'{column} IN (SELECT "{remote.db_table}"."{remote.pk.column}" FROM "{remote.db_table}" WHERE {sub_sql})'
+        return sql, params
+    if len(rest) > 1 or (rest and rest[0] not in LOOKUPS):
+        raise FieldError(
+            f"Unsupported lookup '{'__'.join(rest)}' for {type(field).__name__} or join on the field not permitted."
+        )
+    lookup = rest[0] if rest else "exact"
+    sql, params = column_lookup(field, column, lookup, value, key)
+    if negated and field.null and lookup != "isnull" and value is not None:
+        sql = f"{sql} AND {column} IS NOT NULL"
+    return sql, params
+
+
+def _compile_multi(meta: Options, relation: Any, rest: list[str], value: Any, key: str) -> tuple[str, list[Any]]:
+    """A condition through a reverse FK or a many-to-many: ``pk IN (SELECT ...)``."""
+    own_pk = f'"{meta.db_table}"."{meta.pk.column}"'
+    sub_table, link_column, target_column, target_meta = relation.join_info(meta)
+    if not rest or rest[0] in LOOKUPS:
+        lookup = rest[0] if rest else "exact"
+        if lookup == "isnull":
+            inner = f'SELECT "{sub_table}"."{link_column}" FROM "{sub_table}" WHERE "{sub_table}"."{link_column}" IS NOT NULL'
+            return (f"{own_pk} NOT IN ({inner})" if value else f"{own_pk} IN ({inner})"), []
+        cond, params = column_lookup(target_meta.pk, f'"{sub_table}"."{target_column}"', lookup, value, key)
+    elif sub_table == target_meta.db_table:
+        cond, params = _compile(target_meta, rest, value, key, False)
+    else:
+        inner, params = _compile(target_meta, rest, value, key, False)
+        cond = (
+            f'"{sub_table}"."{target_column}" IN (SELECT "{target_meta.db_table}"."{target_meta.pk.column}" '
+            f'FROM "{target_meta.db_table}" WHERE {inner})'
+        )
+    return f'{own_pk} IN (SELECT "{sub_table}"."{link_column}" FROM "{sub_table}" WHERE {cond})', params
+
+
+def order_column(meta: Options, name: str) -> str:
+    """``"-title"`` → ``"app_book"."title" DESC``; ``"?"`` → random order."""
+    if name == "?":
+        return "RANDOM()"
+    descending = name.startswith("-")
+    bare = name.lstrip("-")
+    field = meta.pk if bare == "pk" else meta.fields_map.get(bare)
+    if field is None or getattr(field, "many_to_many", False):
+        raise FieldError(
+            f"Cannot resolve keyword '{bare}' into field of model {meta.object_name}. "
+            f"Choices are: {meta.field_choices()}."
+        )
+    column = f'"{meta.db_table}"."{field.column}"'
+    return f"{column} DESC" if descending else f"{column} ASC"

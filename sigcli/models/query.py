@@ -1,0 +1,719 @@
+"""Querysets and managers: lazy, chainable, evaluated once, on the registry's database.
+
+Every public method that touches the database reports itself to the ORM
+observer with a label that reads like the call
+(``Book.objects.filter(author=<Author: a>).delete()``); internal queries
+(the delete collector's, a related descriptor's) only report their SQL.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from sigcli.models import observe as _observe
+from sigcli.models.db import IntegrityError
+from sigcli.models.fields import FieldDoesNotExist, FieldError
+from sigcli.models.lookups import EmptyResultSet, compile_condition, order_column
+
+if TYPE_CHECKING:
+    from sigcli.models.base import Model
+
+MAX_GET_RESULTS = 21
+REPR_OUTPUT_SIZE = 20
+
+
+class QuerySet:
+    """A lazy query over one model's table."""
+
+    def __init__(self, model: type[Model], prefix: str | None = None) -> None:
+        self.model = model
+        self._prefix = prefix or f"{model.__name__}.objects"
+        self._calls: tuple[tuple[str, tuple[Any, ...], dict[str, Any]], ...] = ()
+        self._where: tuple[str, ...] = ()
+        self._params: tuple[Any, ...] = ()
+        self._empty = False
+        self._order: tuple[str, ...] | None = None
+        self._low = 0
+        self._high: int | None = None
+        self._distinct = False
+        self._fields: tuple[str, ...] | None = None
+        self._kind = "objects"
+        self._only: tuple[str, ...] | None = None
+        self._known: tuple[str, Any] | None = None
+        self._result_cache: list[Any] | None = None
+
+    # -- building ------------------------------------------------------------
+
+    def _chain(self, method: str | None = None, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> QuerySet:
+        clone = copy.copy(self)
+        clone._result_cache = None
+        if method is not None:
+            clone._calls = (*self._calls, (method, args, kwargs or {}))
+        return clone
+
+    def _filter(self, kwargs: dict[str, Any], negated: bool) -> QuerySet:
+        clone = self._chain("exclude" if negated else "filter", (), kwargs)
+        if self._low or self._high is not None:
+            raise TypeError("Cannot filter a query once a slice has been taken.")
+        meta = self.model._meta
+        conditions: list[str] = []
+        params: list[Any] = []
+        empty = False
+        for key in sorted(kwargs):
+            try:
+                sql, values = compile_condition(meta, key, kwargs[key], negated)
+            except EmptyResultSet:
+                empty = True
+                continue
+            conditions.append(sql)
+            params.extend(values)
+        if negated:
+            if empty:
+                return clone
+            condition = " AND ".join(f"({c})" if " AND " in c else c for c in conditions)
+            clone._where = (*self._where, f"NOT ({condition})")
+        else:
+            if empty:
+                clone._empty = True
+            clone._where = (*self._where, *conditions)
+        clone._params = (*self._params, *params)
+        return clone
+
+    def all(self) -> QuerySet:
+        return self._chain("all")
+
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet:
+        if args:
+            raise TypeError("filter() takes keyword lookups only (Q objects are not supported).")
+        return self._filter(kwargs, False)
+
+    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet:
+        if args:
+            raise TypeError("exclude() takes keyword lookups only (Q objects are not supported).")
+        return self._filter(kwargs, True)
+
+    def none(self) -> QuerySet:
+        clone = self._chain("none")
+        clone._empty = True
+        return clone
+
+    def order_by(self, *field_names: str) -> QuerySet:
+        meta = self.model._meta
+        for name in field_names:
+            order_column(meta, name)
+        clone = self._chain("order_by", field_names)
+        clone._order = tuple(field_names)
+        return clone
+
+    def reverse(self) -> QuerySet:
+        clone = self._chain("reverse")
+        order = self._ordering() or ("pk",)
+        clone._order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+        return clone
+
+    def distinct(self) -> QuerySet:
+        clone = self._chain("distinct")
+        clone._distinct = True
+        return clone
+
+    def only(self, *fields: str) -> QuerySet:
+        meta = self.model._meta
+        attnames = []
+        for name in fields:
+            try:
+                attnames.append(meta.pk.attname if name == "pk" else meta.fields_map[name].attname)
+            except KeyError:
+                raise FieldDoesNotExist(f"{meta.object_name} has no field named '{name}'") from None
+        clone = self._chain("only", fields)
+        clone._only = tuple(attnames)
+        return clone
+
+    def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
+        if flat and len(fields) > 1:
+            raise TypeError("'flat' is not valid when values_list is called with more than one field.")
+        clone = self._chain("values_list", fields, {"flat": True} if flat else {})
+        clone._fields = self._value_columns(fields)
+        clone._kind = "flat" if flat else "tuple"
+        return clone
+
+    def values(self, *fields: str) -> QuerySet:
+        clone = self._chain("values", fields)
+        clone._fields = self._value_columns(fields)
+        clone._kind = "dict"
+        return clone
+
+    def _value_columns(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        meta = self.model._meta
+        if not fields:
+            return meta.attnames
+        for name in fields:
+            if name != "pk" and name not in meta.fields_map:
+                raise FieldError(
+                    f"Cannot resolve keyword '{name}' into field of model {meta.object_name}. "
+                    f"Choices are: {meta.field_choices()}."
+                )
+        return tuple(fields)
+
+    @property
+    def ordered(self) -> bool:
+        return bool(self._ordering())
+
+    def _ordering(self) -> tuple[str, ...]:
+        if self._order is not None:
+            return self._order
+        return tuple(self.model._meta.ordering)
+
+    # -- SQL -----------------------------------------------------------------
+
+    def _where_sql(self) -> str:
+        return f" WHERE {' AND '.join(self._where)}" if self._where else ""
+
+    def _limit_sql(self) -> str:
+        if self._high is not None:
+            return f" LIMIT {self._high - self._low}" + (f" OFFSET {self._low}" if self._low else "")
+        if self._low:
+            return f" LIMIT -1 OFFSET {self._low}"
+        return ""
+
+    def _select_sql(self) -> str:
+        meta = self.model._meta
+        table = meta.db_table
+        if self._fields is not None:
+            columns = ", ".join(f'"{table}"."{self._column(name)}"' for name in self._fields)
+            sql = f'SELECT {"DISTINCT " if self._distinct else ""}{columns} FROM "{table}"'
+        elif self._only is not None:
+            wanted = set(self._only) | {meta.pk.attname}
+            columns = ", ".join(c for c, a in zip(meta.qualified_columns, meta.attnames, strict=True) if a in wanted)
+            sql = f'SELECT {columns} FROM "{table}"'
+        else:
+            sql = meta.select_sql
+            if self._distinct:
+                sql = sql.replace("SELECT ", "SELECT DISTINCT ", 1)
+        sql += self._where_sql()
+        order = self._ordering()
+        if order:
+            sql += " ORDER BY " + ", ".join(order_column(meta, name) for name in order)
+        return sql + self._limit_sql()
+
+    def _column(self, name: str) -> str:
+        meta = self.model._meta
+        return meta.pk.column if name == "pk" else meta.fields_map[name].column
+
+    def _subquery(self) -> tuple[str, list[Any]]:
+        """This queryset as ``SELECT <pk or the values_list field>`` for ``__in``."""
+        if self._empty:
+            raise EmptyResultSet
+        meta = self.model._meta
+        column = self._column(self._fields[0]) if self._fields else meta.pk.column
+        sql = f'SELECT "{meta.db_table}"."{column}" FROM "{meta.db_table}"{self._where_sql()}{self._limit_sql()}'
+        return sql, list(self._params)
+
+    def _db(self) -> Any:
+        meta = self.model._meta
+        if not meta.table_ready:
+            meta.registry.ensure_tables()
+        return meta.registry.db
+
+    # -- evaluation ------------------------------------------------------------
+
+    def _fetch(self) -> list[Any]:
+        """Run the query once (no operation report) and cache the result."""
+        cache = self._result_cache
+        if cache is not None:
+            return cache
+        if self._empty:
+            self._result_cache = []
+            return self._result_cache
+        rows = self._db().execute(self._select_sql(), self._params).fetchall()
+        self._result_cache = self._build(rows)
+        return self._result_cache
+
+    def _build(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        model = self.model
+        meta = model._meta
+        kind = self._kind
+        if kind != "objects":
+            fields = [meta.pk if n == "pk" else meta.fields_map[n] for n in self._fields or ()]
+            converters = [(i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None]
+            if converters:
+                rows = [_convert(row, converters) for row in rows]
+            if kind == "flat":
+                return [row[0] for row in rows]
+            if kind == "dict":
+                names = self._fields or ()
+                return [dict(zip(names, row, strict=True)) for row in rows]
+            return [tuple(row) for row in rows]
+        converters = meta.converters
+        if self._only is not None:
+            from sigcli.models.base import DEFERRED
+
+            wanted = set(self._only) | {meta.pk.attname}
+            positions = [a in wanted for a in meta.attnames]
+            converters = tuple(
+                (i, f) for i, f in converters if positions[i]
+            )
+            expanded = []
+            for row in rows:
+                values = iter(row)
+                expanded.append(tuple(next(values) if keep else DEFERRED for keep in positions))
+            rows = expanded
+        if converters:
+            rows = [_convert(row, converters) for row in rows]
+        from_db = model.from_db
+        objects = [from_db(row) for row in rows]
+        if self._known is not None:
+            name, instance = self._known
+            for obj in objects:
+                obj._state.fields_cache[name] = instance
+        return objects
+
+    def _label(self, method: str | None = None, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> str:
+        text = self._prefix
+        calls = self._calls
+        if not calls and method is None:
+            calls = (("all", (), {}),)
+        for name, call_args, call_kwargs in calls:
+            text = _observe.call_label(text, name, call_args, call_kwargs)
+        if method is not None:
+            text = _observe.call_label(text, method, args, kwargs)
+        return text
+
+    def _report(self, method: str | None, args: tuple[Any, ...], kwargs: dict[str, Any] | None, func: Any, *call_args: Any) -> Any:
+        observer = _observe.current
+        if observer is None:
+            return func(*call_args)
+        return _observe.operation(
+            observer, self._label(method, args, kwargs), self.model.__name__, func, *call_args
+        )
+
+    def _evaluate(self) -> list[Any]:
+        if self._result_cache is not None:
+            return self._result_cache
+        return self._report(None, (), None, self._fetch)  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._evaluate())
+
+    def __len__(self) -> int:
+        return len(self._evaluate())
+
+    def __bool__(self) -> bool:
+        return bool(self._evaluate())
+
+    def __repr__(self) -> str:
+        data: list[Any] = list(self[: REPR_OUTPUT_SIZE + 1])
+        if len(data) > REPR_OUTPUT_SIZE:
+            data[-1] = "...(remaining elements truncated)..."
+        return f"<QuerySet {data!r}>"
+
+    def __getitem__(self, key: int | slice) -> Any:
+        if not isinstance(key, (int, slice)):
+            raise TypeError(f"QuerySet indices must be integers or slices, not {type(key).__name__}.")
+        if (isinstance(key, int) and key < 0) or (
+            isinstance(key, slice) and ((key.start or 0) < 0 or (key.stop is not None and key.stop < 0))
+        ):
+            raise ValueError("Negative indexing is not supported.")
+        if self._result_cache is not None:
+            return self._result_cache[key]
+        if isinstance(key, slice):
+            start = key.start or 0
+            clone = self._chain()
+            clone._low = self._low + start
+            if key.stop is not None:
+                stop = self._low + key.stop
+                clone._high = stop if self._high is None else min(stop, self._high)
+            elif self._high is not None:
+                clone._high = self._high
+            clone._calls = (*self._calls, ("__getitem__", (key,), {}))
+            if key.step:
+                return list(clone)[:: key.step]
+            return clone
+        clone = self._chain()
+        clone._low = self._low + key
+        clone._high = clone._low + 1
+        if self._high is not None and clone._high > self._high:
+            raise IndexError("list index out of range")
+        label = f"{self._label()}[{key}]"
+        observer = _observe.current
+        rows = clone._fetch() if observer is None else _observe.operation(observer, label, self.model.__name__, clone._fetch)
+        return rows[0]
+
+    # -- single objects ----------------------------------------------------------
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        """The one row matching; ``DoesNotExist`` or ``MultipleObjectsReturned`` otherwise."""
+        if args:
+            raise TypeError("get() takes keyword lookups only (Q objects are not supported).")
+        return self._report("get", (), kwargs, self._get, kwargs)
+
+    def _get(self, kwargs: dict[str, Any] | None = None) -> Any:
+        clone = self._filter(kwargs, False) if kwargs else self._chain()
+        if not clone._low and clone._high is None:
+            clone._order = ()
+            clone._high = MAX_GET_RESULTS
+        found = clone._fetch()
+        count = len(found)
+        name = self.model._meta.object_name
+        if count == 1:
+            return found[0]
+        if not count:
+            raise self.model.DoesNotExist(f"{name} matching query does not exist.")
+        shown = count if count < MAX_GET_RESULTS else f"more than {MAX_GET_RESULTS - 1}"
+        raise self.model.MultipleObjectsReturned(f"get() returned more than one {name} -- it returned {shown}!")
+
+    def first(self) -> Any:
+        return self._report("first", (), None, self._edge, False)
+
+    def last(self) -> Any:
+        return self._report("last", (), None, self._edge, True)
+
+    def _edge(self, last: bool) -> Any:
+        if last:
+            qs = self.reverse() if self.ordered else self.order_by("-pk")
+        else:
+            qs = self if self.ordered else self.order_by("pk")
+        found = qs[:1]._fetch()
+        return found[0] if found else None
+
+    def count(self) -> int:
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        return self._report("count", (), None, self._count)  # type: ignore[no-any-return]
+
+    def _count(self) -> int:
+        if self._empty:
+            return 0
+        table = self.model._meta.db_table
+        if self._low or self._high is not None or self._distinct:
+            inner = self._chain()
+            inner._order = ()
+            sql = f'SELECT COUNT(*) FROM ({inner._select_sql()}) subquery'
+        else:
+            sql = f'SELECT COUNT(*) AS "__count" FROM "{table}"{self._where_sql()}'
+        return int(self._db().execute(sql, self._params).fetchone()[0])
+
+    def exists(self) -> bool:
+        if self._result_cache is not None:
+            return bool(self._result_cache)
+        return self._report("exists", (), None, self._exists)  # type: ignore[no-any-return]
+
+    def _exists(self) -> bool:
+        if self._empty:
+            return False
+        table = self.model._meta.db_table
+        sql = f'SELECT 1 AS "a" FROM "{table}"{self._where_sql()} LIMIT 1'
+        return self._db().execute(sql, self._params).fetchone() is not None
+
+    # -- writing -------------------------------------------------------------------
+
+    def create(self, **kwargs: Any) -> Any:
+        """Build and insert one row: ``pre_init``, ``post_init``, ``pre_save``, ``post_save``."""
+        return self._report("create", (), kwargs, self._create, kwargs)
+
+    def _create(self, kwargs: dict[str, Any]) -> Any:
+        obj = self.model(**kwargs)
+        obj.save(force_insert=True)
+        return obj
+
+    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+        label_kwargs = dict(kwargs, defaults=defaults) if defaults is not None else kwargs
+        return self._report("get_or_create", (), label_kwargs, self._get_or_create, defaults, kwargs)  # type: ignore[no-any-return]
+
+    def _get_or_create(self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]) -> tuple[Any, bool]:
+        try:
+            return self.get(**kwargs), False
+        except self.model.DoesNotExist:
+            params = self._extract_model_params(defaults, kwargs)
+            try:
+                with self._db().atomic():
+                    params = {k: v() if callable(v) else v for k, v in params.items()}
+                    return self.create(**params), True
+            except IntegrityError:
+                try:
+                    return self.get(**kwargs), False
+                except self.model.DoesNotExist:
+                    pass
+                raise
+
+    def _extract_model_params(self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        params = {k: v for k, v in kwargs.items() if "__" not in k}
+        params.update(defaults or {})
+        meta = self.model._meta
+        invalid = [
+            name for name in params
+            if name not in meta.fields_map and name != "pk"
+            and not isinstance(getattr(self.model, name, None), property)
+        ]
+        if invalid:
+            raise FieldError(
+                f"Invalid field name(s) for model {meta.object_name}: '{', '.join(sorted(invalid))}'."
+            )
+        return params
+
+    def update_or_create(
+        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, bool]:
+        label_kwargs = dict(kwargs)
+        if defaults is not None:
+            label_kwargs["defaults"] = defaults
+        if create_defaults is not None:
+            label_kwargs["create_defaults"] = create_defaults
+        return self._report(  # type: ignore[no-any-return]
+            "update_or_create", (), label_kwargs, self._update_or_create, defaults, create_defaults, kwargs
+        )
+
+    def _update_or_create(
+        self, defaults: dict[str, Any] | None, create_defaults: dict[str, Any] | None, kwargs: dict[str, Any]
+    ) -> tuple[Any, bool]:
+        update_defaults = defaults or {}
+        if create_defaults is None:
+            create_defaults = update_defaults
+        with self._db().atomic():
+            obj, created = self.get_or_create(create_defaults, **kwargs)
+            if created:
+                return obj, created
+            for name, value in update_defaults.items():
+                setattr(obj, name, value() if callable(value) else value)
+            update_fields = set(update_defaults)
+            meta = self.model._meta
+            if meta.non_pk_names.issuperset(update_fields):
+                for field in meta.custom_pre_save:
+                    update_fields.add(field.name)
+                    if field.name != field.attname:
+                        update_fields.add(field.attname)
+                obj.save(update_fields=update_fields)
+            else:
+                obj.save()
+        return obj, False
+
+    def bulk_create(self, objs: Any, batch_size: int | None = None, ignore_conflicts: bool = False) -> list[Any]:
+        """Insert the objects without any signal; pks are set on them."""
+        objs = list(objs)
+        return self._report("bulk_create", (objs,), None, self._bulk_create, objs, ignore_conflicts)  # type: ignore[no-any-return]
+
+    def _bulk_create(self, objs: list[Any], ignore_conflicts: bool) -> list[Any]:
+        if not objs:
+            return objs
+        meta = self.model._meta
+        db = self._db()
+        with db.atomic():
+            for obj in objs:
+                obj._prepare_related_fields_for_save("bulk_create")
+                pk_set = obj.pk is not None
+                sql, fields, preps = meta.insert_all if pk_set else meta.insert_auto
+                if ignore_conflicts:
+                    sql = sql.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+                values = [f.pre_save(obj, True) for f in fields]
+                for index, prep in preps:
+                    values[index] = prep(values[index])
+                cursor = db.execute(sql, values)
+                if not pk_set and not ignore_conflicts:
+                    obj.__dict__[meta.pk.attname] = cursor.lastrowid
+                obj._state.adding = False
+                obj._state.db = "default"
+        return objs
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        """Write ``fields`` of each object without any signal; the number of rows matched."""
+        objs = list(objs)
+        fields = list(fields)
+        return self._report("bulk_update", (objs, fields), None, self._bulk_update, objs, fields)  # type: ignore[no-any-return]
+
+    def _bulk_update(self, objs: list[Any], names: list[str]) -> int:
+        if not names:
+            raise ValueError("Field names must be given to bulk_update().")
+        if any(obj.pk is None for obj in objs):
+            raise ValueError("All bulk_update() objects must have a primary key set.")
+        meta = self.model._meta
+        fields = []
+        for name in names:
+            field = meta.get_field(name)
+            if getattr(field, "is_reverse", False) or getattr(field, "many_to_many", False):
+                raise ValueError("bulk_update() can only be used with concrete fields.")
+            if field.primary_key:
+                raise ValueError("bulk_update() cannot be used with primary key fields.")
+            fields.append(field)
+        if not objs:
+            return 0
+        for obj in objs:
+            obj._prepare_related_fields_for_save("bulk_update")
+        sql, plan_fields, preps = meta._update_plan(fields)
+        db = self._db()
+        rows = 0
+        with db.atomic():
+            for obj in objs:
+                d = obj.__dict__
+                values = [d.get(f.attname) for f in plan_fields]
+                for index, prep in preps:
+                    values[index] = prep(values[index])
+                values.append(obj.pk)
+                rows += db.execute(sql, values).rowcount
+        return rows
+
+    def update(self, **kwargs: Any) -> int:
+        """One UPDATE for the matching rows; no signals. Returns the number of rows."""
+        return self._report("update", (), kwargs, self._update, kwargs)  # type: ignore[no-any-return]
+
+    def _update(self, kwargs: dict[str, Any]) -> int:
+        if self._low or self._high is not None:
+            raise TypeError("Cannot update a query once a slice has been taken.")
+        from sigcli.models.lookups import _value_for
+
+        meta = self.model._meta
+        sets = []
+        params: list[Any] = []
+        for name, value in kwargs.items():
+            try:
+                field = meta.get_field(name)
+            except FieldDoesNotExist:
+                raise FieldDoesNotExist(f"{meta.object_name} has no field named '{name}'") from None
+            if getattr(field, "is_reverse", False) or getattr(field, "many_to_many", False):
+                raise FieldError(
+                    f"Cannot update model field {field!r} (only non-relations and foreign keys permitted)."
+                )
+            sets.append(f'"{field.column}" = ?')
+            params.append(_value_for(field, value, name))
+        self._result_cache = None
+        if not sets or self._empty:
+            return 0
+        sql = f'UPDATE "{meta.db_table}" SET {", ".join(sets)}{self._where_sql()}'
+        return int(self._db().execute(sql, [*params, *self._params]).rowcount)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete the matching rows through the collector, with ``origin`` this very queryset."""
+        return self._report("delete", (), None, self._delete)  # type: ignore[no-any-return]
+
+    def _delete(self) -> tuple[int, dict[str, int]]:
+        from sigcli.models.deletion import Collector
+
+        if self._low or self._high is not None:
+            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
+        if self._fields is not None:
+            raise TypeError("Cannot call delete() after .values() or .values_list()")
+        query = self._chain()
+        query._order = ()
+        collector = Collector(origin=self)
+        collector.collect(query)
+        result = collector.delete()
+        self._result_cache = None
+        return result
+
+    def _raw_delete(self) -> int:
+        """DELETE the matching rows directly: no loading, no signals."""
+        if self._empty:
+            return 0
+        table = self.model._meta.db_table
+        return int(self._db().execute(f'DELETE FROM "{table}"{self._where_sql()}', self._params).rowcount)
+
+    def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
+        return iter(self._evaluate())
+
+
+def _convert(row: tuple[Any, ...], converters: Any) -> tuple[Any, ...]:
+    values = list(row)
+    for index, convert in converters:
+        value = values[index]
+        if value is not None:
+            values[index] = convert(value)
+    return tuple(values)
+
+
+class ManagerDescriptor:
+    """``Model.objects``: the manager, bound to the class it is read from."""
+
+    def __init__(self, manager: Manager) -> None:
+        self.manager = manager
+
+    def __get__(self, instance: Any, owner: type[Model]) -> Manager:
+        if instance is not None:
+            raise AttributeError(f"Manager isn't accessible via {owner.__name__} instances")
+        key = f"_bound_manager_{self.manager.name}"
+        bound = owner.__dict__.get(key)
+        if bound is None:
+            bound = copy.copy(self.manager)
+            bound.model = owner
+            type.__setattr__(owner, key, bound)
+        return bound  # type: ignore[no-any-return]
+
+
+class Manager:
+    """The entry point to a model's querysets; subclass and override ``get_queryset``."""
+
+    model: type[Model]
+
+    def __init__(self) -> None:
+        self.name = "objects"
+        self.model = None  # type: ignore[assignment]
+
+    def contribute_to_class(self, cls: type[Model], name: str) -> None:
+        self.name = name
+        self.model = cls
+        setattr(cls, name, ManagerDescriptor(self))
+        cls._manager_names = (*cls._manager_names, name)
+
+    def get_queryset(self) -> QuerySet:
+        return QuerySet(self.model, f"{self.model.__name__}.{self.name}")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.model.__name__}.{self.name}>" if self.model else "<Manager>"
+
+    def all(self) -> QuerySet:
+        return self.get_queryset().all()
+
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet:
+        return self.get_queryset().filter(*args, **kwargs)
+
+    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet:
+        return self.get_queryset().exclude(*args, **kwargs)
+
+    def none(self) -> QuerySet:
+        return self.get_queryset().none()
+
+    def order_by(self, *field_names: str) -> QuerySet:
+        return self.get_queryset().order_by(*field_names)
+
+    def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
+        return self.get_queryset().values_list(*fields, flat=flat)
+
+    def values(self, *fields: str) -> QuerySet:
+        return self.get_queryset().values(*fields)
+
+    def only(self, *fields: str) -> QuerySet:
+        return self.get_queryset().only(*fields)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self.get_queryset().get(*args, **kwargs)
+
+    def first(self) -> Any:
+        return self.get_queryset().first()
+
+    def last(self) -> Any:
+        return self.get_queryset().last()
+
+    def count(self) -> int:
+        return self.get_queryset().count()
+
+    def exists(self) -> bool:
+        return self.get_queryset().exists()
+
+    def create(self, **kwargs: Any) -> Any:
+        return self.get_queryset().create(**kwargs)
+
+    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+        return self.get_queryset().get_or_create(defaults, **kwargs)
+
+    def update_or_create(
+        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, bool]:
+        return self.get_queryset().update_or_create(defaults, create_defaults, **kwargs)
+
+    def bulk_create(self, objs: Any, batch_size: int | None = None, ignore_conflicts: bool = False) -> list[Any]:
+        return self.get_queryset().bulk_create(objs, batch_size, ignore_conflicts)
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        return self.get_queryset().bulk_update(objs, fields, batch_size)
+
+    def update(self, **kwargs: Any) -> int:
+        return self.get_queryset().update(**kwargs)

@@ -1,0 +1,161 @@
+"""Registries: where a scenario's model classes, lazy references and database live.
+
+Every model class is registered in the registry that is current when its
+``class`` statement runs (:func:`use_registry`), so two scenarios in one
+process never share models, tables or pending string references. Plain
+imports use :data:`default_registry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sigcli.models.db import Database
+
+if TYPE_CHECKING:
+    from sigcli.models.base import Model
+
+
+class AppConfig:
+    """The one application of a registry; the sender of ``pre_migrate``/``post_migrate``."""
+
+    def __init__(self, label: str, registry: Registry) -> None:
+        self.label = label
+        self.name = label
+        self.registry = registry
+
+    def get_models(self) -> list[type[Model]]:
+        return list(self.registry.models.values())
+
+    def __repr__(self) -> str:
+        return f"<AppConfig: {self.label}>"
+
+
+class Registry:
+    """Models by name, operations waiting for models not yet defined, one database."""
+
+    def __init__(self, database: str = ":memory:", label: str = "app") -> None:
+        self.label = label
+        self.app_config = AppConfig(label, self)
+        self.database = database
+        self.models: dict[str, type[Model]] = {}
+        self._pending: dict[tuple[str, str], list[Callable[[type[Model]], Any]]] = {}
+        self._db: Database | None = None
+        self._tables_created: set[str] = set()
+        self.migrated = False
+        self.generation = 0
+
+    @property
+    def db(self) -> Database:
+        db = self._db
+        if db is None:
+            db = self._db = Database(self.database)
+        return db
+
+    def model_key(self, reference: str) -> tuple[str, str]:
+        """``"User"`` or ``"app.User"`` as an (app label, lower-case model name) pair."""
+        label, _, name = reference.rpartition(".")
+        return (label or self.label, name.lower())
+
+    def get_model(self, reference: str) -> type[Model]:
+        """The model named ``reference`` (``"User"`` or ``"app.User"``, any case)."""
+        label, name = self.model_key(reference)
+        model = self.models.get(name) if label == self.label else None
+        if model is None:
+            known = ", ".join(m.__name__ for m in self.models.values()) or "none"
+            raise LookupError(f"No model named {reference!r} in this scenario (models: {known}).")
+        return model
+
+    def lazy_model_operation(self, function: Callable[[type[Model]], Any], reference: str) -> None:
+        """Call ``function(model)`` now if ``reference`` is registered, else when it is."""
+        key = self.model_key(reference)
+        model = self.models.get(key[1]) if key[0] == self.label else None
+        if model is not None:
+            function(model)
+        else:
+            self._pending.setdefault(key, []).append(function)
+
+    def pending_references(self) -> list[str]:
+        """Model references still waiting for their model (typos, usually)."""
+        return [f"{label}.{name}" for (label, name) in self._pending]
+
+    def register_model(self, model: type[Model]) -> None:
+        meta = model._meta
+        self.models[meta.model_name] = model
+        self.generation += 1
+        if self.migrated:
+            self.create_tables()
+        for function in self._pending.pop((self.label, meta.model_name), []):
+            function(model)
+
+    def create_tables(self) -> None:
+        """Create the table of every registered concrete model that has none yet."""
+        db = self.db
+        for model in list(self.models.values()):
+            meta = model._meta
+            if meta.proxy or meta.db_table in self._tables_created:
+                continue
+            self._tables_created.add(meta.db_table)
+            for statement in meta.create_table_sql():
+                db.execute(statement)
+        for model in self.models.values():
+            model._meta.table_ready = True
+
+    def ensure_tables(self) -> None:
+        """Create missing tables when models are used without :meth:`migrate`."""
+        self.create_tables()
+
+    def migrate(self, verbosity: int = 1, interactive: bool = False) -> None:
+        """Create the tables, announced by ``pre_migrate`` and ``post_migrate``.
+
+        Both are sent with ``sender=app_config`` and the keyword arguments
+        ``app_config``, ``verbosity``, ``interactive``, ``using``, ``stdout``,
+        ``apps`` (this registry) and ``plan`` (an empty list: there are no
+        migration files), as ``manage.py migrate`` sends them.
+        """
+        import sys
+
+        from sigcli import signals
+
+        config = self.app_config
+        signals.pre_migrate.send(
+            sender=config, app_config=config, verbosity=verbosity, interactive=interactive,
+            using="default", stdout=sys.stdout, apps=self, plan=[],
+        )
+        self.create_tables()
+        self.migrated = True
+        signals.post_migrate.send(
+            sender=config, app_config=config, verbosity=verbosity, interactive=interactive,
+            using="default", stdout=sys.stdout, apps=self, plan=[],
+        )
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __repr__(self) -> str:
+        return f"<Registry {self.label!r}: {len(self.models)} models, {self.database}>"
+
+
+default_registry = Registry()
+_current = default_registry
+
+
+def get_registry() -> Registry:
+    """The registry new model classes and lazy references go to."""
+    return _current
+
+
+@contextmanager
+def use_registry(registry: Registry) -> Iterator[Registry]:
+    """Make ``registry`` current for the block (nestable)."""
+    global _current
+    previous = _current
+    _current = registry
+    try:
+        yield registry
+    finally:
+        _current = previous
