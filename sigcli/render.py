@@ -42,6 +42,9 @@ SKIPPED = "yellow"
 ERROR = "bold red"
 DIM = "dim"
 
+#: Dispatches nested deeper than this are counted, not drawn, unless ``--all``.
+DRAWN_DEPTH = 8
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SELECT_COLUMNS = re.compile(r"^SELECT (.+?) FROM ", re.DOTALL)
 
@@ -215,7 +218,11 @@ def _add_setup(root: Tree, trace: Trace, options: ViewOptions) -> None:
 def _add_nodes(tree: Tree, nodes: list[Node], options: ViewOptions) -> None:
     for node in nodes:
         if isinstance(node, Dispatch):
-            if not is_folded(node, options):
+            if node.depth > DRAWN_DEPTH and not options.show_all:
+                deeper = sum(1 for _ in walk_dispatches([node]))
+                note = f"⋮ {_count(deeper, 'more dispatch', 'more dispatches')} nested deeper"
+                tree.add(_text((f"{note} (--all draws them)", DIM)))
+            elif not is_folded(node, options):
                 _add_dispatch(tree, node, options)
         elif isinstance(node, Operation):
             _add_operation(tree, node, options)
@@ -270,9 +277,8 @@ def receiver_line(call: ReceiverCall, width: int, verbose: bool) -> Text:
     if call.called:
         line = _text(("✓ ", CALLED), (name, CALLED), f"  {listens}")
         if call.error and call.error_propagated:
-            line.append_text(
-                _text(("  ↑ ", ERROR), (call.error, ERROR), (" passed through", ERROR))
-            )
+            kind = call.error.partition(":")[0]
+            line.append_text(_text((f"  ↑ {kind} from a nested receiver", ERROR)))
         elif call.error:
             line.append_text(_text(("  → raised ", ERROR), (call.error, ERROR)))
         elif call.result is not None:

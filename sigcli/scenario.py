@@ -329,6 +329,27 @@ def run(names: list[str], *, max_depth: int = 50, database: str | None = None) -
     if database is not None and Path(database).exists():
         raise ScenarioPathError(f"{database} already exists; --db needs a new file name.")
     result = RunResult()
+    with _recursion_room(max_depth):
+        _run_all(names, paths, result, max_depth, database)
+    return result
+
+
+@contextmanager
+def _recursion_room(max_depth: int) -> Iterator[None]:
+    """Enough Python stack for ``max_depth`` nested saves (each nesting level
+    costs a few dozen frames), so that the depth limit, not RecursionError,
+    is what stops a runaway scenario."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, 1000 + 60 * max_depth))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _run_all(
+    names: list[str], paths: list[Path], result: RunResult, max_depth: int, database: str | None
+) -> None:
     for name, path in zip(names, paths, strict=True):
         trace = Trace(scenario=str(path) if Path(name).exists() else name)
         result.traces.append(trace)
@@ -347,7 +368,6 @@ def run(names: list[str], *, max_depth: int = 50, database: str | None = None) -
             trace.interrupted = True
             result.interrupted = True
             break
-    return result
 
 
 def receivers(name: str) -> list[tuple[str, list[dispatcher.ReceiverInfo]]]:
