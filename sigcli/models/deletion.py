@@ -188,7 +188,8 @@ class Collector:
                     referenced = {
                         r.field.target_field.attname for r in related_model._meta.delete_candidates()
                     }
-                    sub_objs = sub_objs.only(*referenced)
+                    if referenced:
+                        sub_objs = sub_objs.only(*referenced)
                 if getattr(on_delete, "lazy_sub_objs", False) or sub_objs._fetch():
                     try:
                         on_delete(self, field, sub_objs)

@@ -241,7 +241,7 @@ class TextField(Field):
 def _datetime_prep(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
         return value.isoformat(" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
@@ -270,7 +270,7 @@ class DateTimeField(Field):
 
     def pre_save(self, instance: Model, add: bool) -> Any:
         if self.auto_now or (self.auto_now_add and add):
-            value = datetime.datetime.now(datetime.timezone.utc)
+            value = datetime.datetime.now(datetime.UTC)
             instance.__dict__[self.attname] = value
             return value
         return instance.__dict__.get(self.attname)
@@ -281,7 +281,7 @@ class DateTimeField(Field):
             return value
         parsed = datetime.datetime.fromisoformat(value)
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+            parsed = parsed.replace(tzinfo=datetime.UTC)
         return parsed
 
 
