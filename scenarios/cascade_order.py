@@ -31,7 +31,7 @@ class Review(models.Model):
     stars = models.IntegerField()
 
     def __str__(self):
-        return f"{self.stars} stars for {self.book}"
+        return f"{self.stars} stars"
 
 
 @receiver([pre_delete, post_delete])

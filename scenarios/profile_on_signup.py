@@ -21,9 +21,6 @@ class Profile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE)
     bio = models.TextField(blank=True)
 
-    def __str__(self):
-        return f"profile of {self.user}"
-
 
 @receiver(post_save, sender=User)
 def create_profile(sender, instance, created, **kwargs):
