@@ -86,7 +86,7 @@ def _view_options(command: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--max-depth",
-                type=click.IntRange(1, 1000),
+                type=click.IntRange(1, 200),
                 default=50,
                 show_default=True,
                 help="Stop a run whose signals nest deeper than this (runaway recursion).",
@@ -302,10 +302,8 @@ def _report(traces: list[Trace], saved: Path | None, interrupted: bool) -> None:
         for number, step in enumerate(t.steps, 1):
             if step.error and not interrupted:
                 where = f" ({step.error_at})" if step.error_at else ""
-                click.echo(
-                    f"Error: {t.scenario} step {number} ({step.label}) stopped: {step.error}{where}",
-                    err=True,
-                )
+                stopped = f"step {number} ({step.label}) stopped: {step.error}{where}"
+                click.echo(f"Error: {t.scenario} {stopped}", err=True)
     if interrupted:
         kept = f"; the partial trace is saved in {saved}" if saved else ""
         click.echo(f"Interrupted{kept}.", err=True)

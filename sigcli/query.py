@@ -108,8 +108,7 @@ def select(traces: list[Trace], filters: Filters, *, show_all: bool = False) -> 
     Init signals that called no receiver and the setup section take part only
     with ``show_all`` (or, for init signals, when ``--signal`` names them).
     """
-    everything = list(located(traces, setup=True))
-    _check_names(everything, filters)
+    _check_names(list(located(traces, setup=show_all)), filters)
     wanted_inits = INIT_SIGNALS & set(filters.signals)
     candidates = [
         m

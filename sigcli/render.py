@@ -157,7 +157,9 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
     """The whole trace of one scenario as a tree, with a summary line on top."""
     dispatches = list(trace.dispatches())
     folded = sum(1 for d in dispatches if is_folded(d, options))
-    errors = sum(1 for step in trace.steps if step.error) + (trace.error is not None)
+    interrupted_step = trace.steps[-1] if trace.interrupted and trace.steps else None
+    errors = sum(1 for step in trace.steps if step.error and step is not interrupted_step)
+    errors += trace.error is not None
     summary = [
         Path(trace.scenario).name if trace.scenario else "capture",
         _count(len(trace.steps), "step"),
@@ -174,17 +176,22 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
     _add_setup(root, trace, options)
     for number, step in enumerate(trace.steps, 1):
         label = _text((f"{number} · ", "bold"), (step.label, "bold"))
-        if step.error:
+        if step is interrupted_step:
+            label.append_text(_text(("  ✗ interrupted (Ctrl-C)", ERROR)))
+        elif step.error:
             label.append_text(_text(("  ✗ stopped: ", ERROR), (step.error, ERROR)))
             if step.error_at and options.verbose:
                 label.append_text(_text((f"  at {step.error_at}", DIM)))
-        if trace.interrupted and step is trace.steps[-1]:
-            label.append_text(_text(("  (interrupted)", ERROR)))
         _add_nodes(root.add(label), step.children, options)
-    first = len(trace.steps) + 1
-    for number, label in enumerate(trace.not_run, first):
-        root.add(_text((f"{number} · {label}", DIM), ("  not run: an earlier step failed", DIM)))
+    why = "the run was interrupted" if trace.interrupted else "an earlier step failed"
+    for number, label in enumerate(trace.not_run, len(trace.steps) + 1):
+        root.add(_text((f"{number} · {label}", DIM), (f"  not run: {why}", DIM)))
     return root
+
+
+def brief(error: str, limit: int = 80) -> str:
+    """An error message cut for a tree line; the step's line carries it whole."""
+    return error if len(error) <= limit else error[: limit - 1] + "…"
 
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:
@@ -235,7 +242,7 @@ def _add_operation(tree: Tree, operation: Operation, options: ViewOptions) -> No
     if not any(True for _ in walk_dispatches(operation.children)):
         label.append_text(_text(("  no signals", SKIPPED)))
     if operation.error:
-        label.append_text(_text(("  ✗ ", ERROR), (operation.error, ERROR)))
+        label.append_text(_text(("  ✗ ", ERROR), (brief(operation.error), ERROR)))
     _add_nodes(tree.add(label), operation.children, options)
 
 
@@ -280,7 +287,7 @@ def receiver_line(call: ReceiverCall, width: int, verbose: bool) -> Text:
             kind = call.error.partition(":")[0]
             line.append_text(_text((f"  ↑ {kind} from a nested receiver", ERROR)))
         elif call.error:
-            line.append_text(_text(("  → raised ", ERROR), (call.error, ERROR)))
+            line.append_text(_text(("  → raised ", ERROR), (brief(call.error), ERROR)))
         elif call.result is not None:
             line.append_text(_text(("  → returned ", DIM), (show_value(call.result), DIM)))
     elif call.skipped_reason is SkipReason.SENDER_MISMATCH:

@@ -19,13 +19,13 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, TypeVar
 
 from sigcli import dispatcher
-from sigcli.trace import Recorder, Trace, describe_error, recording
+from sigcli.trace import Recorder, Trace, describe_error, recording, recursion_room
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -329,22 +329,9 @@ def run(names: list[str], *, max_depth: int = 50, database: str | None = None) -
     if database is not None and Path(database).exists():
         raise ScenarioPathError(f"{database} already exists; --db needs a new file name.")
     result = RunResult()
-    with _recursion_room(max_depth):
+    with recursion_room(1000 + 60 * max_depth):
         _run_all(names, paths, result, max_depth, database)
     return result
-
-
-@contextmanager
-def _recursion_room(max_depth: int) -> Iterator[None]:
-    """Enough Python stack for ``max_depth`` nested saves (each nesting level
-    costs a few dozen frames), so that the depth limit, not RecursionError,
-    is what stops a runaway scenario."""
-    previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(previous, 1000 + 60 * max_depth))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(previous)
 
 
 def _run_all(
@@ -371,10 +358,21 @@ def _run_all(
 
 
 def receivers(name: str) -> list[tuple[str, list[dispatcher.ReceiverInfo]]]:
-    """Per signal with receivers, the receivers connected once ``name`` is loaded."""
+    """Per signal with receivers, the receivers connected once ``name`` is loaded.
+
+    Receivers defined in the scenario itself are credited to the file's name
+    rather than to the module name the loader made up for it.
+    """
     with loaded(resolve(name)) as scenario:
+        own = scenario.module.__name__
         return [
-            (signal_name, signal.receiver_infos())
+            (
+                signal_name,
+                [
+                    replace(info, module=scenario.path.stem) if info.module == own else info
+                    for info in infos
+                ],
+            )
             for signal_name, signal in scenario.signals.items()
-            if signal.receiver_infos()
+            if (infos := signal.receiver_infos())
         ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -255,6 +256,8 @@ class Recorder:
     def start_step(self, label: str, function: str) -> Step:
         step = Step(label=label, function=function)
         with self._lock:
+            if not self.trace.steps:
+                self._seq = 0  # setup keeps its own numbering
             self.trace.steps.append(step)
             self._stack = [_Frame(_STEP, step.children, step)]
             self._seen_errors.clear()
@@ -465,8 +468,31 @@ def capture(max_depth: int = 50) -> Iterator[Trace]:
 # -- JSON -------------------------------------------------------------------------
 
 
+@contextmanager
+def recursion_room(limit: int) -> Iterator[None]:
+    """Let Python recurse at least ``limit`` frames deep for the block.
+
+    Traces nest as deep as the signals did (``--max-depth`` up to 200), and
+    both running them and writing them as JSON recurse once per level.
+    """
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def dumps(traces: list[Trace]) -> str:
     """The JSON text of one trace, or of several under ``"runs"``."""
+    with recursion_room(_JSON_RECURSION):
+        return _dumps(traces)
+
+
+_JSON_RECURSION = 5000
+
+
+def _dumps(traces: list[Trace]) -> str:
     if len(traces) == 1:
         document: dict[str, Any] = {"sigcli_trace": FORMAT_VERSION, **_trace_json(traces[0])}
     else:
@@ -482,7 +508,10 @@ def save(traces: list[Trace], path: Path) -> None:
 def load(path: Path) -> list[Trace]:
     """Read a trace file written by :func:`save`; never runs code from it."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        with recursion_room(_JSON_RECURSION):
+            document = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise TraceFormatError(f"{path} is not a sigcli trace (nested too deeply)") from None
     except UnicodeDecodeError as exc:
         raise TraceFormatError(f"{path} is not a sigcli trace (not text: {exc.reason})") from None
     except json.JSONDecodeError as exc:
@@ -499,7 +528,10 @@ def load(path: Path) -> list[Trace]:
         )
     try:
         runs = document["runs"] if "runs" in document else [document]
-        return [_trace_from(_obj(run)) for run in _list(runs)]
+        with recursion_room(_JSON_RECURSION):
+            return [_trace_from(_obj(run)) for run in _list(runs)]
+    except RecursionError:
+        raise TraceFormatError(f"{path} is a damaged sigcli trace (nested too deeply)") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise TraceFormatError(f"{path} is a damaged sigcli trace ({exc})") from None
 
