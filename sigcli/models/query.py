@@ -275,7 +275,10 @@ class QuerySet:
         if not calls and method is None:
             calls = (("all", (), {}),)
         for name, call_args, call_kwargs in calls:
-            text = _observe.call_label(text, name, call_args, call_kwargs)
+            if name == "__getitem__":
+                text += _index_label(call_args[0])
+            else:
+                text = _observe.call_label(text, name, call_args, call_kwargs)
         if method is not None:
             text = _observe.call_label(text, method, args, kwargs)
         return text
@@ -335,7 +338,7 @@ class QuerySet:
         clone._high = clone._low + 1
         if self._high is not None and clone._high > self._high:
             raise IndexError("list index out of range")
-        label = f"{self._label()}[{key}]"
+        label = self._label() + _index_label(key)
         observer = _observe.current
         rows = clone._fetch() if observer is None else _observe.operation(observer, label, self.model.__name__, clone._fetch)
         return rows[0]
@@ -609,6 +612,15 @@ class QuerySet:
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
         return iter(self._evaluate())
+
+
+def _index_label(key: int | slice) -> str:
+    if isinstance(key, int):
+        return f"[{key}]"
+    start = "" if key.start is None else str(key.start)
+    stop = "" if key.stop is None else str(key.stop)
+    step = "" if key.step is None else f":{key.step}"
+    return f"[{start}:{stop}{step}]"
 
 
 def _convert(row: tuple[Any, ...], converters: Any) -> tuple[Any, ...]:

@@ -65,8 +65,9 @@ class ReverseManyManager(_RelatedManagerBase):
 
     def create(self, **kwargs: Any) -> Any:
         self._check_fk_val()
+        label_kwargs = dict(kwargs)
         kwargs[self.field.name] = self.instance
-        return self._report("create", (), kwargs, QuerySet(self.model)._create, kwargs)
+        return self._report("create", (), label_kwargs, QuerySet(self.model)._create, kwargs)
 
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
         self._check_fk_val()
