@@ -21,7 +21,6 @@ time; ``asyncio``, ``inspect`` and ``logging`` load when first needed.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import keyword
 import threading
@@ -177,12 +176,7 @@ def _is_coroutine_function(receiver: Any) -> bool:
 
     if inspect.iscoroutinefunction(receiver):
         return True
-    func = receiver
-    while inspect.ismethod(func):
-        func = func.__func__
-    while isinstance(func, functools.partial):
-        func = func.func
-    marker = getattr(func, "_is_coroutine", None)
+    marker = getattr(receiver, "_is_coroutine", None)
     if marker is None:
         return False
     import asyncio.coroutines
@@ -324,7 +318,14 @@ def _run_coroutine_sync(make_coroutine: Callable[[], Any]) -> Any:
 # The signal
 
 
-_NO_RECEIVERS: tuple[Any, tuple[()], tuple[()]] = (None, (), ())
+class _SharedEntry:
+    """A caching signal's receivers for one sender and all senders equal to it."""
+
+    __slots__ = ("sync", "asynchronous", "__weakref__")
+
+    def __init__(self, sync: tuple[Any, ...], asynchronous: tuple[Any, ...]) -> None:
+        self.sync = sync
+        self.asynchronous = asynchronous
 
 
 class Signal:
@@ -342,7 +343,9 @@ class Signal:
         self.use_caching = use_caching
         self.lock = threading.Lock()
         self._dead_receivers = False
-        self._infos: dict[LookupKey, ReceiverInfo] = {}
+        # id(entry) -> description; keyed by the entry tuple's identity since
+        # a dispatch_uid may be unhashable (Django only compares keys with ==).
+        self._infos: dict[int, ReceiverInfo] = {}
         # id(sender) -> (anchor, sync resolvers, async resolvers). The anchor
         # is a weak reference that evicts the entry when the sender dies, or
         # the sender itself when it cannot be weakly referenced (non-caching
@@ -351,6 +354,9 @@ class Signal:
         # The same, for senders with only sync receivers: id(sender) -> sync
         # resolvers. This is all that the hot path of ``send`` reads.
         self._sync_only: dict[int, tuple[Any, ...]] = {}
+        self._by_equality: weakref.WeakKeyDictionary[Any, _SharedEntry] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def __repr__(self) -> str:
         label = f" {self.name}" if self.name else ""
@@ -384,9 +390,10 @@ class Signal:
         with self.lock:
             self._prune_dead_receivers()
             if not any(entry[0] == lookup_key for entry in self.receivers):
-                self.receivers.append((lookup_key, stored, is_async))
-                self._infos[lookup_key] = info
-            self._forget_cache()
+                entry = (lookup_key, stored, is_async)
+                self.receivers.append(entry)
+                self._infos[id(entry)] = info
+            self._invalidate()
 
     def disconnect(
         self, receiver: Receiver | None = None, sender: object = None, dispatch_uid: Any = None
@@ -404,9 +411,9 @@ class Signal:
                 if entry[0] == lookup_key:
                     disconnected = True
                     del self.receivers[index]
-                    self._infos.pop(lookup_key, None)
+                    self._infos.pop(id(entry), None)
                     break
-            self._forget_cache()
+            self._invalidate()
         return disconnected
 
     def has_listeners(self, sender: object = None) -> bool:
@@ -425,9 +432,16 @@ class Signal:
 
     def _forget_cache(self) -> None:
         """The one place the per-sender cache is dropped: on connect,
-        disconnect, and a receiver's death."""
+        disconnect, and a receiver's death (the equality-keyed entries are
+        then bypassed until the next prune, as Django bypasses its cache)."""
         self._cache.clear()
         self._sync_only.clear()
+
+    def _invalidate(self) -> None:
+        """Drop every cached lookup: the one place connect, disconnect and a
+        restore go through, as Django clears its whole cache there."""
+        self._forget_cache()
+        self._by_equality.clear()
 
     def _evict(self, key: int) -> None:
         self._cache.pop(key, None)
@@ -440,18 +454,18 @@ class Signal:
             kept = []
             for entry in self.receivers:
                 if isinstance(entry[1], weakref.ReferenceType) and entry[1]() is None:
-                    self._infos.pop(entry[0], None)
+                    self._infos.pop(id(entry), None)
                 else:
                     kept.append(entry)
             self.receivers = kept
 
-    def _snapshot(self) -> tuple[list[tuple[LookupKey, Any, bool]], dict[LookupKey, ReceiverInfo]]:
+    def _snapshot(self) -> tuple[list[tuple[LookupKey, Any, bool]], dict[int, ReceiverInfo]]:
         """The receiver list as it is now, for :meth:`_restore`."""
         with self.lock:
             return list(self.receivers), dict(self._infos)
 
     def _restore(
-        self, snapshot: tuple[list[tuple[LookupKey, Any, bool]], dict[LookupKey, ReceiverInfo]]
+        self, snapshot: tuple[list[tuple[LookupKey, Any, bool]], dict[int, ReceiverInfo]]
     ) -> None:
         """Put back a receiver list taken by :meth:`_snapshot`, dropping every
         connection made since (the scenario runner isolates runs with it)."""
@@ -459,14 +473,14 @@ class Signal:
         with self.lock:
             self.receivers = list(entries)
             self._infos = dict(infos)
-            self._forget_cache()
+            self._invalidate()
             self._dead_receivers = True
 
     def receiver_infos(self) -> list[ReceiverInfo]:
         """Descriptions of the connected receivers, in connection order."""
         with self.lock:
             self._prune_dead_receivers()
-            return [self._infos[entry[0]] for entry in self.receivers]
+            return [self._infos[id(entry)] for entry in self.receivers]
 
     # -- lookup -------------------------------------------------------------
 
@@ -477,40 +491,62 @@ class Signal:
         entry = self._cache.get(id(sender))
         if entry is not None and not self._dead_receivers:
             return entry
+        key = id(sender)
         if self.use_caching:
-            key = id(sender)
-            anchor: Any = weakref.ref(sender, lambda _ref: self._evict(key))
-            hash(sender)
+            reference = weakref.ref(sender, lambda _ref: self._evict(key))
         else:
             hash(sender)
             try:
-                key = id(sender)
-                anchor = weakref.ref(sender, lambda _ref: self._evict(key))
+                anchor: Any = weakref.ref(sender, lambda _ref: self._evict(key))
             except TypeError:
                 anchor = sender
-        sync, asynchronous = self._collect(sender)
-        entry = (anchor, sync, asynchronous)
-        if len(self._cache) > 4096:
-            self._forget_cache()
-        self._cache[id(sender)] = entry
-        if not asynchronous:
-            self._sync_only[id(sender)] = sync
+        with self.lock:
+            # Computed and stored under one lock, so that a concurrent
+            # connect or disconnect cannot be undone by a stale entry.
+            if self.use_caching:
+                shared = self._shared_entry(sender)
+                anchor = (reference, weakref.ref(shared, lambda _ref: self._evict(key)))
+                sync, asynchronous = shared.sync, shared.asynchronous
+            else:
+                sync, asynchronous = self._collect_locked(sender)
+            entry = (anchor, sync, asynchronous)
+            if len(self._cache) > 4096:
+                self._forget_cache()
+            self._cache[key] = entry
+            if not asynchronous:
+                self._sync_only[key] = sync
         return entry
 
+    def _shared_entry(self, sender: object) -> _SharedEntry:
+        """Django keys a caching signal's cache by the sender in a
+        ``WeakKeyDictionary``, so senders that compare equal share one
+        entry, which lives as long as the first of them. ``_by_equality``
+        does the same; an id-keyed entry made from it is evicted when either
+        its own sender or the shared entry dies. Caller holds the lock."""
+        shared = None if self._dead_receivers else self._by_equality.get(sender)
+        if shared is None:
+            shared = _SharedEntry(*self._collect_locked(sender))
+            self._by_equality[sender] = shared
+        return shared
+
     def _collect(self, sender: object) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """Resolvers of the entries matching ``sender``, in connection order,
-        split into sync and async; prunes dead entries first."""
         with self.lock:
-            self._prune_dead_receivers()
-            sender_key = _make_id(sender)
-            sync: list[Any] = []
-            asynchronous: list[Any] = []
-            for (_receiver_key, r_sender_key), stored, is_async in self.receivers:
-                if r_sender_key == NONE_ID or r_sender_key == sender_key:
-                    if not isinstance(stored, weakref.ReferenceType):
-                        stored = itertools.repeat(stored).__next__
-                    (asynchronous if is_async else sync).append(stored)
-            return tuple(sync), tuple(asynchronous)
+            return self._collect_locked(sender)
+
+    def _collect_locked(self, sender: object) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """Resolvers of the entries matching ``sender``, in connection order,
+        split into sync and async; prunes dead entries first. Caller holds
+        the lock."""
+        self._prune_dead_receivers()
+        sender_key = _make_id(sender)
+        sync: list[Any] = []
+        asynchronous: list[Any] = []
+        for (_receiver_key, r_sender_key), stored, is_async in self.receivers:
+            if r_sender_key == NONE_ID or r_sender_key == sender_key:
+                if not isinstance(stored, weakref.ReferenceType):
+                    stored = itertools.repeat(stored).__next__
+                (asynchronous if is_async else sync).append(stored)
+        return tuple(sync), tuple(asynchronous)
 
     def _plan(
         self, sender: object
@@ -524,8 +560,9 @@ class Signal:
         plan = []
         sync: list[tuple[Receiver, ReceiverInfo]] = []
         asynchronous: list[tuple[Receiver, ReceiverInfo]] = []
-        for lookup_key, stored, is_async in list(self.receivers):
-            info = self._infos.get(lookup_key)
+        for entry in list(self.receivers):
+            lookup_key, stored, is_async = entry
+            info = self._infos.get(id(entry))
             if info is None:
                 continue
             r_sender_key = lookup_key[1]
