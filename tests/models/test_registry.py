@@ -1,0 +1,194 @@
+"""Registries: isolation, lazy string references, class_prepared, migrate signals."""
+
+import pytest
+
+from sigcli import models, signals
+
+
+def collect(signal, **connect):
+    seen = []
+
+    def receiver(sender, signal, **kwargs):
+        seen.append((sender, kwargs))
+
+    signal.connect(receiver, weak=False, **connect)
+    return seen, receiver
+
+
+def test_two_registries_share_no_models_or_rows():
+    first, second = models.Registry(), models.Registry()
+    with models.use_registry(first):
+        class Item(models.Model):
+            name = models.CharField(max_length=5)
+
+        first.migrate()
+        Item.objects.create(name="a")
+    with models.use_registry(second):
+        class Item(models.Model):  # noqa: F811 - the same name in another registry
+            name = models.CharField(max_length=5)
+
+        second.migrate()
+        assert Item.objects.count() == 0
+        assert second.get_model("Item") is Item
+    assert first.get_model("app.item") is not second.get_model("Item")
+
+
+def test_class_prepared_comes_for_the_through_model_before_its_owner():
+    registry = models.Registry()
+    seen, receiver = collect(signals.class_prepared)
+    try:
+        with models.use_registry(registry):
+            class Topping(models.Model):
+                pass
+
+            class Pizza(models.Model):
+                toppings = models.ManyToManyField(Topping)
+
+            class Base(models.Model):
+                class Meta:
+                    abstract = True
+    finally:
+        signals.class_prepared.disconnect(receiver)
+    assert [sender.__name__ for sender, _ in seen] == ["Topping", "Pizza_toppings", "Pizza"]
+    assert seen[0][1] == {}
+
+
+def test_migrate_sends_pre_and_post_migrate_with_the_app_config():
+    registry = models.Registry()
+    pre, pre_receiver = collect(signals.pre_migrate)
+    post, post_receiver = collect(signals.post_migrate)
+    try:
+        with models.use_registry(registry):
+            class Note(models.Model):
+                pass
+
+            registry.migrate()
+    finally:
+        signals.pre_migrate.disconnect(pre_receiver)
+        signals.post_migrate.disconnect(post_receiver)
+    for seen in (pre, post):
+        (sender, kwargs), = seen
+        assert sender is registry.app_config and sender.label == "app"
+        assert list(kwargs) == ["app_config", "verbosity", "interactive", "using", "stdout", "apps", "plan"]
+        assert kwargs["app_config"] is sender and kwargs["using"] == "default" and kwargs["plan"] == []
+
+
+def test_models_defined_after_migrate_get_their_tables():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        registry.migrate()
+
+        class Late(models.Model):
+            pass
+
+        Late.objects.create()
+        assert Late.objects.count() == 1
+
+
+def test_models_used_without_migrate_get_their_tables_on_first_use():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class Early(models.Model):
+            pass
+
+        Early.objects.create()
+        assert Early.objects.count() == 1
+
+
+def test_string_sender_waits_for_the_model_and_accepts_both_spellings():
+    registry = models.Registry()
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    with models.use_registry(registry):
+        signals.post_save.connect(receiver, sender="User", weak=False)
+        signals.pre_save.connect(receiver, sender="app.User", weak=False)
+
+        class User(models.Model):
+            pass
+
+        try:
+            User.objects.create()
+            assert seen == [None, 1]
+            assert signals.post_save.disconnect(receiver, sender="User") is None
+            assert signals.pre_save.disconnect(receiver, sender="app.User") is None
+            User.objects.create()
+            assert seen == [None, 1]
+        finally:
+            signals.post_save.disconnect(receiver, sender=User)
+            signals.pre_save.disconnect(receiver, sender=User)
+
+
+def test_disconnect_by_string_before_the_model_exists_cancels_the_connection():
+    registry = models.Registry()
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(sender)
+
+    with models.use_registry(registry):
+        signals.post_save.connect(receiver, sender="Later", weak=False)
+        signals.post_save.disconnect(receiver, sender="Later")
+
+        class Later(models.Model):
+            pass
+
+        Later.objects.create()
+    assert seen == []
+    assert signals.post_save.disconnect(receiver, sender=Later) is False
+
+
+def test_unknown_string_reference_names_the_field_and_the_model():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class Book(models.Model):
+            author = models.ForeignKey("Autor", on_delete=models.CASCADE)
+
+        assert registry.pending_references() == ["app.autor"]
+        with pytest.raises(ValueError, match="Book.author refers to model 'Autor'"):
+            registry.migrate()
+
+
+def test_string_references_resolve_when_the_target_is_defined():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class Book(models.Model):
+            author = models.ForeignKey("Author", on_delete=models.CASCADE, related_name="books")
+            tags = models.ManyToManyField("Tag")
+
+        class Author(models.Model):
+            pass
+
+        class Tag(models.Model):
+            pass
+
+        registry.migrate()
+        author = Author.objects.create()
+        book = Book.objects.create(author=author)
+        book.tags.add(Tag.objects.create())
+        assert list(author.books.all()) == [book]
+        assert list(Tag.objects.get().book_set.all()) == [book]
+        assert Book.tags.through.__name__ == "Book_tags"
+
+
+def test_abstract_base_fields_and_ordering_are_inherited():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class Stamped(models.Model):
+            name = models.CharField(max_length=10)
+
+            class Meta:
+                abstract = True
+                ordering = ["-name"]
+
+        class Tag(Stamped):
+            pass
+
+        with pytest.raises(TypeError, match="Abstract models cannot be instantiated"):
+            Stamped()
+        for name in "abc":
+            Tag.objects.create(name=name)
+        assert [t.name for t in Tag.objects.all()] == ["c", "b", "a"]
+        assert Tag._meta.db_table == "app_tag"
