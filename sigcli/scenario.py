@@ -172,8 +172,8 @@ def loaded(
         pending = registry.pending_references()
         if pending:
             raise ScenarioError(
-                f"{path}: a relation points to a model that is never defined: "
-                f"{', '.join(pending)}. Check the spelling of the model name."
+                f"{path}: a lazy model reference (a relation or a sender string) names a "
+                f"model that is never defined: {', '.join(pending)}. Check the spelling."
             )
         registry.migrate()
         steps = [StepFunction(_label(f), f.__name__, f) for f in functions]
