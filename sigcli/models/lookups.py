@@ -132,6 +132,8 @@ def _compile(meta: Options, parts: list[str], value: Any, key: str, negated: boo
         else:
             sub_sql, params = _compile(remote, rest, value, key, False)
             sql = f'{column} IN (SELECT "{remote.db_table}"."{remote.pk.column}" FROM "{remote.db_table}" WHERE {sub_sql})'
+        if negated and field.null and not (rest and rest[-1] == "isnull"):
+            sql = f"{sql} AND {column} IS NOT NULL"
         return sql, params
     if len(rest) > 1 or (rest and rest[0] not in LOOKUPS):
         raise FieldError(

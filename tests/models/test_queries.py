@@ -1,0 +1,138 @@
+"""Querysets: lookups, ordering, slicing, errors, reprs."""
+
+import pytest
+
+from sigcli import models
+
+
+@pytest.fixture
+def library():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class Author(models.Model):
+            name = models.CharField(max_length=20)
+
+            def __str__(self):
+                return self.name
+
+        class Book(models.Model):
+            title = models.CharField(max_length=20)
+            pages = models.IntegerField(default=0)
+            author = models.ForeignKey(Author, on_delete=models.CASCADE, null=True)
+
+        registry.migrate()
+        ann = Author.objects.create(name="Ann")
+        bob = Author.objects.create(name="bob")
+        Book.objects.create(title="Alpha", pages=10, author=ann)
+        Book.objects.create(title="beta_1", pages=20, author=bob)
+        Book.objects.create(title="Gamma", pages=30)
+        yield Author, Book
+    registry.close()
+
+
+def titles(queryset):
+    return [book.title for book in queryset]
+
+
+def test_lookups(library):
+    Author, Book = library
+    assert titles(Book.objects.filter(pages__gt=10)) == ["beta_1", "Gamma"]
+    assert titles(Book.objects.filter(pages__gte=10, pages__lt=30)) == ["Alpha", "beta_1"]
+    assert titles(Book.objects.filter(pages__lte=10)) == ["Alpha"]
+    assert titles(Book.objects.filter(title__iexact="alpha")) == ["Alpha"]
+    assert titles(Book.objects.filter(title__contains="a_")) == ["beta_1"]
+    assert titles(Book.objects.filter(title__icontains="MM")) == ["Gamma"]
+    assert titles(Book.objects.filter(title__startswith="g")) == ["Gamma"]
+    assert titles(Book.objects.filter(pk__in=[1, 3])) == ["Alpha", "Gamma"]
+    assert titles(Book.objects.filter(author__isnull=True)) == ["Gamma"]
+    assert titles(Book.objects.filter(author__name="bob")) == ["beta_1"]
+    assert titles(Book.objects.filter(author=Author.objects.get(name="Ann"))) == ["Alpha"]
+    assert titles(Book.objects.filter(author_id=2)) == ["beta_1"]
+    assert titles(Book.objects.filter(author__in=Author.objects.filter(name="Ann"))) == ["Alpha"]
+    assert titles(Book.objects.exclude(author__name="Ann")) == ["beta_1", "Gamma"]
+    assert titles(Book.objects.exclude(author=1)) == ["beta_1", "Gamma"]
+    assert [a.name for a in Author.objects.filter(book__pages=20)] == ["bob"]
+    assert titles(Book.objects.filter(pk__in=[])) == []
+
+
+def test_ordering_first_last_slicing_and_values(library):
+    Author, Book = library
+    assert titles(Book.objects.order_by("-pages")) == ["Gamma", "beta_1", "Alpha"]
+    assert Book.objects.order_by("-pk").first().title == "Gamma"
+    assert Book.objects.first().title == "Alpha" and Book.objects.last().title == "Gamma"
+    assert Book.objects.all()[1].title == "beta_1"
+    assert titles(Book.objects.order_by("title")[1:]) == ["Gamma", "beta_1"]
+    assert list(Book.objects.values_list("pages", flat=True)) == [10, 20, 30]
+    assert list(Book.objects.values_list("title", "author")) == [("Alpha", 1), ("beta_1", 2), ("Gamma", None)]
+    assert Book.objects.count() == 3 and Book.objects.filter(pages=99).exists() is False
+    assert len(Book.objects.all()) == 3
+    assert Book.objects.filter(pages=99).first() is None
+    with pytest.raises(IndexError):
+        Book.objects.filter(pages=99)[0]
+    with pytest.raises(ValueError, match="Negative indexing"):
+        Book.objects.all()[-1]
+
+
+def test_get_errors_name_the_model(library):
+    Author, Book = library
+    with pytest.raises(Book.DoesNotExist, match="Book matching query does not exist"):
+        Book.objects.get(title="nope")
+    with pytest.raises(Book.MultipleObjectsReturned, match="returned more than one Book -- it returned 3!"):
+        Book.objects.get()
+    assert issubclass(Book.DoesNotExist, models.ObjectDoesNotExist)
+
+
+def test_unknown_field_is_a_field_error_naming_the_field_and_model(library):
+    Author, Book = library
+    with pytest.raises(models.FieldError, match="'nope' into field of model Book"):
+        Book.objects.filter(nope=1)
+    with pytest.raises(models.FieldError, match="Unsupported lookup 'like'"):
+        Book.objects.filter(title__like="x")
+    with pytest.raises(models.FieldError):
+        Book.objects.order_by("nope")
+
+
+def test_reprs_follow_django(library):
+    Author, Book = library
+    assert repr(Book.objects.get(pk=1)) == "<Book: Book object (1)>"
+    assert repr(Author.objects.all()) == "<QuerySet [<Author: Ann>, <Author: bob>]>"
+
+
+def test_related_access_both_ways(library):
+    Author, Book = library
+    ann = Author.objects.get(name="Ann")
+    assert titles(ann.book_set.all()) == ["Alpha"]
+    assert Book.objects.get(pk=1).author == ann
+    assert Book.objects.get(pk=3).author is None
+    new = ann.book_set.create(title="Delta")
+    assert new.author_id == ann.pk
+    with pytest.raises(AttributeError, match="Manager isn't accessible via Author instances"):
+        ann.objects
+
+
+def test_one_to_one_both_ways():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class User(models.Model):
+            pass
+
+        class Profile(models.Model):
+            user = models.OneToOneField(User, on_delete=models.CASCADE)
+
+        registry.migrate()
+        user = User.objects.create()
+        with pytest.raises(Profile.DoesNotExist, match="User has no profile"):
+            user.profile
+        profile = Profile.objects.create(user=user)
+        assert User.objects.get().profile == profile
+        assert Profile.objects.get().user == user
+        with pytest.raises(models.IntegrityError):
+            Profile.objects.create(user=user)
+
+
+def test_update_returns_rows_and_refresh_from_db_reloads(library):
+    Author, Book = library
+    book = Book.objects.get(pk=1)
+    assert Book.objects.filter(pages__lt=25).update(pages=5) == 2
+    book.refresh_from_db()
+    assert book.pages == 5
