@@ -107,7 +107,7 @@ def test_related_access_both_ways(library):
     new = ann.book_set.create(title="Delta")
     assert new.author_id == ann.pk
     with pytest.raises(AttributeError, match="Manager isn't accessible via Author instances"):
-        ann.objects
+        ann.objects  # noqa: B018 - the access is what raises
 
 
 def test_one_to_one_both_ways():
@@ -122,7 +122,7 @@ def test_one_to_one_both_ways():
         registry.migrate()
         user = User.objects.create()
         with pytest.raises(Profile.DoesNotExist, match="User has no profile"):
-            user.profile
+            user.profile  # noqa: B018 - the access is what raises
         profile = Profile.objects.create(user=user)
         assert User.objects.get().profile == profile
         assert Profile.objects.get().user == user
