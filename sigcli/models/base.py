@@ -60,15 +60,15 @@ class ModelBase(type):
     """Prepares model classes and registers them in the current registry."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any) -> Any:
-        parents = [b for b in bases if isinstance(b, ModelBase)]
+        parents: list[Any] = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:
             return super().__new__(mcs, name, bases, attrs, **kwargs)
         meta = attrs.pop("Meta", None)
         contributable = {k: v for k, v in attrs.items() if hasattr(v, "contribute_to_class") and not isinstance(v, type)}
         plain = {k: v for k, v in attrs.items() if k not in contributable}
-        cls = super().__new__(mcs, name, bases, plain, **kwargs)
+        cls: Any = super().__new__(mcs, name, bases, plain, **kwargs)
         registry = getattr(meta, "apps", None) or get_registry()
-        concrete_parents = [p for p in parents if p is not Model and not p._meta.abstract]
+        concrete_parents: list[Any] = [p for p in parents if p is not Model and not p._meta.abstract]
         if meta is None:
             abstract_metas = [p._meta.meta for p in parents if p is not Model and p._meta.abstract and p._meta.meta]
             meta = type("Meta", tuple(abstract_metas), {}) if abstract_metas else None
@@ -126,6 +126,7 @@ class Model(metaclass=ModelBase):
     """The base class of scenario models (see Django's ``models.Model``)."""
 
     _meta: Options
+    _state: ModelState
     _manager_names: tuple[str, ...] = ()
     DoesNotExist: type[ObjectDoesNotExist]
     MultipleObjectsReturned: type[MultipleObjectsReturned]

@@ -236,9 +236,9 @@ class QuerySet:
         kind = self._kind
         if kind != "objects":
             fields = [meta.pk if n == "pk" else meta.fields_map[n] for n in self._fields or ()]
-            converters = [(i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None]
-            if converters:
-                rows = [_convert(row, converters) for row in rows]
+            value_converters = [(i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None]
+            if value_converters:
+                rows = [_convert(row, value_converters) for row in rows]
             if kind == "flat":
                 return [row[0] for row in rows]
             if kind == "dict":
