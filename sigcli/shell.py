@@ -4,7 +4,8 @@ The console's namespace is the scenario's module (its models, receivers and
 signals), plus the usual names (``models``, ``receiver``, ``Signal`` and the
 built-in signals) where the scenario did not define them. Its steps run only
 with ``--run``. Each statement runs under a fresh recorder; when it sent
-anything worth showing, its tree is printed right after it. Receivers
+anything worth showing, the tree of each ORM call or send it made is printed
+right after it, as ``sigcli run`` draws a step. Receivers
 connected or disconnected at the prompt act on the very next statement, as
 the console works on the scenario's live signals. Without a scenario the
 console starts from an empty registry.
@@ -60,7 +61,9 @@ class SignalConsole(code.InteractiveConsole):
         if worth_showing(trace):
             from sigcli import render
 
-            self.console.print(render.run_view(trace))
+            step = render.run_view(trace).children[0]
+            for branch in step.children:
+                self.console.print(branch)
 
 
 def worth_showing(trace: Trace) -> bool:

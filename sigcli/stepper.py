@@ -121,7 +121,7 @@ class Stepper:
                 self.pausing = False
                 return
             if key == "q":
-                raise StopRun
+                raise StopRun("stopped with q")
             self.console.print(PROMPT, markup=False, highlight=False)
 
 
@@ -143,7 +143,6 @@ def pause_view(
         ("⏸ ", "yellow"),
         (signal_label(signal), "bold"),
         f"  sender={sender_label(sender)}  ({method})",
-        (f"   {where}", "dim"),
     )
     arguments = Table.grid(padding=(0, 1))
     arguments.add_column(style="cyan", no_wrap=True)
@@ -163,7 +162,7 @@ def pause_view(
             mark, verdict = Text("  ✗ ", style="red"), f"skipped: {entry.decision.value} ({listens})"
         receivers.add_row(mark + Text(entry.info.name), Text(verdict))
     prompt = Text(PROMPT, style="dim")
-    return Group(head, arguments, receivers, prompt)
+    return Group(Text(where, style="dim"), head, arguments, receivers, prompt)
 
 
 def _short_repr(value: object, limit: int = 100) -> str:
