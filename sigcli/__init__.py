@@ -1,24 +1,26 @@
 """sigcli: see what Django-style model signals really do.
 
-Importing the package stays cheap: the dispatcher is stdlib-only, and the
-scenario helpers (``step``, ``capture``) load on first use.
+Importing the package stays cheap, so that ``sigcli --help`` answers fast:
+``Signal``, ``receiver``, ``step`` and ``capture`` load on first use.
 """
 
 from typing import Any
 
-from sigcli.dispatcher import Signal, receiver
-
 __version__ = "0.1.0"
 __all__ = ["Signal", "receiver", "step", "capture", "__version__"]
 
+_LAZY = {
+    "Signal": "sigcli.dispatcher",
+    "receiver": "sigcli.dispatcher",
+    "step": "sigcli.scenario",
+    "capture": "sigcli.trace",
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "step":
-        from sigcli.scenario import step
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'sigcli' has no attribute {name!r}")
+    import importlib
 
-        return step
-    if name == "capture":
-        from sigcli.trace import capture
-
-        return capture
-    raise AttributeError(f"module 'sigcli' has no attribute {name!r}")
+    return getattr(importlib.import_module(module_name), name)
