@@ -184,8 +184,8 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
                 label.append_text(_text((f"  at {step.error_at}", DIM)))
         _add_nodes(root.add(label), step.children, options)
     why = "the run was interrupted" if trace.interrupted else "an earlier step failed"
-    for number, label in enumerate(trace.not_run, len(trace.steps) + 1):
-        root.add(_text((f"{number} · {label}", DIM), (f"  not run: {why}", DIM)))
+    for number, skipped in enumerate(trace.not_run, len(trace.steps) + 1):
+        root.add(_text((f"{number} · {skipped}", DIM), (f"  not run: {why}", DIM)))
     return root
 
 
@@ -272,12 +272,12 @@ def _add_dispatch(
     branch = tree.add(dispatch_line(dispatch, options.verbose))
     width = max((len(clean(call.name)) for call in dispatch.receivers), default=0)
     for call in dispatch.receivers:
-        sub = branch.add(receiver_line(call, width, options.verbose))
+        sub = branch.add(receiver_line(call, width, options.verbose, dispatch.robust))
         if nested:
             _add_nodes(sub, call.children, options)
 
 
-def receiver_line(call: ReceiverCall, width: int, verbose: bool) -> Text:
+def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = False) -> Text:
     """``✓ audit  any sender`` or ``✗ create_profile  skipped: listens to sender=User``."""
     name = clean(call.name).ljust(width)
     listens = "any sender" if call.sender_filter is None else f"sender={call.sender_filter}"
@@ -288,6 +288,8 @@ def receiver_line(call: ReceiverCall, width: int, verbose: bool) -> Text:
             line.append_text(_text((f"  ↑ {kind} from a nested receiver", ERROR)))
         elif call.error:
             line.append_text(_text(("  → raised ", ERROR), (brief(call.error), ERROR)))
+            if robust:
+                line.append_text(_text(("  (send_robust returned it)", DIM)))
         elif call.result is not None:
             line.append_text(_text(("  → returned ", DIM), (show_value(call.result), DIM)))
     elif call.skipped_reason is SkipReason.SENDER_MISMATCH:

@@ -164,6 +164,7 @@ def loaded(
         for signal, snapshot in saved:
             stack.callback(signal._restore, snapshot)
         stack.enter_context(_validating_receivers())
+        stack.enter_context(_quiet_robust_log())
         stack.enter_context(models.use_registry(registry))
         if recorder is not None:
             stack.enter_context(recording(recorder))
@@ -192,6 +193,24 @@ def _validating_receivers() -> Iterator[None]:
         yield
     finally:
         dispatcher.validate_receivers = previous
+
+
+@contextmanager
+def _quiet_robust_log() -> Iterator[None]:
+    """Keep ``send_robust``'s error log off stderr unless the scenario set up logging.
+
+    The trace already shows each exception on its receiver; Python's
+    last-resort handler would print it again, traceback and all, above the tree.
+    """
+    import logging
+
+    logger = logging.getLogger("sigcli.dispatch")
+    quiet = logging.NullHandler()
+    logger.addHandler(quiet)
+    try:
+        yield
+    finally:
+        logger.removeHandler(quiet)
 
 
 def _identifier(text: str) -> str:

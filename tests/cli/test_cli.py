@@ -606,3 +606,41 @@ def test_help_and_version_load_neither_rich_nor_sqlite_nor_models() -> None:
     ).stdout
     assert out.splitlines()[-1] == "loaded: []"
     assert out.startswith("sigcli, version 0.1.0\n")
+
+
+def test_reprs_with_markup_are_shown_literally(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "markup.py").write_text(
+        "import sigcli\n"
+        "from sigcli import models, receiver\n"
+        "from sigcli.signals import post_save\n\n\n"
+        "class Tag(models.Model):\n"
+        "    name = models.CharField(max_length=20)\n\n"
+        "    def __str__(self):\n"
+        "        return self.name\n\n\n"
+        "@receiver(post_save, sender=Tag)\n"
+        "def shout(sender, instance, **kwargs):\n"
+        "    return '[red]loud[/red]'\n\n\n"
+        "@sigcli.step\n"
+        "def tags():\n"
+        "    '''[bold]tags[/]'''\n"
+        "    Tag.objects.create(name='[/]')\n"
+    )
+    result = sigcli("run", "markup.py")
+    assert result.exit_code == 0
+    assert lines(result.stdout).splitlines()[1:] == [
+        "└── 1 · [bold]tags[/]",
+        "    └── Tag.objects.create(name='[/]')",
+        "        ├── pre_save  Tag  instance=<Tag: [/]>  (no receivers)",
+        "        ├── SQL  INSERT INTO \"app_tag\" (\"name\") VALUES ('[/]')",
+        "        └── post_save  Tag  instance=<Tag: [/]>  created=True",
+        "            └── ✓ shout  sender=Tag  → returned [red]loud[/red]",
+    ]
+
+
+def test_send_robust_shows_the_caught_exception_as_the_response(sigcli: Invoke) -> None:
+    result = sigcli("run", "send_robust")
+    assert result.stderr == ""
+    assert (
+        "│       ├── ✓ charge_card   any sender  → raised GatewayDown: the payment gateway timed out\n"
+        "│       │   (send_robust returned it)\n"
+    ) in lines(result.stdout)
