@@ -292,11 +292,36 @@ class Model(metaclass=ModelBase):
                     f"The following fields do not exist in the model {self.__class__.__name__}, are "
                     "m2m fields, primary keys, or are non-concrete fields: " + ", ".join(sorted(unknown))
                 )
-        self.save_base(force_insert=force_insert, force_update=force_update, update_fields=update_fields)
+        self._save_base(False, force_insert, force_update, update_fields)
 
     def save_base(
         self, raw: bool = False, force_insert: bool = False, force_update: bool = False,
-        using: str | None = None, update_fields: frozenset[str] | None = None,
+        using: str | None = None, update_fields: Any = None,
+    ) -> None:
+        """Save without ``save()``'s checks; ``raw=True`` is how fixtures are loaded."""
+        if update_fields is not None:
+            update_fields = frozenset(update_fields)
+        observer = _observe.current
+        if observer is None:
+            return self._save_base(raw, force_insert, force_update, update_fields)
+        kwargs: dict[str, Any] = {}
+        if raw:
+            kwargs["raw"] = raw
+        if force_insert:
+            kwargs["force_insert"] = force_insert
+        if force_update:
+            kwargs["force_update"] = force_update
+        if update_fields is not None:
+            kwargs["update_fields"] = sorted(update_fields)
+        label = _observe.call_label(self._meta.model_name, "save_base", (), kwargs)
+        return _observe.operation(
+            observer, label, self.__class__.__name__, self._save_base, raw, force_insert, force_update, update_fields
+        )
+
+    save_base.alters_data = True  # type: ignore[attr-defined]
+
+    def _save_base(
+        self, raw: bool, force_insert: bool, force_update: bool, update_fields: frozenset[str] | None
     ) -> None:
         """Send ``pre_save``, write the row, send ``post_save`` (not for auto-created through models)."""
         origin = self.__class__
@@ -315,8 +340,6 @@ class Model(metaclass=ModelBase):
                 sender=origin, instance=self, created=not updated, update_fields=update_fields,
                 raw=raw, using="default",
             )
-
-    save_base.alters_data = True  # type: ignore[attr-defined]
 
     def _save_table(
         self, meta: Options, raw: bool, force_insert: bool, force_update: bool,

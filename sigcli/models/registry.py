@@ -42,6 +42,7 @@ class Registry:
         self.database = database
         self.models: dict[str, type[Model]] = {}
         self._pending: dict[tuple[str, str], list[Callable[[type[Model]], Any]]] = {}
+        self._spellings: dict[tuple[str, str], str] = {}
         self._db: Database | None = None
         self._tables_created: set[str] = set()
         self.migrated = False
@@ -76,10 +77,11 @@ class Registry:
             function(model)
         else:
             self._pending.setdefault(key, []).append(function)
+            self._spellings.setdefault(key, reference)
 
     def pending_references(self) -> list[str]:
         """Model references still waiting for their model (typos, usually)."""
-        return [f"{label}.{name}" for (label, name) in self._pending]
+        return [self._spellings.get(key, f"{key[0]}.{key[1]}") for key in self._pending]
 
     def register_model(self, model: type[Model]) -> None:
         meta = model._meta
