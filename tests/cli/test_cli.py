@@ -400,7 +400,7 @@ def test_a_typo_in_a_model_reference(sigcli: Invoke, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: typo.py: a lazy model reference (a relation or a sender string) names a "
-        "model that is never defined: app.autor. Check the spelling.\n"
+        "model that is never defined: Autor. Check the spelling.\n"
     )
 
 
