@@ -1,7 +1,7 @@
 """Every request is framed by request_started and request_finished.
 
-The view runs between the two, so the model signals it causes are nested in
-the request. A view that raises sends got_request_exception before
+The view runs between the two, so the model signals it causes come after
+request_started and before request_finished. A view that raises sends got_request_exception before
 request_finished, but only for errors that become a 500: Http404 does not.
 """
 

@@ -180,7 +180,7 @@ CATALOGUE: tuple[SignalDoc, ...] = (
             "Sent while models are imported: connect receivers before the models module is imported.",
             "Not sent for abstract models; sent for proxies and auto-created through models.",
         ),
-        (),
+        ("profile_on_signup",),
     ),
     SignalDoc(
         "pre_migrate",
@@ -197,7 +197,7 @@ CATALOGUE: tuple[SignalDoc, ...] = (
             ("plan", "the migrations to apply, as (Migration, backwards) pairs"),
         ),
         ("Sent even when there is nothing to migrate.",),
-        (),
+        ("profile_on_signup",),
     ),
     SignalDoc(
         "post_migrate",
@@ -217,7 +217,7 @@ CATALOGUE: tuple[SignalDoc, ...] = (
             "flush and test set-up send it with only app_config, verbosity, interactive and using.",
             "Receivers that create rows must be idempotent: it is sent on every migrate.",
         ),
-        (),
+        ("profile_on_signup",),
     ),
     SignalDoc(
         "request_started",
@@ -255,6 +255,10 @@ CATALOGUE: tuple[SignalDoc, ...] = (
 )
 
 _BY_NAME = {doc.name: doc for doc in CATALOGUE}
+
+#: Signals the default tree hides: init signals nobody listens to are folded,
+#: and loading a scenario (class_prepared, migrate) is shown only with --all.
+HIDDEN_BY_DEFAULT = frozenset({"pre_init", "post_init", "class_prepared", "pre_migrate", "post_migrate"})
 
 
 class UnknownSignal(LookupError):
@@ -309,7 +313,8 @@ def signal_detail(name: str) -> RenderableType:
         parts.append(Text("pitfalls", style="bold"))
         parts.extend(Text(f"  • {pitfall}") for pitfall in doc.pitfalls)
     if doc.scenarios:
-        shown = ", ".join(f"sigcli run {scenario}" for scenario in doc.scenarios)
+        flag = " --all" if doc.name in HIDDEN_BY_DEFAULT else ""
+        shown = ", ".join(f"sigcli run {scenario}{flag}" for scenario in doc.scenarios)
         parts.append(Text.assemble(("see it", "bold"), f"  {shown}"))
     return Group(*parts)
 

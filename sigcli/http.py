@@ -15,7 +15,8 @@ one), signal for signal:
    the test client no WSGI handler has stamped the response (a real WSGI
    server gives ``WSGIHandler`` there).
 
-Like Django's client, ``raise_request_exception=True`` (the default) re-raises
+The environ holds only the method, the path, the query string and the
+server name. Like Django's client, ``raise_request_exception=True`` (the default) re-raises
 a view's exception after ``request_finished``; with ``False`` the 500
 response is returned. Django's own receivers on these signals (connection and
 cache clean-up) are not modelled.
@@ -227,9 +228,6 @@ class Client:
             "PATH_INFO": parts.path or "/",
             "QUERY_STRING": query_string,
             "SERVER_NAME": "testserver",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
         }
         response = self.handler(environ, dict(form or {}))
         if self.raise_request_exception and response._exception is not None:

@@ -256,17 +256,17 @@ EXPECTED: dict[str, list[list[str]]] = {
     ],
     'request_cycle': [
         [
-            "request_started ClientHandler environ={REQUEST_METHOD: 'GET', PATH_INFO: '/', QUERY_STRING: '', SERVER_NAME: 'testserver', SERVER_PORT: '80', SERVER_PROTOCOL: 'HTTP/1.1', wsgi.url_scheme: 'http'} -> open_request='/'",
+            "request_started ClientHandler environ={REQUEST_METHOD: 'GET', PATH_INFO: '/', QUERY_STRING: '', SERVER_NAME: 'testserver'} -> open_request='/'",
             'pre_save Visit instance=Visit:None raw=False update_fields=None',
             "post_save Visit instance=Visit:1 created=True update_fields=None raw=False -> count_visit='visit to /'",
             "request_finished None -> close_request='closed'",
         ],
         [
-            "request_started ClientHandler environ={REQUEST_METHOD: 'GET', PATH_INFO: '/articles/2/', QUERY_STRING: '', SERVER_NAME: 'testserver', SERVER_PORT: '80', SERVER_PROTOCOL: 'HTTP/1.1', wsgi.url_scheme: 'http'} -> open_request='/articles/2/'",
+            "request_started ClientHandler environ={REQUEST_METHOD: 'GET', PATH_INFO: '/articles/2/', QUERY_STRING: '', SERVER_NAME: 'testserver'} -> open_request='/articles/2/'",
             "request_finished None -> close_request='closed'",
         ],
         [
-            "request_started ClientHandler environ={REQUEST_METHOD: 'GET', PATH_INFO: '/broken/', QUERY_STRING: '', SERVER_NAME: 'testserver', SERVER_PORT: '80', SERVER_PROTOCOL: 'HTTP/1.1', wsgi.url_scheme: 'http'} -> open_request='/broken/'",
+            "request_started ClientHandler environ={REQUEST_METHOD: 'GET', PATH_INFO: '/broken/', QUERY_STRING: '', SERVER_NAME: 'testserver'} -> open_request='/broken/'",
             'got_request_exception None request="<HttpRequest: GET \'/broken/\'>" -> report_error=\'error while serving /broken/\'',
             "request_finished None -> close_request='closed'",
         ],
