@@ -1290,3 +1290,22 @@ def test_non_caching_signal_matches_equal_senders_by_identity(impl: Impl) -> Non
     assert signal.send(second) == []
     assert signal.send(first) == [(receive, "first only")]
     assert signal.send(second) == []
+
+
+def test_caching_has_listeners_without_sender_still_prunes_dead_receivers(impl: Impl) -> None:
+    signal = impl.Signal(use_caching=True)
+
+    def make():
+        def local(**kwargs):
+            return None
+
+        return local
+
+    local = make()
+    signal.connect(local)
+    del local
+    gc.collect()
+    assert len(signal.receivers) == 1
+    with pytest.raises(TypeError, match="cannot create weak reference to 'NoneType' object"):
+        signal.has_listeners()
+    assert signal.receivers == []
