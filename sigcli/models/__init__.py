@@ -34,16 +34,21 @@ from sigcli.models.fields import (
     CharField,
     DateField,
     DateTimeField,
+    DecimalField,
     EmailField,
     Field,
     FieldDoesNotExist,
     FieldError,
     FloatField,
     IntegerField,
+    JSONField,
     PositiveIntegerField,
+    PositiveSmallIntegerField,
     SlugField,
     SmallIntegerField,
     TextField,
+    URLField,
+    UUIDField,
 )
 from sigcli.models.observe import OrmObserver, observe_orm
 from sigcli.models.query import Manager, QuerySet
@@ -57,7 +62,8 @@ __all__ = [
     "CASCADE", "PROTECT", "RESTRICT", "SET", "SET_NULL", "SET_DEFAULT", "DO_NOTHING",
     "Field", "AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
     "PositiveIntegerField", "FloatField", "BooleanField", "CharField", "SlugField", "EmailField",
-    "TextField", "DateTimeField", "DateField", "ForeignKey", "OneToOneField", "ManyToManyField",
+    "TextField", "DateTimeField", "DecimalField", "URLField", "UUIDField", "JSONField",
+    "PositiveSmallIntegerField", "DateField", "ForeignKey", "OneToOneField", "ManyToManyField",
     "Manager", "QuerySet", "Registry", "AppConfig", "default_registry", "get_registry", "use_registry",
     "OrmObserver", "observe_orm",
 ]

@@ -9,6 +9,9 @@ the hot path: a field has a ``prep`` (Python value to SQLite parameter) or a
 from __future__ import annotations
 
 import datetime
+import decimal
+import json
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +56,7 @@ class Field:
         blank: bool = False, null: bool = False, db_index: bool = False,
         default: Any = NOT_PROVIDED, editable: bool = True, db_column: str | None = None,
         help_text: str = "", choices: Any = None, auto_created: bool = False,
+        validators: Any = (), error_messages: Any = None, db_comment: str | None = None,
     ) -> None:
         self.verbose_name = verbose_name
         self.name = name or ""
@@ -300,3 +304,67 @@ class DateField(DateTimeField):
         if value is None or isinstance(value, datetime.date):
             return value
         return datetime.date.fromisoformat(value)
+
+
+class PositiveSmallIntegerField(IntegerField):
+    db_type_name = "smallint unsigned"
+
+
+class URLField(CharField):
+    def __init__(self, *args: Any, max_length: int = 200, **kwargs: Any) -> None:
+        super().__init__(*args, max_length=max_length, **kwargs)
+
+
+class DecimalField(Field):
+    """A fixed-point number, stored as text and read back as a ``Decimal``."""
+
+    db_type_name = "decimal"
+    empty_strings_allowed = False
+
+    def __init__(self, *args: Any, max_digits: int | None = None, decimal_places: int | None = None, **kwargs: Any) -> None:
+        self.max_digits = max_digits
+        self.decimal_places = decimal_places
+        super().__init__(*args, **kwargs)
+        places = decimal_places
+
+        def from_db(value: Any) -> Any:
+            number = decimal.Decimal(str(value))
+            return number.quantize(decimal.Decimal(1).scaleb(-places)) if places is not None else number
+
+        self.from_db = from_db
+
+    @staticmethod
+    def prep(value: Any) -> Any:  # type: ignore[override]
+        return value if value is None else str(decimal.Decimal(str(value)))
+
+
+class UUIDField(Field):
+    """A UUID, stored as 32 hex digits as Django stores it on SQLite."""
+
+    db_type_name = "char(32)"
+    empty_strings_allowed = False
+
+    @staticmethod
+    def prep(value: Any) -> Any:  # type: ignore[override]
+        if value is None:
+            return None
+        return (value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).hex
+
+    @staticmethod
+    def from_db(value: Any) -> Any:  # type: ignore[override]
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+class JSONField(Field):
+    """Any JSON value, stored as text."""
+
+    db_type_name = "text"
+    empty_strings_allowed = False
+
+    @staticmethod
+    def prep(value: Any) -> Any:  # type: ignore[override]
+        return json.dumps(value)
+
+    @staticmethod
+    def from_db(value: Any) -> Any:  # type: ignore[override]
+        return json.loads(value)
