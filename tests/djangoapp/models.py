@@ -35,6 +35,14 @@ class Review(models.Model):
     stars = models.IntegerField(default=0)
 
 
+class Chapter(models.Model):
+    book = models.ForeignKey(Book, on_delete=models.CASCADE)
+    number = models.IntegerField()
+
+    class Meta:
+        ordering = ["-number"]
+
+
 class Team(models.Model):
     name = models.CharField(max_length=50)
 

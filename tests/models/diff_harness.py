@@ -42,8 +42,11 @@ MODEL_SIGNALS = (
 class World:
     """One side of a differential run: its models, signals and recording."""
 
-    def __init__(self, name: str, models: Any, signals: Any, classes: dict[str, type]) -> None:
+    def __init__(
+        self, name: str, models: Any, signals: Any, classes: dict[str, type], app_label: str
+    ) -> None:
         self.name = name
+        self.app_label = app_label
         self.models = models
         self.classes = classes
         self.events: list[str] = []
@@ -59,12 +62,18 @@ class World:
         except KeyError:
             raise AttributeError(name) from None
 
+    def ref(self, model_name: str) -> str:
+        """The lazy ``"app_label.Model"`` reference to a model of this world."""
+        return f"{self.app_label}.{model_name}"
+
     def record(self, signals: tuple[str, ...] = MODEL_SIGNALS, sender: type | None = None) -> None:
         """Connect the recording receiver to ``signals``, for ``sender`` or for all senders."""
         for name in signals:
             self._connect(self._signals[name], self._record, sender)
 
-    def connect(self, signal: str, func: Callable[..., Any], sender: type | None = None) -> None:
+    def connect(
+        self, signal: str, func: Callable[..., Any], sender: type | str | None = None
+    ) -> None:
         """Connect a scenario receiver; signals it causes are recorded one level deeper."""
 
         def nested(sender: Any, **kwargs: Any) -> Any:
@@ -156,7 +165,7 @@ def django_world() -> Iterator[World]:
         cursor.execute("DELETE FROM sqlite_sequence")
         cursor.execute("PRAGMA foreign_keys = ON")
     classes = {m.__name__: m for m in apps.get_app_config("djangoapp").get_models()}
-    world = World("django", models, signals, classes)
+    world = World("django", models, signals, classes, "djangoapp")
     try:
         yield world
     finally:
@@ -173,7 +182,7 @@ def sigcli_world() -> Iterator[World]:
         with models.use_registry(registry):
             classes = declare(models)
             registry.migrate()
-            world = World("sigcli", models, signals, classes)
+            world = World("sigcli", models, signals, classes, registry.label)
             try:
                 yield world
             finally:

@@ -31,6 +31,13 @@ def declare(models: Any) -> dict[str, type]:
         book = models.ForeignKey(Book, on_delete=models.CASCADE)
         stars = models.IntegerField(default=0)
 
+    class Chapter(models.Model):
+        book = models.ForeignKey(Book, on_delete=models.CASCADE)
+        number = models.IntegerField()
+
+        class Meta:
+            ordering = ["-number"]
+
     class Team(models.Model):
         name = models.CharField(max_length=50)
 
@@ -106,6 +113,7 @@ def declare(models: Any) -> dict[str, type]:
         "SpecialAuthor": SpecialAuthor,
         "Book": Book,
         "Review": Review,
+        "Chapter": Chapter,
         "Team": Team,
         "Player": Player,
         "Shelf": Shelf,

@@ -1,0 +1,642 @@
+"""Less travelled paths of the model layer, compared with Django 5.2.
+
+Same harness as ``test_vs_django``: Django's sequence is pinned as written
+out, and sigcli must send it line for line.
+"""
+
+from typing import Any
+
+from tests.models.diff_harness import World, assert_same, label_counts
+
+
+def make_toppings(w: World) -> list[Any]:
+    return [w.Topping.objects.create(name=name) for name in ("tomato", "cheese", "basil", "salami")]
+
+
+# --- querysets that build instances ----------------------------------------------
+
+
+def test_queryset_evaluation_builds_each_row_once() -> None:
+    def ops(w: World) -> None:
+        for name in ("a", "b", "c"):
+            w.Author.objects.create(name=name)
+        w.record()
+        authors = w.Author.objects.all()
+        w.note("len", len(authors))
+        w.note("cached iteration", [a.name for a in authors])
+        w.note("index", w.Author.objects.all()[1])
+        w.note("slice", list(w.Author.objects.order_by("-pk")[:2]))
+        w.note("first", w.Author.objects.first())
+        w.note("last", w.Author.objects.last())
+        w.note("bool", bool(w.Author.objects.filter(name="zz")))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=(1, 'a') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(2, 'b') kwargs={}",
+            "post_init Author instance=Author#2",
+            "pre_init Author args=(3, 'c') kwargs={}",
+            "post_init Author instance=Author#3",
+            "= len: 3",
+            "= cached iteration: ['a', 'b', 'c']",
+            "pre_init Author args=(2, 'b') kwargs={}",
+            "post_init Author instance=Author#2",
+            "= index: Author#2",
+            "pre_init Author args=(3, 'c') kwargs={}",
+            "post_init Author instance=Author#3",
+            "pre_init Author args=(2, 'b') kwargs={}",
+            "post_init Author instance=Author#2",
+            "= slice: [Author#3, Author#2]",
+            "pre_init Author args=(1, 'a') kwargs={}",
+            "post_init Author instance=Author#1",
+            "= first: Author#1",
+            "pre_init Author args=(3, 'c') kwargs={}",
+            "post_init Author instance=Author#3",
+            "= last: Author#3",
+            "= bool: False",
+        ],
+        record=False,
+    )
+
+
+def test_meta_ordering_orders_loaded_rows_but_not_delete_signals() -> None:
+    def ops(w: World) -> None:
+        author = w.Author.objects.create(name="a")
+        book = w.Book.objects.create(title="t", author=author)
+        for number in (2, 3, 1):
+            w.Chapter.objects.create(book=book, number=number)
+        w.record()
+        w.note("chapters", list(w.Chapter.objects.values_list("number", flat=True)))
+        book.delete()
+
+    assert_same(
+        ops,
+        [
+            "= chapters: [3, 2, 1]",
+            "pre_init Chapter args=(2, 1, 3) kwargs={}",
+            "post_init Chapter instance=Chapter#2",
+            "pre_init Chapter args=(1, 1, 2) kwargs={}",
+            "post_init Chapter instance=Chapter#1",
+            "pre_init Chapter args=(3, 1, 1) kwargs={}",
+            "post_init Chapter instance=Chapter#3",
+            "pre_delete Chapter instance=Chapter#1 using='default' origin=Book#1",
+            "pre_delete Chapter instance=Chapter#2 using='default' origin=Book#1",
+            "pre_delete Chapter instance=Chapter#3 using='default' origin=Book#1",
+            "pre_delete Book instance=Book#1 using='default' origin=Book#1",
+            "post_delete Chapter instance=Chapter#3 using='default' origin=Book#1",
+            "post_delete Chapter instance=Chapter#2 using='default' origin=Book#1",
+            "post_delete Chapter instance=Chapter#1 using='default' origin=Book#1",
+            "post_delete Book instance=Book#1 using='default' origin=Book#1",
+        ],
+        record=False,
+    )
+
+
+def test_get_or_create_builds_from_plain_lookups_and_defaults() -> None:
+    def ops(w: World) -> None:
+        w.record()
+        w.note(
+            "miss",
+            w.Author.objects.get_or_create(name__iexact="ANN", defaults={"name": "ann"}),
+        )
+        w.note("hit", w.Author.objects.get_or_create(name__iexact="ANN"))
+        author = w.Author.objects.get(name="ann")
+        w.note("book miss", w.Book.objects.get_or_create(author=author, title="t"))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=() kwargs={'name': 'ann'}",
+            "post_init Author instance=Author#None",
+            "pre_save Author instance=Author#None raw=False using='default' update_fields=None",
+            "post_save Author instance=Author#1 created=True update_fields=None raw=False using='default'",
+            "= miss: (Author#1, True)",
+            "pre_init Author args=(1, 'ann') kwargs={}",
+            "post_init Author instance=Author#1",
+            "= hit: (Author#1, False)",
+            "pre_init Author args=(1, 'ann') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Book args=() kwargs={'author': Author#1, 'title': 't'}",
+            "post_init Book instance=Book#None",
+            "pre_save Book instance=Book#None raw=False using='default' update_fields=None",
+            "post_save Book instance=Book#1 created=True update_fields=None raw=False using='default'",
+            "= book miss: (Book#1, True)",
+        ],
+        record=False,
+    )
+
+
+def test_update_or_create_with_create_defaults() -> None:
+    def ops(w: World) -> None:
+        w.record()
+        w.note(
+            "miss",
+            w.Note.objects.update_or_create(
+                text="n", defaults={"done": False}, create_defaults={"done": True}
+            ),
+        )
+        w.note(
+            "hit",
+            w.Note.objects.update_or_create(
+                text="n", defaults={"done": False}, create_defaults={"done": True}
+            ),
+        )
+
+    assert_same(
+        ops,
+        [
+            "pre_init Note args=() kwargs={'text': 'n', 'done': True}",
+            "post_init Note instance=Note#None",
+            "pre_save Note instance=Note#None raw=False using='default' update_fields=None",
+            "post_save Note instance=Note#1 created=True update_fields=None raw=False using='default'",
+            "= miss: (Note#1, True)",
+            "pre_init Note args=(1, 'n', True, <datetime>) kwargs={}",
+            "post_init Note instance=Note#1",
+            "pre_save Note instance=Note#1 raw=False using='default' update_fields=frozenset('done', 'updated')",
+            "post_save Note instance=Note#1 created=False update_fields=frozenset('done', 'updated') raw=False using='default'",
+            "= hit: (Note#1, False)",
+        ],
+        record=False,
+    )
+
+
+def test_force_insert_of_an_existing_pk_fails_after_pre_save() -> None:
+    def ops(w: World) -> None:
+        w.Author.objects.create(name="a")
+        w.record()
+        w.raises(w.Author.objects.create, id=1, name="b")
+        author = w.Author.objects.get(pk=1)
+        w.raises(author.save, force_insert=True)
+        w.note("names", list(w.Author.objects.values_list("name", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=() kwargs={'id': 1, 'name': 'b'}",
+            "post_init Author instance=Author#1",
+            "pre_save Author instance=Author#1 raw=False using='default' update_fields=None",
+            "! IntegrityError",
+            "pre_init Author args=(1, 'a') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_save Author instance=Author#1 raw=False using='default' update_fields=None",
+            "! IntegrityError",
+            "= names: ['a']",
+        ],
+        record=False,
+    )
+
+
+def test_saving_a_bulk_created_object_is_an_update() -> None:
+    def ops(w: World) -> None:
+        (topping,) = w.Topping.objects.bulk_create([w.Topping(name="t")])
+        w.record()
+        topping.name = "u"
+        topping.save()
+
+    assert_same(
+        ops,
+        [
+            "pre_save Topping instance=Topping#1 raw=False using='default' update_fields=None",
+            "post_save Topping instance=Topping#1 created=False update_fields=None raw=False using='default'",
+        ],
+        record=False,
+    )
+
+
+def test_lazy_string_sender() -> None:
+    def ops(w: World) -> None:
+        w.connect("post_save", lambda sender, **kw: w.note("author saved", sender), w.ref("Author"))
+        w.record()
+        w.Topping.objects.create(name="t")
+        w.Author.objects.create(name="a")
+
+    assert_same(
+        ops,
+        [
+            "pre_init Topping args=() kwargs={'name': 't'}",
+            "post_init Topping instance=Topping#None",
+            "pre_save Topping instance=Topping#None raw=False using='default' update_fields=None",
+            "post_save Topping instance=Topping#1 created=True update_fields=None raw=False using='default'",
+            "pre_init Author args=() kwargs={'name': 'a'}",
+            "post_init Author instance=Author#None",
+            "pre_save Author instance=Author#None raw=False using='default' update_fields=None",
+            "  = author saved: Author",
+            "post_save Author instance=Author#1 created=True update_fields=None raw=False using='default'",
+        ],
+        record=False,
+    )
+
+
+# --- deleting ----------------------------------------------------------------------
+
+
+def test_queryset_delete_of_several_parents() -> None:
+    def ops(w: World) -> None:
+        for name in ("a1", "a2", "a3"):
+            author = w.Author.objects.create(name=name)
+            w.Book.objects.create(title=name + "-b", author=author)
+        w.record()
+        count, per_model = w.Author.objects.exclude(name="a2").delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(3, 'a3') kwargs={}",
+            "post_init Author instance=Author#3",
+            "pre_init Book args=(1, 'a1-b', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_init Book args=(3, 'a3-b', 3) kwargs={}",
+            "post_init Book instance=Book#3",
+            "pre_delete Book instance=Book#1 using='default' origin=QuerySet<Author>",
+            "pre_delete Book instance=Book#3 using='default' origin=QuerySet<Author>",
+            "pre_delete Author instance=Author#1 using='default' origin=QuerySet<Author>",
+            "pre_delete Author instance=Author#3 using='default' origin=QuerySet<Author>",
+            "post_delete Book instance=Book#3 using='default' origin=QuerySet<Author>",
+            "post_delete Book instance=Book#1 using='default' origin=QuerySet<Author>",
+            "post_delete Author instance=Author#3 using='default' origin=QuerySet<Author>",
+            "post_delete Author instance=Author#1 using='default' origin=QuerySet<Author>",
+            "= deleted: (4, {'Book': 2, 'Author': 2})",
+        ],
+        record=False,
+    )
+
+
+def test_queryset_delete_without_listeners_loads_only_parents_with_cascades() -> None:
+    def ops(w: World) -> None:
+        for name in ("a1", "a2"):
+            author = w.Author.objects.create(name=name)
+            w.Book.objects.create(title=name + "-b", author=author)
+        w.record(("pre_init", "post_init"))
+        count, per_model = w.Author.objects.all().delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(2, 'a2') kwargs={}",
+            "post_init Author instance=Author#2",
+            "pre_init Book args=(1, <deferred>, <deferred>) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_init Book args=(2, <deferred>, <deferred>) kwargs={}",
+            "post_init Book instance=Book#2",
+            "= deleted: (4, {'Book': 2, 'Author': 2})",
+        ],
+        record=False,
+    )
+
+
+def test_deleting_a_proxy_instance_cascades() -> None:
+    def ops(w: World) -> None:
+        author = w.Author.objects.create(name="a")
+        w.Book.objects.create(title="t", author=author)
+        w.record()
+        special = w.SpecialAuthor.objects.get(pk=1)
+        count, per_model = special.delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init SpecialAuthor args=(1, 'a') kwargs={}",
+            "post_init SpecialAuthor instance=SpecialAuthor#1",
+            "pre_init Book args=(1, 't', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_delete Book instance=Book#1 using='default' origin=SpecialAuthor#1",
+            "pre_delete SpecialAuthor instance=SpecialAuthor#1 using='default' origin=SpecialAuthor#1",
+            "post_delete Book instance=Book#1 using='default' origin=SpecialAuthor#1",
+            "post_delete SpecialAuthor instance=SpecialAuthor#1 using='default' origin=SpecialAuthor#1",
+            "= deleted: (2, {'Book': 1, 'SpecialAuthor': 1})",
+        ],
+        record=False,
+    )
+
+
+def test_one_to_one_cascade() -> None:
+    def ops(w: World) -> None:
+        user = w.User.objects.create(username="u")
+        w.Profile.objects.create(user=user)
+        w.record()
+        count, per_model = user.delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Profile args=(1, 1, '') kwargs={}",
+            "post_init Profile instance=Profile#1",
+            "pre_delete Profile instance=Profile#1 using='default' origin=User#1",
+            "pre_delete User instance=User#1 using='default' origin=User#1",
+            "post_delete Profile instance=Profile#1 using='default' origin=User#1",
+            "post_delete User instance=User#1 using='default' origin=User#1",
+            "= deleted: (2, {'Profile': 1, 'User': 1})",
+        ],
+        record=False,
+    )
+
+
+def test_deleting_a_musician_cascades_to_explicit_through_rows() -> None:
+    def ops(w: World) -> None:
+        band = w.Group.objects.create(name="band")
+        musician = w.Musician.objects.create(name="m")
+        band.members.add(musician)
+        w.record()
+        count, per_model = musician.delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Membership args=(1, 1, 1, '') kwargs={}",
+            "post_init Membership instance=Membership#1",
+            "pre_delete Membership instance=Membership#1 using='default' origin=Musician#1",
+            "pre_delete Musician instance=Musician#1 using='default' origin=Musician#1",
+            "post_delete Membership instance=Membership#1 using='default' origin=Musician#1",
+            "post_delete Musician instance=Musician#1 using='default' origin=Musician#1",
+            "= deleted: (2, {'Membership': 1, 'Musician': 1})",
+        ],
+        record=False,
+    )
+
+
+def test_deleting_without_delete_listeners_fast_deletes_auto_through_rows() -> None:
+    def ops(w: World) -> None:
+        pizza = w.Pizza.objects.create(name="p")
+        pizza.toppings.add(*make_toppings(w)[:2])
+        w.record(("pre_init", "post_init", "m2m_changed"))
+        count, per_model = pizza.delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "= deleted: (3, {'Pizza_toppings': 2, 'Pizza': 1})",
+        ],
+        record=False,
+    )
+
+
+# --- reverse foreign keys -----------------------------------------------------------
+
+
+def test_reverse_fk_add_bulk_false_saves_unsaved_objects() -> None:
+    def ops(w: World) -> None:
+        team = w.Team.objects.create(name="t")
+        w.record()
+        team.player_set.add(w.Player(name="new"), bulk=False)
+        w.raises(team.player_set.add, w.Player(name="unsaved"))
+        w.note("players", list(w.Player.objects.values_list("name", "team_id")))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Player args=() kwargs={'name': 'new'}",
+            "post_init Player instance=Player#None",
+            "pre_save Player instance=Player#None raw=False using='default' update_fields=None",
+            "post_save Player instance=Player#1 created=True update_fields=None raw=False using='default'",
+            "pre_init Player args=() kwargs={'name': 'unsaved'}",
+            "post_init Player instance=Player#None",
+            "! ValueError",
+            "= players: [('new', 1)]",
+        ],
+        record=False,
+    )
+
+
+def test_reverse_fk_remove_of_an_unrelated_object_raises() -> None:
+    def ops(w: World) -> None:
+        team = w.Team.objects.create(name="t")
+        other = w.Player.objects.create(name="o")
+        w.record()
+        w.raises(team.player_set.remove, other)
+        w.raises(team.player_set.remove, other, bulk=False)
+
+    assert_same(
+        ops,
+        [
+            "! DoesNotExist",
+            "! DoesNotExist",
+        ],
+        record=False,
+    )
+
+
+def test_reverse_fk_set_on_a_non_nullable_fk_only_adds() -> None:
+    def ops(w: World) -> None:
+        a1 = w.Author.objects.create(name="a1")
+        a2 = w.Author.objects.create(name="a2")
+        b1 = w.Book.objects.create(title="b1", author=a1)
+        b2 = w.Book.objects.create(title="b2", author=a2)
+        w.record()
+        a1.book_set.set([b2])
+        w.note("authors", list(w.Book.objects.order_by("pk").values_list("author_id", flat=True)))
+        w.note("in memory", [b1.author_id, b2.author_id])
+
+    assert_same(
+        ops,
+        [
+            "= authors: [1, 1]",
+            "= in memory: [1, 1]",
+        ],
+        record=False,
+    )
+
+
+def test_reverse_fk_set_bulk_false() -> None:
+    def ops(w: World) -> None:
+        team = w.Team.objects.create(name="t")
+        w.Player.objects.create(name="p1", team=team)
+        p2 = w.Player.objects.create(name="p2")
+        w.record()
+        team.player_set.set([p2], bulk=False)
+        team.player_set.set([p2], bulk=False)
+
+    assert_same(
+        ops,
+        [
+            "pre_init Player args=(1, 'p1', 1) kwargs={}",
+            "post_init Player instance=Player#1",
+            "pre_init Player args=(1, 'p1', 1) kwargs={}",
+            "post_init Player instance=Player#1",
+            "pre_save Player instance=Player#1 raw=False using='default' update_fields=frozenset('team')",
+            "post_save Player instance=Player#1 created=False update_fields=frozenset('team') raw=False using='default'",
+            "pre_save Player instance=Player#2 raw=False using='default' update_fields=None",
+            "post_save Player instance=Player#2 created=False update_fields=None raw=False using='default'",
+            "pre_init Player args=(2, 'p2', 1) kwargs={}",
+            "post_init Player instance=Player#2",
+        ],
+        record=False,
+    )
+
+
+# --- many-to-many ------------------------------------------------------------------
+
+
+def test_m2m_duplicates_and_raw_pks() -> None:
+    def ops(w: World) -> None:
+        t1, t2, t3, t4 = make_toppings(w)
+        pizza = w.Pizza.objects.create(name="p")
+        w.record()
+        pizza.toppings.add(t1, t1, 1, 2)
+        pizza.toppings.remove(1, t1, 9)
+        pizza.toppings.set([2, t3])
+        pizza.toppings.set([])
+
+    assert_same(
+        ops,
+        [
+            "m2m_changed Pizza_toppings action='pre_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(1, 2) using='default'",
+            "pre_init Pizza_toppings args=() kwargs={'pizza_id': 1, 'topping_id': 1}",
+            "post_init Pizza_toppings instance=Pizza_toppings#None",
+            "pre_init Pizza_toppings args=() kwargs={'pizza_id': 1, 'topping_id': 2}",
+            "post_init Pizza_toppings instance=Pizza_toppings#None",
+            "m2m_changed Pizza_toppings action='post_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(1, 2) using='default'",
+            "m2m_changed Pizza_toppings action='pre_remove' instance=Pizza#1 reverse=False model=Topping pk_set=set(1, 9) using='default'",
+            "pre_init Pizza_toppings args=(1, 1, 1) kwargs={}",
+            "post_init Pizza_toppings instance=Pizza_toppings#1",
+            "m2m_changed Pizza_toppings action='post_remove' instance=Pizza#1 reverse=False model=Topping pk_set=set(1, 9) using='default'",
+            "m2m_changed Pizza_toppings action='pre_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(3) using='default'",
+            "pre_init Pizza_toppings args=() kwargs={'pizza_id': 1, 'topping_id': 3}",
+            "post_init Pizza_toppings instance=Pizza_toppings#None",
+            "m2m_changed Pizza_toppings action='post_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(3) using='default'",
+            "m2m_changed Pizza_toppings action='pre_remove' instance=Pizza#1 reverse=False model=Topping pk_set=set(2, 3) using='default'",
+            "pre_init Pizza_toppings args=(2, 1, 2) kwargs={}",
+            "post_init Pizza_toppings instance=Pizza_toppings#2",
+            "pre_init Pizza_toppings args=(3, 1, 3) kwargs={}",
+            "post_init Pizza_toppings instance=Pizza_toppings#3",
+            "m2m_changed Pizza_toppings action='post_remove' instance=Pizza#1 reverse=False model=Topping pk_set=set(2, 3) using='default'",
+        ],
+        record=False,
+    )
+
+
+def test_m2m_reverse_set_to_current_contents_sends_nothing() -> None:
+    def ops(w: World) -> None:
+        t1, t2, t3, t4 = make_toppings(w)
+        p1 = w.Pizza.objects.create(name="p1")
+        p2 = w.Pizza.objects.create(name="p2")
+        t1.pizza_set.add(p1, p2)
+        w.record()
+        t1.pizza_set.set([p2, p1])
+        t1.pizza_set.set([p2.pk])
+
+    assert_same(
+        ops,
+        [
+            "m2m_changed Pizza_toppings action='pre_remove' instance=Topping#1 reverse=True model=Pizza pk_set=set(1) using='default'",
+            "pre_init Pizza_toppings args=(1, 1, 1) kwargs={}",
+            "post_init Pizza_toppings instance=Pizza_toppings#1",
+            "m2m_changed Pizza_toppings action='post_remove' instance=Topping#1 reverse=True model=Pizza pk_set=set(1) using='default'",
+        ],
+        record=False,
+    )
+
+
+def test_m2m_explicit_through_defaults_and_create() -> None:
+    def ops(w: World) -> None:
+        band = w.Group.objects.create(name="band")
+        m1 = w.Musician.objects.create(name="m1")
+        w.record()
+        band.members.set([m1], through_defaults={"role": "drums"})
+        band.members.create(name="m2", through_defaults={"role": "keys"})
+        m1.group_set.clear()
+        w.note("roles", list(w.Membership.objects.values_list("role", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "m2m_changed Membership action='pre_add' instance=Group#1 reverse=False model=Musician pk_set=set(1) using='default'",
+            "pre_init Membership args=() kwargs={'role': 'drums', 'group_id': 1, 'musician_id': 1}",
+            "post_init Membership instance=Membership#None",
+            "m2m_changed Membership action='post_add' instance=Group#1 reverse=False model=Musician pk_set=set(1) using='default'",
+            "pre_init Musician args=() kwargs={'name': 'm2'}",
+            "post_init Musician instance=Musician#None",
+            "pre_save Musician instance=Musician#None raw=False using='default' update_fields=None",
+            "post_save Musician instance=Musician#2 created=True update_fields=None raw=False using='default'",
+            "m2m_changed Membership action='pre_add' instance=Group#1 reverse=False model=Musician pk_set=set(2) using='default'",
+            "pre_init Membership args=() kwargs={'role': 'keys', 'group_id': 1, 'musician_id': 2}",
+            "post_init Membership instance=Membership#None",
+            "m2m_changed Membership action='post_add' instance=Group#1 reverse=False model=Musician pk_set=set(2) using='default'",
+            "m2m_changed Membership action='pre_clear' instance=Musician#1 reverse=True model=Group pk_set=None using='default'",
+            "pre_init Membership args=(1, 1, 1, 'drums') kwargs={}",
+            "post_init Membership instance=Membership#1",
+            "pre_delete Membership instance=Membership#1 using='default' origin=QuerySet<Membership>",
+            "post_delete Membership instance=Membership#1 using='default' origin=QuerySet<Membership>",
+            "m2m_changed Membership action='post_clear' instance=Musician#1 reverse=True model=Group pk_set=None using='default'",
+            "= roles: ['keys']",
+        ],
+        record=False,
+    )
+
+
+def test_m2m_symmetrical_set_and_reverse_of_non_symmetrical_set() -> None:
+    def ops(w: World) -> None:
+        ann, bob, cid = (w.Person.objects.create(name=n) for n in ("ann", "bob", "cid"))
+        ann.friends.add(bob)
+        bob.follows.add(ann)
+        w.record()
+        ann.friends.set([cid])
+        ann.followers.set([cid])
+        w.note("bob's friends", list(bob.friends.values_list("name", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "m2m_changed Person_friends action='pre_remove' instance=Person#1 reverse=False model=Person pk_set=set(2) using='default'",
+            "pre_init Person_friends args=(1, 1, 2) kwargs={}",
+            "post_init Person_friends instance=Person_friends#1",
+            "pre_init Person_friends args=(2, 2, 1) kwargs={}",
+            "post_init Person_friends instance=Person_friends#2",
+            "m2m_changed Person_friends action='post_remove' instance=Person#1 reverse=False model=Person pk_set=set(2) using='default'",
+            "m2m_changed Person_friends action='pre_add' instance=Person#1 reverse=False model=Person pk_set=set(3) using='default'",
+            "pre_init Person_friends args=() kwargs={'from_person_id': 1, 'to_person_id': 3}",
+            "post_init Person_friends instance=Person_friends#None",
+            "m2m_changed Person_friends action='post_add' instance=Person#1 reverse=False model=Person pk_set=set(3) using='default'",
+            "pre_init Person_friends args=() kwargs={'to_person_id': 1, 'from_person_id': 3}",
+            "post_init Person_friends instance=Person_friends#None",
+            "m2m_changed Person_follows action='pre_remove' instance=Person#1 reverse=True model=Person pk_set=set(2) using='default'",
+            "pre_init Person_follows args=(1, 2, 1) kwargs={}",
+            "post_init Person_follows instance=Person_follows#1",
+            "m2m_changed Person_follows action='post_remove' instance=Person#1 reverse=True model=Person pk_set=set(2) using='default'",
+            "m2m_changed Person_follows action='pre_add' instance=Person#1 reverse=True model=Person pk_set=set(3) using='default'",
+            "pre_init Person_follows args=() kwargs={'to_person_id': 1, 'from_person_id': 3}",
+            "post_init Person_follows instance=Person_follows#None",
+            "m2m_changed Person_follows action='post_add' instance=Person#1 reverse=True model=Person pk_set=set(3) using='default'",
+            "= bob's friends: []",
+        ],
+        record=False,
+    )
+
+
+def test_m2m_related_get_or_create_adds_only_when_created() -> None:
+    def ops(w: World) -> None:
+        pizza = w.Pizza.objects.create(name="p")
+        w.Topping.objects.create(name="t")
+        w.record()
+        w.note("first", pizza.toppings.get_or_create(name="t"))
+        w.note("second", pizza.toppings.get_or_create(name="t"))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Topping args=() kwargs={'name': 't'}",
+            "post_init Topping instance=Topping#None",
+            "pre_save Topping instance=Topping#None raw=False using='default' update_fields=None",
+            "post_save Topping instance=Topping#2 created=True update_fields=None raw=False using='default'",
+            "m2m_changed Pizza_toppings action='pre_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(2) using='default'",
+            "pre_init Pizza_toppings args=() kwargs={'pizza_id': 1, 'topping_id': 2}",
+            "post_init Pizza_toppings instance=Pizza_toppings#None",
+            "m2m_changed Pizza_toppings action='post_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(2) using='default'",
+            "= first: (Topping#2, True)",
+            "pre_init Topping args=(2, 't') kwargs={}",
+            "post_init Topping instance=Topping#2",
+            "= second: (Topping#2, False)",
+        ],
+        record=False,
+    )
