@@ -44,16 +44,16 @@ def _as_click_error(error: Exception) -> click.ClickException | None:
     from sigcli.explain import UnknownSignal
     from sigcli.query import FilterError
     from sigcli.scenario import ScenarioError, ScenarioPathError
-    from sigcli.trace import TraceFormatError
+    from sigcli.trace import TraceFormatError, printable
 
     if isinstance(error, UnknownSignal):
         return click.BadParameter(str(error), param_hint="'SIGNAL'")
     if isinstance(error, FilterError):
-        return click.BadParameter(str(error), param_hint=f"'{error.option}'")
+        return click.BadParameter(printable(str(error)), param_hint=f"'{error.option}'")
     if isinstance(error, ScenarioPathError | TraceFormatError):
-        return click.UsageError(str(error))
+        return click.UsageError(printable(str(error)))
     if isinstance(error, ScenarioError):
-        return click.ClickException(str(error))
+        return click.ClickException(printable(str(error)))
     return None
 
 
@@ -296,14 +296,16 @@ def _print(renderables: list[Any], traces: list[Trace], export: Path | None) -> 
 
 def _report(traces: list[Trace], saved: Path | None, interrupted: bool) -> None:
     """One line per problem on stderr, so that a piped tree still tells."""
+    from sigcli.trace import printable
+
     for t in traces:
         if t.error:
-            click.echo(f"Error: {t.error}", err=True)
+            click.echo(f"Error: {printable(t.error)}", err=True)
         for number, step in enumerate(t.steps, 1):
             if step.error and not interrupted:
                 where = f" ({step.error_at})" if step.error_at else ""
                 stopped = f"step {number} ({step.label}) stopped: {step.error}{where}"
-                click.echo(f"Error: {t.scenario} {stopped}", err=True)
+                click.echo(printable(f"Error: {t.scenario} {stopped}"), err=True)
     if interrupted:
         kept = f"; the partial trace is saved in {saved}" if saved else ""
         click.echo(f"Interrupted{kept}.", err=True)

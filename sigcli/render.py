@@ -34,6 +34,7 @@ from sigcli.trace import (
     Trace,
     walk_dispatches,
 )
+from sigcli.trace import printable as clean
 
 SIGNAL = "bold cyan"
 SENDER = "green"
@@ -45,7 +46,6 @@ DIM = "dim"
 #: Dispatches nested deeper than this are counted, not drawn, unless ``--all``.
 DRAWN_DEPTH = 8
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SELECT_COLUMNS = re.compile(r"^SELECT (.+?) FROM ", re.DOTALL)
 
 
@@ -56,11 +56,6 @@ class ViewOptions:
 
     verbose: bool = False
     show_all: bool = False
-
-
-def clean(text: str) -> str:
-    """``text`` with terminal control characters written as escapes."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _text(*parts: tuple[str, str] | str) -> Text:

@@ -165,6 +165,7 @@ def loaded(
             stack.callback(signal._restore, snapshot)
         stack.enter_context(_validating_receivers())
         stack.enter_context(_quiet_robust_log())
+        stack.enter_context(_importable_neighbours(path))
         stack.enter_context(models.use_registry(registry))
         if recorder is not None:
             stack.enter_context(recording(recorder))
@@ -211,6 +212,18 @@ def _quiet_robust_log() -> Iterator[None]:
         yield
     finally:
         logger.removeHandler(quiet)
+
+
+@contextmanager
+def _importable_neighbours(path: Path) -> Iterator[None]:
+    """Let the scenario import modules next to it, as ``python scenario.py`` would."""
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
 
 
 def _identifier(text: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -211,6 +212,15 @@ def sender_label(sender: object) -> str | None:
 
 def signal_label(signal: dispatcher.Signal) -> str:
     return signal.name or f"<Signal at {id(signal):#x}>"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters written as escapes, so that a
+    scenario's or a trace file's strings cannot drive the terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def describe_error(error: BaseException) -> str:

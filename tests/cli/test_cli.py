@@ -644,3 +644,24 @@ def test_send_robust_shows_the_caught_exception_as_the_response(sigcli: Invoke) 
         "│       ├── ✓ charge_card   any sender  → raised GatewayDown: the payment gateway timed out\n"
         "│       │   (send_robust returned it)\n"
     ) in lines(result.stdout)
+
+
+def test_a_scenario_imports_a_module_next_to_it(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "helpers.py").write_text("LABEL = 'from the helper'\n")
+    (tmp_path / "shop" / "uses_helper.py").write_text(
+        "import sigcli\nfrom helpers import LABEL\n\n\n"
+        "@sigcli.step\ndef go():\n    print(LABEL)\n"
+    )
+    result = sigcli("run", "shop/uses_helper.py", "--no-save")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("from the helper\nuses_helper.py · 1 step · ")
+
+
+def test_control_characters_in_errors_are_escaped(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "noisy.py").write_text("raise RuntimeError('\\x1b[2Jgone')\n")
+    result = sigcli("run", "noisy.py")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "Error: noisy.py:1: error while importing the scenario: RuntimeError: \\x1b[2Jgone"
+    )
