@@ -562,14 +562,14 @@ class Signal:
         asynchronous: list[tuple[Receiver, ReceiverInfo]] = []
         for entry in list(self.receivers):
             lookup_key, stored, is_async = entry
+            live = stored() if isinstance(stored, weakref.ReferenceType) else stored
             info = self._infos.get(id(entry))
-            if info is None:
-                continue
+            if info is None:  # an entry put into ``receivers`` by hand
+                info = _describe(live, None, stored is not live, None, is_async)
             r_sender_key = lookup_key[1]
             if r_sender_key != NONE_ID and r_sender_key != sender_key:
                 plan.append(ReceiverPlan(info, Decision.SKIP_SENDER))
                 continue
-            live = stored() if isinstance(stored, weakref.ReferenceType) else stored
             if live is None:
                 plan.append(ReceiverPlan(info, Decision.SKIP_DEAD))
                 continue
