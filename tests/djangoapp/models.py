@@ -127,3 +127,27 @@ class Project(models.Model):
 class Task(models.Model):
     project = models.ForeignKey(Project, on_delete=models.RESTRICT)
     title = models.CharField(max_length=50)
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=50)
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True)
+
+
+class Shop(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Product(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    name = models.CharField(max_length=50)
+
+
+class Employee(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
+    name = models.CharField(max_length=50)
+
+
+class Sale(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.RESTRICT)
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE)

@@ -640,3 +640,237 @@ def test_m2m_related_get_or_create_adds_only_when_created() -> None:
         ],
         record=False,
     )
+
+
+# --- wider delete graphs -----------------------------------------------------------
+
+
+def test_self_referencing_tree_cascade() -> None:
+    def ops(w: World) -> None:
+        root = w.Category.objects.create(name="root")
+        a = w.Category.objects.create(name="a", parent=root)
+        w.Category.objects.create(name="b", parent=root)
+        w.Category.objects.create(name="a1", parent=a)
+        w.record()
+        count, per_model = root.delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Category args=(2, 'a', 1) kwargs={}",
+            "post_init Category instance=Category#2",
+            "pre_init Category args=(3, 'b', 1) kwargs={}",
+            "post_init Category instance=Category#3",
+            "pre_init Category args=(4, 'a1', 2) kwargs={}",
+            "post_init Category instance=Category#4",
+            "pre_delete Category instance=Category#1 using='default' origin=Category#1",
+            "pre_delete Category instance=Category#2 using='default' origin=Category#1",
+            "pre_delete Category instance=Category#3 using='default' origin=Category#1",
+            "pre_delete Category instance=Category#4 using='default' origin=Category#1",
+            "post_delete Category instance=Category#4 using='default' origin=Category#1",
+            "post_delete Category instance=Category#3 using='default' origin=Category#1",
+            "post_delete Category instance=Category#2 using='default' origin=Category#1",
+            "post_delete Category instance=Category#1 using='default' origin=Category#1",
+            "= deleted: (4, {'Category': 4})",
+        ],
+        record=False,
+    )
+
+
+def make_shop(w: World) -> Any:
+    """A shop with two products and two employees; three sales link them."""
+    shop = w.Shop.objects.create(name="s")
+    products = [w.Product.objects.create(shop=shop, name=n) for n in ("p1", "p2")]
+    employees = [w.Employee.objects.create(shop=shop, name=n) for n in ("e1", "e2")]
+    for product, employee in ((0, 1), (1, 0), (1, 1)):
+        w.Sale.objects.create(product=products[product], employee=employees[employee])
+    return shop
+
+
+def test_diamond_cascade_with_restrict_allowed_through_another_path() -> None:
+    def ops(w: World) -> None:
+        shop = make_shop(w)
+        w.record()
+        count, per_model = shop.delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Product args=(1, 1, 'p1') kwargs={}",
+            "post_init Product instance=Product#1",
+            "pre_init Product args=(2, 1, 'p2') kwargs={}",
+            "post_init Product instance=Product#2",
+            "pre_init Sale args=(1, 1, 2) kwargs={}",
+            "post_init Sale instance=Sale#1",
+            "pre_init Sale args=(2, 2, 1) kwargs={}",
+            "post_init Sale instance=Sale#2",
+            "pre_init Sale args=(3, 2, 2) kwargs={}",
+            "post_init Sale instance=Sale#3",
+            "pre_init Employee args=(1, 1, 'e1') kwargs={}",
+            "post_init Employee instance=Employee#1",
+            "pre_init Employee args=(2, 1, 'e2') kwargs={}",
+            "post_init Employee instance=Employee#2",
+            "pre_init Sale args=(2, 2, 1) kwargs={}",
+            "post_init Sale instance=Sale#2",
+            "pre_init Sale args=(1, 1, 2) kwargs={}",
+            "post_init Sale instance=Sale#1",
+            "pre_init Sale args=(3, 2, 2) kwargs={}",
+            "post_init Sale instance=Sale#3",
+            "pre_delete Sale instance=Sale#1 using='default' origin=Shop#1",
+            "pre_delete Sale instance=Sale#2 using='default' origin=Shop#1",
+            "pre_delete Sale instance=Sale#3 using='default' origin=Shop#1",
+            "pre_delete Employee instance=Employee#1 using='default' origin=Shop#1",
+            "pre_delete Employee instance=Employee#2 using='default' origin=Shop#1",
+            "pre_delete Product instance=Product#1 using='default' origin=Shop#1",
+            "pre_delete Product instance=Product#2 using='default' origin=Shop#1",
+            "pre_delete Shop instance=Shop#1 using='default' origin=Shop#1",
+            "post_delete Sale instance=Sale#3 using='default' origin=Shop#1",
+            "post_delete Sale instance=Sale#2 using='default' origin=Shop#1",
+            "post_delete Sale instance=Sale#1 using='default' origin=Shop#1",
+            "post_delete Employee instance=Employee#2 using='default' origin=Shop#1",
+            "post_delete Employee instance=Employee#1 using='default' origin=Shop#1",
+            "post_delete Product instance=Product#2 using='default' origin=Shop#1",
+            "post_delete Product instance=Product#1 using='default' origin=Shop#1",
+            "post_delete Shop instance=Shop#1 using='default' origin=Shop#1",
+            "= deleted: (8, {'Sale': 3, 'Employee': 2, 'Product': 2, 'Shop': 1})",
+        ],
+        record=False,
+    )
+
+
+def test_restrict_without_another_path_raises() -> None:
+    def ops(w: World) -> None:
+        make_shop(w)
+        w.record()
+        w.raises(w.Product.objects.get(name="p2").delete)
+        w.raises(w.Product.objects.all().delete)
+        count, per_model = w.Employee.objects.filter(name="e1").delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Product args=(2, 1, 'p2') kwargs={}",
+            "post_init Product instance=Product#2",
+            "pre_init Sale args=(2, 2, 1) kwargs={}",
+            "post_init Sale instance=Sale#2",
+            "pre_init Sale args=(3, 2, 2) kwargs={}",
+            "post_init Sale instance=Sale#3",
+            "! RestrictedError",
+            "pre_init Product args=(1, 1, 'p1') kwargs={}",
+            "post_init Product instance=Product#1",
+            "pre_init Product args=(2, 1, 'p2') kwargs={}",
+            "post_init Product instance=Product#2",
+            "pre_init Sale args=(1, 1, 2) kwargs={}",
+            "post_init Sale instance=Sale#1",
+            "pre_init Sale args=(2, 2, 1) kwargs={}",
+            "post_init Sale instance=Sale#2",
+            "pre_init Sale args=(3, 2, 2) kwargs={}",
+            "post_init Sale instance=Sale#3",
+            "! RestrictedError",
+            "pre_init Employee args=(1, 1, 'e1') kwargs={}",
+            "post_init Employee instance=Employee#1",
+            "pre_init Sale args=(2, 2, 1) kwargs={}",
+            "post_init Sale instance=Sale#2",
+            "pre_delete Sale instance=Sale#2 using='default' origin=QuerySet<Employee>",
+            "pre_delete Employee instance=Employee#1 using='default' origin=QuerySet<Employee>",
+            "post_delete Sale instance=Sale#2 using='default' origin=QuerySet<Employee>",
+            "post_delete Employee instance=Employee#1 using='default' origin=QuerySet<Employee>",
+            "= deleted: (2, {'Sale': 1, 'Employee': 1})",
+        ],
+        record=False,
+    )
+
+
+def test_diamond_cascade_without_delete_listeners() -> None:
+    def ops(w: World) -> None:
+        shop = make_shop(w)
+        w.record(("pre_init", "post_init"))
+        count, per_model = shop.delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Product args=(1, <deferred>, <deferred>) kwargs={}",
+            "post_init Product instance=Product#1",
+            "pre_init Product args=(2, <deferred>, <deferred>) kwargs={}",
+            "post_init Product instance=Product#2",
+            "pre_init Sale args=(1, 1, 2) kwargs={}",
+            "post_init Sale instance=Sale#1",
+            "pre_init Sale args=(2, 2, 1) kwargs={}",
+            "post_init Sale instance=Sale#2",
+            "pre_init Sale args=(3, 2, 2) kwargs={}",
+            "post_init Sale instance=Sale#3",
+            "pre_init Employee args=(1, <deferred>, <deferred>) kwargs={}",
+            "post_init Employee instance=Employee#1",
+            "pre_init Employee args=(2, <deferred>, <deferred>) kwargs={}",
+            "post_init Employee instance=Employee#2",
+            "pre_init Sale args=(1, 1, 2) kwargs={}",
+            "post_init Sale instance=Sale#1",
+            "pre_init Sale args=(2, 2, 1) kwargs={}",
+            "post_init Sale instance=Sale#2",
+            "pre_init Sale args=(3, 2, 2) kwargs={}",
+            "post_init Sale instance=Sale#3",
+            "= deleted: (8, {'Sale': 3, 'Employee': 2, 'Product': 2, 'Shop': 1})",
+        ],
+        record=False,
+    )
+
+
+# --- checks made before any signal ----------------------------------------------------
+
+
+def test_invalid_saves_and_deletes_raise_before_any_signal() -> None:
+    def ops(w: World) -> None:
+        author = w.Author.objects.create(name="a")
+        w.record()
+        w.raises(author.save, update_fields=["nonexistent"])
+        w.raises(author.save, force_insert=True, force_update=True)
+        w.raises(w.Book(title="t", author=w.Author(name="unsaved")).save)
+        w.raises(w.Author(name="never saved").delete)
+        w.raises(w.Author.objects.all()[:1].delete)
+
+    assert_same(
+        ops,
+        [
+            "! ValueError",
+            "! ValueError",
+            "pre_init Author args=() kwargs={'name': 'unsaved'}",
+            "post_init Author instance=Author#None",
+            "pre_init Book args=() kwargs={'title': 't', 'author': Author#None}",
+            "post_init Book instance=Book#None",
+            "! ValueError",
+            "pre_init Author args=() kwargs={'name': 'never saved'}",
+            "post_init Author instance=Author#None",
+            "! ValueError",
+            "! TypeError",
+        ],
+        record=False,
+    )
+
+
+def test_fk_given_by_id_and_pre_save_changes_reach_the_database() -> None:
+    def ops(w: World) -> None:
+        def shout(sender: type, instance: Any, **kwargs: Any) -> None:
+            instance.title = instance.title.upper()
+
+        w.Author.objects.create(name="a")
+        w.record()
+        w.connect("pre_save", shout, sender=w.Book)
+        w.Book.objects.create(title="quiet", author_id=1)
+        w.note("titles", list(w.Book.objects.values_list("title", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Book args=() kwargs={'title': 'quiet', 'author_id': 1}",
+            "post_init Book instance=Book#None",
+            "pre_save Book instance=Book#None raw=False using='default' update_fields=None",
+            "post_save Book instance=Book#1 created=True update_fields=None raw=False using='default'",
+            "= titles: ['QUIET']",
+        ],
+        record=False,
+    )
