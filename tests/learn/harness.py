@@ -52,14 +52,17 @@ def line(signal: str, sender: str | None, depth: int, kwargs: dict[str, Any]) ->
     return " ".join(parts)
 
 
-def outcome(calls: list[tuple[str, Any]] | None, error: str | None) -> str:
+def outcome(calls: list[tuple[str, Any]] | None, error: str | None, sort: bool) -> str:
     """What a dispatch did: ``!! Error`` when the send raised, else each called
-    receiver with its result (sorted, since Django returns async ones last)."""
+    receiver with its result, in call order for sync receivers. Django lists
+    async receivers after the sync ones while a trace keeps connection order,
+    so mixed dispatches are compared with ``sort``."""
     if error is not None:
         return f" !! {error}"
     if not calls:
         return ""
-    return " -> " + ", ".join(f"{name}={_value(result)}" for name, result in sorted(calls, key=repr))
+    ordered = sorted(calls, key=repr) if sort else calls
+    return " -> " + ", ".join(f"{name}={_value(result)}" for name, result in ordered)
 
 
 def _error_name(text: str) -> str:
@@ -69,7 +72,7 @@ def _error_name(text: str) -> str:
 # -- sigcli -------------------------------------------------------------------
 
 
-def sigcli_steps(name: str) -> list[list[str]]:
+def sigcli_steps(name: str, sort: bool = False) -> list[list[str]]:
     """Each step's dispatches, as sigcli's recorder saw them."""
     path = bundled_scenarios()[name]
     trace = Trace(scenario=name)
@@ -84,6 +87,7 @@ def sigcli_steps(name: str) -> list[list[str]]:
             + outcome(
                 [(c.name, _error_name(c.error) if c.error else c.result) for c in d.receivers if c.called],
                 _error_name(d.error) if d.error else None,
+                sort,
             )
             for d in walk_dispatches(step.children)
         ]
@@ -165,7 +169,7 @@ def _django_safe(value: Any) -> Any:
 
 
 @contextmanager
-def _recording_sends(lines: list[str], names: dict[int, str]) -> Iterator[None]:
+def _recording_sends(lines: list[str], names: dict[int, str], sort: bool) -> Iterator[None]:
     from django.dispatch import Signal
 
     originals = {name: getattr(Signal, name) for name in ("send", "send_robust", "asend", "asend_robust")}
@@ -182,7 +186,7 @@ def _recording_sends(lines: list[str], names: dict[int, str]) -> Iterator[None]:
             (r.__qualname__, type(v).__name__ if isinstance(v, Exception) else _django_safe(v))
             for r, v in responses or []
         ]
-        lines[index] += outcome(calls, None if error is None else type(error).__name__)
+        lines[index] += outcome(calls, None if error is None else type(error).__name__, sort)
 
     def wrap(name: str) -> Any:
         original = originals[name]
@@ -231,7 +235,7 @@ def _recording_sends(lines: list[str], names: dict[int, str]) -> Iterator[None]:
             setattr(Signal, name, original)
 
 
-def django_steps(name: str) -> list[list[str]]:
+def django_steps(name: str, sort: bool = False) -> list[list[str]]:
     """Each step's dispatches when the scenario's source runs on Django."""
     from django.db import connection
     from django.db.models.signals import class_prepared
@@ -263,7 +267,7 @@ def django_steps(name: str) -> list[list[str]]:
         try:
             for function in steps.functions:
                 lines: list[str] = []
-                with _recording_sends(lines, signal_names):
+                with _recording_sends(lines, signal_names, sort):
                     outcome = function()
                     if asyncio.iscoroutine(outcome):
                         asyncio.run(outcome)

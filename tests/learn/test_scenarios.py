@@ -31,7 +31,7 @@ EXPECTED: dict[str, list[list[str]]] = {
         ],
         [
             'pre_save Shipment instance=Shipment:None raw=False update_fields=None',
-            "post_save Shipment instance=Shipment:1 created=True update_fields=None raw=False -> log_shipment='logged', notify_courier='courier told about TRK-3'",
+            "post_save Shipment instance=Shipment:1 created=True update_fields=None raw=False -> notify_courier='courier told about TRK-3', log_shipment='logged'",
         ],
     ],
     'bulk_operations': [
@@ -96,7 +96,7 @@ EXPECTED: dict[str, list[list[str]]] = {
     'connecting': [
         [
             'pre_save Book instance=Book:None raw=False update_fields=None',
-            "post_save Book instance=Book:1 created=True update_fields=None raw=False -> anything_saved='Book Dune', book_saved='book Dune'",
+            "post_save Book instance=Book:1 created=True update_fields=None raw=False -> book_saved='book Dune', anything_saved='Book Dune'",
         ],
         [
             "pre_save Author instance=Author:None raw=False update_fields=None -> author_changing='before the write'",
@@ -288,7 +288,7 @@ EXPECTED: dict[str, list[list[str]]] = {
     'sender_filtering': [
         [
             'pre_save Author instance=Author:None raw=False update_fields=None',
-            "post_save Author instance=Author:1 created=True update_fields=None raw=False -> any_model_saved='Author', author_saved='author'",
+            "post_save Author instance=Author:1 created=True update_fields=None raw=False -> author_saved='author', any_model_saved='Author'",
         ],
         [
             'pre_save Book instance=Book:None raw=False update_fields=None',
@@ -336,7 +336,7 @@ EXPECTED: dict[str, list[list[str]]] = {
         ],
         [
             'pre_save Note instance=Note:None raw=False update_fields=None',
-            "post_save Note instance=Note:3 created=True update_fields=None raw=False -> Auditor.note_saved='audited audited', connect_local_receiver.<locals>.note_saved='heard audited'",
+            "post_save Note instance=Note:3 created=True update_fields=None raw=False -> connect_local_receiver.<locals>.note_saved='heard audited', Auditor.note_saved='audited audited'",
             'pre_save Note instance=Note:None raw=False update_fields=None',
             "post_save Note instance=Note:4 created=True update_fields=None raw=False -> connect_local_receiver.<locals>.note_saved='heard not audited'",
         ],
@@ -367,4 +367,5 @@ def _runs_on_django(name: str) -> bool:
 
 @pytest.mark.parametrize("name", [n for n in sorted(bundled_scenarios()) if _runs_on_django(n)])
 def test_matches_django(name: str) -> None:
-    assert sigcli_steps(name) == django_steps(name)
+    mixed = name == "async_receivers"
+    assert sigcli_steps(name, sort=mixed) == django_steps(name, sort=mixed)
