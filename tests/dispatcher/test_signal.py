@@ -1309,3 +1309,196 @@ def test_caching_has_listeners_without_sender_still_prunes_dead_receivers(impl: 
     with pytest.raises(TypeError, match="cannot create weak reference to 'NoneType' object"):
         signal.has_listeners()
     assert signal.receivers == []
+
+
+LOCAL_LOOKING_NAMES = [
+    "r", "r0", "r1", "ref", "refs", "live", "receivers", "result", "results",
+    "caller", "names", "named", "kwargs", "args", "signal_", "sender_", "_r0", "__r0",
+    "__refs", "__signal", "__sender", "__live", "__r", "__ref", "__named", "_call",
+]
+
+
+def test_named_arguments_with_any_names_reach_every_receiver_in_order(impl: Impl) -> None:
+    signal = impl.Signal()
+    seen: list[list[tuple[str, object]]] = []
+
+    def make():
+        def receive(**kwargs):
+            seen.append(list(kwargs.items()))
+            return len(seen)
+
+        return receive
+
+    receivers = [make() for _ in range(3)]
+    for r in receivers:
+        signal.connect(r)
+    named = {name: index for index, name in enumerate(LOCAL_LOOKING_NAMES)}
+    named.update({"class": "keyword", "not-an-identifier": "dash", "ünï": "unicode"})
+
+    for _attempt in range(2):
+        seen.clear()
+        result = signal.send(Sender, **named)
+        assert result == [(receivers[0], 1), (receivers[1], 2), (receivers[2], 3)]
+        expected = [("signal", signal), ("sender", Sender), *named.items()]
+        assert seen == [expected] * 3
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 8, 13])
+def test_any_number_of_receivers_with_a_mix_of_references(impl: Impl, count: int) -> None:
+    signal = impl.Signal()
+
+    class Listener:
+        def __init__(self, index):
+            self.index = index
+
+        def receive(self, **kwargs):
+            return ("method", self.index, kwargs["value"])
+
+    def make(index):
+        def receive(**kwargs):
+            return ("function", index, kwargs["value"])
+
+        return receive
+
+    keep = []
+    expected = []
+    for index in range(count):
+        if index % 2:
+            listener = Listener(index)
+            keep.append(listener)
+            signal.connect(listener.receive, weak=index % 3 == 0)
+            expected.append((listener.receive, ("method", index, "v")))
+        else:
+            function = make(index)
+            keep.append(function)
+            signal.connect(function, weak=index % 4 == 0, sender=Sender)
+            expected.append((function, ("function", index, "v")))
+    assert signal.send(Sender, value="v") == expected
+    assert signal.send(Sender, value="v") == expected
+    assert signal.send_robust(Sender, value="v") == expected
+
+
+def test_receiver_dropped_during_send_is_still_called_in_that_send(impl: Impl) -> None:
+    signal = impl.Signal()
+    holder: dict[str, Any] = {}
+    calls: list[str] = []
+
+    class Listener:
+        def receive(self, **kwargs):
+            calls.append("method")
+            return "method"
+
+    def make():
+        def later(**kwargs):
+            calls.append("later")
+            return "later"
+
+        return later
+
+    def dropper(**kwargs):
+        calls.append("dropper")
+        holder.clear()
+        gc.collect()
+        return "dropper"
+
+    holder["later"] = make()
+    holder["listener"] = Listener()
+    signal.connect(dropper)
+    signal.connect(holder["later"])
+    signal.connect(holder["listener"].receive)
+
+    [first, second, third] = signal.send(Sender)
+    assert first == (dropper, "dropper")
+    assert second[1] == "later" and third[1] == "method"
+    del first, second, third
+    gc.collect()
+    assert signal.send(Sender) == [(dropper, "dropper")]
+    assert calls == ["dropper", "later", "method", "dropper"]
+    assert len(signal.receivers) == 1
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+def test_sender_may_be_passed_by_keyword(impl: Impl, method: str) -> None:
+    signal = impl.Signal()
+    receive = value_receiver("kw")
+    signal.connect(receive, sender=Sender)
+
+    call = getattr(signal, method)(sender=Sender, extra=1)
+    result = asyncio.run(call) if method.startswith("a") else call
+    assert result == [(receive, "kw")]
+
+
+def test_connect_returns_none(impl: Impl) -> None:
+    signal = impl.Signal()
+    receive = value_receiver(1)
+
+    assert signal.connect(receive) is None
+    assert signal.connect(receive) is None
+
+
+def test_receiver_decorator_treats_other_iterables_as_one_signal(impl: Impl) -> None:
+    signal = impl.Signal()
+
+    with pytest.raises(AttributeError):
+        impl.receiver({signal})(value_receiver(1))
+    assert signal.receivers == []
+
+
+@pytest.mark.parametrize("target", [print, dict])
+def test_validation_of_callables_without_signature(impl: Impl, target: object) -> None:
+    signal = impl.Signal()
+
+    with impl.validating(), pytest.raises(ValueError):
+        signal.connect(target, weak=False)
+    assert signal.receivers == []
+
+
+def test_validation_accepts_bound_methods_partials_and_classes(impl: Impl) -> None:
+    signal = impl.Signal()
+
+    class Receiver:
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+        def method(self, sender, **kwargs):
+            return "method"
+
+    holder = Receiver()
+    partial = functools.partial(failing)
+    with impl.validating():
+        signal.connect(holder.method)
+        signal.connect(partial, weak=False)
+        signal.connect(Receiver, weak=False)
+    assert len(signal.receivers) == 3
+
+
+@pytest.mark.parametrize(
+    "impl_name",
+    [
+        "django",
+        pytest.param(
+            "sigcli",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="async receivers run in a private loop; sync_to_async inside them "
+                "does not return to the sending thread",
+            ),
+        ),
+    ],
+)
+def test_sync_to_async_inside_async_receiver_runs_on_sending_thread(impl_name: str) -> None:
+    import threading
+
+    from asgiref.sync import sync_to_async
+
+    from tests.dispatcher.conftest import IMPLS
+
+    signal = IMPLS[impl_name]().Signal()
+    sending_thread = threading.get_ident()
+
+    async def receive(**kwargs):
+        return await sync_to_async(threading.get_ident)()
+
+    signal.connect(receive)
+    [(_, thread)] = signal.send(Sender)
+    assert thread == sending_thread
