@@ -56,6 +56,18 @@ def _subclass_exception(name: str, bases: tuple[type, ...], module: str, owner: 
     return type(name, bases, {"__module__": module, "__qualname__": f"{owner.__qualname__}.{name}"})
 
 
+def _relation_descriptor(cls: type, name: str) -> Any:
+    from sigcli.models.query import ManagerDescriptor
+    from sigcli.models.related import ForwardDescriptor, ReverseOneToOneDescriptor
+
+    for klass in cls.__mro__:
+        attr = klass.__dict__.get(name)
+        if attr is not None:
+            kinds = (ForwardDescriptor, ReverseOneToOneDescriptor, ManagerDescriptor)
+            return attr if isinstance(attr, kinds) else None
+    return None
+
+
 class ModelBase(type):
     """Prepares model classes and registers them in the current registry."""
 
@@ -232,6 +244,22 @@ class Model(metaclass=ModelBase):
     def __reduce__(self) -> Any:
         raise TypeError(f"{self.__class__.__name__} instances cannot be pickled")
 
+    def __getattr__(self, name: str) -> Any:
+        """A field left out by ``only()`` is loaded on first access, as Django does."""
+        d = self.__dict__
+        meta = type(self)._meta
+        if "_state" in d and name in meta.attnames and d.get(meta.pk.attname) is not None:
+            self.refresh_from_db(fields=[name])
+            if name in d:
+                return d[name]
+        descriptor = _relation_descriptor(type(self), name)
+        if descriptor is not None:
+            # Its own AttributeError (RelatedObjectDoesNotExist, "Manager isn't
+            # accessible") landed here; the answer is cached, so asking again
+            # re-raises it without a query.
+            return descriptor.__get__(self, type(self))
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def get_deferred_fields(self) -> set[str]:
         d = self.__dict__
         return {a for a in self._meta.attnames if a not in d}
@@ -292,6 +320,13 @@ class Model(metaclass=ModelBase):
                     f"The following fields do not exist in the model {self.__class__.__name__}, are "
                     "m2m fields, primary keys, or are non-concrete fields: " + ", ".join(sorted(unknown))
                 )
+        elif not force_insert and self._state.db == "default":
+            d = self.__dict__
+            meta = self._meta
+            if any(attname not in d for attname in meta.attnames):
+                loaded = frozenset(f.attname for f in meta.non_pk_fields if f.attname in d)
+                if loaded:
+                    update_fields = loaded
         self._save_base(False, force_insert, force_update, update_fields)
 
     def save_base(

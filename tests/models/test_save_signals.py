@@ -223,3 +223,19 @@ def test_save_errors_before_any_signal():
         assert [line for line in log.take() if "save" in line] == []
         with pytest.raises(models.IntegrityError, match="NOT NULL constraint failed: app_book.author_id"):
             Book.objects.create()
+
+
+def test_instance_loaded_with_only_saves_its_loaded_fields_and_loads_the_rest_on_access():
+    with recording() as (registry, log):
+        User = declare_user()
+        registry.migrate()
+        User.objects.create(username="a", age=3)
+        user = User.objects.only("username").get()
+        log.take()
+        user.save()
+        assert log.take() == [
+            "pre_save User#1 update_fields={username}",
+            "post_save User#1 created=False update_fields={username}",
+        ]
+        assert user.age == 3
+        assert log.take() == ["pre_init User args=(1, <Deferred field>, 3) kwargs={}", "post_init User#1"]
