@@ -167,17 +167,32 @@ def _compile_multi(meta: Options, relation: Any, rest: list[str], value: Any, ke
     return f'{own_pk} IN (SELECT "{sub_table}"."{link_column}" FROM "{sub_table}" WHERE {cond})', params
 
 
+def field_expression(meta: Options, name: str) -> tuple[str, Any]:
+    """SQL for a value path (``"title"``, ``"pk"``, ``"author__name"``) and the field it ends on.
+
+    A path through a foreign key becomes a correlated sub-query, so it never
+    multiplies or drops rows.
+    """
+    head, _, rest = name.partition("__")
+    field = meta.pk if head == "pk" else meta.fields_map.get(head)
+    if field is None or getattr(field, "many_to_many", False) or (rest and not field.is_relation):
+        raise FieldError(
+            f"Cannot resolve keyword '{head if field is None else name}' into field of model "
+            f"{meta.object_name}. Choices are: {meta.field_choices()}."
+        )
+    column = f'"{meta.db_table}"."{field.column}"'
+    if not rest:
+        return column, field
+    remote = field.remote_model._meta
+    inner, target = field_expression(remote, rest)
+    key = f'"{remote.db_table}"."{remote.pk.column}"'
+    return f'(SELECT {inner} FROM "{remote.db_table}" WHERE {key} = {column})', target
+
+
 def order_column(meta: Options, name: str) -> str:
     """``"-title"`` → ``"app_book"."title" DESC``; ``"?"`` → random order."""
     if name == "?":
         return "RANDOM()"
     descending = name.startswith("-")
-    bare = name.lstrip("-")
-    field = meta.pk if bare == "pk" else meta.fields_map.get(bare)
-    if field is None or getattr(field, "many_to_many", False):
-        raise FieldError(
-            f"Cannot resolve keyword '{bare}' into field of model {meta.object_name}. "
-            f"Choices are: {meta.field_choices()}."
-        )
-    column = f'"{meta.db_table}"."{field.column}"'
-    return f"{column} DESC" if descending else f"{column} ASC"
+    expression, _ = field_expression(meta, name.lstrip("-"))
+    return f"{expression} DESC" if descending else f"{expression} ASC"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sigcli.models import observe as _observe
 from sigcli.models.db import IntegrityError
 from sigcli.models.fields import FieldDoesNotExist, FieldError
-from sigcli.models.lookups import EmptyResultSet, compile_condition, order_column
+from sigcli.models.lookups import EmptyResultSet, compile_condition, field_expression, order_column
 
 if TYPE_CHECKING:
     from sigcli.models.base import Model
@@ -149,11 +149,7 @@ class QuerySet:
         if not fields:
             return meta.attnames
         for name in fields:
-            if name != "pk" and name not in meta.fields_map:
-                raise FieldError(
-                    f"Cannot resolve keyword '{name}' into field of model {meta.object_name}. "
-                    f"Choices are: {meta.field_choices()}."
-                )
+            field_expression(meta, name)
         return tuple(fields)
 
     @property
@@ -181,7 +177,7 @@ class QuerySet:
         meta = self.model._meta
         table = meta.db_table
         if self._fields is not None:
-            columns = ", ".join(f'"{table}"."{self._column(name)}"' for name in self._fields)
+            columns = ", ".join(field_expression(meta, name)[0] for name in self._fields)
             sql = f'SELECT {"DISTINCT " if self._distinct else ""}{columns} FROM "{table}"'
         elif self._only is not None:
             wanted = set(self._only) | {meta.pk.attname}
@@ -197,17 +193,13 @@ class QuerySet:
             sql += " ORDER BY " + ", ".join(order_column(meta, name) for name in order)
         return sql + self._limit_sql()
 
-    def _column(self, name: str) -> str:
-        meta = self.model._meta
-        return meta.pk.column if name == "pk" else meta.fields_map[name].column
-
     def _subquery(self) -> tuple[str, list[Any]]:
         """This queryset as ``SELECT <pk or the values_list field>`` for ``__in``."""
         if self._empty:
             raise EmptyResultSet
         meta = self.model._meta
-        column = self._column(self._fields[0]) if self._fields else meta.pk.column
-        sql = f'SELECT "{meta.db_table}"."{column}" FROM "{meta.db_table}"{self._where_sql()}{self._limit_sql()}'
+        column = field_expression(meta, self._fields[0] if self._fields else "pk")[0]
+        sql = f'SELECT {column} FROM "{meta.db_table}"{self._where_sql()}{self._limit_sql()}'
         return sql, list(self._params)
 
     def _db(self) -> Any:
@@ -235,7 +227,7 @@ class QuerySet:
         meta = model._meta
         kind = self._kind
         if kind != "objects":
-            fields = [meta.pk if n == "pk" else meta.fields_map[n] for n in self._fields or ()]
+            fields = [field_expression(meta, n)[1] for n in self._fields or ()]
             value_converters = [(i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None]
             if value_converters:
                 rows = [_convert(row, value_converters) for row in rows]
