@@ -174,7 +174,7 @@ def field_expression(meta: Options, name: str) -> tuple[str, Any]:
     multiplies or drops rows.
     """
     head, _, rest = name.partition("__")
-    field = meta.pk if head == "pk" else meta.fields_map.get(head)
+    field: Any = meta.pk if head == "pk" else meta.fields_map.get(head)
     if field is None or getattr(field, "many_to_many", False) or (rest and not field.is_relation):
         raise FieldError(
             f"Cannot resolve keyword '{head if field is None else name}' into field of model "
@@ -183,7 +183,7 @@ def field_expression(meta: Options, name: str) -> tuple[str, Any]:
     column = f'"{meta.db_table}"."{field.column}"'
     if not rest:
         return column, field
-    remote = getattr(field, "remote_model")._meta  # noqa: B009 - typed as Field
+    remote = field.remote_model._meta
     inner, target = field_expression(remote, rest)
     key = f'"{remote.db_table}"."{remote.pk.column}"'
     return f'(SELECT {inner} FROM "{remote.db_table}" WHERE {key} = {column})', target
