@@ -315,33 +315,33 @@ class Recorder:
     ) -> None:
         name = signal_label(signal)
         label = sender_label(sender)
-        kwargs = {key: json_safe(value) for key, value in named.items()}
+        kwargs = {k: v if type(v) in _SCALARS else json_safe(v) for k, v in named.items()}
+        calls = [_call_from(entry) for entry in plan]
         with self._lock:
+            stack = self._stack
             depth = self._depth()
             if depth > self.max_depth:
                 raise DepthLimitExceeded(self.max_depth, self._cycle())
             self._seq += 1
-            dispatch = Dispatch(
-                seq=self._seq, signal=name, sender=label, depth=depth, kwargs=kwargs, robust=robust
-            )
-            dispatch.receivers = [_call_from(entry) for entry in plan]
-            top = self._stack[-1]
-            top.container.append(dispatch)
-            self._stack.append(
-                _Frame(_DISPATCH, top.container, dispatch, [entry.info for entry in plan])
-            )
+            dispatch = Dispatch(self._seq, name, label, depth, kwargs, calls, robust)
+            container = stack[-1].container
+            container.append(dispatch)
+            stack.append(_Frame(_DISPATCH, container, dispatch, [entry.info for entry in plan]))
 
     def receiver_started(self, signal: dispatcher.Signal, info: dispatcher.ReceiverInfo) -> None:
         with self._lock:
-            for frame in reversed(self._stack):
-                if frame.kind == _DISPATCH and any(known is info for known in frame.infos):
-                    break
-            else:
-                return
+            stack = self._stack
+            frame = stack[-1]
+            if frame.kind != _DISPATCH or not any(known is info for known in frame.infos):
+                for frame in reversed(stack):
+                    if frame.kind == _DISPATCH and any(known is info for known in frame.infos):
+                        break
+                else:
+                    return
             for known, call in zip(frame.infos, frame.node.receivers, strict=True):
                 if known is info:
                     call.called = True
-                    self._stack.append(_Frame(_RECEIVER, call.children, call, [info], frame))
+                    stack.append(_Frame(_RECEIVER, call.children, call, [info], frame))
                     return
 
     def receiver_finished(
@@ -351,32 +351,35 @@ class Recorder:
         result: object,
         error: BaseException | None,
     ) -> None:
-        summary = json_safe(result) if error is None else None
+        if error is None:
+            summary = result if type(result) in _SCALARS else json_safe(result)
         with self._lock:
-            for index in range(len(self._stack) - 1, 0, -1):
-                frame = self._stack[index]
-                if frame.kind == _RECEIVER and frame.infos[0] is info:
-                    siblings = [
-                        f
-                        for f in self._stack[index + 1 :]
-                        if f.kind == _RECEIVER and f.owner is frame.owner
-                    ]
-                    del self._stack[index:]
-                    self._stack.extend(siblings)
-                    call: ReceiverCall = frame.node
-                    if error is None:
-                        call.result = summary
-                    else:
-                        call.error = describe_error(error)
-                        call.error_propagated = id(error) in self._seen_errors
-                        self._seen_errors.add(id(error))
+            stack = self._stack
+            top = stack[-1]
+            if top.kind == _RECEIVER and top.infos[0] is info:
+                stack.pop()
+                frame = top
+            else:
+                found = self._close_receiver(info)
+                if found is None:
                     return
+                frame = found
+            call: ReceiverCall = frame.node
+            if error is None:
+                call.result = summary
+            else:
+                call.error = describe_error(error)
+                call.error_propagated = id(error) in self._seen_errors
+                self._seen_errors.add(id(error))
 
     def send_finished(self, signal: dispatcher.Signal, error: BaseException | None) -> None:
         with self._lock:
-            frame = self._pop_to(
-                lambda f: f.kind == _DISPATCH and f.node.signal == signal_label(signal)
-            )
+            stack = self._stack
+            if stack[-1].kind == _DISPATCH:
+                frame: _Frame | None = stack.pop()
+            else:
+                name = signal_label(signal)
+                frame = self._pop_to(lambda f: f.kind == _DISPATCH and f.node.signal == name)
             if frame is None:
                 return
             dispatch: Dispatch = frame.node
@@ -389,8 +392,30 @@ class Recorder:
     # helpers (called with the lock held)
 
     def _depth(self) -> int:
-        """1 + the number of dispatches whose receivers are running around this send."""
-        return 1 + len({id(f.owner) for f in self._stack if f.kind == _RECEIVER})
+        """One more than the dispatch whose receiver is running, or 1 outside any."""
+        for frame in reversed(self._stack):
+            if frame.kind == _RECEIVER:
+                return frame.owner.node.depth + 1  # type: ignore[union-attr, no-any-return]
+        return 1
+
+    def _close_receiver(self, info: dispatcher.ReceiverInfo) -> _Frame | None:
+        """Close the receiver frame of ``info`` that is not on top of the stack.
+
+        Frames above it that never got their ``finished`` callback are
+        dropped, except receiver frames of the same dispatch: async receivers
+        run concurrently, so a sibling may still be running.
+        """
+        stack = self._stack
+        for index in range(len(stack) - 1, 0, -1):
+            frame = stack[index]
+            if frame.kind == _RECEIVER and frame.infos[0] is info:
+                siblings = [
+                    f for f in stack[index + 1 :] if f.kind == _RECEIVER and f.owner is frame.owner
+                ]
+                del stack[index:]
+                stack.extend(siblings)
+                return frame
+        return None
 
     def _pop_to(self, wanted: Callable[[_Frame], bool]) -> _Frame | None:
         """Pop frames down to and including the nearest ``wanted`` one.
@@ -431,6 +456,8 @@ def _call_from(entry: dispatcher.ReceiverPlan) -> ReceiverCall:
         skipped_reason=_SKIPS.get(entry.decision),
     )
 
+
+_SCALARS = frozenset({type(None), bool, int, float, str})
 
 _SKIPS = {
     dispatcher.Decision.SKIP_SENDER: SkipReason.SENDER_MISMATCH,
