@@ -50,8 +50,9 @@ from sigcli.models.fields import (
     URLField,
     UUIDField,
 )
+from sigcli.models.manager import Manager
 from sigcli.models.observe import OrmObserver, observe_orm
-from sigcli.models.query import Manager, QuerySet
+from sigcli.models.query import QuerySet
 from sigcli.models.registry import AppConfig, Registry, default_registry, get_registry, use_registry
 from sigcli.models.related import ForeignKey, ManyToManyField, OneToOneField
 

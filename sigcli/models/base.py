@@ -57,7 +57,7 @@ def _subclass_exception(name: str, bases: tuple[type, ...], module: str, owner: 
 
 
 def _relation_descriptor(cls: type, name: str) -> Any:
-    from sigcli.models.query import ManagerDescriptor
+    from sigcli.models.manager import ManagerDescriptor
     from sigcli.models.related import ForwardDescriptor, ReverseOneToOneDescriptor
 
     for klass in cls.__mro__:
@@ -125,7 +125,7 @@ class ModelBase(type):
             opts.prepare()
             return cls
         if not cls._manager_names:
-            from sigcli.models.query import Manager
+            from sigcli.models.manager import Manager
 
             Manager().contribute_to_class(cls, "objects")
         opts.prepare()

@@ -48,6 +48,7 @@ class Field:
     concrete = True
     has_custom_pre_save = False
     prep: Callable[[Any], Any] | None = None
+    number_kind: type | None = None
     from_db: Callable[[Any], Any] | None = None
 
     def __init__(
@@ -87,6 +88,8 @@ class Field:
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.model = None  # type: ignore[assignment]
+        if self.number_kind is not None:
+            new.prep = _number(new, self.number_kind)
         return new
 
     def contribute_to_class(self, cls: type[Model], name: str) -> None:
@@ -132,12 +135,16 @@ class Field:
         return f"<{type(self).__name__}>"
 
 
-def _integer(field: Field) -> Callable[[Any], Any]:
+def _number(field: Field, kind: type) -> Callable[[Any], Any]:
+    """Convert to ``kind`` as Django's get_prep_value does; the error names the model and field."""
+
+    field.number_kind = kind
+
     def prep(value: Any) -> Any:
-        if value is None or type(value) is int:
+        if value is None or type(value) is kind:
             return value
         try:
-            return int(value)
+            return kind(value)
         except (TypeError, ValueError) as error:
             raise type(error)(
                 f"Field '{field.name}' of {field.model.__name__} expected a number but got {value!r}."
@@ -155,7 +162,7 @@ class AutoField(Field):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["blank"] = True
         super().__init__(*args, **kwargs)
-        self.prep = _integer(self)
+        self.prep = _number(self, int)
 
     def column_sql(self) -> str:
         return f'"{self.column}" integer NOT NULL PRIMARY KEY AUTOINCREMENT'
@@ -171,7 +178,7 @@ class IntegerField(Field):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.prep = _integer(self)
+        self.prep = _number(self, int)
 
 
 class BigIntegerField(IntegerField):
@@ -192,18 +199,7 @@ class FloatField(Field):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-
-        def prep(value: Any) -> Any:
-            if value is None or type(value) is float:
-                return value
-            try:
-                return float(value)
-            except (TypeError, ValueError) as error:
-                raise type(error)(
-                    f"Field '{self.name}' of {self.model.__name__} expected a number but got {value!r}."
-                ) from error
-
-        self.prep = prep
+        self.prep = _number(self, float)
 
 
 class BooleanField(Field):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sigcli.models.fields import FieldError
+from sigcli.models.fields import FieldDoesNotExist, FieldError
 
 if TYPE_CHECKING:
     from sigcli.models.options import Options
@@ -103,16 +103,13 @@ def compile_condition(meta: Options, key: str, value: Any, negated: bool = False
 def _resolve(meta: Options, name: str) -> Any:
     if name == "pk":
         return meta.pk
-    field = meta.fields_map.get(name)
-    if field is not None:
-        return field
-    for relation in meta.related_objects:
-        if relation.query_name == name:
-            return relation
-    raise FieldError(
-        f"Cannot resolve keyword '{name}' into field of model {meta.object_name}. "
-        f"Choices are: {meta.field_choices()}."
-    )
+    try:
+        return meta.get_field(name)
+    except FieldDoesNotExist:
+        raise FieldError(
+            f"Cannot resolve keyword '{name}' into field of model {meta.object_name}. "
+            f"Choices are: {meta.field_choices()}."
+        ) from None
 
 
 def _compile(meta: Options, parts: list[str], value: Any, key: str, negated: bool) -> tuple[str, list[Any]]:

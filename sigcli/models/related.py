@@ -75,13 +75,7 @@ class Rel:
     def join_info(self, meta: Options) -> tuple[str, str, str, Options]:
         field = self.field
         if field.many_to_many:
-            through = field.through._meta
-            return (
-                through.db_table,
-                through.get_field(field.target_field_name).column,
-                through.get_field(field.source_field_name).column,
-                field.model._meta,
-            )
+            return field.through_join(field.target_field_name, field.source_field_name, field.model._meta)
         related = field.model._meta
         return related.db_table, field.column, related.pk.column, related
 
@@ -282,13 +276,12 @@ class ManyToManyField(RelatedField):
             self.source_field_name, self.target_field_name = to_source[0].name, to_target[0].name
 
     def join_info(self, meta: Options) -> tuple[str, str, str, Options]:
+        return self.through_join(self.source_field_name, self.target_field_name, self.remote_model._meta)
+
+    def through_join(self, link: str, target: str, target_meta: Options) -> tuple[str, str, str, Options]:
+        """The through table with the column pointing at our side and the one at the other side."""
         through = self.through._meta
-        return (
-            through.db_table,
-            through.get_field(self.source_field_name).column,
-            through.get_field(self.target_field_name).column,
-            self.remote_model._meta,
-        )
+        return through.db_table, through.get_field(link).column, through.get_field(target).column, target_meta
 
     def column_sql(self) -> str:
         raise TypeError("many-to-many fields have no column")

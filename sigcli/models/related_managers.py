@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from sigcli.models import observe as _observe
-from sigcli.models.query import Manager, QuerySet
+from sigcli.models.manager import Manager
+from sigcli.models.query import QuerySet
 from sigcli.signals import m2m_changed
 
 

@@ -1,0 +1,114 @@
+"""Managers: ``Model.objects`` and friends, the entry points to querysets.
+
+A manager is bound to the class it is read from, so a proxy's or an
+abstract base's inherited ``objects`` returns instances of that very class.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from sigcli.models.query import QuerySet
+
+if TYPE_CHECKING:
+    from sigcli.models.base import Model
+
+
+class ManagerDescriptor:
+    """``Model.objects``: the manager, bound to the class it is read from."""
+
+    def __init__(self, manager: Manager) -> None:
+        self.manager = manager
+
+    def __get__(self, instance: Any, owner: type[Model]) -> Manager:
+        if instance is not None:
+            raise AttributeError(f"Manager isn't accessible via {owner.__name__} instances")
+        key = f"_bound_manager_{self.manager.name}"
+        bound = owner.__dict__.get(key)
+        if bound is None:
+            bound = copy.copy(self.manager)
+            bound.model = owner
+            type.__setattr__(owner, key, bound)
+        return bound  # type: ignore[no-any-return]
+
+
+class Manager:
+    """The entry point to a model's querysets; subclass and override ``get_queryset``."""
+
+    model: type[Model]
+
+    def __init__(self) -> None:
+        self.name = "objects"
+        self.model = None  # type: ignore[assignment]
+
+    def contribute_to_class(self, cls: type[Model], name: str) -> None:
+        self.name = name
+        self.model = cls
+        setattr(cls, name, ManagerDescriptor(self))
+        cls._manager_names = (*cls._manager_names, name)
+
+    def get_queryset(self) -> QuerySet:
+        return QuerySet(self.model, f"{self.model.__name__}.{self.name}")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.model.__name__}.{self.name}>" if self.model else "<Manager>"
+
+    def all(self) -> QuerySet:
+        return self.get_queryset().all()
+
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet:
+        return self.get_queryset().filter(*args, **kwargs)
+
+    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet:
+        return self.get_queryset().exclude(*args, **kwargs)
+
+    def none(self) -> QuerySet:
+        return self.get_queryset().none()
+
+    def order_by(self, *field_names: str) -> QuerySet:
+        return self.get_queryset().order_by(*field_names)
+
+    def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
+        return self.get_queryset().values_list(*fields, flat=flat)
+
+    def values(self, *fields: str) -> QuerySet:
+        return self.get_queryset().values(*fields)
+
+    def only(self, *fields: str) -> QuerySet:
+        return self.get_queryset().only(*fields)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self.get_queryset().get(*args, **kwargs)
+
+    def first(self) -> Any:
+        return self.get_queryset().first()
+
+    def last(self) -> Any:
+        return self.get_queryset().last()
+
+    def count(self) -> int:
+        return self.get_queryset().count()
+
+    def exists(self) -> bool:
+        return self.get_queryset().exists()
+
+    def create(self, **kwargs: Any) -> Any:
+        return self.get_queryset().create(**kwargs)
+
+    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+        return self.get_queryset().get_or_create(defaults, **kwargs)
+
+    def update_or_create(
+        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, bool]:
+        return self.get_queryset().update_or_create(defaults, create_defaults, **kwargs)
+
+    def bulk_create(self, objs: Any, batch_size: int | None = None, ignore_conflicts: bool = False) -> list[Any]:
+        return self.get_queryset().bulk_create(objs, batch_size, ignore_conflicts)
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        return self.get_queryset().bulk_update(objs, fields, batch_size)
+
+    def update(self, **kwargs: Any) -> int:
+        return self.get_queryset().update(**kwargs)
