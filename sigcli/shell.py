@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sigcli.trace import INIT_SIGNALS, Recorder, Trace, recording
+from sigcli.trace import INIT_SIGNALS, Node, Operation, Recorder, SqlStatement, Trace, recording
 
 if TYPE_CHECKING:
     from types import CodeType
@@ -67,11 +67,27 @@ class SignalConsole(code.InteractiveConsole):
 
 
 def worth_showing(trace: Trace) -> bool:
-    """True when the statement sent a signal that the default tree draws."""
-    return any(
+    """True when the statement sent a signal that the default tree draws, or
+    wrote to the database: a write that sent nothing (``update()``,
+    ``bulk_create()``) is a lesson too, while a plain query is not."""
+    if any(
         d.signal not in INIT_SIGNALS or any(call.called for call in d.receivers)
         for d in trace.dispatches()
-    )
+    ):
+        return True
+    return any(_writes(step.children) for step in trace.steps)
+
+
+def _writes(nodes: list[Node]) -> bool:
+    for node in nodes:
+        if isinstance(node, SqlStatement) and node.sql.lstrip().upper().startswith(_WRITES):
+            return True
+        if isinstance(node, Operation) and _writes(node.children):
+            return True
+    return False
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def starting_names() -> dict[str, Any]:

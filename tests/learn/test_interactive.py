@@ -97,6 +97,24 @@ def test_shell_prints_nothing_extra_for_statements_without_signals(tmp_path: Pat
     child.expect(pexpect.EOF)
 
 
+def test_shell_shows_a_write_that_sent_no_signals(tmp_path: Path) -> None:
+    child = spawn(tmp_path, "shell", "profile_on_signup")
+    child.expect_exact(PROMPT)
+    assert typed(child, 'User.objects.bulk_create([User(username="ed")])')[1:] == [
+        "User.objects.bulk_create([<User: ed>])  no signals",
+        "├── SQL  BEGIN",
+        "├── SQL  INSERT INTO \"app_user\" (\"username\") VALUES ('ed')",
+        "└── SQL  COMMIT",
+    ]
+    assert typed(child, 'User.objects.update(username="flo")') == [
+        "1",
+        "User.objects.update(username='flo')  no signals",
+        "└── SQL  UPDATE \"app_user\" SET \"username\" = 'flo'",
+    ]
+    child.sendeof()
+    child.expect(pexpect.EOF)
+
+
 def test_shell_run_option_runs_the_steps_first(tmp_path: Path) -> None:
     child = spawn(tmp_path, "shell", "profile_on_signup", "--run")
     child.expect_exact(PROMPT)
