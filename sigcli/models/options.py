@@ -24,7 +24,7 @@ class Options:
         self.model = model
         self.meta = meta
         self.registry = registry
-        self.app_label = registry.label
+        self.app_label: str = getattr(meta, "app_label", None) or registry.label
         self.object_name = model.__name__
         self.model_name = model.__name__.lower()
         self.label = f"{self.app_label}.{self.object_name}"

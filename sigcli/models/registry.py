@@ -41,8 +41,8 @@ class Registry:
         self.app_config = AppConfig(label, self)
         self.database = database
         self.models: dict[str, type[Model]] = {}
-        self._pending: dict[tuple[str, str], list[Callable[[type[Model]], Any]]] = {}
-        self._spellings: dict[tuple[str, str], str] = {}
+        self._pending: dict[str, list[Callable[[type[Model]], Any]]] = {}
+        self._spellings: dict[str, str] = {}
         self._db: Database | None = None
         self._tables_created: set[str] = set()
         self.migrated = False
@@ -55,15 +55,17 @@ class Registry:
             db = self._db = Database(self.database)
         return db
 
-    def model_key(self, reference: str) -> tuple[str, str]:
-        """``"User"`` or ``"app.User"`` as an (app label, lower-case model name) pair."""
-        label, _, name = reference.rpartition(".")
-        return (label or self.label, name.lower())
+    def model_key(self, reference: str) -> str:
+        """The lower-case model name of ``"User"`` or ``"app.User"``.
+
+        A scenario is one application, so whatever label a reference carries
+        (``"shop.Order"`` copied from a project) names the model of that name.
+        """
+        return reference.rpartition(".")[2].lower()
 
     def get_model(self, reference: str) -> type[Model]:
         """The model named ``reference`` (``"User"`` or ``"app.User"``, any case)."""
-        label, name = self.model_key(reference)
-        model = self.models.get(name) if label == self.label else None
+        model = self.models.get(self.model_key(reference))
         if model is None:
             known = ", ".join(m.__name__ for m in self.models.values()) or "none"
             raise LookupError(f"No model named {reference!r} in this scenario (models: {known}).")
@@ -72,7 +74,7 @@ class Registry:
     def lazy_model_operation(self, function: Callable[[type[Model]], Any], reference: str) -> None:
         """Call ``function(model)`` now if ``reference`` is registered, else when it is."""
         key = self.model_key(reference)
-        model = self.models.get(key[1]) if key[0] == self.label else None
+        model = self.models.get(key)
         if model is not None:
             function(model)
         else:
@@ -81,7 +83,7 @@ class Registry:
 
     def pending_references(self) -> list[str]:
         """Model references still waiting for their model (typos, usually)."""
-        return [self._spellings.get(key, f"{key[0]}.{key[1]}") for key in self._pending]
+        return [self._spellings.get(key, key) for key in self._pending]
 
     def register_model(self, model: type[Model]) -> None:
         meta = model._meta
@@ -89,7 +91,7 @@ class Registry:
         self.generation += 1
         if self.migrated:
             self.create_tables()
-        for function in self._pending.pop((self.label, meta.model_name), []):
+        for function in self._pending.pop(meta.model_name, []):
             function(model)
 
     def create_tables(self) -> None:

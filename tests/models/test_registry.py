@@ -192,3 +192,27 @@ def test_abstract_base_fields_and_ordering_are_inherited():
             Tag.objects.create(name=name)
         assert [t.name for t in Tag.objects.all()] == ["c", "b", "a"]
         assert Tag._meta.db_table == "app_tag"
+
+
+def test_a_project_app_label_is_kept_and_its_references_resolve():
+    registry = models.Registry()
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(sender.__name__)
+
+    with models.use_registry(registry):
+        signals.post_save.connect(receiver, sender="shop.Order", weak=False)
+
+        class Order(models.Model):
+            class Meta:
+                app_label = "shop"
+
+        try:
+            registry.migrate()
+            order = Order.objects.create()
+            assert (Order._meta.label, Order._meta.db_table) == ("shop.Order", "shop_order")
+            assert order.delete() == (1, {"shop.Order": 1})
+        finally:
+            signals.post_save.disconnect(receiver, sender=Order)
+    assert seen == ["Order"]
