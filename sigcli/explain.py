@@ -126,7 +126,7 @@ CATALOGUE: tuple[SignalDoc, ...] = (
         ),
         (
             "Sent for cascaded rows too, leaf models first, pk ascending, all before the first DELETE.",
-            "QuerySet.delete() sends it per row only when someone listens; with no listeners, rows go without signals.",
+            "Rows of a model nobody listens to (and that nothing cascades from) are deleted in bulk, without signals.",
             "A listener for any sender makes Django load rows that it would otherwise delete directly.",
             "PROTECT raises ProtectedError before any pre_delete is sent.",
         ),
