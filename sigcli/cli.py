@@ -195,7 +195,7 @@ def trace_command(
     options = _options(verbose, show_all)
     selection = query.select(traces, filters, show_all=show_all)
     if fmt == "json":
-        click.echo(_selection_json(selection))
+        click.echo(selection.to_json())
         sys.exit(status)
     from sigcli import render
 
@@ -309,23 +309,3 @@ def _report(traces: list[Trace], saved: Path | None, interrupted: bool) -> None:
     if interrupted:
         kept = f"; the partial trace is saved in {saved}" if saved else ""
         click.echo(f"Interrupted{kept}.", err=True)
-
-
-def _selection_json(selection: Any) -> str:
-    import json
-
-    from sigcli import trace
-
-    return json.dumps(
-        {
-            "filter": selection.filters.describe(),
-            "shown": len(selection.matches),
-            "total": selection.total,
-            "dispatches": [
-                {"path": list(m.path), **trace.node_json(m.dispatch, children=False)}
-                for m in selection.matches
-            ],
-        },
-        indent=1,
-        ensure_ascii=False,
-    )

@@ -9,12 +9,13 @@ the known names (with a close match), never an empty result that looks like
 from __future__ import annotations
 
 import difflib
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sigcli.trace import INIT_SIGNALS, Dispatch, Node, Operation, Trace
+from sigcli.trace import INIT_SIGNALS, Dispatch, Node, Operation, Trace, node_json
 
 
 class FilterError(LookupError):
@@ -66,6 +67,23 @@ class Selection:
     total: int = 0
     hidden: Counter[str] = field(default_factory=Counter)
     hidden_by: str = ""
+
+    def to_json(self) -> str:
+        """The selection for ``--format json``: each dispatch with its path,
+        without the nested dispatches (those that match are listed themselves)."""
+        return json.dumps(
+            {
+                "filter": self.filters.describe(),
+                "shown": len(self.matches),
+                "total": self.total,
+                "dispatches": [
+                    {"path": list(m.path), **node_json(m.dispatch, children=False)}
+                    for m in self.matches
+                ],
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
 
     def hidden_note(self) -> str:
         """``" (sender User ×6)"``: what the hidden dispatches were, by the first filter."""

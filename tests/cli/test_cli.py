@@ -665,3 +665,17 @@ def test_control_characters_in_errors_are_escaped(sigcli: Invoke, tmp_path: Path
     assert result.stderr.splitlines()[0] == (
         "Error: noisy.py:1: error while importing the scenario: RuntimeError: \\x1b[2Jgone"
     )
+
+
+def test_trace_options_all_verbose_and_export(sigcli: Invoke) -> None:
+    sigcli("run", "payments.py", "--save", "pay.json")
+    inits = sigcli("trace", "pay.json", "--signal", "pre_migrate")
+    assert inits.stdout.startswith("filter: signal=pre_migrate · 0 of 4 dispatches shown")
+    everything = sigcli("trace", "pay.json", "--signal", "pre_migrate", "--all")
+    assert everything.stdout.startswith("filter: signal=pre_migrate · 1 of 6 dispatches shown")
+    assert "\n└── setup\n    └── pre_migrate  <AppConfig: app>  app_config=<AppConfig: app>" in lines(
+        everything.stdout
+    )
+    verbose = sigcli("trace", "pay.json", "--sender", "PayPal", "-v", "--export", "pay.html")
+    assert "✓ paypal_receipt  sender=PayPal  → returned mailed  payments.py:29" in verbose.stdout
+    assert "paypal_receipt" in Path("pay.html").read_text()
