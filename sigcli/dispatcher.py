@@ -420,6 +420,10 @@ class Signal:
         """True if a send by ``sender`` would call at least one live receiver.
         A caching signal needs a real sender, as in Django."""
         if self.use_caching:
+            # Django prunes before it finds that ``sender`` cannot be cached.
+            if self._dead_receivers:
+                with self.lock:
+                    self._prune_dead_receivers()
             _, sync, asynchronous = self._lookup(sender)
         else:
             sync, asynchronous = self._collect(sender)
