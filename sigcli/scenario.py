@@ -146,12 +146,13 @@ _module_numbers = itertools.count(1)
 
 @contextmanager
 def loaded(
-    path: Path, *, database: str = ":memory:", recorder: Recorder | None = None
+    path: Path, *, database: str = ":memory:", recorder: Any = None
 ) -> Iterator[LoadedScenario]:
     """Import the scenario at ``path`` into a fresh registry, for the block.
 
-    With a ``recorder``, everything from the first ``class_prepared`` on is
-    recorded (loading lands in the trace's setup section).
+    With a ``recorder`` (or an observer that wraps one), everything from the
+    first ``class_prepared`` on is recorded (loading lands in the trace's
+    setup section).
     """
     from sigcli import models, signals
 
@@ -349,11 +350,19 @@ def _call_step(function: Callable[[], Any]) -> None:
         function()
 
 
-def run(names: list[str], *, max_depth: int = 50, database: str | None = None) -> RunResult:
+def run(
+    names: list[str],
+    *,
+    max_depth: int = 50,
+    database: str | None = None,
+    watch: Callable[[Recorder], Any] | None = None,
+) -> RunResult:
     """Load and run each scenario, each recorded into its own trace.
 
     A scenario that fails to load, or a step that raises, is recorded and
     the next scenario runs; Ctrl-C stops everything, keeping what was recorded.
+    ``watch(recorder)`` may return an observer that wraps the recorder (it
+    then receives the callbacks and passes them on), as ``run --step`` does.
     """
     paths = [resolve(name) for name in names]
     if database is not None and len(paths) > 1:
@@ -362,19 +371,25 @@ def run(names: list[str], *, max_depth: int = 50, database: str | None = None) -
         raise ScenarioPathError(f"{database} already exists; --db needs a new file name.")
     result = RunResult()
     with recursion_room(1000 + 60 * max_depth):
-        _run_all(names, paths, result, max_depth, database)
+        _run_all(names, paths, result, max_depth, database, watch)
     return result
 
 
 def _run_all(
-    names: list[str], paths: list[Path], result: RunResult, max_depth: int, database: str | None
+    names: list[str],
+    paths: list[Path],
+    result: RunResult,
+    max_depth: int,
+    database: str | None,
+    watch: Callable[[Recorder], Any] | None,
 ) -> None:
     for name, path in zip(names, paths, strict=True):
         trace = Trace(scenario=str(path) if Path(name).exists() else name)
         result.traces.append(trace)
         recorder = Recorder(trace, max_depth=max_depth)
+        observer = recorder if watch is None else watch(recorder)
         try:
-            with loaded(path, database=database or ":memory:", recorder=recorder) as scenario:
+            with loaded(path, database=database or ":memory:", recorder=observer) as scenario:
                 if not scenario.steps:
                     raise ScenarioError(
                         f"{path} defines no steps. Decorate functions with @sigcli.step "

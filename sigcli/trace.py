@@ -466,8 +466,9 @@ _SKIPS = {
 
 
 @contextmanager
-def recording(recorder: Recorder) -> Iterator[Recorder]:
-    """Install ``recorder`` as the send observer and the ORM observer."""
+def recording(recorder: Any) -> Iterator[Any]:
+    """Install ``recorder`` (or an observer wrapping one) as the send observer
+    and the ORM observer."""
     from sigcli import models
 
     with ExitStack() as stack:
