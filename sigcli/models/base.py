@@ -388,6 +388,8 @@ class Model(metaclass=ModelBase):
             raise ValueError("Cannot force an update in save() with no primary key.")
         db = meta.registry.db
         updated = False
+        if not raw and not force_insert and not force_update and self._state.adding and meta.pk.has_default():
+            force_insert = True
         if pk_set and not force_insert:
             sql, fields, preps = meta.update_all if update_fields is None else meta.update_plan_for(update_fields)
             if fields:

@@ -9,12 +9,19 @@ configures SQLite.
 
 from __future__ import annotations
 
+import decimal
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sigcli.models import observe as _observe
+
+# Values that reach a statement without a field's conversion (a pk in a
+# DELETE, an id in a many-to-many filter) are written as their fields store them.
+sqlite3.register_adapter(decimal.Decimal, str)
+sqlite3.register_adapter(uuid.UUID, lambda value: value.hex)
 
 
 class DatabaseError(Exception):

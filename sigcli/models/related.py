@@ -114,6 +114,8 @@ class ForeignKey(RelatedField):
             raise TypeError(f"{type(self).__name__}.__init__() missing 1 required argument: 'on_delete'")
         if not callable(on_delete):
             raise TypeError("on_delete must be callable.")
+        if to_field is not None:
+            raise TypeError(f"{type(self).__name__}(to_field=...) is not supported: relations point at the primary key.")
         kwargs.setdefault("db_index", True)
         super().__init__(**kwargs)
         self.to = to
