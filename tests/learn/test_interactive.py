@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -233,3 +234,44 @@ def test_step_refuses_options_it_cannot_honour(tmp_path: Path, option: str) -> N
     child.close()
     assert child.exitstatus == 2
     assert "--step does not combine with --json or --db." in child.before
+
+
+# -- piped input ------------------------------------------------------------------
+
+
+def run_piped(tmp_path: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="120", PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "sigcli", *args], input=stdin, capture_output=True,
+        text=True, cwd=tmp_path, env=env, timeout=60,
+    )
+
+
+def test_shell_reads_statements_from_a_pipe(tmp_path: Path) -> None:
+    done = run_piped(tmp_path, 'User.objects.create(username="x")\nProfile.objects.count()\n',
+                     "shell", "profile_on_signup")
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[:2] == [">>> <User: x>", "User.objects.create(username='x')"]
+    assert done.stdout.splitlines()[-2:] == [">>> 1", ">>> "]
+
+
+def test_shell_with_an_unknown_scenario_is_a_usage_error(tmp_path: Path) -> None:
+    done = run_piped(tmp_path, "", "shell", "profile_on_sign")
+    assert done.returncode == 2
+    assert "No file 'profile_on_sign' and no bundled scenario of that name. Did you mean 'profile_on_signup'?" in done.stderr
+
+
+def test_step_reads_one_key_per_line_from_a_pipe(tmp_path: Path) -> None:
+    done = run_piped(tmp_path, "\nq\n", "run", "custom_signal", "--step")
+    assert done.returncode == 130
+    assert done.stdout.count("⏸ payment_received") == 2
+    assert "Interrupted; the partial trace is saved in .sigcli/last-trace.json." in done.stderr
+    trace = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
+    assert [len(step["children"]) for step in trace["steps"]] == [1, 0]
+
+
+def test_step_runs_to_the_end_when_the_pipe_closes(tmp_path: Path) -> None:
+    done = run_piped(tmp_path, "", "run", "custom_signal", "--step", "--no-save")
+    assert done.returncode == 0
+    assert done.stdout.count("⏸ payment_received") == 1
+    assert "custom_signal · 2 steps · 2 dispatches · no errors" in done.stdout
