@@ -122,7 +122,8 @@ def banner(scenario: LoadedScenario | None, ran: bool) -> str:
             "The signal tree of each statement is printed after it. Ctrl-D leaves."
         )
     models = ", ".join(sorted(m.__name__ for m in scenario.registry.models.values())) or "none"
-    steps = "its steps ran above" if ran else f"{len(scenario.steps)} steps not run (--run runs them)"
+    count = len(scenario.steps)
+    steps = "its steps ran above" if ran else f"{count} step{'s' * (count != 1)} not run (--run runs them)"
     return (
         f"sigcli shell · {scenario.path.name} loaded · models: {models} · {steps}.\n"
         "The signal tree of each statement is printed after it. Ctrl-D leaves."
