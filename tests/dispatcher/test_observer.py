@@ -424,3 +424,30 @@ def test_failing_async_receiver_in_robust_send_is_observed(
         ("receiver_finished", "sig", "bad", None, "ValueError"),
         ("send_finished", "sig", None),
     ]
+
+
+class EqualSender:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EqualSender)
+
+    def __hash__(self) -> int:
+        return 1
+
+
+def test_observed_send_follows_the_caching_signals_shared_entries(recorder: Recorder) -> None:
+    """On a caching signal, Django's cache is keyed by sender equality, so a
+    send may call receivers for an equal sender, or none for this one; the
+    observed send must return and plan what the unobserved one does."""
+    signal = Signal(use_caching=True)
+    recorder.labels[signal] = "cached"
+    first, second = EqualSender(), EqualSender()
+    receive = named("receive", "r")
+    signal.connect(receive, sender=first)
+
+    assert signal.has_listeners(second) is False
+    assert signal.send(first) == []
+    with observe(recorder):
+        assert signal.send(first) == []
+    assert [e for e in recorder.events if e[0] != "send_started"] == [
+        ("send_finished", "cached", None)
+    ]
