@@ -16,9 +16,9 @@ one), signal for signal:
    server gives ``WSGIHandler`` there).
 
 The environ holds only the method, the path, the query string and the
-server name. Like Django's client, ``raise_request_exception=True`` (the default) re-raises
-a view's exception after ``request_finished``; with ``False`` the 500
-response is returned. Django's own receivers on these signals (connection and
+server name. Like Django's client, ``raise_request_exception=True`` (the
+default) re-raises a view's exception after ``request_finished``; with
+``False`` the 500 response is returned. Django's own receivers on these signals (connection and
 cache clean-up) are not modelled.
 """
 
