@@ -231,7 +231,7 @@ class ManyToManyField(RelatedField):
         self.attname = name
         self.column = ""
         self.model = cls
-        if self.symmetrical and self.to == "self" and not self.related_name:
+        if self.symmetrical and self.to in ("self", cls.__name__) and not self.related_name:
             self.related_name = f"{name}_rel_+"
         cls._meta.add_field(self)
         setattr(cls, name, ManyToManyDescriptor(self.rel, reverse=False))
