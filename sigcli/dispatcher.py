@@ -282,9 +282,18 @@ def _log_robust_failure(receiver: Any, error: Exception) -> None:
 
 
 def _run_coroutine_sync(make_coroutine: Callable[[], Any]) -> Any:
-    """Run a coroutine to completion from synchronous code, in a fresh event
-    loop on a worker thread, so the caller's thread keeps its own loop state.
-    Refuses, like asgiref's ``async_to_sync``, inside a running loop."""
+    """Run a coroutine to completion from synchronous code. With asgiref
+    installed this is its ``async_to_sync``, as in Django (so thread-sensitive
+    ``sync_to_async`` inside a receiver comes back to the sending thread).
+    Otherwise a fresh event loop on a worker thread, so the caller's thread
+    keeps its own loop state; it refuses, like asgiref, inside a running loop."""
+    try:
+        from asgiref.sync import async_to_sync
+    except ImportError:
+        pass
+    else:
+        return async_to_sync(make_coroutine)()
+
     import asyncio
     import contextvars
 

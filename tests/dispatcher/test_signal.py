@@ -1472,20 +1472,7 @@ def test_validation_accepts_bound_methods_partials_and_classes(impl: Impl) -> No
     assert len(signal.receivers) == 3
 
 
-@pytest.mark.parametrize(
-    "impl_name",
-    [
-        "django",
-        pytest.param(
-            "sigcli",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="async receivers run in a private loop; sync_to_async inside them "
-                "does not return to the sending thread",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("impl_name", ["django", "sigcli"])
 def test_sync_to_async_inside_async_receiver_runs_on_sending_thread(impl_name: str) -> None:
     import threading
 
