@@ -27,7 +27,7 @@ import pytest
 
 from tests.dispatcher.conftest import Impl
 
-DURATION = 2.5
+DURATION = 2.0
 SENDERS = [type(f"Sender{i}", (), {}) for i in range(4)]
 
 _sequence = itertools.count()
@@ -77,7 +77,33 @@ def fast_switching() -> Iterator[None]:
 def test_concurrent_connect_disconnect_send(
     impl: Impl, use_caching: bool, fast_switching: None
 ) -> None:
-    signal = impl.Signal(use_caching=use_caching)
+    stress(impl.Signal(use_caching=use_caching))
+
+
+class NullObserver:
+    def send_started(self, *args: Any) -> None:
+        pass
+
+    def receiver_started(self, *args: Any) -> None:
+        pass
+
+    def receiver_finished(self, *args: Any) -> None:
+        pass
+
+    def send_finished(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("use_caching", [False, True])
+def test_concurrent_observed_sends(use_caching: bool, fast_switching: None) -> None:
+    from sigcli.dispatcher import Signal, observe
+
+    with observe(NullObserver()):
+        stress(Signal(use_caching=use_caching))
+
+
+def stress(signal: Any) -> None:
+    """Run the threads against ``signal`` for DURATION seconds, then check."""
     failures: list[str] = []
     errors: list[BaseException] = []
     stop = threading.Event()
