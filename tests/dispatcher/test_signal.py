@@ -441,12 +441,8 @@ def test_dispatch_uid_entry_is_not_removed_by_receiver(impl: Impl) -> None:
     signal.connect(receive, dispatch_uid="uid")
     assert signal.disconnect(receive) is False
     assert signal.send(Sender) == [(receive, 1)]
-    assert signal.disconnect(second_receiver_ignored(), dispatch_uid="uid") is True
+    assert signal.disconnect(value_receiver("ignored"), dispatch_uid="uid") is True
     assert_clean(signal)
-
-
-def second_receiver_ignored():
-    return value_receiver("ignored")
 
 
 def test_dispatch_uid_with_different_senders_gives_separate_entries(impl: Impl) -> None:
