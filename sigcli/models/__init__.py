@@ -25,6 +25,7 @@ from sigcli.models.deletion import (
     ProtectedError,
     RestrictedError,
 )
+from sigcli.models.expressions import F
 from sigcli.models.fields import (
     NOT_PROVIDED,
     AutoField,
@@ -66,5 +67,5 @@ __all__ = [
     "TextField", "DateTimeField", "DecimalField", "URLField", "UUIDField", "JSONField",
     "PositiveSmallIntegerField", "DateField", "ForeignKey", "OneToOneField", "ManyToManyField",
     "Manager", "QuerySet", "Registry", "AppConfig", "default_registry", "get_registry", "use_registry",
-    "OrmObserver", "observe_orm",
+    "OrmObserver", "observe_orm", "F",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 
 from sigcli.models import observe as _observe
 from sigcli.models.db import DatabaseError
+from sigcli.models.expressions import Combinable
 from sigcli.models.fields import FieldDoesNotExist
 from sigcli.models.options import Options
 from sigcli.models.registry import get_registry
@@ -54,6 +55,21 @@ class ModelState:
 
 def _subclass_exception(name: str, bases: tuple[type, ...], module: str, owner: type) -> type:
     return type(name, bases, {"__module__": module, "__qualname__": f"{owner.__qualname__}.{name}"})
+
+
+def _update_with_expressions(meta: Options, fields: Any, values: list[Any]) -> tuple[str, list[Any]]:
+    """The UPDATE for a save whose values include ``F()`` expressions (the slow path)."""
+    sets = []
+    params: list[Any] = []
+    for field, value in zip(fields, values, strict=True):
+        if isinstance(value, Combinable):
+            sql, extra = value.as_sql(meta)  # type: ignore[attr-defined]
+            sets.append(f'"{field.column}" = {sql}')
+            params.extend(extra)
+        else:
+            sets.append(f'"{field.column}" = ?')
+            params.append(field.prep(value) if field.prep is not None and value is not None else value)
+    return f'UPDATE "{meta.db_table}" SET {", ".join(sets)} WHERE {meta.pk_where}', params
 
 
 def _relation_descriptor(cls: type, name: str) -> Any:
@@ -397,8 +413,13 @@ class Model(metaclass=ModelBase):
                     values = [d.get(f.attname) for f in fields]
                 else:
                     values = [f.pre_save(self, False) for f in fields]
-                for index, prep in preps:
-                    values[index] = prep(values[index])
+                for value in values:
+                    if isinstance(value, Combinable):
+                        sql, values = _update_with_expressions(meta, fields, values)
+                        break
+                else:
+                    for index, prep in preps:
+                        values[index] = prep(values[index])
                 values.append(meta.pk.prep(pk_val) if meta.pk.prep else pk_val)
                 updated = db.execute(sql, values).rowcount > 0
             elif update_fields is not None:
@@ -417,6 +438,12 @@ class Model(metaclass=ModelBase):
                 values = [d.get(f.attname) for f in fields]
             else:
                 values = [f.pre_save(self, True) for f in fields]
+            for value in values:
+                if isinstance(value, Combinable):
+                    raise ValueError(
+                        f'Failed to insert expression "{value!r}" on {meta.label}. F() expressions '
+                        "can only be used to update, not to insert."
+                    )
             for index, prep in preps:
                 values[index] = prep(values[index])
             cursor = db.execute(sql, values)

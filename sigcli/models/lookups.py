@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sigcli.models.expressions import is_expression
 from sigcli.models.fields import FieldDoesNotExist, FieldError
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) ->
     """SQL for one lookup on one column."""
     from sigcli.models.query import QuerySet
 
+    if is_expression(value) and (lookup == "exact" or lookup in _COMPARISONS):
+        sql, params = value.as_sql(field.model._meta)
+        return f"{column} {_COMPARISONS.get(lookup, '=')} {sql}", params
     if lookup == "exact" or lookup == "iexact":
         if value is None:
             return f"{column} IS NULL", []

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sigcli.models import observe as _observe
 from sigcli.models.db import IntegrityError
+from sigcli.models.expressions import is_expression
 from sigcli.models.fields import FieldDoesNotExist, FieldError
 from sigcli.models.lookups import EmptyResultSet, compile_condition, field_expression, order_column
 
@@ -568,8 +569,13 @@ class QuerySet:
                 raise FieldError(
                     f"Cannot update model field {field!r} (only non-relations and foreign keys permitted)."
                 )
-            sets.append(f'"{field.column}" = ?')
-            params.append(_value_for(field, value, name))
+            if is_expression(value):
+                sql, extra = value.as_sql(meta)
+                sets.append(f'"{field.column}" = {sql}')
+                params.extend(extra)
+            else:
+                sets.append(f'"{field.column}" = ?')
+                params.append(_value_for(field, value, name))
         self._result_cache = None
         if not sets or self._empty:
             return 0

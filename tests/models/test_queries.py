@@ -136,3 +136,17 @@ def test_update_returns_rows_and_refresh_from_db_reloads(library):
     assert Book.objects.filter(pages__lt=25).update(pages=5) == 2
     book.refresh_from_db()
     assert book.pages == 5
+
+
+def test_f_expressions_in_update_save_and_filter(library):
+    Author, Book = library
+    assert Book.objects.filter(pk=1).update(pages=models.F("pages") + 5) == 1
+    book = Book.objects.get(pk=1)
+    assert book.pages == 15
+    book.pages = models.F("pages") * 2
+    book.save()
+    book.refresh_from_db()
+    assert book.pages == 30
+    assert titles(Book.objects.filter(pages__gt=models.F("author") * 15)) == ["Alpha"]
+    with pytest.raises(ValueError, match="can only be used to update, not to insert"):
+        Book.objects.create(title="x", pages=models.F("pages") + 1)
