@@ -259,7 +259,9 @@ class Recorder:
         self._lock = threading.Lock()
         self._stack: list[_Frame] = [_Frame(_STEP, trace.setup)]
         self._seq = 0
-        self._seen_errors: set[int] = set()
+        # The exception a receiver last finished with: the same object
+        # reaching an enclosing receiver has passed through from inside.
+        self._last_error: BaseException | None = None
 
     # steps
 
@@ -270,7 +272,7 @@ class Recorder:
                 self._seq = 0  # setup keeps its own numbering
             self.trace.steps.append(step)
             self._stack = [_Frame(_STEP, step.children, step)]
-            self._seen_errors.clear()
+            self._last_error = None
         return step
 
     def finish_step(self, error: BaseException | None) -> None:
@@ -279,6 +281,7 @@ class Recorder:
             if step is not None and error is not None:
                 step.error = describe_error(error)
             del self._stack[1:]
+            self._last_error = None
 
     # ORM observer
 
@@ -369,8 +372,8 @@ class Recorder:
                 call.result = summary
             else:
                 call.error = describe_error(error)
-                call.error_propagated = id(error) in self._seen_errors
-                self._seen_errors.add(id(error))
+                call.error_propagated = error is self._last_error
+                self._last_error = error
 
     def send_finished(self, signal: dispatcher.Signal, error: BaseException | None) -> None:
         with self._lock:
