@@ -178,11 +178,14 @@ def loaded(
                 f"{path}: a lazy model reference (a relation or a sender string) names a "
                 f"model that is never defined: {', '.join(pending)}. Check the spelling."
             )
-        registry.migrate()
+        try:
+            registry.migrate()
+        except Exception as error:
+            raise ScenarioError(_import_message(path, error, "creating the tables")) from None
         steps = [StepFunction(_label(f), f.__name__, f) for f in functions]
         run = module.__dict__.get("run")
         if not steps and callable(run):
-            steps = [StepFunction(_label(run) if run.__doc__ else "run", "run", run)]
+            steps = [StepFunction(_label(run), "run", run)]
         all_signals = {s.name or "": s for s in signals.BUILTIN_SIGNALS} | named
         yield LoadedScenario(path, module, registry, steps, all_signals)
 
@@ -263,10 +266,10 @@ def _syntax_message(path: Path, error: SyntaxError) -> str:
     return message + "\nFix the syntax and run again."
 
 
-def _import_message(path: Path, error: BaseException) -> str:
+def _import_message(path: Path, error: BaseException, doing: str = "importing the scenario") -> str:
     line, source = _scenario_line(path, error.__traceback__)
     where = f"{path}:{line}" if line else str(path)
-    message = f"{where}: error while importing the scenario: {describe_error(error)}"
+    message = f"{where}: error while {doing}: {describe_error(error)}"
     if source:
         message += f"\n    {source}"
     if isinstance(error, ValueError) and "**kwargs" in str(error):

@@ -224,7 +224,11 @@ def printable(text: str) -> str:
 
 
 def describe_error(error: BaseException) -> str:
-    text = str(error)
+    """``"ValueError: message"``; an exception whose ``str()`` fails is still named."""
+    try:
+        text = str(error)
+    except Exception:
+        text = "<message could not be shown: its __str__ failed>"
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 

@@ -631,7 +631,7 @@ def test_reprs_with_markup_are_shown_literally(sigcli: Invoke, tmp_path: Path) -
         "└── 1 · [bold]tags[/]",
         "    └── Tag.objects.create(name='[/]')",
         "        ├── pre_save  Tag  instance=<Tag: [/]>  (no receivers)",
-        "        ├── SQL  INSERT INTO \"app_tag\" (\"name\") VALUES ('[/]')",
+        '        ├── SQL  INSERT INTO "app_tag" ("name") VALUES (\'[/]\')',
         "        └── post_save  Tag  instance=<Tag: [/]>  created=True",
         "            └── ✓ shout  sender=Tag  → returned [red]loud[/red]",
     ]
@@ -650,8 +650,7 @@ def test_a_scenario_imports_a_module_next_to_it(sigcli: Invoke, tmp_path: Path) 
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop" / "helpers.py").write_text("LABEL = 'from the helper'\n")
     (tmp_path / "shop" / "uses_helper.py").write_text(
-        "import sigcli\nfrom helpers import LABEL\n\n\n"
-        "@sigcli.step\ndef go():\n    print(LABEL)\n"
+        "import sigcli\nfrom helpers import LABEL\n\n\n@sigcli.step\ndef go():\n    print(LABEL)\n"
     )
     result = sigcli("run", "shop/uses_helper.py", "--no-save")
     assert result.exit_code == 0
@@ -673,9 +672,49 @@ def test_trace_options_all_verbose_and_export(sigcli: Invoke) -> None:
     assert inits.stdout.startswith("filter: signal=pre_migrate · 0 of 4 dispatches shown")
     everything = sigcli("trace", "pay.json", "--signal", "pre_migrate", "--all")
     assert everything.stdout.startswith("filter: signal=pre_migrate · 1 of 6 dispatches shown")
-    assert "\n└── setup\n    └── pre_migrate  <AppConfig: app>  app_config=<AppConfig: app>" in lines(
-        everything.stdout
+    assert (
+        "\n└── setup\n    └── pre_migrate  <AppConfig: app>  app_config=<AppConfig: app>"
+        in lines(everything.stdout)
     )
     verbose = sigcli("trace", "pay.json", "--sender", "PayPal", "-v", "--export", "pay.html")
     assert "✓ paypal_receipt  sender=PayPal  → returned mailed  payments.py:29" in verbose.stdout
     assert "paypal_receipt" in Path("pay.html").read_text()
+
+
+def test_a_post_migrate_receiver_that_raises_is_a_load_error(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "migrate.py").write_text(
+        "import sigcli\n"
+        "from sigcli import receiver\n"
+        "from sigcli.signals import post_migrate\n\n\n"
+        "@receiver(post_migrate)\n"
+        "def seed(sender, **kwargs):\n"
+        "    raise LookupError('no seed data')\n\n\n"
+        "@sigcli.step\n"
+        "def go():\n"
+        "    pass\n"
+    )
+    result = sigcli("run", "migrate.py")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: migrate.py:8: error while creating the tables: LookupError: no seed data\n"
+        "    raise LookupError('no seed data')\n"
+    )
+
+
+def test_an_exception_whose_str_fails_is_still_reported(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "rude.py").write_text(
+        "import sigcli\n\n\n"
+        "class Rude(Exception):\n"
+        "    def __str__(self):\n"
+        "        raise RuntimeError('no')\n\n\n"
+        "@sigcli.step\n"
+        "def go():\n"
+        "    raise Rude()\n"
+    )
+    result = sigcli("run", "rude.py")
+    assert result.exit_code == 1
+    assert lines(result.stdout).splitlines()[1] == (
+        "└── 1 · go  ✗ stopped: Rude: <message could not be shown: its __str__ failed>"
+    )
