@@ -25,7 +25,7 @@ from sigcli.models.deletion import (
     ProtectedError,
     RestrictedError,
 )
-from sigcli.models.expressions import F
+from sigcli.models.expressions import F, Q
 from sigcli.models.fields import (
     NOT_PROVIDED,
     AutoField,
@@ -67,5 +67,5 @@ __all__ = [
     "TextField", "DateTimeField", "DecimalField", "URLField", "UUIDField", "JSONField",
     "PositiveSmallIntegerField", "DateField", "ForeignKey", "OneToOneField", "ManyToManyField",
     "Manager", "QuerySet", "Registry", "AppConfig", "default_registry", "get_registry", "use_registry",
-    "OrmObserver", "observe_orm", "F",
+    "OrmObserver", "observe_orm", "F", "Q",
 ]

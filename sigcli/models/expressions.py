@@ -86,3 +86,52 @@ def expression_sql(meta: Options, value: Any) -> tuple[str, list[Any]]:
     if isinstance(value, Combinable):
         return value.as_sql(meta)  # type: ignore[attr-defined, no-any-return]
     return "?", [value]
+
+
+class Q:
+    """Filter conditions combined with ``&``, ``|`` and ``~``, as in Django."""
+
+    AND = "AND"
+    OR = "OR"
+
+    def __init__(self, *args: Any, _connector: str = "AND", _negated: bool = False, **kwargs: Any) -> None:
+        self.children: list[Any] = [*args, *sorted(kwargs.items())]
+        self.connector = _connector
+        self.negated = _negated
+
+    def _combine(self, other: Q, connector: str) -> Q:
+        if not isinstance(other, Q):
+            raise TypeError(other)
+        return Q(self, other, _connector=connector)
+
+    def __or__(self, other: Q) -> Q:
+        return self._combine(other, self.OR)
+
+    def __and__(self, other: Q) -> Q:
+        return self._combine(other, self.AND)
+
+    def __invert__(self) -> Q:
+        return Q(self, _negated=True)
+
+    def __repr__(self) -> str:
+        inner = f" {self.connector} ".join(repr(c) for c in self.children)
+        return f"<Q: {'NOT ' if self.negated else ''}({inner})>"
+
+    def as_sql(self, meta: Options) -> tuple[str, list[Any]]:
+        """SQL for the whole tree; a condition that can match nothing (``__in=[]``) is ``0 = 1``."""
+        from sigcli.models.lookups import EmptyResultSet, compile_condition
+
+        parts: list[str] = []
+        params: list[Any] = []
+        for child in self.children:
+            if isinstance(child, Q):
+                sql, values = child.as_sql(meta)
+            else:
+                try:
+                    sql, values = compile_condition(meta, child[0], child[1], self.negated)
+                except EmptyResultSet:
+                    sql, values = "0 = 1", []
+            parts.append(f"({sql})")
+            params.extend(values)
+        sql = f" {self.connector} ".join(parts) or "1 = 1"
+        return (f"NOT ({sql})" if self.negated else sql), params

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sigcli.models import observe as _observe
 from sigcli.models.db import IntegrityError
-from sigcli.models.expressions import is_expression
+from sigcli.models.expressions import Q, is_expression
 from sigcli.models.fields import FieldDoesNotExist, FieldError
 from sigcli.models.lookups import EmptyResultSet, compile_condition, field_expression, order_column
 
@@ -87,13 +87,27 @@ class QuerySet:
 
     def filter(self, *args: Any, **kwargs: Any) -> QuerySet:
         if args:
-            raise TypeError("filter() takes keyword lookups only (Q objects are not supported).")
+            return self._filter_q(args, kwargs, False)
         return self._filter(kwargs, False)
 
     def exclude(self, *args: Any, **kwargs: Any) -> QuerySet:
         if args:
-            raise TypeError("exclude() takes keyword lookups only (Q objects are not supported).")
+            return self._filter_q(args, kwargs, True)
         return self._filter(kwargs, True)
+
+    def _filter_q(self, args: tuple[Any, ...], kwargs: dict[str, Any], negated: bool) -> QuerySet:
+        """``filter(Q(...) | Q(...), name=...)``: the slower path through a Q tree."""
+        for arg in args:
+            if not isinstance(arg, Q):
+                raise TypeError(f"Cannot filter against a non-conditional expression: {arg!r}.")
+        condition = Q(*args, **kwargs)
+        if negated:
+            condition = ~condition
+        sql, params = condition.as_sql(self.model._meta)
+        clone = self._chain("exclude" if negated else "filter", args, kwargs)
+        clone._where = (*self._where, sql)
+        clone._params = (*self._params, *params)
+        return clone
 
     def none(self) -> QuerySet:
         clone = self._chain("none")
@@ -340,12 +354,13 @@ class QuerySet:
 
     def get(self, *args: Any, **kwargs: Any) -> Any:
         """The one row matching; ``DoesNotExist`` or ``MultipleObjectsReturned`` otherwise."""
-        if args:
-            raise TypeError("get() takes keyword lookups only (Q objects are not supported).")
-        return self._report("get", (), kwargs, self._get, kwargs)
+        return self._report("get", args, kwargs, self._get, kwargs, args)
 
-    def _get(self, kwargs: dict[str, Any] | None = None) -> Any:
-        clone = self._filter(kwargs, False) if kwargs else self._chain()
+    def _get(self, kwargs: dict[str, Any] | None = None, args: tuple[Any, ...] = ()) -> Any:
+        if args:
+            clone = self._filter_q(args, kwargs or {}, False)
+        else:
+            clone = self._filter(kwargs, False) if kwargs else self._chain()
         if not clone._low and clone._high is None:
             clone._order = ()
             clone._high = MAX_GET_RESULTS

@@ -150,3 +150,12 @@ def test_f_expressions_in_update_save_and_filter(library):
     assert titles(Book.objects.filter(pages__gt=models.F("author") * 15)) == ["Alpha"]
     with pytest.raises(ValueError, match="can only be used to update, not to insert"):
         Book.objects.create(title="x", pages=models.F("pages") + 1)
+
+
+def test_q_objects_combine_with_or_and_not(library):
+    Author, Book = library
+    Q = models.Q
+    assert titles(Book.objects.filter(Q(pages=10) | Q(title="Gamma"))) == ["Alpha", "Gamma"]
+    assert titles(Book.objects.filter(~Q(pages=10), pages__lt=30)) == ["beta_1"]
+    assert titles(Book.objects.exclude(Q(pk__in=[]) | Q(pages=20))) == ["Alpha", "Gamma"]
+    assert Book.objects.get(Q(title__startswith="b")).pages == 20
