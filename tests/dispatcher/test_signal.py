@@ -1468,15 +1468,12 @@ def test_validation_accepts_bound_methods_partials_and_classes(impl: Impl) -> No
     assert len(signal.receivers) == 3
 
 
-@pytest.mark.parametrize("impl_name", ["django", "sigcli"])
-def test_sync_to_async_inside_async_receiver_runs_on_sending_thread(impl_name: str) -> None:
+def test_sync_to_async_inside_async_receiver_runs_on_sending_thread(impl: Impl) -> None:
     import threading
 
     from asgiref.sync import sync_to_async
 
-    from tests.dispatcher.conftest import IMPLS
-
-    signal = IMPLS[impl_name]().Signal()
+    signal = impl.Signal()
     sending_thread = threading.get_ident()
 
     async def receive(**kwargs):
