@@ -330,9 +330,12 @@ def _run_coroutine_sync(make_coroutine: Callable[[], Any]) -> Any:
 class _SharedEntry:
     """A caching signal's receivers for one sender and all senders equal to it."""
 
-    __slots__ = ("sync", "asynchronous", "__weakref__")
+    __slots__ = ("sender_key", "sync", "asynchronous", "__weakref__")
 
-    def __init__(self, sync: tuple[Any, ...], asynchronous: tuple[Any, ...]) -> None:
+    def __init__(
+        self, sender_key: Any, sync: tuple[Any, ...], asynchronous: tuple[Any, ...]
+    ) -> None:
+        self.sender_key = sender_key
         self.sync = sync
         self.asynchronous = asynchronous
 
@@ -538,7 +541,7 @@ class Signal:
         its own sender or the shared entry dies. Caller holds the lock."""
         shared = None if self._dead_receivers else self._by_equality.get(sender)
         if shared is None:
-            shared = _SharedEntry(*self._collect_locked(sender))
+            shared = _SharedEntry(_make_id(sender), *self._collect_locked(sender))
             self._by_equality[sender] = shared
         return shared
 
@@ -562,21 +565,20 @@ class Signal:
         return tuple(sync), tuple(asynchronous)
 
     def _plan(
-        self, sender: object
+        self,
+        entries: list[tuple[tuple[LookupKey, Any, bool], ReceiverInfo | None]],
+        sender_key: Any,
     ) -> tuple[
         list[ReceiverPlan], list[tuple[Receiver, ReceiverInfo]], list[tuple[Receiver, ReceiverInfo]]
     ]:
-        """Every connected receiver with this send's decision for it, and the
+        """Every entry with this send's decision for it, and the
         sync and async receivers to call (resolved, so they stay alive for
         the whole send)."""
-        sender_key = _make_id(sender)
         plan = []
         sync: list[tuple[Receiver, ReceiverInfo]] = []
         asynchronous: list[tuple[Receiver, ReceiverInfo]] = []
-        for entry in list(self.receivers):
-            lookup_key, stored, is_async = entry
+        for (lookup_key, stored, is_async), info in entries:
             live = stored() if isinstance(stored, weakref.ReferenceType) else stored
-            info = self._infos.get(id(entry))
             if info is None:  # an entry put into ``receivers`` by hand
                 info = _describe(live, None, stored is not live, None, is_async)
             r_sender_key = lookup_key[1]
@@ -700,10 +702,17 @@ class Signal:
             return [(r, None) for r in _resolve(sync_refs)], [
                 (r, None) for r in _resolve(async_refs)
             ]
-        # The plan is read before the lookup prunes dead entries, so that a
+        # The entries are read before the lookup prunes dead ones, so that a
         # receiver whose weak reference died shows up once as skipped.
-        plan, sync, asynchronous = self._plan(sender)
+        infos = self._infos
+        entries = [(entry, infos.get(id(entry))) for entry in self.receivers]
         self._lookup(sender)
+        sender_key = _make_id(sender)
+        if self.use_caching:
+            shared = self._by_equality.get(sender)
+            if shared is not None:  # computed for an equal sender
+                sender_key = shared.sender_key
+        plan, sync, asynchronous = self._plan(entries, sender_key)
         observer.send_started(self, sender, named, plan, robust)
         return list(sync), list(asynchronous)
 
