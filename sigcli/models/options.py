@@ -66,7 +66,12 @@ class Options:
         self.auto_field = cmeta.auto_field
 
     def prepare(self) -> None:
-        """Add the automatic ``id`` and compute the SQL and plans saves use."""
+        """Add the automatic ``id`` and compute the SQL and plans saves use.
+
+        Abstract models only hold fields for their subclasses: no ``id``, no SQL.
+        """
+        if self.abstract:
+            return
         if self.pk is None and not self.proxy:
             auto = AutoField(verbose_name="ID", primary_key=True, auto_created=True)
             auto.contribute_to_class(self.model, "id")
