@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from sigcli.scenario import bundled_scenarios
 from tests.cli.conftest import Invoke, lines
 
 PROFILES_TREE = """\
@@ -718,3 +721,11 @@ def test_an_exception_whose_str_fails_is_still_reported(sigcli: Invoke, tmp_path
     assert lines(result.stdout).splitlines()[1] == (
         "└── 1 · go  ✗ stopped: Rude: <message could not be shown: its __str__ failed>"
     )
+
+
+@pytest.mark.parametrize("name", sorted(bundled_scenarios()))
+def test_every_bundled_scenario_runs_and_round_trips(sigcli: Invoke, name: str) -> None:
+    result = sigcli("run", name, "--save", "t.json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.startswith(f"{name} · ")
+    assert lines(sigcli("trace", "t.json").stdout) == lines(result.stdout)
