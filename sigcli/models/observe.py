@@ -49,9 +49,18 @@ def operation(
     return result
 
 
+def safe_repr(value: object) -> str:
+    """``repr(value)``, or a stand-in when the user's ``__str__``/``__repr__`` raises:
+    describing a call must never break the call."""
+    try:
+        return repr(value)
+    except Exception as error:  # noqa: BLE001 - any failure of user code
+        return f"<{type(value).__name__} (repr failed: {type(error).__name__})>"
+
+
 def call_label(prefix: str, method: str, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> str:
     """Write a call as it reads in code: ``prefix.method(arg, key=value)``."""
-    parts = [repr(arg) for arg in args]
+    parts = [safe_repr(arg) for arg in args]
     if kwargs:
-        parts.extend(f"{key}={value!r}" for key, value in kwargs.items())
+        parts.extend(f"{key}={safe_repr(value)}" for key, value in kwargs.items())
     return f"{prefix}.{method}({', '.join(parts)})"

@@ -88,3 +88,22 @@ def test_nothing_is_reported_once_the_observer_is_removed():
             pass
         Note.objects.create()
     assert recorder.events == []
+
+
+def test_a_failing_str_does_not_break_the_observed_call():
+    registry = models.Registry()
+    recorder = Recorder()
+    with models.use_registry(registry):
+        class Tag(models.Model):
+            def __str__(self):
+                raise RuntimeError("no str")
+
+        class Post(models.Model):
+            tags = models.ManyToManyField(Tag)
+
+        registry.migrate()
+        tag, post = Tag.objects.create(), Post.objects.create()
+        with models.observe_orm(recorder):
+            post.tags.add(tag)
+        assert list(post.tags.values_list("pk", flat=True)) == [1]
+    assert recorder.events[0] == "post.tags.add(<Tag (repr failed: RuntimeError)>) [Tag]"
