@@ -379,9 +379,10 @@ def receivers_view(name: str, listing: list[tuple[str, list[Any]]]) -> Tree:
 # -- output -------------------------------------------------------------------
 
 
-def make_console(*, stderr: bool = False, record: bool = False) -> Console:
-    """A console for stdout (or stderr); plain text when not a terminal or NO_COLOR."""
-    return Console(stderr=stderr, record=record, highlight=False, emoji=False)
+def make_console() -> Console:
+    """A console for stdout; plain text when not a terminal or with NO_COLOR.
+    Highlighting and emoji codes are off: user text is shown as it is."""
+    return Console(highlight=False, emoji=False)
 
 
 def export(path: Path, renderables: Iterable[RenderableType], traces: list[Trace]) -> None:
@@ -398,9 +399,6 @@ def export(path: Path, renderables: Iterable[RenderableType], traces: list[Trace
         console.save_svg(str(path), title=f"sigcli · {title}")
     else:
         console.save_html(str(path))
-
-
-EXPORT_SUFFIXES = (".svg", ".html", ".mmd")
 
 
 # -- Mermaid --------------------------------------------------------------------
