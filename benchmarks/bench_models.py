@@ -76,16 +76,19 @@ def workload(m: SimpleNamespace, signals: Any, n: int) -> dict[str, float]:
         start = time.perf_counter()
         books = [m.Book.objects.create(title=f"b{i}", author=author) for i in range(n)]
         times["create"] = time.perf_counter() - start
+        check(m.Book.objects.count(), n, "books created")
 
         start = time.perf_counter()
         for book in books:
             book.pages = 10
             book.save()
         times["update"] = time.perf_counter() - start
+        check(m.Book.objects.filter(pages=10).count(), n, "books updated")
 
         start = time.perf_counter()
         author.delete()
         times["cascade delete"] = time.perf_counter() - start
+        check(m.Book.objects.count(), 0, "books left")
 
         pizza = m.Pizza.objects.create(name="p")
         toppings = m.Topping.objects.bulk_create([m.Topping(name=f"t{i}") for i in range(n)])
@@ -93,14 +96,19 @@ def workload(m: SimpleNamespace, signals: Any, n: int) -> dict[str, float]:
         for topping in toppings:
             pizza.toppings.add(topping)
         times["m2m add"] = time.perf_counter() - start
+        check(pizza.toppings.count(), n, "toppings linked")
     finally:
         for signal in (signals.post_save, signals.post_delete, signals.m2m_changed):
             signal.disconnect(receiver)
     saves = 1 + n + n + 1  # the author, the books created and updated, the pizza
-    expected = saves + (n + 1) + 2 * n  # post_delete for books and author, pre/post_add
-    if calls[0] != expected:
-        raise AssertionError(f"receiver called {calls[0]} times, expected {expected}")
+    check(calls[0], saves + (n + 1) + 2 * n, "receiver calls")  # + post_delete, pre/post_add
     return times
+
+
+def check(got: int, expected: int, what: str) -> None:
+    """Both implementations must really have done the work being timed."""
+    if got != expected:
+        raise AssertionError(f"{what}: {got}, expected {expected}")
 
 
 class DjangoSide:
