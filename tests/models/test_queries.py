@@ -159,3 +159,20 @@ def test_q_objects_combine_with_or_and_not(library):
     assert titles(Book.objects.filter(~Q(pages=10), pages__lt=30)) == ["beta_1"]
     assert titles(Book.objects.exclude(Q(pk__in=[]) | Q(pages=20))) == ["Alpha", "Gamma"]
     assert Book.objects.get(Q(title__startswith="b")).pages == 20
+
+
+def test_field_error_lists_the_choices_of_a_model_with_hidden_through_relations():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class Tag(models.Model):
+            pass
+
+        class Post(models.Model):
+            title = models.CharField(max_length=10)
+            tags = models.ManyToManyField(Tag, related_name="posts")
+
+        registry.migrate()
+        with pytest.raises(models.FieldError, match=r"Choices are: id, pk, tags, title\.$"):
+            Post.objects.filter(titel="x")
+        with pytest.raises(models.FieldError, match=r"Choices are: id, pk, posts\.$"):
+            Tag.objects.filter(post="x")
