@@ -103,7 +103,7 @@ def main() -> None:
     """Run Django-style signal scenarios and see every dispatch as a tree."""
 
 
-@main.command()
+@main.command(short_help="Run scenarios and print their signal tree.")
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option(
     "--save",
@@ -161,7 +161,7 @@ def run(
     sys.exit(result.exit_status)
 
 
-@main.command("trace")
+@main.command("trace", short_help="Show and filter a saved or fresh trace.")
 @click.argument("source", required=False)
 @click.option("--sender", multiple=True, help="Only dispatches from this sender (repeatable).")
 @click.option("--signal", multiple=True, help="Only this signal (repeatable).")
@@ -209,7 +209,7 @@ def trace_command(
     sys.exit(status)
 
 
-@main.command()
+@main.command(short_help="List the receivers a scenario connects.")
 @click.argument("scenario_name", metavar="SCENARIO")
 def receivers(scenario_name: str) -> None:
     """List the receivers connected once SCENARIO is loaded, per signal."""
