@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sigcli import dispatcher
+from sigcli.models.observe import safe_repr
 
 FORMAT_VERSION = 1
 INIT_SIGNALS = frozenset({"pre_init", "post_init"})
@@ -185,8 +186,8 @@ def json_safe(value: object, _depth: int = 0) -> Any:
         return value.__name__
     if getattr(type(value), "_meta", None) is not None and hasattr(value, "pk"):
         return {"model": type(value).__name__, "pk": json_safe(value.pk, 8), "repr": _repr(value)}
-    model = getattr(value, "model", None)
-    if model is not None and type(value).__name__ == "QuerySet":
+    if any(cls.__name__ == "QuerySet" for cls in type(value).__mro__):
+        model = getattr(value, "model", None)
         return {"queryset": getattr(model, "__name__", _repr(model))}
     return _repr(value)
 
@@ -195,11 +196,7 @@ def _sort_key(value: Any) -> tuple[str, str]:
     return (type(value).__name__, json.dumps(value, sort_keys=True))
 
 
-def _repr(value: object) -> str:
-    try:
-        return repr(value)
-    except Exception as exc:  # a broken __repr__ must not break the recording
-        return f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"
+_repr = safe_repr
 
 
 def sender_label(sender: object) -> str | None:

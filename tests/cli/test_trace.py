@@ -299,3 +299,16 @@ def test_a_binary_file_is_not_a_trace(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(TraceFormatError, match="is not a sigcli trace"):
         load(path)
+
+
+def test_querysets_are_recognised_by_class_even_when_subclassed() -> None:
+    class Model:
+        pass
+
+    class QuerySet:
+        model = Model
+
+    class ActiveQuerySet(QuerySet):
+        pass
+
+    assert json_safe(ActiveQuerySet()) == {"queryset": "Model"}
