@@ -504,3 +504,6 @@ class Model(metaclass=ModelBase):
             for relation in self._meta.related_objects:
                 cache.pop(relation.accessor_name, None)
         self._state.db = "default"
+
+
+_observe.async_variants(Model, ("save", "delete", "refresh_from_db"))

@@ -54,6 +54,8 @@ class Database:
         self._depth = 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if _observe.describing():
+            raise _observe.QueriesForbidden(sql)
         observer = _observe.current
         if observer is not None:
             observer.sql_executed(sql, tuple(params))

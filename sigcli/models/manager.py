@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from sigcli.models import observe as _observe
 from sigcli.models.query import QuerySet
 
 if TYPE_CHECKING:
@@ -112,3 +113,9 @@ class Manager:
 
     def update(self, **kwargs: Any) -> int:
         return self.get_queryset().update(**kwargs)
+
+
+_observe.async_variants(Manager, (
+    "get", "first", "last", "count", "exists", "create", "get_or_create", "update_or_create",
+    "bulk_create", "bulk_update", "update",
+))

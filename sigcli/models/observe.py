@@ -7,6 +7,7 @@ check is the whole cost.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
@@ -49,13 +50,36 @@ def operation(
     return result
 
 
+class QueriesForbidden(Exception):
+    """Raised by the database when a ``__str__`` queries while being described."""
+
+
+_describing = threading.local()
+
+
+def describing() -> bool:
+    """True while :func:`safe_repr` runs on this thread: the database then
+    refuses to run statements, so that describing an instance never sends a
+    query (or the init signals of rows it would load) that Django would not."""
+    return getattr(_describing, "active", False)
+
+
 def safe_repr(value: object) -> str:
-    """``repr(value)``, or a stand-in when the user's ``__str__``/``__repr__`` raises:
-    describing a call must never break the call."""
+    """``repr(value)`` without side effects on the database. A ``__str__``
+    that would query (``self.author.name`` on an unloaded relation) gets
+    Django's default ``<Model: Model object (pk)>`` instead; one that raises
+    gets a stand-in: describing a call must never change or break it."""
+    outer = describing()
+    _describing.active = True
     try:
         return repr(value)
+    except QueriesForbidden:
+        name = type(value).__name__
+        return f"<{name}: {name} object ({getattr(value, 'pk', None)})>"
     except Exception as error:  # noqa: BLE001 - any failure of user code
         return f"<{type(value).__name__} (repr failed: {type(error).__name__})>"
+    finally:
+        _describing.active = outer
 
 
 def call_label(prefix: str, method: str, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> str:
@@ -64,3 +88,20 @@ def call_label(prefix: str, method: str, args: tuple[Any, ...] = (), kwargs: dic
     if kwargs:
         parts.extend(f"{key}={safe_repr(value)}" for key, value in kwargs.items())
     return f"{prefix}.{method}({', '.join(parts)})"
+
+
+def async_variants(cls: type, names: tuple[str, ...]) -> None:
+    """Add Django's ``a``-prefixed coroutine twin of each method (``acreate``, ``asave``...).
+
+    Django runs them through ``sync_to_async``; here they run inline, which
+    sends the same signals in the same order.
+    """
+    for name in names:
+        def make(method_name: str) -> Callable[..., Any]:
+            async def variant(self: Any, *args: Any, **kwargs: Any) -> Any:
+                return getattr(self, method_name)(*args, **kwargs)
+
+            variant.__name__ = variant.__qualname__ = f"a{method_name}"
+            return variant
+
+        setattr(cls, f"a{name}", make(name))

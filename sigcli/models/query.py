@@ -9,7 +9,7 @@ observer with a label that reads like the call
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from sigcli.models import observe as _observe
@@ -626,6 +626,10 @@ class QuerySet:
     def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
         return iter(self._evaluate())
 
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        for obj in self._evaluate():
+            yield obj
+
 
 def _index_label(key: int | slice) -> str:
     if isinstance(key, int):
@@ -643,3 +647,9 @@ def _convert(row: tuple[Any, ...], converters: Any) -> tuple[Any, ...]:
         if value is not None:
             values[index] = convert(value)
     return tuple(values)
+
+
+_observe.async_variants(QuerySet, (
+    "get", "first", "last", "count", "exists", "create", "get_or_create", "update_or_create",
+    "bulk_create", "bulk_update", "update", "delete",
+))

@@ -382,3 +382,7 @@ class ManyRelatedManager(_RelatedManagerBase):
         if created:
             self.add(obj)
         return obj, created
+
+
+_observe.async_variants(ReverseManyManager, ("add", "remove", "clear", "set"))
+_observe.async_variants(ManyRelatedManager, ("add", "remove", "clear", "set"))
