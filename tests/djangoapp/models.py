@@ -151,3 +151,17 @@ class Employee(models.Model):
 class Sale(models.Model):
     product = models.ForeignKey(Product, on_delete=models.RESTRICT)
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE)
+
+
+class Gadget(models.Model):
+    slug = models.SlugField(unique=True)
+    price = models.FloatField(default=0)
+    stock = models.IntegerField(null=True)
+    flag = models.BooleanField(default=True)
+    body = models.TextField(blank=True)
+    added = models.DateTimeField(auto_now_add=True)
+
+
+class Code(models.Model):
+    code = models.CharField(max_length=10, primary_key=True)
+    label = models.CharField(max_length=50, default="")

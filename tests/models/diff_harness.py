@@ -21,6 +21,7 @@ agree with sigcli's fresh registry.
 from __future__ import annotations
 
 import datetime
+import difflib
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -91,10 +92,22 @@ class World:
 
     def raises(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``func`` and record the name of the exception it raises (or that it raised none)."""
+        self._call(func, args, kwargs, with_message=False)
+
+    def raises_with_message(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """As :meth:`raises`, recording the message too, with the app label written ``<app>``."""
+        self._call(func, args, kwargs, with_message=True)
+
+    def _call(
+        self, func: Callable[..., Any], args: Any, kwargs: Any, *, with_message: bool
+    ) -> None:
         try:
             func(*args, **kwargs)
         except Exception as error:  # noqa: BLE001 - the type is what is compared
-            self.events.append(f"{'  ' * self._depth}! {type(error).__name__}")
+            text = type(error).__name__
+            if with_message:
+                text += ": " + str(error).replace(self.app_label, "<app>")
+            self.events.append(f"{'  ' * self._depth}! {text}")
         else:
             self.events.append(f"{'  ' * self._depth}! no exception")
 
@@ -222,5 +235,11 @@ def assert_same(
     """
     reference = django_events(ops, record)
     if expected is not None:
-        assert reference == expected
-    assert sigcli_events(ops, record) == reference
+        assert reference == expected, _diff(expected, reference, "expected", "django")
+    got = sigcli_events(ops, record)
+    assert got == reference, _diff(reference, got, "django", "sigcli")
+
+
+def _diff(before: list[str], after: list[str], before_name: str, after_name: str) -> str:
+    lines = difflib.unified_diff(before, after, before_name, after_name, lineterm="", n=3)
+    return "signals differ:\n" + "\n".join(lines)

@@ -125,6 +125,18 @@ def declare(models: Any) -> dict[str, type]:
         product = models.ForeignKey(Product, on_delete=models.RESTRICT)
         employee = models.ForeignKey(Employee, on_delete=models.CASCADE)
 
+    class Gadget(models.Model):
+        slug = models.SlugField(unique=True)
+        price = models.FloatField(default=0)
+        stock = models.IntegerField(null=True)
+        flag = models.BooleanField(default=True)
+        body = models.TextField(blank=True)
+        added = models.DateTimeField(auto_now_add=True)
+
+    class Code(models.Model):
+        code = models.CharField(max_length=10, primary_key=True)
+        label = models.CharField(max_length=50, default="")
+
     return {
         "User": User,
         "Profile": Profile,
@@ -156,4 +168,6 @@ def declare(models: Any) -> dict[str, type]:
         "Product": Product,
         "Employee": Employee,
         "Sale": Sale,
+        "Gadget": Gadget,
+        "Code": Code,
     }

@@ -874,3 +874,134 @@ def test_fk_given_by_id_and_pre_save_changes_reach_the_database() -> None:
         ],
         record=False,
     )
+
+
+# --- field types, non-integer primary keys, messages --------------------------------
+
+
+def test_loaded_values_are_converted_by_field_type() -> None:
+    def ops(w: World) -> None:
+        w.Gadget.objects.create(slug="g", price=2, stock=None, flag=False)
+        w.record()
+        gadget = w.Gadget.objects.get(slug="g")
+        w.note("price", gadget.price)
+        w.note("flag", gadget.flag)
+        w.note("repr", repr(gadget))
+        w.note("str", str(gadget))
+        w.raises(w.Gadget.objects.create, slug="g")
+
+    assert_same(
+        ops,
+        [
+            "pre_init Gadget args=(1, 'g', 2.0, None, False, '', <datetime>) kwargs={}",
+            "post_init Gadget instance=Gadget#1",
+            "= price: 2.0",
+            "= flag: False",
+            "= repr: '<Gadget: Gadget object (1)>'",
+            "= str: 'Gadget object (1)'",
+            "pre_init Gadget args=() kwargs={'slug': 'g'}",
+            "post_init Gadget instance=Gadget#None",
+            "pre_save Gadget instance=Gadget#None raw=False using='default' update_fields=None",
+            "! IntegrityError",
+        ],
+        record=False,
+    )
+
+
+def test_char_primary_key_saves() -> None:
+    def ops(w: World) -> None:
+        w.Code.objects.create(code="a")
+        code = w.Code(code="a", label="again")
+        code.save()
+        w.Code(code="b").save()
+        w.raises(w.Code.objects.create, code="b")
+        w.note("codes", list(w.Code.objects.order_by("pk").values_list("code", "label")))
+        w.Code.objects.get(pk="a").delete()
+
+    assert_same(
+        ops,
+        [
+            "pre_init Code args=() kwargs={'code': 'a'}",
+            "post_init Code instance=Code#'a'",
+            "pre_save Code instance=Code#'a' raw=False using='default' update_fields=None",
+            "post_save Code instance=Code#'a' created=True update_fields=None raw=False using='default'",
+            "pre_init Code args=() kwargs={'code': 'a', 'label': 'again'}",
+            "post_init Code instance=Code#'a'",
+            "pre_save Code instance=Code#'a' raw=False using='default' update_fields=None",
+            "post_save Code instance=Code#'a' created=False update_fields=None raw=False using='default'",
+            "pre_init Code args=() kwargs={'code': 'b'}",
+            "post_init Code instance=Code#'b'",
+            "pre_save Code instance=Code#'b' raw=False using='default' update_fields=None",
+            "post_save Code instance=Code#'b' created=True update_fields=None raw=False using='default'",
+            "pre_init Code args=() kwargs={'code': 'b'}",
+            "post_init Code instance=Code#'b'",
+            "pre_save Code instance=Code#'b' raw=False using='default' update_fields=None",
+            "! IntegrityError",
+            "= codes: [('a', 'again'), ('b', '')]",
+            "pre_init Code args=('a', 'again') kwargs={}",
+            "post_init Code instance=Code#'a'",
+            "pre_delete Code instance=Code#'a' using='default' origin=Code#'a'",
+            "post_delete Code instance=Code#'a' using='default' origin=Code#'a'",
+        ],
+    )
+
+
+def test_error_messages_name_the_model_and_field() -> None:
+    """Messages are Django's, except where sigcli names the model Django leaves out.
+
+    Django's ``FieldError`` for an unknown lookup and its ``ValueError`` for an
+    unknown ``update_fields`` name say "this model"; only their types are compared.
+    """
+
+    def ops(w: World) -> None:
+        customer = w.Customer.objects.create(name="c")
+        w.Order.objects.create(customer=customer, total=1)
+        project = w.Project.objects.create(name="p")
+        w.Task.objects.create(project=project, title="t")
+        user = w.User.objects.create(username="u")
+        w.Profile.objects.create(user=user)
+        for name in ("a", "a"):
+            w.Author.objects.create(name=name)
+        w.record()
+        w.raises_with_message(w.Author.objects.get, name="zz")
+        w.raises_with_message(w.Author.objects.get, name="a")
+        w.raises(w.Author.objects.filter, colour="red")
+        w.raises_with_message(w.Author, colour="red")
+        w.raises_with_message(customer.delete)
+        w.raises_with_message(project.delete)
+        w.raises_with_message(w.Profile.objects.create, user=user)
+        w.raises_with_message(w.Book.objects.create, title="t")
+        w.raises(w.Author.objects.get(pk=1).save, update_fields=["colour"])
+
+    assert_same(
+        ops,
+        [
+            "! DoesNotExist: Author matching query does not exist.",
+            "pre_init Author args=(1, 'a') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(2, 'a') kwargs={}",
+            "post_init Author instance=Author#2",
+            "! MultipleObjectsReturned: get() returned more than one Author -- it returned 2!",
+            "! FieldError",
+            "pre_init Author args=() kwargs={'colour': 'red'}",
+            "! TypeError: Author() got unexpected keyword arguments: 'colour'",
+            "pre_init Order args=(1, 1, 1) kwargs={}",
+            "post_init Order instance=Order#1",
+            "! ProtectedError: (\"Cannot delete some instances of model 'Customer' because they are referenced through protected foreign keys: 'Order.customer'.\", {<Order: Order object (1)>})",
+            "pre_init Task args=(1, 1, 't') kwargs={}",
+            "post_init Task instance=Task#1",
+            "! RestrictedError: (\"Cannot delete some instances of model 'Project' because they are referenced through restricted foreign keys: 'Task.project'.\", {<Task: Task object (1)>})",
+            "pre_init Profile args=() kwargs={'user': User#1}",
+            "post_init Profile instance=Profile#None",
+            "pre_save Profile instance=Profile#None raw=False using='default' update_fields=None",
+            "! IntegrityError: UNIQUE constraint failed: <app>_profile.user_id",
+            "pre_init Book args=() kwargs={'title': 't'}",
+            "post_init Book instance=Book#None",
+            "pre_save Book instance=Book#None raw=False using='default' update_fields=None",
+            "! IntegrityError: NOT NULL constraint failed: <app>_book.author_id",
+            "pre_init Author args=(1, 'a') kwargs={}",
+            "post_init Author instance=Author#1",
+            "! ValueError",
+        ],
+        record=False,
+    )
