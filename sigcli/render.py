@@ -91,6 +91,9 @@ def show_value(value: Any, nested: bool = False) -> str:
     return repr(value)
 
 
+#: Django sends these as sets; the trace stores them as sorted lists.
+_SET_KWARGS = frozenset({"update_fields", "pk_set"})
+
 _QUIET_DEFAULTS = {"using": "default", "raw": False, "update_fields": None}
 
 
@@ -253,7 +256,11 @@ def dispatch_line(dispatch: Dispatch, verbose: bool) -> Text:
     if dispatch.sender is not None:
         line.append_text(_text("  ", (dispatch.sender, SENDER)))
     for key, value in shown_kwargs(dispatch, verbose):
-        line.append_text(_text(f"  {key}=", show_value(value)))
+        if key in _SET_KWARGS and isinstance(value, list):
+            shown = "{" + ", ".join(show_value(v, True) for v in value) + "}" if value else "set()"
+        else:
+            shown = show_value(value)
+        line.append_text(_text(f"  {key}=", shown))
     if dispatch.robust:
         line.append_text(_text(("  (send_robust)", DIM)))
     if not dispatch.receivers:

@@ -32,10 +32,10 @@ profiles · 3 steps · 10 dispatches · 10 pre_init/post_init with no receiver f
 │   ├── User.objects.get(username='ann')
 │   │   └── SQL  SELECT ... FROM "app_user" WHERE "app_user"."username" = 'ann' LIMIT 21
 │   └── user.save(update_fields=['username'])
-│       ├── pre_save  User  instance=<User: anna>  update_fields=['username']
+│       ├── pre_save  User  instance=<User: anna>  update_fields={'username'}
 │       │   └── ✓ audit  any sender
 │       ├── SQL  UPDATE "app_user" SET "username" = 'anna' WHERE "app_user"."id" = 1
-│       └── post_save  User  instance=<User: anna>  created=False  update_fields=['username']
+│       └── post_save  User  instance=<User: anna>  created=False  update_fields={'username'}
 │           └── ✓ create_profile  sender=User
 └── 3 · delete the user
     ├── User.objects.get(username='anna')
