@@ -112,7 +112,7 @@ def _resolve(meta: Options, name: str) -> Any:
     except FieldDoesNotExist:
         raise FieldError(
             f"Cannot resolve keyword '{name}' into field of model {meta.object_name}. "
-            f"Choices are: {meta.field_choices()}."
+            f"Choices are: {meta.field_choices()}"
         ) from None
 
 
@@ -179,7 +179,7 @@ def field_expression(meta: Options, name: str) -> tuple[str, Any]:
     if field is None or getattr(field, "many_to_many", False) or (rest and not field.is_relation):
         raise FieldError(
             f"Cannot resolve keyword '{head if field is None else name}' into field of model "
-            f"{meta.object_name}. Choices are: {meta.field_choices()}."
+            f"{meta.object_name}. Choices are: {meta.field_choices()}"
         )
     column = f'"{meta.db_table}"."{field.column}"'
     if not rest:

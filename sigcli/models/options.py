@@ -169,7 +169,6 @@ class Options:
 
     def field_choices(self) -> str:
         names = {f.name for f in self.local_fields} | {f.name for f in self.local_many_to_many}
-        names.add("pk")
         names.update(r.query_name for r in self.related_objects if r.query_name)
         return ", ".join(sorted(names))
 

@@ -172,7 +172,7 @@ def test_field_error_lists_the_choices_of_a_model_with_hidden_through_relations(
             tags = models.ManyToManyField(Tag, related_name="posts")
 
         registry.migrate()
-        with pytest.raises(models.FieldError, match=r"Choices are: id, pk, tags, title\.$"):
+        with pytest.raises(models.FieldError, match=r"Choices are: id, tags, title$"):
             Post.objects.filter(titel="x")
-        with pytest.raises(models.FieldError, match=r"Choices are: id, pk, posts\.$"):
+        with pytest.raises(models.FieldError, match=r"Choices are: id, posts$"):
             Tag.objects.filter(post="x")
