@@ -153,3 +153,18 @@ def test_capture_records_the_block_for_a_users_own_tests() -> None:
         ("post_save", "Profile", 2),
     ]
     assert trace.steps[0].children[0].label == "User.objects.create(username='bo')"
+
+
+def test_capture_keeps_what_was_recorded_when_the_block_raises() -> None:
+    ping = sigcli.Signal()
+    ping.name = "ping"
+
+    def answer(sender, **kwargs):
+        return "pong"
+
+    ping.connect(answer)
+    with pytest.raises(LookupError), sigcli.capture() as trace:
+        ping.send(sender=None)
+        raise LookupError("gone")
+    assert trace.steps[0].error == "LookupError: 'gone'"
+    assert [(d.signal, d.receivers[0].result) for d in trace.dispatches()] == [("ping", "pong")]
