@@ -166,5 +166,5 @@ def test_capture_keeps_what_was_recorded_when_the_block_raises() -> None:
     with pytest.raises(LookupError), sigcli.capture() as trace:
         ping.send(sender=None)
         raise LookupError("gone")
-    assert trace.steps[0].error == "LookupError: 'gone'"
+    assert trace.steps[0].error == "LookupError: gone"
     assert [(d.signal, d.receivers[0].result) for d in trace.dispatches()] == [("ping", "pong")]
