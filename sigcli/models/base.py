@@ -169,13 +169,16 @@ class Model(metaclass=ModelBase):
         d["_state"] = ModelState()
         plan = meta.init_plan
         if args:
-            fields = meta.concrete_fields
-            if len(args) > len(fields):
-                raise IndexError("Number of args exceeds number of fields")
-            for value, field in zip(args, fields, strict=False):
-                if value is not DEFERRED:
-                    d[field.attname] = value
+            attnames = meta.attnames
             start = len(args)
+            if start > len(attnames):
+                raise IndexError("Number of args exceeds number of fields")
+            if DEFERRED in args:
+                for value, attname in zip(args, attnames, strict=False):
+                    if value is not DEFERRED:
+                        d[attname] = value
+            else:
+                d.update(zip(attnames, args, strict=False))
         else:
             start = 0
         if kwargs:
@@ -252,7 +255,7 @@ class Model(metaclass=ModelBase):
         return bool(pk == other.pk)
 
     def __hash__(self) -> int:
-        pk = self.pk
+        pk = self.__dict__.get(self._meta.pk.attname)
         if pk is None:
             raise TypeError("Model instances without primary key value are unhashable")
         return hash(pk)

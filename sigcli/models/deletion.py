@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from sigcli.models.query import QuerySet
@@ -260,7 +261,7 @@ class Collector:
 
     def delete(self) -> tuple[int, dict[str, int]]:
         for model, instances in self.data.items():
-            self.data[model] = sorted(instances, key=lambda obj: obj.pk)
+            self.data[model] = sorted(instances, key=attrgetter(model._meta.pk.attname))
         self.sort()
         counter: Counter[str] = Counter()
         if len(self.data) == 1:
