@@ -255,6 +255,8 @@ def _import(path: Path, module_name: str) -> tuple[ModuleType, list[Callable[[],
 
 
 def _syntax_message(path: Path, error: SyntaxError) -> str:
+    if error.lineno is None:
+        return f"{path} is not Python source ({error.msg}); a scenario is a .py text file."
     where = f"{path}:{error.lineno}" if error.lineno else str(path)
     message = f"{where}: {type(error).__name__}: {error.msg}"
     if error.text:

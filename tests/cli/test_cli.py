@@ -729,3 +729,13 @@ def test_every_bundled_scenario_runs_and_round_trips(sigcli: Invoke, name: str) 
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout.startswith(f"{name} · ")
     assert lines(sigcli("trace", "t.json").stdout) == lines(result.stdout)
+
+
+def test_a_binary_file_named_py_is_not_python_source(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "blob.py").write_bytes(b"x = 1\x00\x01\x02")
+    result = sigcli("run", "blob.py")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: blob.py is not Python source (source code string cannot contain null bytes); "
+        "a scenario is a .py text file.\n",
+    )
