@@ -1482,3 +1482,40 @@ def test_sync_to_async_inside_async_receiver_runs_on_sending_thread(impl: Impl) 
     signal.connect(receive)
     [(_, thread)] = signal.send(Sender)
     assert thread == sending_thread
+
+
+@pytest.mark.parametrize("use_caching", [False, True])
+def test_muting_a_signal_by_swapping_its_receivers_list(impl: Impl, use_caching: bool) -> None:
+    """The pattern of factory_boy's ``mute_signals``: stash ``receivers``,
+    replace it with an empty list, later put it back and clear
+    ``sender_receivers_cache`` under ``lock``."""
+    signal = impl.Signal(use_caching=use_caching)
+    receive = value_receiver("r")
+    signal.connect(receive)
+    assert signal.send(Sender) == [(receive, "r")]
+
+    paused = signal.receivers
+    signal.receivers = []
+    assert signal.send(Sender) == []
+    assert signal.send_robust(Sender) == []
+    assert asyncio.run(signal.asend(Sender)) == []
+    assert signal.has_listeners(Sender) is use_caching
+
+    signal.receivers = paused
+    with signal.lock:
+        signal.sender_receivers_cache.clear()
+    assert signal.send(Sender) == [(receive, "r")]
+    assert signal.has_listeners(Sender) is True
+
+
+def test_clearing_receivers_in_place_silences_the_signal(impl: Impl) -> None:
+    signal = impl.Signal()
+    receive = value_receiver("r")
+    signal.connect(receive)
+    assert signal.send(Sender) == [(receive, "r")]
+
+    signal.receivers.clear()
+    assert signal.send(Sender) == []
+    assert signal.has_listeners(Sender) is False
+    signal.connect(receive)
+    assert signal.send(Sender) == [(receive, "r")]
