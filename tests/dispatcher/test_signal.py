@@ -1519,3 +1519,18 @@ def test_clearing_receivers_in_place_silences_the_signal(impl: Impl) -> None:
     assert signal.has_listeners(Sender) is False
     signal.connect(receive)
     assert signal.send(Sender) == [(receive, "r")]
+
+
+def test_non_caching_signal_reads_a_swapped_receivers_list(impl: Impl) -> None:
+    first, second = impl.Signal(), impl.Signal()
+    mine, theirs = value_receiver("mine"), value_receiver("theirs")
+    first.connect(mine)
+    second.connect(theirs)
+    assert first.send(Sender) == [(mine, "mine")]
+
+    saved = first.receivers
+    first.receivers = list(second.receivers)
+    assert first.send(Sender) == [(theirs, "theirs")]
+    assert first.send_robust(Sender) == [(theirs, "theirs")]
+    first.receivers = saved
+    assert first.send(Sender) == [(mine, "mine")]
