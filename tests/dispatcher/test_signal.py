@@ -1534,3 +1534,17 @@ def test_non_caching_signal_reads_a_swapped_receivers_list(impl: Impl) -> None:
     assert first.send_robust(Sender) == [(theirs, "theirs")]
     first.receivers = saved
     assert first.send(Sender) == [(mine, "mine")]
+
+
+def test_non_caching_signal_sees_entries_edited_in_place(impl: Impl) -> None:
+    signal, other = impl.Signal(), impl.Signal()
+    first, second, extra = value_receiver("first"), value_receiver("second"), value_receiver("x")
+    signal.connect(first)
+    signal.connect(second)
+    other.connect(extra)
+    assert signal.send(Sender) == [(first, "first"), (second, "second")]
+
+    del signal.receivers[0]
+    assert signal.send(Sender) == [(second, "second")]
+    signal.receivers.append(other.receivers[0])
+    assert signal.send(Sender) == [(second, "second"), (extra, "x")]
