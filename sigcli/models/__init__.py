@@ -5,6 +5,7 @@
 scenario to Django means changing its imports.
 """
 
+from sigcli.models import transaction  # noqa: E402 - needs the registry imported first
 from sigcli.models.base import (
     DEFERRED,
     Model,
@@ -67,5 +68,5 @@ __all__ = [
     "TextField", "DateTimeField", "DecimalField", "URLField", "UUIDField", "JSONField",
     "PositiveSmallIntegerField", "DateField", "ForeignKey", "OneToOneField", "ManyToManyField",
     "Manager", "QuerySet", "Registry", "AppConfig", "default_registry", "get_registry", "use_registry",
-    "OrmObserver", "observe_orm", "F", "Q",
+    "OrmObserver", "observe_orm", "F", "Q", "transaction",
 ]

@@ -10,9 +10,10 @@ configures SQLite.
 from __future__ import annotations
 
 import decimal
+import logging
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -44,6 +45,18 @@ def _translate(error: sqlite3.Error) -> DatabaseError:
     return DatabaseError(*error.args)
 
 
+def _run_callback(func: Callable[[], Any], robust: bool) -> None:
+    if not robust:
+        func()
+        return
+    try:
+        func()
+    except Exception as error:  # noqa: BLE001 - robust callbacks log and carry on, as in Django
+        logging.getLogger("sigcli.db").error(
+            "Error calling %s in on_commit() (%s).", getattr(func, "__qualname__", func), error, exc_info=True
+        )
+
+
 class Database:
     """One sqlite3 connection: statements reported to the ORM observer, nested transactions."""
 
@@ -52,6 +65,7 @@ class Database:
         self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.connection.execute("PRAGMA foreign_keys = ON")
         self._depth = 0
+        self._on_commit: list[tuple[int, Callable[[], Any], bool]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         if _observe.describing():
@@ -82,6 +96,7 @@ class Database:
             yield
         except BaseException:
             self._depth = depth
+            self._on_commit = [entry for entry in self._on_commit if entry[0] <= depth]
             if depth:
                 self.execute(f"ROLLBACK TO SAVEPOINT {name}")
                 self.execute(f"RELEASE SAVEPOINT {name}")
@@ -91,12 +106,25 @@ class Database:
         self._depth = depth
         if depth:
             self.execute(f"RELEASE SAVEPOINT {name}")
+            self._on_commit = [(min(level, depth), f, r) for level, f, r in self._on_commit]
             return
         try:
             self.execute("COMMIT")
         except DatabaseError:
+            self._on_commit = []
             self.execute("ROLLBACK")
             raise
+        callbacks, self._on_commit = self._on_commit, []
+        for _, func, robust in callbacks:
+            _run_callback(func, robust)
+
+    def on_commit(self, func: Callable[[], Any], robust: bool = False) -> None:
+        """Run ``func`` after the outermost transaction commits (now, outside one);
+        forget it if the block that registered it rolls back."""
+        if not self._depth:
+            _run_callback(func, robust)
+        else:
+            self._on_commit.append((self._depth, func, robust))
 
     def close(self) -> None:
         self.connection.close()
