@@ -26,6 +26,7 @@ from sigcli.models.deletion import (
     ProtectedError,
     RestrictedError,
 )
+from sigcli.models.enums import Choices, IntegerChoices, TextChoices
 from sigcli.models.expressions import F, Q
 from sigcli.models.fields import (
     NOT_PROVIDED,
@@ -68,5 +69,5 @@ __all__ = [
     "TextField", "DateTimeField", "DecimalField", "URLField", "UUIDField", "JSONField",
     "PositiveSmallIntegerField", "DateField", "ForeignKey", "OneToOneField", "ManyToManyField",
     "Manager", "QuerySet", "Registry", "AppConfig", "default_registry", "get_registry", "use_registry",
-    "OrmObserver", "observe_orm", "F", "Q", "transaction",
+    "OrmObserver", "observe_orm", "F", "Q", "transaction", "Choices", "IntegerChoices", "TextChoices",
 ]

@@ -71,7 +71,7 @@ class Field:
         self.editable = editable
         self.db_column = db_column
         self.help_text = help_text
-        self.choices = choices
+        self.choices = list(getattr(choices, "choices", choices)) if choices is not None else None
         self.auto_created = auto_created
         self.model: type[Model] = None  # type: ignore[assignment]
         self.attname = ""
@@ -98,6 +98,8 @@ class Field:
         self.column = self.db_column or self.attname
         self.model = cls
         cls._meta.add_field(self)
+        if self.choices and f"get_{self.name}_display" not in cls.__dict__:
+            setattr(cls, f"get_{self.name}_display", _display_method(self))
 
     def get_attname(self) -> str:
         return self.name
@@ -133,6 +135,30 @@ class Field:
         if self.model is not None:
             return f"<{type(self).__name__}: {self.model.__name__}.{self.name}>"
         return f"<{type(self).__name__}>"
+
+
+def _display_method(field: Field) -> Callable[[Any], str]:
+    """``get_status_display()``: the label of the current value, or the value itself."""
+
+    def display(instance: Any) -> str:
+        value = instance.__dict__.get(field.attname)
+        for choice, label in _flat_choices(field.choices or []):
+            if choice == value:
+                return str(label)
+        return str(value)
+
+    display.__name__ = f"get_{field.name}_display"
+    return display
+
+
+def _flat_choices(choices: list[Any]) -> list[tuple[Any, Any]]:
+    flat: list[tuple[Any, Any]] = []
+    for choice, label in choices:
+        if isinstance(label, (list, tuple)):
+            flat.extend(label)
+        else:
+            flat.append((choice, label))
+    return flat
 
 
 def _number(field: Field, kind: type) -> Callable[[Any], Any]:
