@@ -135,8 +135,6 @@ def run(
     max_depth: int,
 ) -> None:
     """Run SCENARIO files (or bundled scenario names) and print the signal tree."""
-    from contextlib import redirect_stdout
-
     from sigcli import scenario, trace
 
     if step and (as_json or db):
@@ -145,9 +143,6 @@ def run(
         from sigcli import render, stepper
 
         result = stepper.run_stepping(list(scenarios), render.make_console(), max_depth=max_depth)
-    elif as_json:
-        with redirect_stdout(sys.stderr):
-            result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
     else:
         result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
     saved = None if no_save else (save_path or DEFAULT_TRACE)

@@ -28,6 +28,7 @@ from sigcli.trace import (
     Dispatch,
     Node,
     Operation,
+    Output,
     ReceiverCall,
     SkipReason,
     SqlStatement,
@@ -231,6 +232,8 @@ def _add_nodes(tree: Tree, nodes: list[Node], options: ViewOptions) -> None:
                 _add_dispatch(tree, node, options)
         elif isinstance(node, Operation):
             _add_operation(tree, node, options)
+        elif isinstance(node, Output):
+            tree.add(_text(("print  ", DIM), node.text.removesuffix("\n")))
         else:
             _add_sql(tree, node, options)
 

@@ -18,14 +18,21 @@ import itertools
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, TypeVar
 
 from sigcli import dispatcher
-from sigcli.trace import Recorder, Trace, describe_error, recording, recursion_room
+from sigcli.trace import (
+    PrintedOutput,
+    Recorder,
+    Trace,
+    describe_error,
+    recording,
+    recursion_room,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -392,9 +399,15 @@ def _run_all(
         trace = Trace(scenario=str(path) if Path(name).exists() else name)
         result.traces.append(trace)
         recorder = Recorder(trace, max_depth=max_depth)
+        # What the scenario prints is kept in the trace, where it was printed;
+        # a watching observer (run --step) needs the terminal itself.
+        output = redirect_stdout(PrintedOutput(recorder)) if watch is None else nullcontext()
         observer = recorder if watch is None else watch(recorder)
         try:
-            with loaded(path, database=database or ":memory:", recorder=observer) as scenario:
+            with (
+                output,
+                loaded(path, database=database or ":memory:", recorder=observer) as scenario,
+            ):
                 if not scenario.steps:
                     raise ScenarioError(
                         f"{path} defines no steps. Decorate functions with @sigcli.step "

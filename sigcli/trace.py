@@ -14,6 +14,7 @@ shape; it never imports or evaluates anything named in it.
 from __future__ import annotations
 
 import enum
+import io
 import json
 import re
 import sys
@@ -113,7 +114,14 @@ class SqlStatement:
     params: list[Any]
 
 
-Node = Operation | Dispatch | SqlStatement
+@dataclass(slots=True)
+class Output:
+    """Text the scenario printed, kept where it was printed."""
+
+    text: str
+
+
+Node = Operation | Dispatch | SqlStatement | Output
 
 
 @dataclass(slots=True)
@@ -307,6 +315,15 @@ class Recorder:
         with self._lock:
             self._stack[-1].container.append(statement)
 
+    def printed(self, text: str) -> None:
+        """Keep ``text`` (written to stdout by the scenario) where it was written."""
+        with self._lock:
+            container = self._stack[-1].container
+            if container and isinstance(container[-1], Output):
+                container[-1].text += text
+            else:
+                container.append(Output(text))
+
     # send observer
 
     def send_started(
@@ -469,6 +486,23 @@ _SKIPS = {
 }
 
 
+class PrintedOutput(io.TextIOBase):
+    """A stand-in for ``sys.stdout`` that hands what a scenario prints to a recorder."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    def __repr__(self) -> str:
+        return "<stdout>"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._recorder.printed(text)
+        return len(text)
+
+
 @contextmanager
 def recording(recorder: Any) -> Iterator[Any]:
     """Install ``recorder`` (or an observer wrapping one) as the send observer
@@ -560,6 +594,8 @@ def load(path: Path) -> list[Trace]:
         raise TraceFormatError(
             f"{path} is not a sigcli trace (invalid JSON at line {exc.lineno}: {exc.msg})"
         ) from None
+    except ValueError as exc:  # an integer literal too long to convert
+        raise TraceFormatError(f"{path} is not a sigcli trace ({exc})") from None
     if not isinstance(document, dict) or "sigcli_trace" not in document:
         raise TraceFormatError(f'{path} is not a sigcli trace (no "sigcli_trace" version key)')
     version = document["sigcli_trace"]
@@ -571,11 +607,54 @@ def load(path: Path) -> list[Trace]:
     try:
         runs = document["runs"] if "runs" in document else [document]
         with recursion_room(_JSON_RECURSION):
-            return [_trace_from(_obj(run)) for run in _list(runs)]
+            traces = [_trace_from(_obj(run)) for run in _list(runs)]
+        for loaded in traces:
+            _check_nesting(loaded)
+        return traces
     except RecursionError:
         raise TraceFormatError(f"{path} is a damaged sigcli trace (nested too deeply)") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise TraceFormatError(f"{path} is a damaged sigcli trace ({exc})") from None
+
+
+#: A run nests at most ``--max-depth`` (200) dispatches, each under an
+#: operation; values are cut at 8 levels when recorded. Anything deeper in a
+#: file was not written by sigcli, and would only exhaust the stack of
+#: whatever walks it next (filters, the tree, JSON output).
+_MAX_NODE_NESTING = 2 * 200 + 10
+_MAX_VALUE_NESTING = 20
+
+
+def _check_nesting(trace: Trace) -> None:
+    """Reject a loaded trace nested deeper than any run records; iterative."""
+    pending: list[tuple[list[Node], int]] = [(trace.setup, 1)]
+    pending += [(step.children, 1) for step in trace.steps]
+    while pending:
+        nodes, level = pending.pop()
+        if nodes and level > _MAX_NODE_NESTING:
+            raise ValueError(f"nodes nested more than {_MAX_NODE_NESTING} levels deep")
+        for node in nodes:
+            if isinstance(node, Dispatch):
+                _check_value(node.kwargs, "kwargs")
+                for call in node.receivers:
+                    _check_value(call.result, "a result")
+                    pending.append((call.children, level + 1))
+            elif isinstance(node, Operation):
+                pending.append((node.children, level + 1))
+            elif isinstance(node, SqlStatement):
+                _check_value(node.params, "SQL params")
+
+
+def _check_value(value: Any, what: str) -> None:
+    pending = [(value, 0)]
+    while pending:
+        item, level = pending.pop()
+        if level > _MAX_VALUE_NESTING:
+            raise ValueError(f"{what} nested more than {_MAX_VALUE_NESTING} levels deep")
+        if isinstance(item, dict):
+            pending.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            pending.extend((v, level + 1) for v in item)
 
 
 def _trace_json(trace: Trace) -> dict[str, Any]:
@@ -637,6 +716,8 @@ def node_json(node: Node, children: bool = True) -> dict[str, Any]:
             "error": node.error,
             "children": [node_json(n) for n in node.children],
         }
+    if isinstance(node, Output):
+        return {"type": "output", "text": node.text}
     return {"type": "sql", "sql": node.sql, "params": node.params}
 
 
@@ -682,6 +763,8 @@ def _node_from(data: dict[str, Any]) -> Node:
         )
     if kind == "sql":
         return SqlStatement(sql=_req(data, "sql", str), params=_list(data.get("params", [])))
+    if kind == "output":
+        return Output(text=_req(data, "text", str))
     raise ValueError(f"unknown node type {kind!r}")
 
 

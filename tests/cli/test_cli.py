@@ -106,17 +106,17 @@ def test_a_receiver_that_raises_stops_its_step_and_exits_1(sigcli: Invoke) -> No
     )
 
 
-def test_a_run_function_is_the_single_step_and_may_print(sigcli: Invoke) -> None:
+def test_a_run_function_is_the_single_step_and_its_prints_stay_in_place(sigcli: Invoke) -> None:
     result = sigcli("run", "single_run.py")
     assert result.exit_code == 0
     assert (
         lines(result.stdout)
         == """\
-a scenario may print
 single_run.py · 1 step · 1 dispatch · no errors
 └── 1 · run
     └── hello  'greeter'
-        └── ✓ answer  any sender  → returned hi"""
+        └── ✓ answer  any sender  → returned hi
+            └── print  a scenario may print"""
     )
 
 
@@ -246,10 +246,11 @@ def test_json_round_trip_shows_the_same_tree(sigcli: Invoke) -> None:
     assert (shown.exit_code, lines(shown.stdout)) == (0, PROFILES_TREE)
 
 
-def test_json_output_keeps_scenario_prints_off_stdout(sigcli: Invoke) -> None:
+def test_json_output_keeps_scenario_prints_in_the_trace(sigcli: Invoke) -> None:
     result = sigcli("run", "single_run.py", "--json")
-    assert json.loads(result.stdout)["steps"][0]["label"] == "run"
-    assert result.stderr == "a scenario may print\n"
+    receiver = json.loads(result.stdout)["steps"][0]["children"][0]["receivers"][0]
+    assert receiver["children"] == [{"type": "output", "text": "a scenario may print\n"}]
+    assert result.stderr == ""
 
 
 def test_db_keeps_the_database(sigcli: Invoke) -> None:
@@ -657,7 +658,9 @@ def test_a_scenario_imports_a_module_next_to_it(sigcli: Invoke, tmp_path: Path) 
     )
     result = sigcli("run", "shop/uses_helper.py", "--no-save")
     assert result.exit_code == 0
-    assert result.stdout.startswith("from the helper\nuses_helper.py · 1 step · ")
+    assert lines(result.stdout) == (
+        "uses_helper.py · 1 step · 0 dispatches · no errors\n└── 1 · go\n    └── print  from the helper"
+    )
 
 
 def test_control_characters_in_errors_are_escaped(sigcli: Invoke, tmp_path: Path) -> None:

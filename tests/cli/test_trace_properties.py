@@ -16,6 +16,7 @@ from sigcli.render import ViewOptions, mermaid, run_view, selection_view, timeli
 from sigcli.trace import (
     Dispatch,
     Operation,
+    Output,
     ReceiverCall,
     SkipReason,
     SqlStatement,
@@ -77,6 +78,7 @@ nodes = st.deferred(
             error=st.none() | text,
         )
         | st.builds(SqlStatement, sql=text, params=st.lists(scalar, max_size=3))
+        | st.builds(Output, text=text)
     )
 )
 
