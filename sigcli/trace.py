@@ -594,8 +594,10 @@ def load(path: Path) -> list[Trace]:
         raise TraceFormatError(
             f"{path} is not a sigcli trace (invalid JSON at line {exc.lineno}: {exc.msg})"
         ) from None
-    except ValueError as exc:  # an integer literal too long to convert
-        raise TraceFormatError(f"{path} is not a sigcli trace ({exc})") from None
+    except ValueError:  # an integer literal longer than Python converts
+        raise TraceFormatError(
+            f"{path} is not a sigcli trace (a number with too many digits)"
+        ) from None
     if not isinstance(document, dict) or "sigcli_trace" not in document:
         raise TraceFormatError(f'{path} is not a sigcli trace (no "sigcli_trace" version key)')
     version = document["sigcli_trace"]
