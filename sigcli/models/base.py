@@ -45,12 +45,20 @@ _MISSING = object()
 class ModelState:
     """Where an instance comes from: ``adding`` until saved or loaded, ``db`` once it is."""
 
-    __slots__ = ("adding", "db", "fields_cache")
+    __slots__ = ("adding", "db", "cache")
 
     def __init__(self) -> None:
         self.adding = True
         self.db: str | None = None
-        self.fields_cache: dict[str, Any] = {}
+        self.cache: dict[str, Any] | None = None
+
+    @property
+    def fields_cache(self) -> dict[str, Any]:
+        """Related objects by field or accessor name; created on first use (most rows never need it)."""
+        cache = self.cache
+        if cache is None:
+            cache = self.cache = {}
+        return cache
 
 
 def _subclass_exception(name: str, bases: tuple[type, ...], module: str, owner: type) -> type:
@@ -308,7 +316,7 @@ class Model(metaclass=ModelBase):
     save.alters_data = True  # type: ignore[attr-defined]
 
     def _prepare_related_fields_for_save(self, operation: str = "save") -> None:
-        cache = self._state.fields_cache
+        cache = self._state.cache
         if not cache:
             return
         d = self.__dict__
