@@ -219,12 +219,18 @@ def signal_label(signal: dispatcher.Signal) -> str:
     return signal.name or f"<Signal at {id(signal):#x}>"
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: C0 and C1 controls (tab and newline aside), and the invisible Unicode
+#: format characters: bidirectional overrides and isolates, which can make a
+#: line read differently from what it contains, and zero-width characters.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 def printable(text: str) -> str:
-    """``text`` with terminal control characters written as escapes, so that a
-    scenario's or a trace file's strings cannot drive the terminal."""
+    """``text`` with terminal control characters and invisible format characters
+    written as escapes, so that a scenario's or a trace file's strings can
+    neither drive the terminal nor hide what they say."""
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
