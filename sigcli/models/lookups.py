@@ -60,6 +60,10 @@ def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) ->
     """SQL for one lookup on one column."""
     from sigcli.models.query import QuerySet
 
+    if value is None and lookup not in ("exact", "iexact"):
+        raise ValueError("Cannot use None as a query value")
+    if lookup == "isnull" and not isinstance(value, bool):
+        raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
     if is_expression(value) and (lookup == "exact" or lookup in _COMPARISONS):
         sql, params = value.as_sql(field.model._meta)
         return f"{column} {_COMPARISONS.get(lookup, '=')} {sql}", params
@@ -76,8 +80,6 @@ def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) ->
         pattern = _LIKE[lookup].format(_escape_like(_value_for(field, value, key)))
         return f"{column} LIKE ? ESCAPE '\\'", [pattern]
     if lookup in _COMPARISONS:
-        if value is None:
-            raise ValueError(f"None is not allowed in {key!r}: use {key.rsplit('__', 1)[0]}__isnull.")
         return f"{column} {_COMPARISONS[lookup]} ?", [_value_for(field, value, key)]
     if lookup == "in":
         if isinstance(value, QuerySet):
@@ -153,7 +155,11 @@ def _compile_multi(meta: Options, relation: Any, rest: list[str], value: Any, ke
     sub_table, link_column, target_column, target_meta = relation.join_info(meta)
     if not rest or rest[0] in LOOKUPS:
         lookup = rest[0] if rest else "exact"
+        if value is None and lookup in ("exact", "iexact"):
+            lookup, value = "isnull", True
         if lookup == "isnull":
+            if not isinstance(value, bool):
+                raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
             inner = f'SELECT "{sub_table}"."{link_column}" FROM "{sub_table}" WHERE "{sub_table}"."{link_column}" IS NOT NULL'
             return (f"{own_pk} NOT IN ({inner})" if value else f"{own_pk} IN ({inner})"), []
         cond, params = column_lookup(target_meta.pk, f'"{sub_table}"."{target_column}"', lookup, value, key)
