@@ -7,6 +7,7 @@ out, and sigcli must send it line for line.
 from typing import Any
 
 from tests.models.diff_harness import World, assert_same, label_counts
+from tests.models.test_vs_django import make_library
 
 
 def make_toppings(w: World) -> list[Any]:
@@ -1004,4 +1005,175 @@ def test_error_messages_name_the_model_and_field() -> None:
             "! ValueError",
         ],
         record=False,
+    )
+
+
+# --- lookups that decide which instances are built ----------------------------------
+
+
+def make_rosters(w: World) -> None:
+    """Teams 1 and 2; players p1 (team 1), p2 (no team), p3 (team 2), p4 (team 1)."""
+    for name in ("red", "blue"):
+        w.Team.objects.create(name=name)
+    for name, team in (("p1", 1), ("p2", None), ("p3", 2), ("p4", 1)):
+        w.Player.objects.create(name=name, team_id=team)
+
+
+def test_forward_fk_field_isnull_includes_rows_without_a_related_row() -> None:
+    def ops(w: World) -> None:
+        make_rosters(w)
+        w.record()
+        w.note("no team name", list(w.Player.objects.filter(team__name__isnull=True)))
+        w.note("a team name", list(w.Player.objects.filter(team__name__isnull=False)))
+        w.note("excluded", list(w.Player.objects.exclude(team__name__isnull=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Player args=(2, 'p2', None) kwargs={}",
+            "post_init Player instance=Player#2",
+            "= no team name: [Player#2]",
+            "pre_init Player args=(1, 'p1', 1) kwargs={}",
+            "post_init Player instance=Player#1",
+            "pre_init Player args=(3, 'p3', 2) kwargs={}",
+            "post_init Player instance=Player#3",
+            "pre_init Player args=(4, 'p4', 1) kwargs={}",
+            "post_init Player instance=Player#4",
+            "= a team name: [Player#1, Player#3, Player#4]",
+            "pre_init Player args=(1, 'p1', 1) kwargs={}",
+            "post_init Player instance=Player#1",
+            "pre_init Player args=(3, 'p3', 2) kwargs={}",
+            "post_init Player instance=Player#3",
+            "pre_init Player args=(4, 'p4', 1) kwargs={}",
+            "post_init Player instance=Player#4",
+            "= excluded: [Player#1, Player#3, Player#4]",
+        ],
+        record=False,
+    )
+
+
+def test_filter_across_a_reverse_relation_gives_a_row_per_match() -> None:
+    def ops(w: World) -> None:
+        make_library(w)
+        w.record()
+        w.note("authors", list(w.Author.objects.filter(book__title__startswith="b")))
+        w.note("count", w.Author.objects.filter(book__title__startswith="b").count())
+        w.note("without books", list(w.Author.objects.filter(book__title__isnull=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(2, 'a2') kwargs={}",
+            "post_init Author instance=Author#2",
+            "= authors: [Author#1, Author#1, Author#2]",
+            "= count: 3",
+            "= without books: []",
+        ],
+        record=False,
+    )
+
+
+def test_filter_across_a_reverse_relation_delete_loads_each_row_once() -> None:
+    def ops(w: World) -> None:
+        make_library(w)
+        w.record()
+        count, per_model = w.Author.objects.filter(book__title__startswith="b").delete()
+        w.note("deleted", (count, label_counts(per_model)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(2, 'a2') kwargs={}",
+            "post_init Author instance=Author#2",
+            "pre_init Book args=(1, 'b1', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_init Book args=(2, 'b2', 1) kwargs={}",
+            "post_init Book instance=Book#2",
+            "pre_init Book args=(3, 'b3', 2) kwargs={}",
+            "post_init Book instance=Book#3",
+            "pre_init Review args=(1, 1, 1) kwargs={}",
+            "post_init Review instance=Review#1",
+            "pre_init Review args=(2, 1, 2) kwargs={}",
+            "post_init Review instance=Review#2",
+            "pre_init Review args=(3, 2, 1) kwargs={}",
+            "post_init Review instance=Review#3",
+            "pre_init Review args=(4, 2, 2) kwargs={}",
+            "post_init Review instance=Review#4",
+            "pre_delete Review instance=Review#1 using='default' origin=QuerySet<Author>",
+            "pre_delete Review instance=Review#2 using='default' origin=QuerySet<Author>",
+            "pre_delete Review instance=Review#3 using='default' origin=QuerySet<Author>",
+            "pre_delete Review instance=Review#4 using='default' origin=QuerySet<Author>",
+            "pre_delete Book instance=Book#1 using='default' origin=QuerySet<Author>",
+            "pre_delete Book instance=Book#2 using='default' origin=QuerySet<Author>",
+            "pre_delete Book instance=Book#3 using='default' origin=QuerySet<Author>",
+            "pre_delete Author instance=Author#1 using='default' origin=QuerySet<Author>",
+            "pre_delete Author instance=Author#2 using='default' origin=QuerySet<Author>",
+            "post_delete Review instance=Review#4 using='default' origin=QuerySet<Author>",
+            "post_delete Review instance=Review#3 using='default' origin=QuerySet<Author>",
+            "post_delete Review instance=Review#2 using='default' origin=QuerySet<Author>",
+            "post_delete Review instance=Review#1 using='default' origin=QuerySet<Author>",
+            "post_delete Book instance=Book#3 using='default' origin=QuerySet<Author>",
+            "post_delete Book instance=Book#2 using='default' origin=QuerySet<Author>",
+            "post_delete Book instance=Book#1 using='default' origin=QuerySet<Author>",
+            "post_delete Author instance=Author#2 using='default' origin=QuerySet<Author>",
+            "post_delete Author instance=Author#1 using='default' origin=QuerySet<Author>",
+            "= deleted: (9, {'Review': 4, 'Book': 3, 'Author': 2})",
+        ],
+        record=False,
+    )
+
+
+def test_integer_lookups_round_float_values_as_django_does() -> None:
+    def ops(w: World) -> None:
+        for name in ("a", "b", "c"):
+            w.Author.objects.create(name=name)
+        w.note("gte 1.5", list(w.Author.objects.filter(pk__gte=1.5).values_list("pk", flat=True)))
+        w.note("lt 1.5", list(w.Author.objects.filter(pk__lt=1.5).values_list("pk", flat=True)))
+        w.note("gt 1.5", list(w.Author.objects.filter(pk__gt=1.5).values_list("pk", flat=True)))
+        w.note("exact 1.5", list(w.Author.objects.filter(pk=1.5).values_list("pk", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=() kwargs={'name': 'a'}",
+            "post_init Author instance=Author#None",
+            "pre_save Author instance=Author#None raw=False using='default' update_fields=None",
+            "post_save Author instance=Author#1 created=True update_fields=None raw=False using='default'",
+            "pre_init Author args=() kwargs={'name': 'b'}",
+            "post_init Author instance=Author#None",
+            "pre_save Author instance=Author#None raw=False using='default' update_fields=None",
+            "post_save Author instance=Author#2 created=True update_fields=None raw=False using='default'",
+            "pre_init Author args=() kwargs={'name': 'c'}",
+            "post_init Author instance=Author#None",
+            "pre_save Author instance=Author#None raw=False using='default' update_fields=None",
+            "post_save Author instance=Author#3 created=True update_fields=None raw=False using='default'",
+            "= gte 1.5: [2, 3]",
+            "= lt 1.5: [1]",
+            "= gt 1.5: [2, 3]",
+            "= exact 1.5: [1]",
+        ],
+    )
+
+
+def test_text_lookups_on_a_foreign_key_are_field_errors() -> None:
+    def ops(w: World) -> None:
+        w.raises(w.Book.objects.filter, author__contains=1)
+        w.raises(w.Book.objects.filter, author__startswith=1)
+        w.raises(w.Player.objects.filter, team_id__icontains="1")
+
+    assert_same(
+        ops,
+        [
+            "! FieldError",
+            "! FieldError",
+            "! FieldError",
+        ],
     )
