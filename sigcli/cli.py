@@ -91,6 +91,14 @@ def _view_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 show_default=True,
                 help="Stop a run whose signals nest deeper than this (runaway recursion).",
             ),
+            click.option(
+                "--limit",
+                type=click.IntRange(min=0),
+                default=500,
+                show_default=True,
+                help="Draw at most N dispatches and ORM calls per tree (0: all); "
+                "a line counts what was left out.",
+            ),
         ]
     ):
         command = option(command)
@@ -133,6 +141,7 @@ def run(
     show_all: bool,
     export: Path | None,
     max_depth: int,
+    limit: int,
 ) -> None:
     """Run SCENARIO files (or bundled scenario names) and print the signal tree."""
     from sigcli import scenario, trace
@@ -151,7 +160,7 @@ def run(
     if as_json:
         click.echo(trace.dumps(result.traces))
     else:
-        _show_runs(result.traces, _options(verbose, show_all), export)
+        _show_runs(result.traces, _options(verbose, show_all, limit), export)
     _report(result.traces, saved, result.interrupted)
     sys.exit(result.exit_status)
 
@@ -181,13 +190,14 @@ def trace_command(
     show_all: bool,
     export: Path | None,
     max_depth: int,
+    limit: int,
 ) -> None:
     """Show a saved trace (default: the last run), or run SOURCE.py first, filtered."""
     from sigcli import query
 
     traces, status = _traces_for(source, max_depth)
     filters = query.Filters(sender, signal, receiver, instance)
-    options = _options(verbose, show_all)
+    options = _options(verbose, show_all, limit)
     selection = query.select(traces, filters, show_all=show_all)
     if fmt == "json":
         click.echo(selection.to_json())
@@ -195,7 +205,7 @@ def trace_command(
     from sigcli import render
 
     if fmt == "table":
-        renderables: list[Any] = [render.timeline_table(selection)]
+        renderables: list[Any] = [render.timeline_table(selection, limit)]
     elif filters == query.Filters():
         renderables = [render.run_view(t, options) for t in traces]
     else:
@@ -247,10 +257,10 @@ def shell_command(scenario_name: str | None, run_steps: bool) -> None:
 # -- helpers --------------------------------------------------------------------
 
 
-def _options(verbose: bool, show_all: bool) -> ViewOptions:
+def _options(verbose: bool, show_all: bool, limit: int) -> ViewOptions:
     from sigcli.render import ViewOptions
 
-    return ViewOptions(verbose=verbose, show_all=show_all)
+    return ViewOptions(verbose=verbose, show_all=show_all, limit=limit)
 
 
 def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int]:

@@ -47,16 +47,84 @@ DIM = "dim"
 #: Dispatches nested deeper than this are counted, not drawn, unless ``--all``.
 DRAWN_DEPTH = 8
 
+#: How many dispatches and ORM calls a tree draws by default (``--limit``).
+DEFAULT_LIMIT = 500
+
 _SELECT_COLUMNS = re.compile(r"^SELECT (.+?) FROM ", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
 class ViewOptions:
     """``verbose`` adds receiver locations, full SQL and every keyword argument;
-    ``show_all`` unfolds init signals and the setup section."""
+    ``show_all`` unfolds init signals and the setup section; ``limit`` caps the
+    dispatches and ORM calls drawn per tree (0: no cap)."""
 
     verbose: bool = False
     show_all: bool = False
+    limit: int = DEFAULT_LIMIT
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What a tree may still draw under ``--limit``, and what it left out.
+
+    A run of 200,000 dispatches would print for minutes and scroll away
+    everything useful, so the tree stops drawing at the limit and counts
+    the rest instead.
+    """
+
+    limit: int
+    drawn: int = 0
+    cut_dispatches: int = 0
+    cut_operations: int = 0
+
+    def take(self) -> bool:
+        if self.limit and self.drawn >= self.limit:
+            return False
+        self.drawn += 1
+        return True
+
+    def leave_out(self, tree: Tree, nodes: list[Node], options: ViewOptions) -> None:
+        """Count ``nodes`` as not drawn, with one line saying so where they were."""
+        dispatches, operations = _census(nodes, options)
+        self.cut_dispatches += dispatches
+        self.cut_operations += operations
+        if dispatches or operations:
+            tree.add(_text((f"⋮ {_left_out(dispatches, operations)} not drawn", DIM)))
+
+    def summary(self) -> Text | None:
+        if not (self.cut_dispatches or self.cut_operations):
+            return None
+        return _text(
+            (
+                f"✂ --limit {self.limit}: {_left_out(self.cut_dispatches, self.cut_operations)} "
+                "not drawn. Draw more with --limit N (0 draws everything), or pick "
+                "dispatches with `sigcli trace --signal NAME` or --sender NAME.",
+                SKIPPED,
+            )
+        )
+
+
+def _left_out(dispatches: int, operations: int) -> str:
+    parts = [_count(dispatches, "more dispatch", "more dispatches")] if dispatches else []
+    if operations:
+        parts.append(_count(operations, "more ORM call"))
+    return " and ".join(parts)
+
+
+def _census(nodes: list[Node], options: ViewOptions) -> tuple[int, int]:
+    """Dispatches (folded ones aside) and operations under ``nodes``; iterative."""
+    dispatches = operations = 0
+    pending = [nodes]
+    while pending:
+        for node in pending.pop():
+            if isinstance(node, Dispatch):
+                dispatches += not is_folded(node, options)
+                pending.extend(call.children for call in node.receivers)
+            elif isinstance(node, Operation):
+                operations += 1
+                pending.append(node.children)
+    return dispatches, operations
 
 
 def _text(*parts: tuple[str, str] | str) -> Text:
@@ -172,7 +240,8 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
     root = Tree(_text(" · ".join(summary)), guide_style=DIM)
     if trace.error:
         root.add(_text(("✗ could not run: ", ERROR), (trace.error, ERROR)))
-    _add_setup(root, trace, options)
+    budget = _Budget(options.limit)
+    _add_setup(root, trace, options, budget)
     for number, step in enumerate(trace.steps, 1):
         label = _text((f"{number} · ", "bold"), (step.label, "bold"))
         if step is interrupted_step:
@@ -181,10 +250,13 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
             label.append_text(_text(("  ✗ stopped: ", ERROR), (step.error, ERROR)))
             if step.error_at and options.verbose:
                 label.append_text(_text((f"  at {step.error_at}", DIM)))
-        _add_nodes(root.add(label), step.children, options)
+        _add_nodes(root.add(label), step.children, options, budget)
     why = "the run was interrupted" if trace.interrupted else "an earlier step failed"
     for number, skipped in enumerate(trace.not_run, len(trace.steps) + 1):
         root.add(_text((f"{number} · {skipped}", DIM), (f"  not run: {why}", DIM)))
+    cut = budget.summary()
+    if cut is not None:
+        root.add(cut)
     return root
 
 
@@ -197,17 +269,20 @@ def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def _add_setup(root: Tree, trace: Trace, options: ViewOptions) -> None:
+def _add_setup(root: Tree, trace: Trace, options: ViewOptions, budget: _Budget) -> None:
     setup = list(walk_dispatches(trace.setup))
     active = [d for d in setup if any(call.called for call in d.receivers)]
     if not options.show_all and not active:
         return
     branch = root.add(_text(("setup · loading the scenario and creating its tables", "bold")))
     if options.show_all:
-        _add_nodes(branch, trace.setup, options)
+        _add_nodes(branch, trace.setup, options, budget)
         return
-    for dispatch in active:
-        _add_dispatch(branch, dispatch, options)
+    for index, dispatch in enumerate(active):
+        if not budget.take():
+            budget.leave_out(branch, list(active[index:]), options)
+            break
+        _add_dispatch(branch, dispatch, options, budget)
     quiet = len(setup) - len(active)
     if quiet:
         branch.add(
@@ -221,30 +296,36 @@ def _add_setup(root: Tree, trace: Trace, options: ViewOptions) -> None:
         )
 
 
-def _add_nodes(tree: Tree, nodes: list[Node], options: ViewOptions) -> None:
-    for node in nodes:
+def _add_nodes(tree: Tree, nodes: list[Node], options: ViewOptions, budget: _Budget) -> None:
+    for index, node in enumerate(nodes):
+        counted = isinstance(node, Operation) or (
+            isinstance(node, Dispatch) and not is_folded(node, options)
+        )
+        if counted and not budget.take():
+            budget.leave_out(tree, nodes[index:], options)
+            return
         if isinstance(node, Dispatch):
             if node.depth > DRAWN_DEPTH and not options.show_all:
                 deeper = sum(1 for _ in walk_dispatches([node]))
                 note = f"⋮ {_count(deeper, 'more dispatch', 'more dispatches')} nested deeper"
                 tree.add(_text((f"{note} (--all draws them)", DIM)))
             elif not is_folded(node, options):
-                _add_dispatch(tree, node, options)
+                _add_dispatch(tree, node, options, budget)
         elif isinstance(node, Operation):
-            _add_operation(tree, node, options)
+            _add_operation(tree, node, options, budget)
         elif isinstance(node, Output):
             tree.add(_text(("print  ", DIM), node.text.removesuffix("\n")))
         else:
             _add_sql(tree, node, options)
 
 
-def _add_operation(tree: Tree, operation: Operation, options: ViewOptions) -> None:
+def _add_operation(tree: Tree, operation: Operation, options: ViewOptions, budget: _Budget) -> None:
     label = _text(operation.label)
     if not any(True for _ in walk_dispatches(operation.children)):
         label.append_text(_text(("  no signals", SKIPPED)))
     if operation.error:
         label.append_text(_text(("  ✗ ", ERROR), (brief(operation.error), ERROR)))
-    _add_nodes(tree.add(label), operation.children, options)
+    _add_nodes(tree.add(label), operation.children, options, budget)
 
 
 def _add_sql(tree: Tree, statement: SqlStatement, options: ViewOptions) -> None:
@@ -272,14 +353,15 @@ def dispatch_line(dispatch: Dispatch, verbose: bool) -> Text:
 
 
 def _add_dispatch(
-    tree: Tree, dispatch: Dispatch, options: ViewOptions, nested: bool = True
+    tree: Tree, dispatch: Dispatch, options: ViewOptions, budget: _Budget | None = None
 ) -> None:
+    """The dispatch and its receivers; with a ``budget``, what they caused too."""
     branch = tree.add(dispatch_line(dispatch, options.verbose))
     width = max((len(clean(call.name)) for call in dispatch.receivers), default=0)
     for call in dispatch.receivers:
         sub = branch.add(receiver_line(call, width, options.verbose, dispatch.robust))
-        if nested:
-            _add_nodes(sub, call.children, options)
+        if budget is not None:
+            _add_nodes(sub, call.children, options, budget)
 
 
 def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = False) -> Text:
@@ -332,21 +414,44 @@ def selection_view(selection: Selection, options: ViewOptions = ViewOptions()) -
     root = Tree(_text(" · ".join(header)), guide_style=DIM)
     branch: Tree | None = None
     previous: tuple[str, ...] | None = None
-    for match in selection.matches:
+    drawn = selection.matches[: options.limit or None]
+    for match in drawn:
         if match.path != previous:
             branch = root.add(_text((" › ".join(match.path), "bold")))
             previous = match.path
         assert branch is not None
-        _add_dispatch(branch, match.dispatch, options, nested=False)
+        _add_dispatch(branch, match.dispatch, options)
+    rest = len(selection.matches) - len(drawn)
+    if rest:
+        root.add(_limit_note(rest, options.limit))
     return root
 
 
-def timeline_table(selection: Selection) -> Table:
-    """The same selection as a flat timeline, one row per dispatch."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+def _limit_note(rest: int, limit: int) -> Text:
+    return _text(
+        (
+            f"✂ --limit {limit}: {_count(rest, 'more dispatch', 'more dispatches')} not drawn. "
+            "Draw more with --limit N (0 draws everything), or narrow the filter.",
+            SKIPPED,
+        )
+    )
+
+
+def timeline_table(selection: Selection, limit: int = DEFAULT_LIMIT) -> Table:
+    """The same selection as a flat timeline, one row per dispatch, at most ``limit``."""
+    drawn = selection.matches[: limit or None]
+    rest = len(selection.matches) - len(drawn)
+    caption = _limit_note(rest, limit) if rest else None
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        caption=caption,
+        caption_justify="left",
+    )
     for column in ("seq", "depth", "signal", "sender", "instance", "receivers called"):
         table.add_column(column, justify="right" if column in ("seq", "depth") else "left")
-    for match in selection.matches:
+    for match in drawn:
         dispatch = match.dispatch
         instance = instance_of(dispatch)
         called = [clean(call.name) for call in dispatch.receivers if call.called]
