@@ -568,23 +568,102 @@ def recursion_room(limit: int) -> Iterator[None]:
 def dumps(traces: list[Trace]) -> str:
     """The JSON text of one trace, or of several under ``"runs"``."""
     with recursion_room(_JSON_RECURSION):
-        return _dumps(traces)
+        return "".join(_chunks(traces))
 
 
 _JSON_RECURSION = 5000
 
 
-def _dumps(traces: list[Trace]) -> str:
-    if len(traces) == 1:
-        document: dict[str, Any] = {"sigcli_trace": FORMAT_VERSION, **_trace_json(traces[0])}
-    else:
-        document = {"sigcli_trace": FORMAT_VERSION, "runs": [_trace_json(t) for t in traces]}
-    return json.dumps(document, indent=1, ensure_ascii=False)
-
-
 def save(traces: list[Trace], path: Path) -> None:
+    """Write the traces to ``path``, replacing it only once the whole file is written.
+
+    The JSON is streamed node by node, so that a run of 200,000 dispatches
+    is never held as one document or one string; an interrupted save leaves
+    the previous file as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dumps(traces) + "\n", encoding="utf-8")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as file, recursion_room(_JSON_RECURSION):
+            file.writelines(_chunks(traces))
+            file.write("\n")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _chunks(traces: list[Trace]) -> Iterator[str]:
+    """The JSON text in pieces: one line per node, so a file reads and greps well."""
+    if len(traces) == 1:
+        yield f'{{"sigcli_trace": {FORMAT_VERSION}, '
+        yield from _trace_chunks(traces[0])
+        yield "}"
+        return
+    yield f'{{"sigcli_trace": {FORMAT_VERSION}, "runs": ['
+    for index, trace in enumerate(traces):
+        yield "\n{" if index == 0 else ",\n{"
+        yield from _trace_chunks(trace)
+        yield "}"
+    yield "]}"
+
+
+def _open(fields: dict[str, Any], key: str) -> str:
+    """``fields`` as an unfinished object whose last member ``key`` is a list."""
+    return f'{_encode(fields)[:-1]}, "{key}": ['
+
+
+def _trace_chunks(trace: Trace) -> Iterator[str]:
+    head = {
+        "scenario": trace.scenario,
+        "error": trace.error,
+        "interrupted": trace.interrupted,
+        "not_run": trace.not_run,
+    }
+    yield _open(head, "setup")[1:]
+    yield from _list_chunks(trace.setup)
+    yield '], "steps": ['
+    for index, step in enumerate(trace.steps):
+        fields = {
+            "label": step.label,
+            "function": step.function,
+            "error": step.error,
+            "error_at": step.error_at,
+        }
+        yield ("\n" if index == 0 else ",\n") + _open(fields, "children")
+        yield from _list_chunks(step.children)
+        yield "]}"
+    yield "]"
+
+
+def _list_chunks(nodes: list[Node]) -> Iterator[str]:
+    for index, node in enumerate(nodes):
+        yield "\n" if index == 0 else ",\n"
+        yield from _node_chunks(node)
+
+
+def _node_chunks(node: Node) -> Iterator[str]:
+    """One node; only nodes with children are split, the rest is one encode."""
+    if isinstance(node, Dispatch) and any(call.children for call in node.receivers):
+        fields = node_json(node, children=False)
+        receivers = fields.pop("receivers")
+        yield _open(fields, "receivers")
+        for index, (call, call_fields) in enumerate(zip(node.receivers, receivers, strict=True)):
+            del call_fields["children"]
+            yield ("\n" if index == 0 else ",\n") + _open(call_fields, "children")
+            yield from _list_chunks(call.children)
+            yield "]}"
+        yield "]}"
+    elif isinstance(node, Operation) and node.children:
+        fields = node_json(Operation(node.label, node.model, [], node.error))
+        del fields["children"]
+        yield _open(fields, "children")
+        yield from _list_chunks(node.children)
+        yield "]}"
+    else:
+        yield _encode(node_json(node))
 
 
 def load(path: Path) -> list[Trace]:
@@ -663,26 +742,6 @@ def _check_value(value: Any, what: str) -> None:
             pending.extend((v, level + 1) for v in item.values())
         elif isinstance(item, list):
             pending.extend((v, level + 1) for v in item)
-
-
-def _trace_json(trace: Trace) -> dict[str, Any]:
-    return {
-        "scenario": trace.scenario,
-        "error": trace.error,
-        "interrupted": trace.interrupted,
-        "not_run": trace.not_run,
-        "setup": [node_json(n) for n in trace.setup],
-        "steps": [
-            {
-                "label": s.label,
-                "function": s.function,
-                "error": s.error,
-                "error_at": s.error_at,
-                "children": [node_json(n) for n in s.children],
-            }
-            for s in trace.steps
-        ],
-    }
 
 
 def node_json(node: Node, children: bool = True) -> dict[str, Any]:
