@@ -70,6 +70,9 @@ class Manager:
     def order_by(self, *field_names: str) -> QuerySet:
         return self.get_queryset().order_by(*field_names)
 
+    def select_related(self, *fields: str) -> QuerySet:
+        return self.get_queryset().select_related(*fields)
+
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
         return self.get_queryset().values_list(*fields, flat=flat)
 

@@ -43,6 +43,7 @@ class QuerySet:
         self._kind = "objects"
         self._only: tuple[str, ...] | None = None
         self._known: tuple[str, Any] | None = None
+        self._related: tuple[str, ...] = ()
         self._result_cache: list[Any] | None = None
 
     # -- building ------------------------------------------------------------
@@ -145,6 +146,37 @@ class QuerySet:
         clone._only = tuple(attnames)
         return clone
 
+    def select_related(self, *fields: str) -> QuerySet:
+        """Load the related objects of these foreign keys in the same query (all
+        non-null ones when none are named): each row builds its object, then the
+        related object, as Django's joined rows do."""
+        clone = self._chain("select_related", fields)
+        clone._related = (*self._related, *(fields or ("",)))
+        return clone
+
+    def _related_fields(self) -> list[Any]:
+        """The foreign keys ``select_related`` names, checked when the query is built (as Django does)."""
+        meta = self.model._meta
+        related: list[Any] = []
+        for name in self._related:
+            if not name:
+                found = [f for f in meta.relation_fields if not f.null]
+            else:
+                field = meta.fields_map.get(name)
+                if field is None or not field.is_relation or field.name != name:
+                    choices = ", ".join(f.name for f in meta.relation_fields) or "(none)"
+                    raise FieldError(
+                        f"Invalid field name(s) given in select_related: '{name}'. Choices are: {choices}"
+                    )
+                found = [field]
+            related.extend(f for f in found if f not in related)
+        return related
+
+    def prefetch_related(self, *lookups: str) -> QuerySet:
+        raise NotImplementedError(
+            "prefetch_related() is not supported; iterate and use the related manager instead."
+        )
+
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
         if flat and len(fields) > 1:
             raise TypeError("'flat' is not valid when values_list is called with more than one field.")
@@ -198,6 +230,19 @@ class QuerySet:
             wanted = set(self._only) | {meta.pk.attname}
             columns = ", ".join(c for c, a in zip(meta.qualified_columns, meta.attnames, strict=True) if a in wanted)
             sql = f'SELECT {columns} FROM "{table}"'
+        elif self._related:
+            selected = list(meta.qualified_columns)
+            joins = []
+            for number, field in enumerate(self._related_fields(), start=2):
+                remote = field.remote_model._meta
+                alias = f"T{number}"
+                join = "LEFT OUTER JOIN" if field.null else "INNER JOIN"
+                joins.append(
+                    f'{join} "{remote.db_table}" {alias} ON ("{table}"."{field.column}" = {alias}."{remote.pk.column}")'
+                )
+                selected.extend(f'{alias}."{column}"' for column in remote.columns)
+            distinct = "DISTINCT " if self._distinct else ""
+            sql = f'SELECT {distinct}{", ".join(selected)} FROM "{table}" {" ".join(joins)}'
         else:
             sql = meta.select_sql
             if self._distinct:
@@ -266,15 +311,39 @@ class QuerySet:
                 values = iter(row)
                 expanded.append(tuple(next(values) if keep else DEFERRED for keep in positions))
             rows = expanded
-        if converters:
-            rows = [_convert(row, converters) for row in rows]
-        from_db = model.from_db
-        objects = [from_db(row) for row in rows]
+        if self._related and self._only is None:
+            related_fields = self._related_fields()
+            objects = [self._build_joined(row, related_fields) for row in rows]
+        else:
+            if converters:
+                rows = [_convert(row, converters) for row in rows]
+            from_db = model.from_db
+            objects = [from_db(row) for row in rows]
         if self._known is not None:
             name, instance = self._known
             for obj in objects:
                 obj._state.fields_cache[name] = instance
         return objects
+
+    def _build_joined(self, row: tuple[Any, ...], related_fields: list[Any]) -> Any:
+        """One ``select_related`` row: the object first, then each related object (or None)."""
+        meta = self.model._meta
+        width = len(meta.attnames)
+        obj = _from_row(self.model, row[:width])
+        cache = obj._state.fields_cache
+        for field in related_fields:
+            remote = field.remote_model
+            remote_width = len(remote._meta.attnames)
+            values = row[width:width + remote_width]
+            width += remote_width
+            if values[remote._meta.attnames.index(remote._meta.pk.attname)] is None:
+                cache[field.name] = None
+                continue
+            related = _from_row(remote, values)
+            cache[field.name] = related
+            if field.one_to_one and not field.rel.hidden:
+                related._state.fields_cache[field.rel.accessor_name] = obj
+        return obj
 
     def _label(self, method: str | None = None, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> str:
         text = self._prefix
@@ -638,6 +707,11 @@ def _index_label(key: int | slice) -> str:
     stop = "" if key.stop is None else str(key.stop)
     step = "" if key.step is None else f":{key.step}"
     return f"[{start}:{stop}{step}]"
+
+
+def _from_row(model: Any, values: tuple[Any, ...]) -> Any:
+    converters = model._meta.converters
+    return model.from_db(_convert(values, converters) if converters else values)
 
 
 def _convert(row: tuple[Any, ...], converters: Any) -> tuple[Any, ...]:

@@ -176,3 +176,30 @@ def test_field_error_lists_the_choices_of_a_model_with_hidden_through_relations(
             Post.objects.filter(titel="x")
         with pytest.raises(models.FieldError, match=r"Choices are: id, posts$"):
             Tag.objects.filter(post="x")
+
+
+def test_select_related_builds_each_row_then_its_related_object():
+    from tests.models.recording import recording
+
+    with recording() as (registry, log):
+        class Team(models.Model):
+            name = models.CharField(max_length=5)
+
+        class Player(models.Model):
+            team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True)
+
+        registry.migrate()
+        team = Team.objects.create(name="t")
+        Player.objects.create(team=team)
+        Player.objects.create()
+        log.take()
+        players = list(Player.objects.select_related("team"))
+        assert log.take() == [
+            "pre_init Player args=(1, 1) kwargs={}", "post_init Player#1",
+            "pre_init Team args=(1, 't') kwargs={}", "post_init Team#1",
+            "pre_init Player args=(2, None) kwargs={}", "post_init Player#2",
+        ]
+        assert [p.team for p in players] == [team, None]
+        assert log.take() == []
+        with pytest.raises(models.FieldError, match="Invalid field name"):
+            list(Player.objects.select_related("name"))
