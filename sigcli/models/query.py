@@ -679,6 +679,7 @@ class QuerySet:
             raise TypeError("Cannot call delete() after .values() or .values_list()")
         query = self._chain()
         query._order = ()
+        query._related = ()
         collector = Collector(origin=self)
         collector.collect(query)
         result = collector.delete()
