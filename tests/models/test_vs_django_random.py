@@ -5,7 +5,9 @@ deletes of instances and querysets, m2m and reverse-FK manager calls, bulk
 updates), referring to rows by pk so that a program means the same thing in
 both worlds. Each program runs with one of several sets of recorded signals,
 because which signals have listeners changes what Django loads and sends
-(fast deletes, the m2m fast add). Programs start from the same seeded rows.
+(fast deletes, the m2m fast add). Programs start from the same seeded rows,
+and may have receivers that act (save, delete, edit ``pk_set``), connected
+before or after the recording one.
 An operation that raises records the
 exception's type and the program goes on, so the state a failure leaves
 behind is compared too.
@@ -266,10 +268,77 @@ def seed(w: World) -> None:
     w.Person.objects.get(pk=2).follows.add(1, 3)
 
 
-def program(operations: list[tuple[Any, ...]], recorded: tuple[str, ...]) -> Any:
+def book_review(w: World, sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
+    if created:
+        w.Review.objects.create(book=instance, stars=5)
+
+
+def review_retitles_book(w: World, sender: type, instance: Any, **kwargs: Any) -> None:
+    book = w.Book.objects.filter(pk=instance.book_id).first()
+    if book is not None:
+        book.title = "reviewed"
+        book.save()
+
+
+def author_drops_first_book(w: World, sender: type, instance: Any, **kwargs: Any) -> None:
+    book = w.Book.objects.filter(author=instance).order_by("pk").first()
+    if book is not None:
+        book.delete()
+
+
+def topping_note(w: World, sender: type, action: str, **kwargs: Any) -> None:
+    if action.startswith("post_"):
+        w.Note.objects.create(text=action)
+
+
+def shout(w: World, sender: type, instance: Any, **kwargs: Any) -> None:
+    instance.name = instance.name.upper()
+
+
+def keep_lowest_friend_out(w: World, sender: type, action: str, pk_set: Any, **kwargs: Any) -> None:
+    if action in ("pre_add", "pre_remove") and pk_set:
+        pk_set.discard(min(pk_set))
+
+
+REACTIONS: dict[str, tuple[str, Any, Any]] = {
+    "a new book gets a review": ("post_save", lambda w: w.Book, book_review),
+    "a deleted review retitles its book": ("post_delete", lambda w: w.Review, review_retitles_book),
+    "a deleted author drops its first book": (
+        "pre_delete",
+        lambda w: w.Author,
+        author_drops_first_book,
+    ),
+    "topping changes leave a note": (
+        "m2m_changed",
+        lambda w: w.Pizza.toppings.through,
+        topping_note,
+    ),
+    "author names are shouted": ("pre_save", lambda w: w.Author, shout),
+    "the lowest friend is left out": (
+        "m2m_changed",
+        lambda w: w.Person.friends.through,
+        keep_lowest_friend_out,
+    ),
+}
+
+
+def program(
+    operations: list[tuple[Any, ...]], recorded: tuple[str, ...], reactions: list[tuple[str, bool]]
+) -> Any:
     def ops(w: World) -> None:
         seed(w)
+
+        def connect(name: str) -> None:
+            signal, sender, reaction = REACTIONS[name]
+            w.connect(signal, lambda sender, **kw: reaction(w, sender, **kw), sender(w))
+
+        for name, before in reactions:
+            if before:
+                connect(name)
         w.record(recorded)
+        for name, before in reactions:
+            if not before:
+                connect(name)
         for operation in operations:
             w.note("op", operation)
             try:
@@ -287,9 +356,17 @@ def program(operations: list[tuple[Any, ...]], recorded: tuple[str, ...]) -> Any
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(operations=st.lists(OPERATIONS, min_size=1, max_size=12), recorded=RECORDED)
+@given(
+    operations=st.lists(OPERATIONS, min_size=1, max_size=12),
+    recorded=RECORDED,
+    reactions=st.lists(
+        st.tuples(st.sampled_from(sorted(REACTIONS)), st.booleans()),
+        max_size=3,
+        unique_by=lambda reaction: reaction[0],
+    ),
+)
 def test_random_programs_send_the_same_signals(
-    operations: list[tuple[Any, ...]], recorded: tuple[str, ...]
+    operations: list[tuple[Any, ...]], recorded: tuple[str, ...], reactions: list[tuple[str, bool]]
 ) -> None:
-    ops = program(operations, recorded)
+    ops = program(operations, recorded, reactions)
     assert sigcli_events(ops, record=False) == django_events(ops, record=False)
