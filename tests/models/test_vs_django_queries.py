@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.models.diff_harness import World, django_events, sigcli_events
 
 TEXT = st.sampled_from(["Ann", "ann", "an", "A", "b%", "%", "_", "a_c", "Bob", "é", "", "zz"])
-NUMBER = st.integers(min_value=-1, max_value=4)
+NUMBER = st.one_of(st.integers(min_value=-1, max_value=4), st.sampled_from(["1", "x", True]))
 TEXT_LOOKUPS = ("exact", "iexact", "contains", "icontains", "startswith", "gt", "gte", "lt", "lte")
 NUMBER_LOOKUPS = ("exact", "gt", "gte", "lt", "lte")
 
