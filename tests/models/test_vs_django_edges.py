@@ -4,6 +4,7 @@ Same harness as ``test_vs_django``: Django's sequence is pinned as written
 out, and sigcli must send it line for line.
 """
 
+import datetime
 from typing import Any
 
 from tests.models.diff_harness import World, assert_same, label_counts
@@ -1176,4 +1177,171 @@ def test_text_lookups_on_a_foreign_key_are_field_errors() -> None:
             "! FieldError",
             "! FieldError",
         ],
+    )
+
+
+# --- deferred fields, related loading, raw saves ------------------------------------
+
+
+def test_only_defers_fields_and_save_gets_implicit_update_fields() -> None:
+    def ops(w: World) -> None:
+        make_library(w)
+        w.record()
+        book = w.Book.objects.only("title").get(pk=1)
+        w.note("deferred", sorted(book.get_deferred_fields()))
+        book.title = "changed"
+        book.save()
+        w.note("author_id loads the field", book.author_id)
+        book.save()
+        w.Book.objects.only("title").get(pk=2).delete()
+
+    assert_same(
+        ops,
+        [
+            "pre_init Book args=(1, 'b1', <deferred>) kwargs={}",
+            "post_init Book instance=Book#1",
+            "= deferred: ['author_id']",
+            "pre_save Book instance=Book#1 raw=False using='default' update_fields=frozenset('title')",
+            "post_save Book instance=Book#1 created=False update_fields=frozenset('title') raw=False using='default'",
+            "pre_init Book args=(1, <deferred>, 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "= author_id loads the field: 1",
+            "pre_save Book instance=Book#1 raw=False using='default' update_fields=None",
+            "post_save Book instance=Book#1 created=False update_fields=None raw=False using='default'",
+            "pre_init Book args=(2, 'b2', <deferred>) kwargs={}",
+            "post_init Book instance=Book#2",
+            "pre_init Review args=(3, 2, 1) kwargs={}",
+            "post_init Review instance=Review#3",
+            "pre_init Review args=(4, 2, 2) kwargs={}",
+            "post_init Review instance=Review#4",
+            "pre_delete Review instance=Review#3 using='default' origin=Book#2",
+            "pre_delete Review instance=Review#4 using='default' origin=Book#2",
+            "pre_delete Book instance=Book#2 using='default' origin=Book#2",
+            "post_delete Review instance=Review#4 using='default' origin=Book#2",
+            "post_delete Review instance=Review#3 using='default' origin=Book#2",
+            "post_delete Book instance=Book#2 using='default' origin=Book#2",
+        ],
+        record=False,
+    )
+
+
+def test_select_related_and_prefetch_related_build_related_instances() -> None:
+    def ops(w: World) -> None:
+        make_library(w)
+        w.record()
+        books = list(w.Book.objects.select_related("author").order_by("pk"))
+        w.note("authors", [book.author for book in books])
+        authors = list(w.Author.objects.prefetch_related("book_set").order_by("pk"))
+        w.note("books", [list(author.book_set.all()) for author in authors])
+
+    assert_same(
+        ops,
+        [
+            "pre_init Book args=(1, 'b1', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Book args=(2, 'b2', 1) kwargs={}",
+            "post_init Book instance=Book#2",
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Book args=(3, 'b3', 2) kwargs={}",
+            "post_init Book instance=Book#3",
+            "pre_init Author args=(2, 'a2') kwargs={}",
+            "post_init Author instance=Author#2",
+            "= authors: [Author#1, Author#1, Author#2]",
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(2, 'a2') kwargs={}",
+            "post_init Author instance=Author#2",
+            "pre_init Book args=(1, 'b1', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_init Book args=(2, 'b2', 1) kwargs={}",
+            "post_init Book instance=Book#2",
+            "pre_init Book args=(3, 'b3', 2) kwargs={}",
+            "post_init Book instance=Book#3",
+            "= books: [[Book#1, Book#2], [Book#3]]",
+        ],
+        record=False,
+    )
+
+
+def test_values_iterator_and_none_build_what_django_builds() -> None:
+    def ops(w: World) -> None:
+        make_library(w)
+        w.record()
+        w.note("values", list(w.Book.objects.order_by("pk").values("title", "author")))
+        w.note("iterator", [b.pk for b in w.Book.objects.order_by("pk").iterator()])
+        w.note("none", list(w.Book.objects.none()))
+        w.note("none count", w.Book.objects.none().count())
+
+    assert_same(
+        ops,
+        [
+            "= values: [{'title': 'b1', 'author': 1}, {'title': 'b2', 'author': 1}, {'title': 'b3', 'author': 2}]",
+            "pre_init Book args=(1, 'b1', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_init Book args=(2, 'b2', 1) kwargs={}",
+            "post_init Book instance=Book#2",
+            "pre_init Book args=(3, 'b3', 2) kwargs={}",
+            "post_init Book instance=Book#3",
+            "= iterator: [1, 2, 3]",
+            "= none: []",
+            "= none count: 0",
+        ],
+        record=False,
+    )
+
+
+def test_raw_save_base_reports_raw_and_skips_auto_now() -> None:
+    def ops(w: World) -> None:
+        note = w.Note(text="n", updated=datetime.datetime(2020, 1, 1))
+        note.save_base(raw=True)
+        note.text = "m"
+        note.save_base(raw=True)
+        w.note("auto_now skipped", w.Note.objects.get(pk=1).updated.year)
+        note.save()
+        w.note("auto_now applied", w.Note.objects.get(pk=1).updated.year > 2020)
+
+    assert_same(
+        ops,
+        [
+            "pre_init Note args=() kwargs={'text': 'n', 'updated': <datetime>}",
+            "post_init Note instance=Note#None",
+            "pre_save Note instance=Note#None raw=True using='default' update_fields=None",
+            "post_save Note instance=Note#1 created=True update_fields=None raw=True using='default'",
+            "pre_save Note instance=Note#1 raw=True using='default' update_fields=None",
+            "post_save Note instance=Note#1 created=False update_fields=None raw=True using='default'",
+            "pre_init Note args=(1, 'm', False, <datetime>) kwargs={}",
+            "post_init Note instance=Note#1",
+            "= auto_now skipped: 2020",
+            "pre_save Note instance=Note#1 raw=False using='default' update_fields=None",
+            "post_save Note instance=Note#1 created=False update_fields=None raw=False using='default'",
+            "pre_init Note args=(1, 'm', False, <datetime>) kwargs={}",
+            "post_init Note instance=Note#1",
+            "= auto_now applied: True",
+        ],
+    )
+
+
+def test_refresh_from_db_with_fields() -> None:
+    def ops(w: World) -> None:
+        make_library(w)
+        book = w.Book.objects.get(pk=1)
+        w.Book.objects.filter(pk=1).update(title="new")
+        w.record()
+        book.refresh_from_db(fields=["title"])
+        w.note("title", book.title)
+        book.refresh_from_db()
+
+    assert_same(
+        ops,
+        [
+            "pre_init Book args=(1, 'new', <deferred>) kwargs={}",
+            "post_init Book instance=Book#1",
+            "= title: 'new'",
+            "pre_init Book args=(1, 'new', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+        ],
+        record=False,
     )
