@@ -56,7 +56,8 @@ class Manager:
         return f"<{type(self).__name__}: {self.model.__name__}.{self.name}>" if self.model else "<Manager>"
 
     def all(self) -> QuerySet:
-        return self.get_queryset().all()
+        """The manager's queryset itself, not a copy: a related manager's prefetched rows stay."""
+        return self.get_queryset()
 
     def filter(self, *args: Any, **kwargs: Any) -> QuerySet:
         return self.get_queryset().filter(*args, **kwargs)
@@ -72,6 +73,9 @@ class Manager:
 
     def select_related(self, *fields: str) -> QuerySet:
         return self.get_queryset().select_related(*fields)
+
+    def prefetch_related(self, *lookups: str) -> QuerySet:
+        return self.get_queryset().prefetch_related(*lookups)
 
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
         return self.get_queryset().values_list(*fields, flat=flat)

@@ -44,6 +44,7 @@ class QuerySet:
         self._only: tuple[str, ...] | None = None
         self._known: tuple[str, Any] | None = None
         self._related: tuple[str, ...] = ()
+        self._prefetch: tuple[str, ...] = ()
         self._result_cache: list[Any] | None = None
 
     # -- building ------------------------------------------------------------
@@ -173,9 +174,10 @@ class QuerySet:
         return related
 
     def prefetch_related(self, *lookups: str) -> QuerySet:
-        raise NotImplementedError(
-            "prefetch_related() is not supported; iterate and use the related manager instead."
-        )
+        """After the main query, one query per lookup fills each instance's cache."""
+        clone = self._chain("prefetch_related", lookups)
+        clone._prefetch = (*self._prefetch, *lookups) if lookups else ()
+        return clone
 
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
         if flat and len(fields) > 1:
@@ -279,8 +281,13 @@ class QuerySet:
             self._result_cache = []
             return self._result_cache
         rows = self._db().execute(self._select_sql(), self._params).fetchall()
-        self._result_cache = self._build(rows)
-        return self._result_cache
+        objects = self._build(rows)
+        if self._prefetch and self._kind == "objects":
+            from sigcli.models.prefetch import prefetch_related_objects
+
+            prefetch_related_objects(objects, self._prefetch)
+        self._result_cache = objects
+        return objects
 
     def _build(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         model = self.model
@@ -680,6 +687,7 @@ class QuerySet:
         query = self._chain()
         query._order = ()
         query._related = ()
+        query._prefetch = ()
         collector = Collector(origin=self)
         collector.collect(query)
         result = collector.delete()

@@ -34,6 +34,18 @@ class _RelatedManagerBase(Manager):
     def _prefix(self) -> str:
         return f"{self.instance._meta.model_name}.{self.accessor}"
 
+    def _with_prefetched(self, queryset: QuerySet) -> QuerySet:
+        """Answer from ``prefetch_related()``'s rows when the instance has them."""
+        cache = self.instance.__dict__.get("_prefetched_objects_cache")
+        if cache and self.accessor in cache:
+            queryset._result_cache = list(cache[self.accessor])
+        return queryset
+
+    def _forget_prefetched(self) -> None:
+        cache = self.instance.__dict__.get("_prefetched_objects_cache")
+        if cache:
+            cache.pop(self.accessor, None)
+
 
 class ReverseManyManager(_RelatedManagerBase):
     """The rows of ``rel.related_model`` whose foreign key points at ``instance``."""
@@ -55,7 +67,7 @@ class ReverseManyManager(_RelatedManagerBase):
         qs = QuerySet(self.model, self._prefix())._filter({self.field.name: self.instance}, False)
         qs._calls = ()
         qs._known = (self.field.name, self.instance)
-        return qs
+        return self._with_prefetched(qs)
 
     def _check_fk_val(self) -> None:
         if self.instance.pk is None:
@@ -93,6 +105,7 @@ class ReverseManyManager(_RelatedManagerBase):
         setattr(obj, self.field.name, self.instance)
 
     def _add(self, objs: tuple[Any, ...], bulk: bool) -> None:
+        self._forget_prefetched()
         if bulk:
             pks = []
             for obj in objs:
@@ -142,6 +155,7 @@ class ReverseManyManager(_RelatedManagerBase):
         self._report("clear", (), {"bulk": bulk} if not bulk else None, self._clear, self.get_queryset(), bulk)
 
     def _clear(self, queryset: QuerySet, bulk: bool) -> None:
+        self._forget_prefetched()
         if bulk:
             queryset._update({self.field.name: None})
             return
@@ -222,7 +236,7 @@ class ManyRelatedManager(_RelatedManagerBase):
             f'FROM "{through}" WHERE "{through}"."{self.source_column}" = ?)',
         )
         qs._params = (self.related_val,)
-        return qs
+        return self._with_prefetched(qs)
 
     def _send(self, action: str, pk_set: Any) -> None:
         m2m_changed.send(
@@ -252,6 +266,7 @@ class ManyRelatedManager(_RelatedManagerBase):
         self._report("add", objs, kwargs, self._add, objs, through_defaults)
 
     def _add(self, objs: tuple[Any, ...], through_defaults: dict[str, Any] | None) -> None:
+        self._forget_prefetched()
         with self.through._meta.registry.db.atomic():
             self._add_items(self.source_field_name, self.target_field_name, objs, through_defaults)
             if self.symmetrical:
@@ -317,6 +332,7 @@ class ManyRelatedManager(_RelatedManagerBase):
     def _remove(self, objs: tuple[Any, ...]) -> None:
         if not objs:
             return
+        self._forget_prefetched()
         old_ids = set()
         for obj in objs:
             old_ids.add(obj.pk if isinstance(obj, self.model) else obj)
@@ -329,6 +345,7 @@ class ManyRelatedManager(_RelatedManagerBase):
         self._report("clear", (), None, self._clear)
 
     def _clear(self) -> None:
+        self._forget_prefetched()
         with self.through._meta.registry.db.atomic():
             self._send("pre_clear", None)
             self._remove_filter(None)._delete()

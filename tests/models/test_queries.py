@@ -203,3 +203,32 @@ def test_select_related_builds_each_row_then_its_related_object():
         assert log.take() == []
         with pytest.raises(models.FieldError, match="Invalid field name"):
             list(Player.objects.select_related("name"))
+
+
+def test_prefetch_related_builds_rows_once_and_managers_answer_from_the_cache():
+    from tests.models.recording import recording
+
+    with recording() as (registry, log):
+        class Topping(models.Model):
+            pass
+
+        class Pizza(models.Model):
+            toppings = models.ManyToManyField(Topping)
+
+        registry.migrate()
+        p1, p2 = Pizza.objects.create(), Pizza.objects.create()
+        t1 = Topping.objects.create()
+        p1.toppings.add(t1)
+        p2.toppings.add(t1)
+        log.take()
+        pizzas = list(Pizza.objects.prefetch_related("toppings"))
+        assert [line for line in log.take() if line.startswith("pre_init")] == [
+            "pre_init Pizza args=(1,) kwargs={}", "pre_init Pizza args=(2,) kwargs={}",
+            "pre_init Topping args=(1,) kwargs={}", "pre_init Topping args=(1,) kwargs={}",
+        ]
+        assert [list(p.toppings.all()) for p in pizzas] == [[t1], [t1]]
+        assert pizzas[0].toppings.count() == 1
+        assert log.take() == []
+        pizzas[0].toppings.remove(t1)
+        log.take()
+        assert list(pizzas[0].toppings.all()) == []

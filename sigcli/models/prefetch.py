@@ -1,0 +1,141 @@
+"""``prefetch_related()``: one extra query per lookup, its rows cached on the instances.
+
+The rows are built (``pre_init``/``post_init``) right after the main query's,
+one instance per row as Django builds them (a topping on two pizzas is two
+instances), and ``pizza.toppings.all()`` then answers from the cache.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sigcli.models.lookups import order_column
+
+
+def prefetch_related_objects(objects: list[Any], lookups: tuple[str, ...]) -> None:
+    """Fill each instance's prefetch cache (or relation cache) for every lookup."""
+    from sigcli.models.related import (
+        ForwardDescriptor,
+        ManyToManyDescriptor,
+        ReverseManyDescriptor,
+        ReverseOneToOneDescriptor,
+    )
+
+    if not objects:
+        return
+    model = type(objects[0])
+    for name in lookups:
+        descriptor = getattr(model, name, None)
+        if isinstance(descriptor, ManyToManyDescriptor):
+            _many_to_many(objects, name, descriptor)
+        elif isinstance(descriptor, ReverseManyDescriptor):
+            _reverse_many(objects, name, descriptor.rel)
+        elif isinstance(descriptor, ForwardDescriptor):
+            _forward(objects, descriptor.field)
+        elif isinstance(descriptor, ReverseOneToOneDescriptor):
+            _reverse_one(objects, descriptor.rel)
+        else:
+            raise AttributeError(
+                f"Cannot find '{name}' on {model.__name__} object, '{name}' is an invalid "
+                "parameter to prefetch_related()"
+            )
+
+
+def _rows(model: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    from sigcli.models.query import QuerySet
+
+    meta = model._meta
+    ordering = [order_column(meta, name) for name in meta.ordering]
+    if ordering:
+        sql += " ORDER BY " + ", ".join(ordering)
+    return QuerySet(model)._db().execute(sql, params).fetchall()  # type: ignore[no-any-return]
+
+
+def _build(model: Any, values: tuple[Any, ...]) -> Any:
+    from sigcli.models.query import _from_row
+
+    return _from_row(model, values)
+
+
+def _cache(instance: Any, name: str, related: list[Any]) -> None:
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = related
+
+
+def _marks(values: list[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _many_to_many(objects: list[Any], name: str, descriptor: Any) -> None:
+    field = descriptor.field
+    if descriptor.reverse:
+        target, source_name, target_name = field.model, field.target_field_name, field.source_field_name
+    else:
+        target, source_name, target_name = field.remote_model, field.source_field_name, field.target_field_name
+    through = field.through._meta
+    source_column = through.get_field(source_name).column
+    target_column = through.get_field(target_name).column
+    meta = target._meta
+    pks = list(dict.fromkeys(obj.pk for obj in objects))
+    sql = (
+        f'SELECT {", ".join(meta.qualified_columns)}, "{through.db_table}"."{source_column}" '
+        f'FROM "{meta.db_table}" INNER JOIN "{through.db_table}" ON '
+        f'("{meta.db_table}"."{meta.pk.column}" = "{through.db_table}"."{target_column}") '
+        f'WHERE "{through.db_table}"."{source_column}" IN ({_marks(pks)})'
+    )
+    groups: dict[Any, list[Any]] = {}
+    for row in _rows(target, sql, pks):
+        groups.setdefault(row[-1], []).append(_build(target, row[:-1]))
+    for obj in objects:
+        _cache(obj, name, groups.get(obj.pk, []))
+
+
+def _reverse_many(objects: list[Any], name: str, rel: Any) -> None:
+    field = rel.field
+    related = rel.related_model
+    meta = related._meta
+    pks = list(dict.fromkeys(obj.pk for obj in objects))
+    sql = f'{meta.select_sql} WHERE "{meta.db_table}"."{field.column}" IN ({_marks(pks)})'
+    by_pk = {obj.pk: obj for obj in objects}
+    groups: dict[Any, list[Any]] = {}
+    for row in _rows(related, sql, pks):
+        child = _build(related, row)
+        owner_pk = child.__dict__.get(field.attname)
+        child._state.fields_cache[field.name] = by_pk.get(owner_pk)
+        groups.setdefault(owner_pk, []).append(child)
+    for obj in objects:
+        _cache(obj, name, groups.get(obj.pk, []))
+
+
+def _forward(objects: list[Any], field: Any) -> None:
+    remote = field.remote_model
+    meta = remote._meta
+    ids = list(dict.fromkeys(v for obj in objects if (v := obj.__dict__.get(field.attname)) is not None))
+    found: dict[Any, Any] = {}
+    if ids:
+        sql = f'{meta.select_sql} WHERE "{meta.db_table}"."{meta.pk.column}" IN ({_marks(ids)})'
+        for row in _rows(remote, sql, ids):
+            instance = _build(remote, row)
+            found[instance.pk] = instance
+    for obj in objects:
+        value = obj.__dict__.get(field.attname)
+        related = found.get(value) if value is not None else None
+        obj._state.fields_cache[field.name] = related
+        if related is not None and field.one_to_one and not field.rel.hidden:
+            related._state.fields_cache[field.rel.accessor_name] = obj
+
+
+def _reverse_one(objects: list[Any], rel: Any) -> None:
+    field = rel.field
+    related = rel.related_model
+    meta = related._meta
+    pks = list(dict.fromkeys(obj.pk for obj in objects))
+    sql = f'{meta.select_sql} WHERE "{meta.db_table}"."{field.column}" IN ({_marks(pks)})'
+    found: dict[Any, Any] = {}
+    for row in _rows(related, sql, pks):
+        child = _build(related, row)
+        found[child.__dict__.get(field.attname)] = child
+    for obj in objects:
+        child = found.get(obj.pk)
+        obj._state.fields_cache[rel.accessor_name] = child
+        if child is not None:
+            child._state.fields_cache[field.name] = obj
