@@ -1345,3 +1345,144 @@ def test_refresh_from_db_with_fields() -> None:
         ],
         record=False,
     )
+
+
+# --- construction and related access --------------------------------------------------
+
+
+def test_construction_variants_and_their_errors() -> None:
+    def ops(w: World) -> None:
+        kept: list[dict[str, Any]] = []
+        w.connect("pre_init", lambda sender, **kw: kept.append(kw["kwargs"]), sender=w.Author)
+        w.Author(None, "positional")
+        w.Author(7, name="mixed")
+        w.Author(pk=5, name="by pk")
+        w.raises(w.Author, 1, "a", "extra")
+        w.raises(w.Author, 1, "a", name="twice")
+        w.raises(w.Author, name="a", colour="red")
+        w.raises(w.Book, title="t", author=w.Topping(name="wrong type"))
+        w.note("kept kwargs", kept)
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=(None, 'positional') kwargs={}",
+            "post_init Author instance=Author#None",
+            "pre_init Author args=(7,) kwargs={'name': 'mixed'}",
+            "post_init Author instance=Author#7",
+            "pre_init Author args=() kwargs={'pk': 5, 'name': 'by pk'}",
+            "post_init Author instance=Author#5",
+            "pre_init Author args=(1, 'a', 'extra') kwargs={}",
+            "! IndexError",
+            "pre_init Author args=(1, 'a') kwargs={'name': 'twice'}",
+            "! TypeError",
+            "pre_init Author args=() kwargs={'name': 'a', 'colour': 'red'}",
+            "! TypeError",
+            "pre_init Topping args=() kwargs={'name': 'wrong type'}",
+            "post_init Topping instance=Topping#None",
+            "pre_init Book args=() kwargs={'title': 't', 'author': Topping#None}",
+            "! ValueError",
+            "= kept kwargs: [{}, {}, {'pk': 5}, {}, {}, {'colour': 'red'}]",
+        ],
+    )
+
+
+def test_related_access_errors_and_empty_relations() -> None:
+    def ops(w: World) -> None:
+        w.User.objects.create(username="u")
+        w.Player.objects.create(name="p")
+        w.record()
+        user = w.User.objects.get(pk=1)
+        w.raises(getattr, user, "profile")
+        w.note("hasattr", hasattr(user, "profile"))
+        player = w.Player.objects.get(pk=1)
+        w.note("team", player.team)
+        w.raises(getattr, w.Book(title="t"), "author")
+        book = w.Book(title="t", author_id=9)
+        w.raises(getattr, book, "author")
+
+    assert_same(
+        ops,
+        [
+            "pre_init User args=(1, 'u') kwargs={}",
+            "post_init User instance=User#1",
+            "! RelatedObjectDoesNotExist",
+            "= hasattr: False",
+            "pre_init Player args=(1, 'p', None) kwargs={}",
+            "post_init Player instance=Player#1",
+            "= team: None",
+            "pre_init Book args=() kwargs={'title': 't'}",
+            "post_init Book instance=Book#None",
+            "! RelatedObjectDoesNotExist",
+            "pre_init Book args=() kwargs={'title': 't', 'author_id': 9}",
+            "post_init Book instance=Book#None",
+            "! DoesNotExist",
+        ],
+        record=False,
+    )
+
+
+def test_related_managers_query_and_create() -> None:
+    def ops(w: World) -> None:
+        make_library(w)
+        pizza = w.Pizza.objects.create(name="p")
+        pizza.toppings.add(*make_toppings(w)[:2])
+        w.record()
+        author = w.Author.objects.get(pk=1)
+        w.note("filter", list(author.book_set.filter(title="b2")))
+        w.note("count", author.book_set.count())
+        w.note("exists", author.book_set.exists())
+        w.note("get_or_create hit", author.book_set.get_or_create(title="b1"))
+        w.note("get_or_create miss", author.book_set.get_or_create(title="new"))
+        w.note("update_or_create", author.book_set.update_or_create(title="new", defaults={}))
+        w.note("m2m filter", list(pizza.toppings.filter(name__startswith="t")))
+        w.note("m2m count", pizza.toppings.count())
+        w.note("m2m get", pizza.toppings.get(pk=2))
+        w.note("m2m update_or_create", pizza.toppings.update_or_create(name="new"))
+        w.note("reverse m2m", list(w.Topping.objects.get(pk=1).pizza_set.all()))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Book args=(2, 'b2', 1) kwargs={}",
+            "post_init Book instance=Book#2",
+            "= filter: [Book#2]",
+            "= count: 2",
+            "= exists: True",
+            "pre_init Book args=(1, 'b1', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "= get_or_create hit: (Book#1, False)",
+            "pre_init Book args=() kwargs={'title': 'new', 'author': Author#1}",
+            "post_init Book instance=Book#None",
+            "pre_save Book instance=Book#None raw=False using='default' update_fields=None",
+            "post_save Book instance=Book#4 created=True update_fields=None raw=False using='default'",
+            "= get_or_create miss: (Book#4, True)",
+            "pre_init Book args=(4, 'new', 1) kwargs={}",
+            "post_init Book instance=Book#4",
+            "= update_or_create: (Book#4, False)",
+            "pre_init Topping args=(1, 'tomato') kwargs={}",
+            "post_init Topping instance=Topping#1",
+            "= m2m filter: [Topping#1]",
+            "= m2m count: 2",
+            "pre_init Topping args=(2, 'cheese') kwargs={}",
+            "post_init Topping instance=Topping#2",
+            "= m2m get: Topping#2",
+            "pre_init Topping args=() kwargs={'name': 'new'}",
+            "post_init Topping instance=Topping#None",
+            "pre_save Topping instance=Topping#None raw=False using='default' update_fields=None",
+            "post_save Topping instance=Topping#5 created=True update_fields=None raw=False using='default'",
+            "m2m_changed Pizza_toppings action='pre_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(5) using='default'",
+            "pre_init Pizza_toppings args=() kwargs={'pizza_id': 1, 'topping_id': 5}",
+            "post_init Pizza_toppings instance=Pizza_toppings#None",
+            "m2m_changed Pizza_toppings action='post_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(5) using='default'",
+            "= m2m update_or_create: (Topping#5, True)",
+            "pre_init Topping args=(1, 'tomato') kwargs={}",
+            "post_init Topping instance=Topping#1",
+            "pre_init Pizza args=(1, 'p') kwargs={}",
+            "post_init Pizza instance=Pizza#1",
+            "= reverse m2m: [Pizza#1]",
+        ],
+        record=False,
+    )
