@@ -44,10 +44,17 @@ class World:
     """One side of a differential run: its models, signals and recording."""
 
     def __init__(
-        self, name: str, models: Any, signals: Any, classes: dict[str, type], app_label: str
+        self,
+        name: str,
+        models: Any,
+        signals: Any,
+        classes: dict[str, type],
+        app_label: str,
+        transaction: Any,
     ) -> None:
         self.name = name
         self.app_label = app_label
+        self.transaction = transaction
         self.models = models
         self.classes = classes
         self.events: list[str] = []
@@ -168,7 +175,7 @@ def label_counts(counts: dict[str, int]) -> dict[str, int]:
 def django_world() -> Iterator[World]:
     """Django's models on an emptied database."""
     from django.apps import apps
-    from django.db import connection, models
+    from django.db import connection, models, transaction
     from django.db.models import signals
 
     with connection.cursor() as cursor:
@@ -178,7 +185,7 @@ def django_world() -> Iterator[World]:
         cursor.execute("DELETE FROM sqlite_sequence")
         cursor.execute("PRAGMA foreign_keys = ON")
     classes = {m.__name__: m for m in apps.get_app_config("djangoapp").get_models()}
-    world = World("django", models, signals, classes, "djangoapp")
+    world = World("django", models, signals, classes, "djangoapp", transaction)
     try:
         yield world
     finally:
@@ -195,7 +202,7 @@ def sigcli_world() -> Iterator[World]:
         with models.use_registry(registry):
             classes = declare(models)
             registry.migrate()
-            world = World("sigcli", models, signals, classes, registry.label)
+            world = World("sigcli", models, signals, classes, registry.label, models.transaction)
             try:
                 yield world
             finally:

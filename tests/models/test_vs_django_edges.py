@@ -1486,3 +1486,101 @@ def test_related_managers_query_and_create() -> None:
         ],
         record=False,
     )
+
+
+# --- transactions ---------------------------------------------------------------------
+
+
+def test_on_commit_callbacks_from_receivers_wait_for_the_operation_to_commit() -> None:
+    def ops(w: World) -> None:
+        def later(sender: type, **kwargs: Any) -> None:
+            label = f"{sender.__name__} {kwargs.get('action', '')}".strip()
+            w.transaction.on_commit(lambda: w.note("committed", label))
+
+        a1 = make_library(w)
+        pizza = w.Pizza.objects.create(name="p")
+        w.record(("post_save", "post_delete", "m2m_changed"))
+        w.connect("post_save", later)
+        w.connect("post_delete", later)
+        w.connect("m2m_changed", later)
+        w.Topping.objects.create(name="t")
+        pizza.toppings.add(1)
+        w.Book.objects.get(pk=1).delete()
+        with w.transaction.atomic():
+            w.Topping.objects.create(name="u")
+            w.note("inside atomic", "end")
+        a1.delete()
+
+    assert_same(
+        ops,
+        [
+            "post_save Topping instance=Topping#1 created=True update_fields=None raw=False using='default'",
+            "  = committed: 'Topping'",
+            "m2m_changed Pizza_toppings action='pre_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(1) using='default'",
+            "m2m_changed Pizza_toppings action='post_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(1) using='default'",
+            "= committed: 'Pizza_toppings pre_add'",
+            "= committed: 'Pizza_toppings post_add'",
+            "post_delete Review instance=Review#2 using='default' origin=Book#1",
+            "post_delete Review instance=Review#1 using='default' origin=Book#1",
+            "post_delete Book instance=Book#1 using='default' origin=Book#1",
+            "= committed: 'Review'",
+            "= committed: 'Review'",
+            "= committed: 'Book'",
+            "post_save Topping instance=Topping#2 created=True update_fields=None raw=False using='default'",
+            "= inside atomic: 'end'",
+            "= committed: 'Topping'",
+            "post_delete Review instance=Review#4 using='default' origin=Author#1",
+            "post_delete Review instance=Review#3 using='default' origin=Author#1",
+            "post_delete Book instance=Book#2 using='default' origin=Author#1",
+            "post_delete Author instance=Author#1 using='default' origin=Author#1",
+            "= committed: 'Review'",
+            "= committed: 'Review'",
+            "= committed: 'Book'",
+            "= committed: 'Author'",
+        ],
+        record=False,
+    )
+
+
+def test_atomic_rollback_discards_rows_and_callbacks_but_not_signals() -> None:
+    def ops(w: World) -> None:
+        w.record(("pre_save", "post_save", "pre_delete", "post_delete"))
+        w.connect(
+            "post_save",
+            lambda sender, **kw: w.transaction.on_commit(lambda: w.note("committed", sender)),
+        )
+
+        def failing() -> None:
+            with w.transaction.atomic():
+                author = w.Author.objects.create(name="a")
+                w.Book.objects.create(title="t", author=author)
+                author.delete()
+                w.Author.objects.create(name="b")
+                raise RuntimeError("roll back")
+
+        w.raises(failing)
+        w.note("authors", w.Author.objects.count())
+        w.note("next pk", w.Author.objects.create(name="c").pk)
+
+    assert_same(
+        ops,
+        [
+            "pre_save Author instance=Author#None raw=False using='default' update_fields=None",
+            "post_save Author instance=Author#1 created=True update_fields=None raw=False using='default'",
+            "pre_save Book instance=Book#None raw=False using='default' update_fields=None",
+            "post_save Book instance=Book#1 created=True update_fields=None raw=False using='default'",
+            "pre_delete Book instance=Book#1 using='default' origin=Author#1",
+            "pre_delete Author instance=Author#1 using='default' origin=Author#1",
+            "post_delete Book instance=Book#1 using='default' origin=Author#1",
+            "post_delete Author instance=Author#1 using='default' origin=Author#1",
+            "pre_save Author instance=Author#None raw=False using='default' update_fields=None",
+            "post_save Author instance=Author#2 created=True update_fields=None raw=False using='default'",
+            "! RuntimeError",
+            "= authors: 0",
+            "pre_save Author instance=Author#None raw=False using='default' update_fields=None",
+            "post_save Author instance=Author#1 created=True update_fields=None raw=False using='default'",
+            "  = committed: Author",
+            "= next pk: 1",
+        ],
+        record=False,
+    )
