@@ -58,10 +58,13 @@ class World:
         self.models = models
         self.classes = classes
         self.events: list[str] = []
-        self._signals = {name: getattr(signals, name) for name in MODEL_SIGNALS}
+        self._signals = {
+            name: getattr(signals, name) for name in (*MODEL_SIGNALS, "class_prepared")
+        }
         self._signal_names = {id(signal): name for name, signal in self._signals.items()}
         self._deferred = getattr(models, "DEFERRED", None)
         self._depth = 0
+        self._scenario_apps: Any = None
         self._connected: list[tuple[Any, Callable[..., Any], Any]] = []
 
     def __getattr__(self, name: str) -> type:
@@ -69,6 +72,30 @@ class World:
             return self.classes[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def meta(self, **options: Any) -> type:
+        """An inner ``Meta`` for a model declared during a scenario.
+
+        Django's get an app label and a private app registry, so that they
+        never join the test app's models.
+        """
+        if self.name == "django":
+            if self._scenario_apps is None:
+                from django.apps.registry import Apps
+
+                self._scenario_apps = Apps()
+            options.setdefault("app_label", self.app_label)
+            options.setdefault("apps", self._scenario_apps)
+        return type("Meta", (), options)
+
+    @contextmanager
+    def declaring(self) -> Iterator[None]:
+        """Declare models before any table exists: sigcli gets a fresh registry for the block."""
+        if self.name == "django":
+            yield
+            return
+        with self.models.use_registry(self.models.Registry()):
+            yield
 
     def ref(self, model_name: str) -> str:
         """The lazy ``"app_label.Model"`` reference to a model of this world."""

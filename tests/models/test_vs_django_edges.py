@@ -1620,3 +1620,86 @@ def test_negated_q_keeps_rows_whose_value_is_null() -> None:
         ],
         record=False,
     )
+
+
+# --- class_prepared -------------------------------------------------------------------
+
+
+def declare_prep_models(w: World) -> None:
+    models = w.models
+
+    class PrepTag(models.Model):
+        name = models.CharField(max_length=10)
+        Meta = w.meta()
+
+    class PrepPost(models.Model):
+        tags = models.ManyToManyField(PrepTag)
+        Meta = w.meta()
+
+    class PrepBox(models.Model):
+        things = models.ManyToManyField("PrepThing")
+        Meta = w.meta()
+
+    class PrepThing(models.Model):
+        Meta = w.meta()
+
+    class PrepNode(models.Model):
+        links = models.ManyToManyField("self")
+        Meta = w.meta()
+
+    class PrepBase(models.Model):
+        name = models.CharField(max_length=10)
+        Meta = w.meta(abstract=True)
+
+    class PrepConcrete(PrepBase):
+        Meta = w.meta()
+
+    class PrepProxy(PrepTag):
+        Meta = w.meta(proxy=True)
+
+
+def test_class_prepared_order_for_through_proxy_and_abstract_models() -> None:
+    def ops(w: World) -> None:
+        w.record(("class_prepared",))
+        with w.declaring():
+            declare_prep_models(w)
+
+    assert_same(
+        ops,
+        [
+            "class_prepared PrepTag ",
+            "class_prepared PrepPost_tags ",
+            "class_prepared PrepPost ",
+            "class_prepared PrepBox_things ",
+            "class_prepared PrepBox ",
+            "class_prepared PrepThing ",
+            "class_prepared PrepNode_links ",
+            "class_prepared PrepNode ",
+            "class_prepared PrepConcrete ",
+            "class_prepared PrepProxy ",
+        ],
+        record=False,
+    )
+
+
+def test_models_can_be_declared_after_the_tables_exist() -> None:
+    def ops(w: World) -> None:
+        w.record(("class_prepared",))
+        declare_prep_models(w)
+
+    assert_same(
+        ops,
+        [
+            "class_prepared PrepTag ",
+            "class_prepared PrepPost_tags ",
+            "class_prepared PrepPost ",
+            "class_prepared PrepBox_things ",
+            "class_prepared PrepBox ",
+            "class_prepared PrepThing ",
+            "class_prepared PrepNode_links ",
+            "class_prepared PrepNode ",
+            "class_prepared PrepConcrete ",
+            "class_prepared PrepProxy ",
+        ],
+        record=False,
+    )
