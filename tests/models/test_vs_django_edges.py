@@ -1703,3 +1703,98 @@ def test_models_can_be_declared_after_the_tables_exist() -> None:
         ],
         record=False,
     )
+
+
+# --- rows that vanished, Meta.ordering ---------------------------------------------------
+
+
+def test_saving_and_deleting_rows_that_were_deleted_meanwhile() -> None:
+    def ops(w: World) -> None:
+        for name in ("a", "b", "c"):
+            w.Author.objects.create(name=name)
+        a, b, c = (w.Author.objects.get(pk=pk) for pk in (1, 2, 3))
+        w.Author.objects.all().delete()
+        w.record()
+        a.save()
+        w.raises(b.save, update_fields=["name"])
+        w.raises(b.save, force_update=True)
+        count, per_model = c.delete()
+        w.note("deleted", (count, label_counts(per_model)))
+        w.raises(c.delete)
+        w.note("pks", list(w.Author.objects.values_list("pk", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_save Author instance=Author#1 raw=False using='default' update_fields=None",
+            "post_save Author instance=Author#1 created=True update_fields=None raw=False using='default'",
+            "pre_save Author instance=Author#2 raw=False using='default' update_fields=frozenset('name')",
+            "! DatabaseError",
+            "pre_save Author instance=Author#2 raw=False using='default' update_fields=None",
+            "! DatabaseError",
+            "pre_delete Author instance=Author#3 using='default' origin=Author#3",
+            "post_delete Author instance=Author#3 using='default' origin=Author#3",
+            "= deleted: (0, {})",
+            "! ValueError",
+            "= pks: [1]",
+        ],
+        record=False,
+    )
+
+
+def test_meta_ordering_applies_to_first_last_and_related_managers() -> None:
+    def ops(w: World) -> None:
+        author = w.Author.objects.create(name="a")
+        book = w.Book.objects.create(title="t", author=author)
+        for number in (2, 3, 1):
+            w.Chapter.objects.create(book=book, number=number)
+        w.record()
+        w.note("first", w.Chapter.objects.first())
+        w.note("last", w.Chapter.objects.last())
+        w.note("index", w.Chapter.objects.all()[0])
+        w.note("related", list(book.chapter_set.all()))
+        w.note("filtered", list(w.Chapter.objects.filter(number__gt=1)))
+        w.note("reordered", list(w.Chapter.objects.order_by("pk")))
+        w.note("reversed", list(w.Chapter.objects.all().reverse()))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Chapter args=(2, 1, 3) kwargs={}",
+            "post_init Chapter instance=Chapter#2",
+            "= first: Chapter#2",
+            "pre_init Chapter args=(3, 1, 1) kwargs={}",
+            "post_init Chapter instance=Chapter#3",
+            "= last: Chapter#3",
+            "pre_init Chapter args=(2, 1, 3) kwargs={}",
+            "post_init Chapter instance=Chapter#2",
+            "= index: Chapter#2",
+            "pre_init Chapter args=(2, 1, 3) kwargs={}",
+            "post_init Chapter instance=Chapter#2",
+            "pre_init Chapter args=(1, 1, 2) kwargs={}",
+            "post_init Chapter instance=Chapter#1",
+            "pre_init Chapter args=(3, 1, 1) kwargs={}",
+            "post_init Chapter instance=Chapter#3",
+            "= related: [Chapter#2, Chapter#1, Chapter#3]",
+            "pre_init Chapter args=(2, 1, 3) kwargs={}",
+            "post_init Chapter instance=Chapter#2",
+            "pre_init Chapter args=(1, 1, 2) kwargs={}",
+            "post_init Chapter instance=Chapter#1",
+            "= filtered: [Chapter#2, Chapter#1]",
+            "pre_init Chapter args=(1, 1, 2) kwargs={}",
+            "post_init Chapter instance=Chapter#1",
+            "pre_init Chapter args=(2, 1, 3) kwargs={}",
+            "post_init Chapter instance=Chapter#2",
+            "pre_init Chapter args=(3, 1, 1) kwargs={}",
+            "post_init Chapter instance=Chapter#3",
+            "= reordered: [Chapter#1, Chapter#2, Chapter#3]",
+            "pre_init Chapter args=(3, 1, 1) kwargs={}",
+            "post_init Chapter instance=Chapter#3",
+            "pre_init Chapter args=(1, 1, 2) kwargs={}",
+            "post_init Chapter instance=Chapter#1",
+            "pre_init Chapter args=(2, 1, 3) kwargs={}",
+            "post_init Chapter instance=Chapter#2",
+            "= reversed: [Chapter#3, Chapter#1, Chapter#2]",
+        ],
+        record=False,
+    )
