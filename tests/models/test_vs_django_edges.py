@@ -1798,3 +1798,34 @@ def test_meta_ordering_applies_to_first_last_and_related_managers() -> None:
         ],
         record=False,
     )
+
+
+def test_m2m_add_of_a_missing_target_fails_at_commit_after_post_add() -> None:
+    def ops(w: World) -> None:
+        make_toppings(w)
+        pizza = w.Pizza.objects.create(name="p")
+        w.record()
+        w.raises(pizza.toppings.add, 1, 99)
+        w.note("linked", list(pizza.toppings.values_list("pk", flat=True)))
+        w.raises(w.Book.objects.create, title="t", author_id=99)
+        w.note("books", w.Book.objects.count())
+
+    assert_same(
+        ops,
+        [
+            "m2m_changed Pizza_toppings action='pre_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(1, 99) using='default'",
+            "pre_init Pizza_toppings args=() kwargs={'pizza_id': 1, 'topping_id': 1}",
+            "post_init Pizza_toppings instance=Pizza_toppings#None",
+            "pre_init Pizza_toppings args=() kwargs={'pizza_id': 1, 'topping_id': 99}",
+            "post_init Pizza_toppings instance=Pizza_toppings#None",
+            "m2m_changed Pizza_toppings action='post_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(1, 99) using='default'",
+            "! IntegrityError",
+            "= linked: []",
+            "pre_init Book args=() kwargs={'title': 't', 'author_id': 99}",
+            "post_init Book instance=Book#None",
+            "pre_save Book instance=Book#None raw=False using='default' update_fields=None",
+            "! IntegrityError",
+            "= books: 0",
+        ],
+        record=False,
+    )
