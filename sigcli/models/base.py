@@ -181,6 +181,12 @@ class Model(metaclass=ModelBase):
             start = len(args)
             if start > len(attnames):
                 raise IndexError("Number of args exceeds number of fields")
+            if kwargs:
+                for field in meta.concrete_fields[:start]:
+                    if kwargs.pop(field.name, _MISSING) is not _MISSING:
+                        raise TypeError(
+                            f"{cls.__qualname__}() got both positional and keyword arguments for field '{field.name}'."
+                        )
             if DEFERRED in args:
                 for value, attname in zip(args, attnames, strict=False):
                     if value is not DEFERRED:

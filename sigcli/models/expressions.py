@@ -117,18 +117,23 @@ class Q:
         inner = f" {self.connector} ".join(repr(c) for c in self.children)
         return f"<Q: {'NOT ' if self.negated else ''}({inner})>"
 
-    def as_sql(self, meta: Options) -> tuple[str, list[Any]]:
-        """SQL for the whole tree; a condition that can match nothing (``__in=[]``) is ``0 = 1``."""
+    def as_sql(self, meta: Options, in_negation: bool = False) -> tuple[str, list[Any]]:
+        """SQL for the whole tree; a condition that can match nothing (``__in=[]``) is ``0 = 1``.
+
+        Under an odd number of negations a nullable column's condition also
+        requires ``IS NOT NULL``, so that ``~Q(stock=3)`` keeps rows whose stock is NULL.
+        """
         from sigcli.models.lookups import EmptyResultSet, compile_condition
 
+        negated = in_negation != self.negated
         parts: list[str] = []
         params: list[Any] = []
         for child in self.children:
             if isinstance(child, Q):
-                sql, values = child.as_sql(meta)
+                sql, values = child.as_sql(meta, negated)
             else:
                 try:
-                    sql, values = compile_condition(meta, child[0], child[1], self.negated)
+                    sql, values = compile_condition(meta, child[0], child[1], negated)
                 except EmptyResultSet:
                     sql, values = "0 = 1", []
             parts.append(f"({sql})")

@@ -8,6 +8,7 @@ makes ``contains`` and ``startswith`` case-insensitive for ASCII there too).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from sigcli.models.expressions import is_expression
@@ -20,6 +21,7 @@ LOOKUPS = frozenset({
     "exact", "iexact", "in", "gt", "gte", "lt", "lte", "contains", "icontains",
     "startswith", "istartswith", "endswith", "iendswith", "isnull", "range",
 })
+_RELATED_LOOKUPS = frozenset({"exact", "in", "gt", "gte", "lt", "lte", "isnull"})
 _COMPARISONS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _LIKE = {
     "iexact": "{}", "contains": "%{}%", "icontains": "%{}%", "startswith": "{}%",
@@ -80,6 +82,8 @@ def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) ->
         pattern = _LIKE[lookup].format(_escape_like(_value_for(field, value, key)))
         return f"{column} LIKE ? ESCAPE '\\'", [pattern]
     if lookup in _COMPARISONS:
+        if lookup in ("gte", "lt") and isinstance(value, float) and field.number_kind is int:
+            value = math.ceil(value)
         return f"{column} {_COMPARISONS[lookup]} ?", [_value_for(field, value, key)]
     if lookup == "in":
         if isinstance(value, QuerySet):
@@ -100,10 +104,45 @@ def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) ->
     )
 
 
-def compile_condition(meta: Options, key: str, value: Any, negated: bool = False) -> tuple[str, list[Any]]:
-    """SQL for ``key=value`` on ``meta``'s table; raises FieldError for unknown names."""
+class JoinSet:
+    """The joins one ``filter()`` call adds for reverse and many-to-many relations.
+
+    As in Django, conditions of one call share a relation's join and each call
+    adds its own, so a row comes back once per matching related row; a join a
+    NULL-accepting condition (``book__isnull=True``) goes through is LEFT OUTER.
+    """
+
+    def __init__(self, first: int) -> None:
+        self.next = first
+        self.joins: dict[tuple[str, ...], list[Any]] = {}
+
+    def join(self, path: tuple[str, ...], table: str, on: str, outer: bool) -> str:
+        entry = self.joins.get(path)
+        if entry is None:
+            alias = f"J{self.next}"
+            self.next += 1
+            entry = self.joins[path] = [outer, table, alias, on.replace("{alias}", alias)]
+        elif outer:
+            entry[0] = True
+        return entry[2]  # type: ignore[no-any-return]
+
+    def clauses(self) -> list[str]:
+        return [
+            f'{"LEFT OUTER JOIN" if outer else "INNER JOIN"} "{table}" {alias} ON ({on})'
+            for outer, table, alias, on in self.joins.values()
+        ]
+
+
+def compile_condition(
+    meta: Options, key: str, value: Any, negated: bool = False, joins: JoinSet | None = None
+) -> tuple[str, list[Any]]:
+    """SQL for ``key=value`` on ``meta``'s table; raises FieldError for unknown names.
+
+    With ``joins`` (a ``filter()`` call) reverse and many-to-many relations are
+    joined; without (``exclude()``, ``Q``) they become ``IN (SELECT ...)``.
+    """
     parts = key.split("__")
-    return _compile(meta, parts, value, key, negated)
+    return _compile(meta, f'"{meta.db_table}"', parts, value, key, negated, joins, ())
 
 
 def _resolve(meta: Options, name: str) -> Any:
@@ -118,24 +157,37 @@ def _resolve(meta: Options, name: str) -> Any:
         ) from None
 
 
-def _compile(meta: Options, parts: list[str], value: Any, key: str, negated: bool) -> tuple[str, list[Any]]:
-    table = meta.db_table
+def _accepts_null(rest: list[str], value: Any) -> bool:
+    """Whether the condition at the end of a path matches a missing related row."""
+    lookup = rest[-1] if rest and rest[-1] in LOOKUPS else "exact"
+    return (lookup == "isnull" and value is True) or (lookup in ("exact", "iexact") and value is None)
+
+
+def _compile(
+    meta: Options, table: str, parts: list[str], value: Any, key: str, negated: bool,
+    joins: JoinSet | None, path: tuple[str, ...],
+) -> tuple[str, list[Any]]:
     name, rest = parts[0], parts[1:]
     field = _resolve(meta, name)
     if len(rest) > 1 and rest[-1] not in LOOKUPS and not getattr(field, "is_relation", False):
         raise FieldError(f"Unsupported lookup '{'__'.join(rest)}' for {type(field).__name__} or join on the field not permitted.")
     if getattr(field, "is_reverse", False) or getattr(field, "many_to_many", False):
-        return _compile_multi(meta, field, rest, value, key)
-    column = f'"{table}"."{field.column}"'
+        if joins is not None and not negated:
+            return _compile_join(meta, table, field, name, rest, value, key, joins, path)
+        return _compile_multi(meta, table, field, rest, value, key)
+    column = f'{table}."{field.column}"'
     if field.is_relation and rest and rest[0] not in LOOKUPS and name == field.name:
         remote = field.remote_model._meta
         if rest[0] in ("pk", remote.pk.name) and (len(rest) == 1 or rest[1] in LOOKUPS):
             lookup = rest[1] if len(rest) > 1 else "exact"
             sql, params = column_lookup(field, column, lookup, value, key)
         else:
-            sub_sql, params = _compile(remote, rest, value, key, False)
-            sql = f'{column} IN (SELECT "{remote.db_table}"."{remote.pk.column}" FROM "{remote.db_table}" WHERE {sub_sql})'
-        if negated and field.null and not (rest and rest[-1] == "isnull"):
+            inner = f'"{remote.db_table}"'
+            sub_sql, params = _compile(remote, inner, rest, value, key, False, None, ())
+            sql = f'{column} IN (SELECT {inner}."{remote.pk.column}" FROM {inner} WHERE {sub_sql})'
+            if field.null and _accepts_null(rest, value):
+                sql = f"({column} IS NULL OR {sql})"
+        if negated and field.null and not (rest and rest[-1] == "isnull") and not _accepts_null(rest, value):
             sql = f"{sql} AND {column} IS NOT NULL"
         return sql, params
     if len(rest) > 1 or (rest and rest[0] not in LOOKUPS):
@@ -143,16 +195,47 @@ def _compile(meta: Options, parts: list[str], value: Any, key: str, negated: boo
             f"Unsupported lookup '{'__'.join(rest)}' for {type(field).__name__} or join on the field not permitted."
         )
     lookup = rest[0] if rest else "exact"
+    if field.is_relation and lookup not in _RELATED_LOOKUPS:
+        raise FieldError(f"Related Field got invalid lookup: {lookup}")
     sql, params = column_lookup(field, column, lookup, value, key)
     if negated and field.null and lookup != "isnull" and value is not None:
         sql = f"{sql} AND {column} IS NOT NULL"
     return sql, params
 
 
-def _compile_multi(meta: Options, relation: Any, rest: list[str], value: Any, key: str) -> tuple[str, list[Any]]:
-    """A condition through a reverse FK or a many-to-many: ``pk IN (SELECT ...)``."""
-    own_pk = f'"{meta.db_table}"."{meta.pk.column}"'
+def _compile_join(
+    meta: Options, table: str, relation: Any, name: str, rest: list[str], value: Any, key: str,
+    joins: JoinSet, path: tuple[str, ...],
+) -> tuple[str, list[Any]]:
+    """A ``filter()`` condition through a reverse FK or a many-to-many, as a join."""
     sub_table, link_column, target_column, target_meta = relation.join_info(meta)
+    outer = _accepts_null(rest, value)
+    here = (*path, name)
+    alias = joins.join(here, sub_table, f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"', outer)
+    if not rest or rest[0] in LOOKUPS:
+        lookup = rest[0] if rest else "exact"
+        if value is None and lookup in ("exact", "iexact"):
+            lookup, value = "isnull", True
+        if lookup == "isnull" and not isinstance(value, bool):
+            raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+        return column_lookup(target_meta.pk, f'{alias}."{target_column}"', lookup, value, key)
+    if sub_table == target_meta.db_table:
+        return _compile(target_meta, alias, rest, value, key, False, joins, here)
+    target_path = (*here, "+")
+    target = joins.join(
+        target_path, target_meta.db_table,
+        f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"', outer,
+    )
+    return _compile(target_meta, target, rest, value, key, False, joins, target_path)
+
+
+def _compile_multi(
+    meta: Options, table: str, relation: Any, rest: list[str], value: Any, key: str
+) -> tuple[str, list[Any]]:
+    """A condition through a reverse FK or a many-to-many: ``pk IN (SELECT ...)``."""
+    own_pk = f'{table}."{meta.pk.column}"'
+    sub_table, link_column, target_column, target_meta = relation.join_info(meta)
+    sub = f'"{sub_table}"'
     if not rest or rest[0] in LOOKUPS:
         lookup = rest[0] if rest else "exact"
         if value is None and lookup in ("exact", "iexact"):
@@ -160,21 +243,22 @@ def _compile_multi(meta: Options, relation: Any, rest: list[str], value: Any, ke
         if lookup == "isnull":
             if not isinstance(value, bool):
                 raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
-            inner = f'SELECT "{sub_table}"."{link_column}" FROM "{sub_table}" WHERE "{sub_table}"."{link_column}" IS NOT NULL'
+            inner = f'SELECT {sub}."{link_column}" FROM {sub} WHERE {sub}."{link_column}" IS NOT NULL'
             return (f"{own_pk} NOT IN ({inner})" if value else f"{own_pk} IN ({inner})"), []
-        cond, params = column_lookup(target_meta.pk, f'"{sub_table}"."{target_column}"', lookup, value, key)
+        cond, params = column_lookup(target_meta.pk, f'{sub}."{target_column}"', lookup, value, key)
     elif sub_table == target_meta.db_table:
-        cond, params = _compile(target_meta, rest, value, key, False)
+        cond, params = _compile(target_meta, sub, rest, value, key, False, None, ())
     else:
-        inner, params = _compile(target_meta, rest, value, key, False)
+        target = f'"{target_meta.db_table}"'
+        inner, params = _compile(target_meta, target, rest, value, key, False, None, ())
         cond = (
-            f'"{sub_table}"."{target_column}" IN (SELECT "{target_meta.db_table}"."{target_meta.pk.column}" '
-            f'FROM "{target_meta.db_table}" WHERE {inner})'
+            f'{sub}."{target_column}" IN (SELECT {target}."{target_meta.pk.column}" '
+            f"FROM {target} WHERE {inner})"
         )
-    return f'{own_pk} IN (SELECT "{sub_table}"."{link_column}" FROM "{sub_table}" WHERE {cond})', params
+    return f'{own_pk} IN (SELECT {sub}."{link_column}" FROM {sub} WHERE {cond})', params
 
 
-def field_expression(meta: Options, name: str) -> tuple[str, Any]:
+def field_expression(meta: Options, name: str, table: str | None = None, depth: int = 0) -> tuple[str, Any]:
     """SQL for a value path (``"title"``, ``"pk"``, ``"author__name"``) and the field it ends on.
 
     A path through a foreign key becomes a correlated sub-query, so it never
@@ -187,13 +271,14 @@ def field_expression(meta: Options, name: str) -> tuple[str, Any]:
             f"Cannot resolve keyword '{head if field is None else name}' into field of model "
             f"{meta.object_name}. Choices are: {meta.field_choices()}"
         )
-    column = f'"{meta.db_table}"."{field.column}"'
+    qualifier = table or f'"{meta.db_table}"'
+    column = f'{qualifier}."{field.column}"'
     if not rest:
         return column, field
     remote = field.remote_model._meta
-    inner, target = field_expression(remote, rest)
-    key = f'"{remote.db_table}"."{remote.pk.column}"'
-    return f'(SELECT {inner} FROM "{remote.db_table}" WHERE {key} = {column})', target
+    alias = f"U{depth}"
+    inner, target = field_expression(remote, rest, alias, depth + 1)
+    return f'(SELECT {inner} FROM "{remote.db_table}" {alias} WHERE {alias}."{remote.pk.column}" = {column})', target
 
 
 def order_column(meta: Options, name: str) -> str:

@@ -16,7 +16,13 @@ from sigcli.models import observe as _observe
 from sigcli.models.db import IntegrityError
 from sigcli.models.expressions import Q, is_expression
 from sigcli.models.fields import FieldDoesNotExist, FieldError
-from sigcli.models.lookups import EmptyResultSet, compile_condition, field_expression, order_column
+from sigcli.models.lookups import (
+    EmptyResultSet,
+    JoinSet,
+    compile_condition,
+    field_expression,
+    order_column,
+)
 
 if TYPE_CHECKING:
     from sigcli.models.base import Model
@@ -44,6 +50,8 @@ class QuerySet:
         self._only: tuple[str, ...] | None = None
         self._known: tuple[str, Any] | None = None
         self._related: tuple[str, ...] = ()
+        self._joins: tuple[str, ...] = ()
+        self._join_count = 1
         self._prefetch: tuple[str, ...] = ()
         self._result_cache: list[Any] | None = None
 
@@ -64,9 +72,10 @@ class QuerySet:
         conditions: list[str] = []
         params: list[Any] = []
         empty = False
+        joins = None if negated else JoinSet(self._join_count)
         for key in sorted(kwargs):
             try:
-                sql, values = compile_condition(meta, key, kwargs[key], negated)
+                sql, values = compile_condition(meta, key, kwargs[key], negated, joins)
             except EmptyResultSet:
                 empty = True
                 continue
@@ -81,6 +90,9 @@ class QuerySet:
             if empty:
                 clone._empty = True
             clone._where = (*self._where, *conditions)
+            if joins is not None and joins.joins:
+                clone._joins = (*self._joins, *joins.clauses())
+                clone._join_count = joins.next
         clone._params = (*self._params, *params)
         return clone
 
@@ -215,6 +227,18 @@ class QuerySet:
     def _where_sql(self) -> str:
         return f" WHERE {' AND '.join(self._where)}" if self._where else ""
 
+    def _from_sql(self) -> str:
+        table = f'"{self.model._meta.db_table}"'
+        return f"{table} {' '.join(self._joins)}" if self._joins else table
+
+    def _rows_where_sql(self) -> str:
+        """The WHERE of an UPDATE or DELETE: through the joined query when filters joined tables."""
+        if not self._joins:
+            return self._where_sql()
+        meta = self.model._meta
+        pk = f'"{meta.db_table}"."{meta.pk.column}"'
+        return f" WHERE {pk} IN (SELECT {pk} FROM {self._from_sql()}{self._where_sql()})"
+
     def _limit_sql(self) -> str:
         if self._high is not None:
             return f" LIMIT {self._high - self._low}" + (f" OFFSET {self._low}" if self._low else "")
@@ -227,11 +251,11 @@ class QuerySet:
         table = meta.db_table
         if self._fields is not None:
             columns = ", ".join(field_expression(meta, name)[0] for name in self._fields)
-            sql = f'SELECT {"DISTINCT " if self._distinct else ""}{columns} FROM "{table}"'
+            sql = f'SELECT {"DISTINCT " if self._distinct else ""}{columns} FROM {self._from_sql()}'
         elif self._only is not None:
             wanted = set(self._only) | {meta.pk.attname}
             columns = ", ".join(c for c, a in zip(meta.qualified_columns, meta.attnames, strict=True) if a in wanted)
-            sql = f'SELECT {columns} FROM "{table}"'
+            sql = f'SELECT {columns} FROM {self._from_sql()}'
         elif self._related:
             selected = list(meta.qualified_columns)
             joins = []
@@ -244,9 +268,11 @@ class QuerySet:
                 )
                 selected.extend(f'{alias}."{column}"' for column in remote.columns)
             distinct = "DISTINCT " if self._distinct else ""
-            sql = f'SELECT {distinct}{", ".join(selected)} FROM "{table}" {" ".join(joins)}'
+            sql = f'SELECT {distinct}{", ".join(selected)} FROM {self._from_sql()} {" ".join(joins)}'
         else:
             sql = meta.select_sql
+            if self._joins:
+                sql = f'SELECT {", ".join(meta.qualified_columns)} FROM {self._from_sql()}'
             if self._distinct:
                 sql = sql.replace("SELECT ", "SELECT DISTINCT ", 1)
         sql += self._where_sql()
@@ -261,7 +287,7 @@ class QuerySet:
             raise EmptyResultSet
         meta = self.model._meta
         column = field_expression(meta, self._fields[0] if self._fields else "pk")[0]
-        sql = f'SELECT {column} FROM "{meta.db_table}"{self._where_sql()}{self._limit_sql()}'
+        sql = f'SELECT {column} FROM {self._from_sql()}{self._where_sql()}{self._limit_sql()}'
         return sql, list(self._params)
 
     def _db(self) -> Any:
@@ -472,13 +498,12 @@ class QuerySet:
     def _count(self) -> int:
         if self._empty:
             return 0
-        table = self.model._meta.db_table
         if self._low or self._high is not None or self._distinct:
             inner = self._chain()
             inner._order = ()
             sql = f'SELECT COUNT(*) FROM ({inner._select_sql()}) subquery'
         else:
-            sql = f'SELECT COUNT(*) AS "__count" FROM "{table}"{self._where_sql()}'
+            sql = f'SELECT COUNT(*) AS "__count" FROM {self._from_sql()}{self._where_sql()}'
         return int(self._db().execute(sql, self._params).fetchone()[0])
 
     def exists(self) -> bool:
@@ -489,8 +514,7 @@ class QuerySet:
     def _exists(self) -> bool:
         if self._empty:
             return False
-        table = self.model._meta.db_table
-        sql = f'SELECT 1 AS "a" FROM "{table}"{self._where_sql()} LIMIT 1'
+        sql = f'SELECT 1 AS "a" FROM {self._from_sql()}{self._where_sql()} LIMIT 1'
         return self._db().execute(sql, self._params).fetchone() is not None
 
     # -- writing -------------------------------------------------------------------
@@ -670,7 +694,7 @@ class QuerySet:
         self._result_cache = None
         if not sets or self._empty:
             return 0
-        sql = f'UPDATE "{meta.db_table}" SET {", ".join(sets)}{self._where_sql()}'
+        sql = f'UPDATE "{meta.db_table}" SET {", ".join(sets)}{self._rows_where_sql()}'
         return int(self._db().execute(sql, [*params, *self._params]).rowcount)
 
     def delete(self) -> tuple[int, dict[str, int]]:
@@ -699,7 +723,7 @@ class QuerySet:
         if self._empty:
             return 0
         table = self.model._meta.db_table
-        return int(self._db().execute(f'DELETE FROM "{table}"{self._where_sql()}', self._params).rowcount)
+        return int(self._db().execute(f'DELETE FROM "{table}"{self._rows_where_sql()}', self._params).rowcount)
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
         return iter(self._evaluate())

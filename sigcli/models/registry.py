@@ -90,22 +90,31 @@ class Registry:
         self.models[meta.model_name] = model
         self.generation += 1
         if self.migrated:
-            self.create_tables()
+            self.create_tables(strict=False)
         for function in self._pending.pop(meta.model_name, []):
             function(model)
 
-    def create_tables(self) -> None:
-        """Create the table of every registered concrete model that has none yet."""
+    def create_tables(self, strict: bool = True) -> None:
+        """Create the table of every registered concrete model that has none yet.
+
+        Not ``strict`` (a model registered after :meth:`migrate`), a table whose
+        foreign keys point at models not yet prepared (the owner of an
+        auto-created through model, a later string reference) waits for them.
+        """
         db = self.db
         for model in list(self.models.values()):
             meta = model._meta
             if meta.proxy or meta.db_table in self._tables_created:
                 continue
+            if not strict and not all(_target_ready(f) for f in meta.local_fields if f.is_relation):
+                continue
             self._tables_created.add(meta.db_table)
             for statement in meta.create_table_sql():
                 db.execute(statement)
+            meta.table_ready = True
         for model in self.models.values():
-            model._meta.table_ready = True
+            if model._meta.proxy:
+                model._meta.table_ready = True
 
     def ensure_tables(self) -> None:
         """Create missing tables when models are used without :meth:`migrate`."""
@@ -142,6 +151,11 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"<Registry {self.label!r}: {len(self.models)} models, {self.database}>"
+
+
+def _target_ready(field: Any) -> bool:
+    remote = field.remote_model
+    return remote is not None and remote._meta.pk is not None
 
 
 default_registry = Registry()

@@ -351,17 +351,16 @@ class ForwardDescriptor:
         value = instance.__dict__.get(field.attname)
         cache = instance._state.fields_cache
         obj = cache.get(field.name, _MISSING)
-        if obj is not _MISSING and (obj.pk == value if obj is not None else value is None):
-            return obj
-        if value is None:
-            obj = None
-        else:
-            from sigcli.models.query import QuerySet
+        if obj is _MISSING or (obj.pk != value if obj is not None else value is not None):
+            if value is None:
+                obj = None
+            else:
+                from sigcli.models.query import QuerySet
 
-            obj = QuerySet(field.remote_model)._get({"pk": value})
-            if field.one_to_one and not field.rel.hidden:
-                obj._state.fields_cache[field.rel.accessor_name] = instance
-        cache[field.name] = obj
+                obj = QuerySet(field.remote_model)._get({"pk": value})
+                if field.one_to_one and not field.rel.hidden:
+                    obj._state.fields_cache[field.rel.accessor_name] = instance
+            cache[field.name] = obj
         if obj is None and not field.null:
             raise self.RelatedObjectDoesNotExist(f"{field.model.__name__} has no {field.name}.")
         return obj
