@@ -8,6 +8,7 @@ makes ``contains`` and ``startswith`` case-insensitive for ASCII there too).
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -104,45 +105,59 @@ def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) ->
     )
 
 
-class JoinSet:
-    """The joins one ``filter()`` call adds for reverse and many-to-many relations.
+_join_calls = itertools.count()
 
-    As in Django, conditions of one call share a relation's join and each call
-    adds its own, so a row comes back once per matching related row; a join a
-    NULL-accepting condition (``book__isnull=True``) goes through is LEFT OUTER.
+
+class JoinSet:
+    """The joins a queryset's conditions add, built up call by call.
+
+    As in Django, a foreign key's join is shared by every condition that goes
+    through it, while each ``filter()`` call adds its own join for a reverse or
+    many-to-many relation, so a row comes back once per matching related row.
+    A join that a NULL-accepting condition goes through (``team__isnull=True``,
+    any ``exclude()``) is LEFT OUTER.
     """
 
-    def __init__(self, first: int) -> None:
-        self.next = first
-        self.joins: dict[tuple[str, ...], list[Any]] = {}
+    def __init__(self, entries: tuple[tuple[Any, ...], ...] = (), shared: dict[Any, int] | None = None) -> None:
+        self.entries = [list(entry) for entry in entries]
+        self.shared = dict(shared or {})
+        self.local: dict[Any, int] = {}
+        self.call = next(_join_calls)
 
-    def join(self, path: tuple[str, ...], table: str, on: str, outer: bool) -> str:
-        entry = self.joins.get(path)
-        if entry is None:
-            alias = f"J{self.next}"
-            self.next += 1
-            entry = self.joins[path] = [outer, table, alias, on.replace("{alias}", alias)]
+    def join(self, path: tuple[Any, ...], table: str, on: str, outer: bool, shared: bool) -> str:
+        known = self.shared if shared else self.local
+        index = known.get(path)
+        if index is None:
+            alias = f"J{len(self.entries) + 1}"
+            self.entries.append([outer, table, alias, on.replace("{alias}", alias)])
+            index = known[path] = len(self.entries) - 1
         elif outer:
-            entry[0] = True
-        return entry[2]  # type: ignore[no-any-return]
+            self.entries[index][0] = True
+        return self.entries[index][2]  # type: ignore[no-any-return]
 
-    def clauses(self) -> list[str]:
-        return [
-            f'{"LEFT OUTER JOIN" if outer else "INNER JOIN"} "{table}" {alias} ON ({on})'
-            for outer, table, alias, on in self.joins.values()
-        ]
+    def frozen(self) -> tuple[tuple[Any, ...], ...]:
+        return tuple(tuple(entry) for entry in self.entries)
+
+
+def join_clauses(entries: tuple[tuple[Any, ...], ...]) -> list[str]:
+    return [
+        f'{"LEFT OUTER JOIN" if outer else "INNER JOIN"} "{table}" {alias} ON ({on})'
+        for outer, table, alias, on in entries
+    ]
 
 
 def compile_condition(
-    meta: Options, key: str, value: Any, negated: bool = False, joins: JoinSet | None = None
+    meta: Options, key: str, value: Any, negated: bool = False, joins: JoinSet | None = None,
+    join_many: bool = False,
 ) -> tuple[str, list[Any]]:
     """SQL for ``key=value`` on ``meta``'s table; raises FieldError for unknown names.
 
-    With ``joins`` (a ``filter()`` call) reverse and many-to-many relations are
-    joined; without (``exclude()``, ``Q``) they become ``IN (SELECT ...)``.
+    Foreign keys are followed with ``joins`` when given (else a sub-query);
+    reverse and many-to-many relations are joined only when ``join_many``
+    (a ``filter()`` call) and otherwise become ``IN (SELECT ...)`` (``exclude()``, ``Q``).
     """
     parts = key.split("__")
-    return _compile(meta, f'"{meta.db_table}"', parts, value, key, negated, joins, ())
+    return _compile(meta, f'"{meta.db_table}"', parts, value, key, negated, joins if join_many else None, (), joins, False)
 
 
 def _resolve(meta: Options, name: str) -> Any:
@@ -165,7 +180,7 @@ def _accepts_null(rest: list[str], value: Any) -> bool:
 
 def _compile(
     meta: Options, table: str, parts: list[str], value: Any, key: str, negated: bool,
-    joins: JoinSet | None, path: tuple[str, ...],
+    joins: JoinSet | None, path: tuple[Any, ...], fk_joins: JoinSet | None, nullable_join: bool,
 ) -> tuple[str, list[Any]]:
     name, rest = parts[0], parts[1:]
     field = _resolve(meta, name)
@@ -181,12 +196,23 @@ def _compile(
         if rest[0] in ("pk", remote.pk.name) and (len(rest) == 1 or rest[1] in LOOKUPS):
             lookup = rest[1] if len(rest) > 1 else "exact"
             sql, params = column_lookup(field, column, lookup, value, key)
-        else:
-            inner = f'"{remote.db_table}"'
-            sub_sql, params = _compile(remote, inner, rest, value, key, False, None, ())
-            sql = f'{column} IN (SELECT {inner}."{remote.pk.column}" FROM {inner} WHERE {sub_sql})'
-            if field.null and _accepts_null(rest, value):
-                sql = f"({column} IS NULL OR {sql})"
+            if negated and field.null and lookup != "isnull" and value is not None:
+                sql = f"{sql} AND {column} IS NOT NULL"
+            return sql, params
+        here = (*path, name)
+        if fk_joins is not None:
+            outer = nullable_join or (field.null and (negated or _accepts_null(rest, value)))
+            alias = fk_joins.join(
+                here, remote.db_table, f'{column} = {{alias}}."{remote.pk.column}"', outer, shared=True
+            )
+            return _compile(
+                remote, alias, rest, value, key, negated, joins, here, fk_joins, outer or field.null
+            )
+        inner = f'"{remote.db_table}"'
+        sub_sql, params = _compile(remote, inner, rest, value, key, False, None, (), None, False)
+        sql = f'{column} IN (SELECT {inner}."{remote.pk.column}" FROM {inner} WHERE {sub_sql})'
+        if field.null and _accepts_null(rest, value):
+            sql = f"({column} IS NULL OR {sql})"
         if negated and field.null and not (rest and rest[-1] == "isnull") and not _accepts_null(rest, value):
             sql = f"{sql} AND {column} IS NOT NULL"
         return sql, params
@@ -198,20 +224,20 @@ def _compile(
     if field.is_relation and lookup not in _RELATED_LOOKUPS:
         raise FieldError(f"Related Field got invalid lookup: {lookup}")
     sql, params = column_lookup(field, column, lookup, value, key)
-    if negated and field.null and lookup != "isnull" and value is not None:
+    if negated and (field.null or nullable_join) and lookup != "isnull" and value is not None:
         sql = f"{sql} AND {column} IS NOT NULL"
     return sql, params
 
 
 def _compile_join(
     meta: Options, table: str, relation: Any, name: str, rest: list[str], value: Any, key: str,
-    joins: JoinSet, path: tuple[str, ...],
+    joins: JoinSet, path: tuple[Any, ...],
 ) -> tuple[str, list[Any]]:
     """A ``filter()`` condition through a reverse FK or a many-to-many, as a join."""
     sub_table, link_column, target_column, target_meta = relation.join_info(meta)
     outer = _accepts_null(rest, value)
-    here = (*path, name)
-    alias = joins.join(here, sub_table, f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"', outer)
+    here = (*path, name, joins.call)
+    alias = joins.join(here, sub_table, f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"', outer, shared=False)
     if not rest or rest[0] in LOOKUPS:
         lookup = rest[0] if rest else "exact"
         if value is None and lookup in ("exact", "iexact"):
@@ -220,13 +246,13 @@ def _compile_join(
             raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
         return column_lookup(target_meta.pk, f'{alias}."{target_column}"', lookup, value, key)
     if sub_table == target_meta.db_table:
-        return _compile(target_meta, alias, rest, value, key, False, joins, here)
+        return _compile(target_meta, alias, rest, value, key, False, joins, here, joins, outer)
     target_path = (*here, "+")
     target = joins.join(
         target_path, target_meta.db_table,
-        f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"', outer,
+        f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"', outer, shared=False,
     )
-    return _compile(target_meta, target, rest, value, key, False, joins, target_path)
+    return _compile(target_meta, target, rest, value, key, False, joins, target_path, joins, outer)
 
 
 def _compile_multi(
@@ -247,10 +273,10 @@ def _compile_multi(
             return (f"{own_pk} NOT IN ({inner})" if value else f"{own_pk} IN ({inner})"), []
         cond, params = column_lookup(target_meta.pk, f'{sub}."{target_column}"', lookup, value, key)
     elif sub_table == target_meta.db_table:
-        cond, params = _compile(target_meta, sub, rest, value, key, False, None, ())
+        cond, params = _compile(target_meta, sub, rest, value, key, False, None, (), None, False)
     else:
         target = f'"{target_meta.db_table}"'
-        inner, params = _compile(target_meta, target, rest, value, key, False, None, ())
+        inner, params = _compile(target_meta, target, rest, value, key, False, None, (), None, False)
         cond = (
             f'{sub}."{target_column}" IN (SELECT {target}."{target_meta.pk.column}" '
             f"FROM {target} WHERE {inner})"

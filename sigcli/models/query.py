@@ -21,6 +21,7 @@ from sigcli.models.lookups import (
     JoinSet,
     compile_condition,
     field_expression,
+    join_clauses,
     order_column,
 )
 
@@ -50,8 +51,8 @@ class QuerySet:
         self._only: tuple[str, ...] | None = None
         self._known: tuple[str, Any] | None = None
         self._related: tuple[str, ...] = ()
-        self._joins: tuple[str, ...] = ()
-        self._join_count = 1
+        self._join_entries: tuple[tuple[Any, ...], ...] = ()
+        self._shared_joins: dict[Any, int] = {}
         self._prefetch: tuple[str, ...] = ()
         self._result_cache: list[Any] | None = None
 
@@ -72,10 +73,10 @@ class QuerySet:
         conditions: list[str] = []
         params: list[Any] = []
         empty = False
-        joins = None if negated else JoinSet(self._join_count)
+        joins = JoinSet(self._join_entries, self._shared_joins)
         for key in sorted(kwargs):
             try:
-                sql, values = compile_condition(meta, key, kwargs[key], negated, joins)
+                sql, values = compile_condition(meta, key, kwargs[key], negated, joins, join_many=not negated)
             except EmptyResultSet:
                 empty = True
                 continue
@@ -83,6 +84,8 @@ class QuerySet:
             params.extend(values)
         if negated:
             if empty:
+                clone._join_entries = joins.frozen()
+                clone._shared_joins = joins.shared
                 return clone
             condition = " AND ".join(f"({c})" if " AND " in c else c for c in conditions)
             clone._where = (*self._where, f"NOT ({condition})")
@@ -90,10 +93,9 @@ class QuerySet:
             if empty:
                 clone._empty = True
             clone._where = (*self._where, *conditions)
-            if joins is not None and joins.joins:
-                clone._joins = (*self._joins, *joins.clauses())
-                clone._join_count = joins.next
         clone._params = (*self._params, *params)
+        clone._join_entries = joins.frozen()
+        clone._shared_joins = joins.shared
         return clone
 
     def all(self) -> QuerySet:
@@ -117,10 +119,13 @@ class QuerySet:
         condition = Q(*args, **kwargs)
         if negated:
             condition = ~condition
-        sql, params = condition.as_sql(self.model._meta)
+        joins = JoinSet(self._join_entries, self._shared_joins)
+        sql, params = condition.as_sql(self.model._meta, joins=joins)
         clone = self._chain("exclude" if negated else "filter", args, kwargs)
         clone._where = (*self._where, sql)
         clone._params = (*self._params, *params)
+        clone._join_entries = joins.frozen()
+        clone._shared_joins = joins.shared
         return clone
 
     def none(self) -> QuerySet:
@@ -229,11 +234,11 @@ class QuerySet:
 
     def _from_sql(self) -> str:
         table = f'"{self.model._meta.db_table}"'
-        return f"{table} {' '.join(self._joins)}" if self._joins else table
+        return f"{table} {' '.join(join_clauses(self._join_entries))}" if self._join_entries else table
 
     def _rows_where_sql(self) -> str:
         """The WHERE of an UPDATE or DELETE: through the joined query when filters joined tables."""
-        if not self._joins:
+        if not self._join_entries:
             return self._where_sql()
         meta = self.model._meta
         pk = f'"{meta.db_table}"."{meta.pk.column}"'
@@ -271,7 +276,7 @@ class QuerySet:
             sql = f'SELECT {distinct}{", ".join(selected)} FROM {self._from_sql()} {" ".join(joins)}'
         else:
             sql = meta.select_sql
-            if self._joins:
+            if self._join_entries:
                 sql = f'SELECT {", ".join(meta.qualified_columns)} FROM {self._from_sql()}'
             if self._distinct:
                 sql = sql.replace("SELECT ", "SELECT DISTINCT ", 1)
