@@ -157,7 +157,7 @@ class World:
     def _record(self, sender: Any, signal: Any, **kwargs: Any) -> None:
         name = self._signal_names[id(signal)]
         args = " ".join(f"{key}={self.norm(value)}" for key, value in kwargs.items())
-        self.events.append(f"{'  ' * self._depth}{name} {self.norm(sender)} {args}")
+        self.events.append(f"{'  ' * self._depth}{name} {self.norm(sender)} {args}".rstrip())
 
     def norm(self, value: Any) -> str:
         """Write ``value`` as comparable text, the same way in both worlds."""
