@@ -232,3 +232,14 @@ def test_prefetch_related_builds_rows_once_and_managers_answer_from_the_cache():
         pizzas[0].toppings.remove(t1)
         log.take()
         assert list(pizzas[0].toppings.all()) == []
+
+
+def test_filters_through_reverse_relations_join_once_per_call(library):
+    Author, Book = library
+    Book.objects.create(title="Another", pages=5, author=Author.objects.get(name="Ann"))
+    assert [a.name for a in Author.objects.filter(book__pages__lt=50)] == ["Ann", "bob", "Ann"]
+    assert Author.objects.filter(book__pages__lt=50).count() == 3
+    assert [a.name for a in Author.objects.filter(book__pages=10, book__title="Alpha")] == ["Ann"]
+    assert [a.name for a in Author.objects.filter(book__pages=10).filter(book__title="Another")] == ["Ann"]
+    assert [a.name for a in Author.objects.exclude(book__pages=10)] == ["bob"]
+    assert [b.title for b in Book.objects.filter(author__name__isnull=True)] == ["Gamma"]
