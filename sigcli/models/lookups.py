@@ -59,6 +59,13 @@ def _value_for(field: Any, value: Any, key: str) -> Any:
     return value
 
 
+def _pattern_value(value: Any) -> Any:
+    """Pattern lookups (``iexact``, ``contains``...) match the text as given, unconverted, as in Django."""
+    from sigcli.models.base import Model
+
+    return value.pk if isinstance(value, Model) else value
+
+
 def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) -> tuple[str, list[Any]]:
     """SQL for one lookup on one column."""
     from sigcli.models.query import QuerySet
@@ -78,9 +85,9 @@ def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) ->
             return f"{column} = ({sub})", params
         if lookup == "exact":
             return f"{column} = ?", [_value_for(field, value, key)]
-        return f"{column} LIKE ? ESCAPE '\\'", [_escape_like(_value_for(field, value, key))]
+        return f"{column} LIKE ? ESCAPE '\\'", [_escape_like(_pattern_value(value))]
     if lookup in _LIKE:
-        pattern = _LIKE[lookup].format(_escape_like(_value_for(field, value, key)))
+        pattern = _LIKE[lookup].format(_escape_like(_pattern_value(value)))
         return f"{column} LIKE ? ESCAPE '\\'", [pattern]
     if lookup in _COMPARISONS:
         if lookup in ("gte", "lt") and isinstance(value, float) and field.number_kind is int:
