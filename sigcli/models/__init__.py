@@ -6,6 +6,7 @@ scenario to Django means changing its imports.
 """
 
 from sigcli.models import transaction  # noqa: E402 - needs the registry imported first
+from sigcli.models.aggregates import Avg, Count, Max, Min, Sum
 from sigcli.models.base import (
     DEFERRED,
     Model,
@@ -70,4 +71,5 @@ __all__ = [
     "PositiveSmallIntegerField", "DateField", "ForeignKey", "OneToOneField", "ManyToManyField",
     "Manager", "QuerySet", "Registry", "AppConfig", "default_registry", "get_registry", "use_registry",
     "OrmObserver", "observe_orm", "F", "Q", "transaction", "Choices", "IntegerChoices", "TextChoices",
+    "Count", "Sum", "Avg", "Min", "Max",
 ]

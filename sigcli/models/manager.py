@@ -86,6 +86,36 @@ class Manager:
     def only(self, *fields: str) -> QuerySet:
         return self.get_queryset().only(*fields)
 
+    def reverse(self) -> QuerySet:
+        return self.get_queryset().reverse()
+
+    def distinct(self) -> QuerySet:
+        return self.get_queryset().distinct()
+
+    def defer(self, *fields: str) -> QuerySet:
+        return self.get_queryset().defer(*fields)
+
+    def using(self, alias: str | None) -> QuerySet:
+        return self.get_queryset().using(alias)
+
+    def iterator(self, chunk_size: int | None = None) -> Any:
+        return self.get_queryset().iterator(chunk_size)
+
+    def latest(self, *fields: str) -> Any:
+        return self.get_queryset().latest(*fields)
+
+    def earliest(self, *fields: str) -> Any:
+        return self.get_queryset().earliest(*fields)
+
+    def in_bulk(self, id_list: Any = None, *, field_name: str = "pk") -> dict[Any, Any]:
+        return self.get_queryset().in_bulk(id_list, field_name=field_name)
+
+    def contains(self, obj: Any) -> bool:
+        return self.get_queryset().contains(obj)
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self.get_queryset().aggregate(*args, **kwargs)
+
     def get(self, *args: Any, **kwargs: Any) -> Any:
         return self.get_queryset().get(*args, **kwargs)
 

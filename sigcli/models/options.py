@@ -34,6 +34,7 @@ class Options:
         self.auto_created: Any = getattr(meta, "auto_created", False)
         self.db_table: str = getattr(meta, "db_table", None) or f"{self.app_label}_{self.model_name}"
         self.ordering: list[str] = list(getattr(meta, "ordering", None) or [])
+        self.get_latest_by: Any = getattr(meta, "get_latest_by", None)
         self.unique_together: list[tuple[str, ...]] = _normalize_together(getattr(meta, "unique_together", ()))
         self.verbose_name = getattr(meta, "verbose_name", self.model_name)
         self.concrete_model: type[Model] = model

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sigcli.models.base import Model
 
 MAX_GET_RESULTS = 21
+MAX_QUERY_PARAMS = 999
 REPR_OUTPUT_SIZE = 20
 
 
@@ -142,9 +143,11 @@ class QuerySet:
         return clone
 
     def reverse(self) -> QuerySet:
+        """Reverse the ordering; an unordered queryset stays as it is, as in Django."""
         clone = self._chain("reverse")
-        order = self._ordering() or ("pk",)
-        clone._order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+        order = self._ordering()
+        if order:
+            clone._order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
         return clone
 
     def distinct(self) -> QuerySet:
@@ -195,6 +198,23 @@ class QuerySet:
         clone = self._chain("prefetch_related", lookups)
         clone._prefetch = (*self._prefetch, *lookups) if lookups else ()
         return clone
+
+    def defer(self, *fields: str) -> QuerySet:
+        """Leave these fields out of the query; they load on first access."""
+        meta = self.model._meta
+        skipped = set()
+        for name in fields:
+            field = meta.fields_map.get(name)
+            if field is None:
+                raise FieldDoesNotExist(f"{meta.object_name} has no field named '{name}'")
+            skipped.add(field.attname)
+        clone = self._chain("defer", fields)
+        clone._only = tuple(a for a in meta.attnames if a not in skipped) if fields else None
+        return clone
+
+    def using(self, alias: str | None) -> QuerySet:
+        """Accepted for Django compatibility: a scenario has one database."""
+        return self._chain("using", (alias,))
 
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
         if flat and len(fields) > 1:
@@ -494,6 +514,101 @@ class QuerySet:
             qs = self if self.ordered else self.order_by("pk")
         found = qs[:1]._fetch()
         return found[0] if found else None
+
+    def latest(self, *fields: str) -> Any:
+        return self._report("latest", fields, None, self._latest_or_earliest, fields, True)
+
+    def earliest(self, *fields: str) -> Any:
+        return self._report("earliest", fields, None, self._latest_or_earliest, fields, False)
+
+    def _latest_or_earliest(self, fields: tuple[str, ...], latest: bool) -> Any:
+        if self._low or self._high is not None:
+            raise TypeError("Cannot change a query once a slice has been taken.")
+        order = fields or tuple(
+            [self.model._meta.get_latest_by] if isinstance(self.model._meta.get_latest_by, str)
+            else self.model._meta.get_latest_by or ()
+        )
+        if not order:
+            raise ValueError(
+                "earliest() and latest() require either fields as positional arguments or "
+                "'get_latest_by' in the model's Meta."
+            )
+        if latest:
+            order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+        clone = self.order_by(*order)
+        clone._high = 1
+        return clone._get()
+
+    def in_bulk(self, id_list: Any = None, *, field_name: str = "pk") -> dict[Any, Any]:
+        """The objects by ``field_name`` (the pk by default), for ``id_list`` or all rows."""
+        label_args = (id_list,) if id_list is not None else ()
+        return self._report("in_bulk", label_args, None, self._in_bulk, id_list, field_name)  # type: ignore[no-any-return]
+
+    def _in_bulk(self, id_list: Any, field_name: str) -> dict[Any, Any]:
+        if self._low or self._high is not None:
+            raise TypeError("Cannot use 'limit' or 'offset' with in_bulk().")
+        if self._kind != "objects":
+            raise TypeError("in_bulk() cannot be used with values() or values_list().")
+        meta = self.model._meta
+        if field_name != "pk" and not meta.get_field(field_name).unique:
+            raise ValueError(f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't.")
+        if id_list is None:
+            objects = self._chain()._fetch()
+        else:
+            ids = tuple(id_list)
+            if not ids:
+                return {}
+            objects = []
+            for start in range(0, len(ids), MAX_QUERY_PARAMS):
+                objects.extend(self._filter({f"{field_name}__in": ids[start:start + MAX_QUERY_PARAMS]}, False)._fetch())
+        return {getattr(obj, field_name): obj for obj in objects}
+
+    def contains(self, obj: Any) -> bool:
+        return self._report("contains", (obj,), None, self._contains, obj)  # type: ignore[no-any-return]
+
+    def _contains(self, obj: Any) -> bool:
+        from sigcli.models.base import Model
+
+        if self._fields is not None:
+            raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
+        if not isinstance(obj, Model) or obj._meta.concrete_model is not self.model._meta.concrete_model:
+            raise TypeError(f"'obj' must be a QuerySet instance of {self.model._meta.object_name}." if not isinstance(obj, Model) else f"'obj' must be a {self.model._meta.object_name} instance.")
+        if obj.pk is None:
+            raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
+        if self._result_cache is not None:
+            return obj in self._result_cache
+        return self._filter({"pk": obj.pk}, False)._exists()
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """``aggregate(Sum("pages"), n=Count("id"))``: one SELECT, no instances."""
+        return self._report("aggregate", args, kwargs, self._aggregate, args, kwargs)  # type: ignore[no-any-return]
+
+    def _aggregate(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        from sigcli.models.aggregates import Aggregate
+
+        named = dict(kwargs)
+        for aggregate in args:
+            if not isinstance(aggregate, Aggregate):
+                raise TypeError("Complex aggregates require an alias")
+            named[aggregate.default_alias] = aggregate
+        meta = self.model._meta
+        columns = []
+        for alias, aggregate in named.items():
+            if not isinstance(aggregate, Aggregate):
+                raise TypeError(f"{aggregate!r} is not an aggregate expression")
+            columns.append(f'{aggregate.as_sql(meta)} AS "{alias}"')
+        if self._low or self._high is not None or self._distinct:
+            inner = self._chain()
+            inner._order = ()
+            source = f"({inner._select_sql()}) subquery"
+            columns = [c.replace(f'"{meta.db_table}".', "subquery.") for c in columns]
+            sql = f"SELECT {', '.join(columns)} FROM {source}"
+        else:
+            sql = f"SELECT {', '.join(columns)} FROM {self._from_sql()}{self._where_sql()}"
+        if self._empty:
+            return {alias: aggregate.empty_value for alias, aggregate in named.items()}
+        row = self._db().execute(sql, self._params).fetchone()
+        return {alias: aggregate.convert(value) for (alias, aggregate), value in zip(named.items(), row, strict=True)}
 
     def count(self) -> int:
         if self._result_cache is not None:

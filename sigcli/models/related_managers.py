@@ -203,7 +203,7 @@ class ManyRelatedManager(_RelatedManagerBase):
             field._link()
         self.instance = instance
         self.field = field
-        self.reverse = reverse
+        self.on_reverse_side = reverse
         self.through = field.through
         if reverse:
             self.model = field.model
@@ -240,7 +240,7 @@ class ManyRelatedManager(_RelatedManagerBase):
 
     def _send(self, action: str, pk_set: Any) -> None:
         m2m_changed.send(
-            sender=self.through, action=action, instance=self.instance, reverse=self.reverse,
+            sender=self.through, action=action, instance=self.instance, reverse=self.on_reverse_side,
             model=self.model, pk_set=pk_set, using="default",
         )
 
@@ -279,7 +279,7 @@ class ManyRelatedManager(_RelatedManagerBase):
         target_ids = self._target_ids(objs)
         through = self.through
         auto = bool(through._meta.auto_created)
-        must_send = (self.reverse or source == self.source_field_name) and m2m_changed.has_listeners(through)
+        must_send = (self.on_reverse_side or source == self.source_field_name) and m2m_changed.has_listeners(through)
         qs = QuerySet(through)
         source_key, target_key = f"{source}_id", f"{target}_id"
         if auto and not must_send:

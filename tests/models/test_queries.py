@@ -243,3 +243,22 @@ def test_filters_through_reverse_relations_join_once_per_call(library):
     assert [a.name for a in Author.objects.filter(book__pages=10).filter(book__title="Another")] == ["Ann"]
     assert [a.name for a in Author.objects.exclude(book__pages=10)] == ["bob"]
     assert [b.title for b in Book.objects.filter(author__name__isnull=True)] == ["Gamma"]
+
+
+def test_aggregates_latest_in_bulk_contains_and_defer(library):
+    Author, Book = library
+    assert Book.objects.aggregate(models.Sum("pages"), most=models.Max("pages"), n=models.Count("id")) == {
+        "pages__sum": 60, "most": 30, "n": 3,
+    }
+    assert Book.objects.filter(pages__gt=99).aggregate(models.Count("id")) == {"id__count": 0}
+    assert Book.objects.latest("pages").title == "Gamma"
+    assert Book.objects.earliest("pages").title == "Alpha"
+    with pytest.raises(Book.DoesNotExist):
+        Book.objects.filter(pages__gt=99).latest("pages")
+    assert sorted(Book.objects.in_bulk([1, 3])) == [1, 3]
+    assert Book.objects.in_bulk([]) == {}
+    ann = Author.objects.get(name="Ann")
+    assert Author.objects.contains(ann) and not Author.objects.filter(name="bob").contains(ann)
+    book = Book.objects.defer("title").get(pk=1)
+    assert "title" not in book.__dict__ and book.title == "Alpha"
+    assert [a.name for a in Author.objects.reverse()] == ["Ann", "bob"]
