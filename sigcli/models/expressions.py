@@ -43,6 +43,42 @@ class Combinable:
     def __rtruediv__(self, other: Any) -> CombinedExpression:
         return self._combine("/", other, True)
 
+    def asc(self, nulls_first: bool | None = None, nulls_last: bool | None = None) -> OrderBy:
+        return OrderBy(self, False, nulls_first, nulls_last)
+
+    def desc(self, nulls_first: bool | None = None, nulls_last: bool | None = None) -> OrderBy:
+        return OrderBy(self, True, nulls_first, nulls_last)
+
+
+class OrderBy:
+    """``F("stock").desc(nulls_last=True)`` in ``order_by()``."""
+
+    def __init__(
+        self, expression: Any, descending: bool = False, nulls_first: bool | None = None,
+        nulls_last: bool | None = None,
+    ) -> None:
+        if nulls_first and nulls_last:
+            raise ValueError("nulls_first and nulls_last are mutually exclusive")
+        self.expression = expression
+        self.descending = descending
+        self.nulls_first = nulls_first
+        self.nulls_last = nulls_last
+
+    def reversed(self) -> OrderBy:
+        return OrderBy(self.expression, not self.descending, self.nulls_last, self.nulls_first)
+
+    def as_sql(self, meta: Options) -> str:
+        sql, _ = expression_sql(meta, self.expression)
+        sql += " DESC" if self.descending else " ASC"
+        if self.nulls_first:
+            sql += " NULLS FIRST"
+        elif self.nulls_last:
+            sql += " NULLS LAST"
+        return sql
+
+    def __repr__(self) -> str:
+        return f"OrderBy({self.expression!r}, descending={self.descending})"
+
 
 class F(Combinable):
     """The value of field ``name`` of the row being written or filtered."""
@@ -69,7 +105,10 @@ class CombinedExpression(Combinable):
         self.rhs = rhs
 
     def __repr__(self) -> str:
-        return f"<CombinedExpression: {self.lhs!r} {self.operator} {self.rhs!r}>"
+        def side(value: Any) -> str:
+            return repr(value) if isinstance(value, Combinable) else f"Value({value!r})"
+
+        return f"<CombinedExpression: {side(self.lhs)} {self.operator} {side(self.rhs)}>"
 
     def as_sql(self, meta: Options) -> tuple[str, list[Any]]:
         lhs_sql, lhs_params = expression_sql(meta, self.lhs)

@@ -314,8 +314,14 @@ def field_expression(meta: Options, name: str, table: str | None = None, depth: 
     return f'(SELECT {inner} FROM "{remote.db_table}" {alias} WHERE {alias}."{remote.pk.column}" = {column})', target
 
 
-def order_column(meta: Options, name: str) -> str:
-    """``"-title"`` → ``"app_book"."title" DESC``; ``"?"`` → random order."""
+def order_column(meta: Options, name: Any) -> str:
+    """``"-title"`` → ``"app_book"."title" DESC``; ``"?"`` → random order; ``F(...).desc()`` as given."""
+    from sigcli.models.expressions import Combinable, OrderBy
+
+    if isinstance(name, Combinable):
+        name = name.asc()
+    if isinstance(name, OrderBy):
+        return name.as_sql(meta)
     if name == "?":
         return "RANDOM()"
     descending = name.startswith("-")

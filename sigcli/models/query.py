@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sigcli.models import observe as _observe
 from sigcli.models.db import IntegrityError
-from sigcli.models.expressions import Q, is_expression
+from sigcli.models.expressions import Combinable, Q, is_expression
 from sigcli.models.fields import FieldDoesNotExist, FieldError
 from sigcli.models.lookups import (
     EmptyResultSet,
@@ -43,7 +43,7 @@ class QuerySet:
         self._where: tuple[str, ...] = ()
         self._params: tuple[Any, ...] = ()
         self._empty = False
-        self._order: tuple[str, ...] | None = None
+        self._order: tuple[Any, ...] | None = None
         self._low = 0
         self._high: int | None = None
         self._distinct = False
@@ -134,7 +134,7 @@ class QuerySet:
         clone._empty = True
         return clone
 
-    def order_by(self, *field_names: str) -> QuerySet:
+    def order_by(self, *field_names: Any) -> QuerySet:
         meta = self.model._meta
         for name in field_names:
             order_column(meta, name)
@@ -147,7 +147,7 @@ class QuerySet:
         clone = self._chain("reverse")
         order = self._ordering()
         if order:
-            clone._order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+            clone._order = tuple(_reversed_order(item) for item in order)
         return clone
 
     def distinct(self) -> QuerySet:
@@ -242,7 +242,7 @@ class QuerySet:
     def ordered(self) -> bool:
         return bool(self._ordering())
 
-    def _ordering(self) -> tuple[str, ...]:
+    def _ordering(self) -> tuple[Any, ...]:
         if self._order is not None:
             return self._order
         return tuple(self.model._meta.ordering)
@@ -534,7 +534,7 @@ class QuerySet:
                 "'get_latest_by' in the model's Meta."
             )
         if latest:
-            order = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+            order = tuple(_reversed_order(name) for name in order)
         clone = self.order_by(*order)
         clone._high = 1
         return clone._get()
@@ -851,6 +851,14 @@ class QuerySet:
     async def __aiter__(self) -> AsyncIterator[Any]:
         for obj in self._evaluate():
             yield obj
+
+
+def _reversed_order(item: Any) -> Any:
+    if isinstance(item, str):
+        return item[1:] if item.startswith("-") else f"-{item}"
+    if isinstance(item, Combinable):
+        item = item.asc()
+    return item.reversed()
 
 
 def _index_label(key: int | slice) -> str:
