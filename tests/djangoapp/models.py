@@ -165,3 +165,12 @@ class Gadget(models.Model):
 class Code(models.Model):
     code = models.CharField(max_length=10, primary_key=True)
     label = models.CharField(max_length=50, default="")
+
+
+def first_shelf() -> int:
+    return 1
+
+
+class Lamp(models.Model):
+    shelf = models.ForeignKey(Shelf, on_delete=models.SET(1))
+    spare = models.ForeignKey(Shelf, on_delete=models.SET(first_shelf), related_name="spare_lamps")

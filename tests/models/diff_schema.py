@@ -137,6 +137,15 @@ def declare(models: Any) -> dict[str, type]:
         code = models.CharField(max_length=10, primary_key=True)
         label = models.CharField(max_length=50, default="")
 
+    def first_shelf() -> int:
+        return 1
+
+    class Lamp(models.Model):
+        shelf = models.ForeignKey(Shelf, on_delete=models.SET(1))
+        spare = models.ForeignKey(
+            Shelf, on_delete=models.SET(first_shelf), related_name="spare_lamps"
+        )
+
     return {
         "User": User,
         "Profile": Profile,
@@ -170,4 +179,5 @@ def declare(models: Any) -> dict[str, type]:
         "Sale": Sale,
         "Gadget": Gadget,
         "Code": Code,
+        "Lamp": Lamp,
     }

@@ -1829,3 +1829,30 @@ def test_m2m_add_of_a_missing_target_fails_at_commit_after_post_add() -> None:
         ],
         record=False,
     )
+
+
+def test_set_with_a_value_is_lazy_and_set_with_a_callable_loads_rows() -> None:
+    def ops(w: World) -> None:
+        for name in ("s1", "s2", "s3"):
+            w.Shelf.objects.create(name=name)
+        w.Lamp.objects.create(shelf_id=2, spare_id=3)
+        w.Lamp.objects.create(shelf_id=3, spare_id=2)
+        w.record()
+        count, per_model = w.Shelf.objects.get(pk=2).delete()
+        w.note("deleted", (count, label_counts(per_model)))
+        w.note("lamps", list(w.Lamp.objects.order_by("pk").values_list("shelf_id", "spare_id")))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Shelf args=(2, 's2') kwargs={}",
+            "post_init Shelf instance=Shelf#2",
+            "pre_init Lamp args=(2, 3, 2) kwargs={}",
+            "post_init Lamp instance=Lamp#2",
+            "pre_delete Shelf instance=Shelf#2 using='default' origin=Shelf#2",
+            "post_delete Shelf instance=Shelf#2 using='default' origin=Shelf#2",
+            "= deleted: (1, {'Shelf': 1})",
+            "= lamps: [(1, 3), (3, 1)]",
+        ],
+        record=False,
+    )
