@@ -1856,3 +1856,31 @@ def test_set_with_a_value_is_lazy_and_set_with_a_callable_loads_rows() -> None:
         ],
         record=False,
     )
+
+
+def test_double_negation_across_a_nullable_join_keeps_rows_without_a_related_row() -> None:
+    def ops(w: World) -> None:
+        w.record(())
+        make_rosters(w)
+        Q = w.models.Q
+
+        def pks(queryset: Any) -> list[Any]:
+            return list(queryset.order_by("pk").values_list("pk", flat=True))
+
+        condition = Q(name="p3") & ~Q(team__name="red")
+        w.note("exclude(p3 and not red)", pks(w.Player.objects.exclude(condition)))
+        w.note("filter(not(p3 and not red))", pks(w.Player.objects.filter(~condition)))
+        w.note(
+            "filter(p2 or not red)",
+            pks(w.Player.objects.filter(Q(name="p2") | ~Q(team__name="red"))),
+        )
+
+    assert_same(
+        ops,
+        [
+            "= exclude(p3 and not red): [1, 2, 4]",
+            "= filter(not(p3 and not red)): [1, 2, 4]",
+            "= filter(p2 or not red): [2, 3]",
+        ],
+        record=False,
+    )
