@@ -1,4 +1,4 @@
-"""Random filters, exclusions and orderings select the same rows on sigcli and Django.
+"""Random filters, exclusions, ``Q`` combinations and orderings select the same rows on both sides.
 
 Which rows a queryset selects decides which instances are built (and so
 which ``pre_init``/``post_init`` pairs are sent) and what a delete cascades
@@ -72,14 +72,42 @@ ORDERINGS = {
 }
 
 
+def conditions(model: str) -> Any:
+    """A lookup, or ``Q`` combinations of lookups with ``|``, ``&`` and ``~``."""
+    leaf = FILTERS[model].map(lambda lookup: ("lookup", lookup))
+    return st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.tuples(st.just("or"), inner, inner),
+            st.tuples(st.just("and"), inner, inner),
+            st.tuples(st.just("not"), inner),
+        ),
+        max_leaves=3,
+    )
+
+
 @st.composite
 def queries(draw: Any) -> tuple[Any, ...]:
     model = draw(st.sampled_from(sorted(FILTERS)))
     clauses = draw(
-        st.lists(st.tuples(st.sampled_from(["filter", "exclude"]), FILTERS[model]), max_size=3)
+        st.lists(st.tuples(st.sampled_from(["filter", "exclude"]), conditions(model)), max_size=3)
     )
     ordering = draw(st.lists(st.sampled_from(ORDERINGS[model]), max_size=2, unique=True))
     return model, clauses, ordering
+
+
+def build(w: World, condition: tuple[Any, ...]) -> Any:
+    """The keyword lookup or ``Q`` object that ``condition`` describes, in world ``w``."""
+    kind, *parts = condition
+    if kind == "lookup":
+        field, lookup, value = parts[0]
+        return {f"{field}__{lookup}": value}
+    left, *right = (build(w, part) for part in parts)
+    left = left if not isinstance(left, dict) else w.models.Q(**left)
+    if kind == "not":
+        return ~left
+    other = right[0] if not isinstance(right[0], dict) else w.models.Q(**right[0])
+    return left | other if kind == "or" else left & other
 
 
 def seed(w: World) -> None:
@@ -103,8 +131,12 @@ def seed(w: World) -> None:
 def run_query(w: World, query: tuple[Any, ...]) -> None:
     model, clauses, ordering = query
     queryset = getattr(w, model).objects.all()
-    for method, (field, lookup, value) in clauses:
-        queryset = getattr(queryset, method)(**{f"{field}__{lookup}": value})
+    for method, condition in clauses:
+        built = build(w, condition)
+        if isinstance(built, dict):
+            queryset = getattr(queryset, method)(**built)
+        else:
+            queryset = getattr(queryset, method)(built)
     queryset = queryset.order_by(*ordering, "pk")
     w.note("pks", list(queryset.values_list("pk", flat=True)))
     w.note("count", queryset.count())
