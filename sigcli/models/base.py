@@ -235,9 +235,28 @@ class Model(metaclass=ModelBase):
 
     @classmethod
     def from_db(cls, row: Any) -> Model:
-        """An instance for a fetched row: sends ``pre_init``/``post_init`` with positional values."""
-        obj = cls(*row)
-        state = obj._state
+        """An instance for a fetched row: sends ``pre_init``/``post_init`` with positional values.
+
+        Without a custom ``__init__`` this is the constructor's positional path
+        inlined (loading is the hot path of a cascade); the signals are the same.
+        """
+        if cls.__init__ is not Model.__init__ or len(row) != len(cls._meta.attnames) or DEFERRED in row:
+            obj = cls(*row)
+            state = obj._state
+            state.adding = False
+            state.db = "default"
+            return obj
+        return cls._from_full_row(row)
+
+    @classmethod
+    def _from_full_row(cls, row: tuple[Any, ...]) -> Model:
+        """``from_db`` for a row with every column, on a model without its own ``__init__``."""
+        obj = cls.__new__(cls)
+        pre_init.send(sender=cls, args=row, kwargs={})
+        d = obj.__dict__
+        d["_state"] = state = ModelState()
+        d.update(zip(cls._meta.attnames, row, strict=True))
+        post_init.send(sender=cls, instance=obj)
         state.adding = False
         state.db = "default"
         return obj

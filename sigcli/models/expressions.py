@@ -156,7 +156,9 @@ class Q:
         inner = f" {self.connector} ".join(repr(c) for c in self.children)
         return f"<Q: {'NOT ' if self.negated else ''}({inner})>"
 
-    def as_sql(self, meta: Options, in_negation: bool = False, joins: Any = None) -> tuple[str, list[Any]]:
+    def as_sql(
+        self, meta: Options, in_negation: bool = False, joins: Any = None, outer: bool = False
+    ) -> tuple[str, list[Any]]:
         """SQL for the whole tree; a condition that can match nothing (``__in=[]``) is ``0 = 1``.
 
         Under an odd number of negations a nullable column's condition also
@@ -165,14 +167,15 @@ class Q:
         from sigcli.models.lookups import EmptyResultSet, compile_condition
 
         negated = in_negation != self.negated
+        outer = outer or self.negated or self.connector == self.OR
         parts: list[str] = []
         params: list[Any] = []
         for child in self.children:
             if isinstance(child, Q):
-                sql, values = child.as_sql(meta, negated, joins)
+                sql, values = child.as_sql(meta, negated, joins, outer)
             else:
                 try:
-                    sql, values = compile_condition(meta, child[0], child[1], negated, joins)
+                    sql, values = compile_condition(meta, child[0], child[1], negated, joins, outer=outer)
                 except EmptyResultSet:
                     sql, values = "0 = 1", []
             parts.append(f"({sql})")

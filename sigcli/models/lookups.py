@@ -155,16 +155,18 @@ def join_clauses(entries: tuple[tuple[Any, ...], ...]) -> list[str]:
 
 def compile_condition(
     meta: Options, key: str, value: Any, negated: bool = False, joins: JoinSet | None = None,
-    join_many: bool = False,
+    join_many: bool = False, outer: bool = False,
 ) -> tuple[str, list[Any]]:
     """SQL for ``key=value`` on ``meta``'s table; raises FieldError for unknown names.
 
     Foreign keys are followed with ``joins`` when given (else a sub-query);
     reverse and many-to-many relations are joined only when ``join_many``
     (a ``filter()`` call) and otherwise become ``IN (SELECT ...)`` (``exclude()``, ``Q``).
+    ``outer`` (a condition under a negation or an OR) makes nullable joins LEFT OUTER.
     """
     parts = key.split("__")
-    return _compile(meta, f'"{meta.db_table}"', parts, value, key, negated, joins if join_many else None, (), joins, False)
+    many = joins if join_many else None
+    return _compile(meta, f'"{meta.db_table}"', parts, value, key, negated, many, (), joins, False, outer)
 
 
 def _resolve(meta: Options, name: str) -> Any:
@@ -188,6 +190,7 @@ def _accepts_null(rest: list[str], value: Any) -> bool:
 def _compile(
     meta: Options, table: str, parts: list[str], value: Any, key: str, negated: bool,
     joins: JoinSet | None, path: tuple[Any, ...], fk_joins: JoinSet | None, nullable_join: bool,
+    force_outer: bool = False,
 ) -> tuple[str, list[Any]]:
     name, rest = parts[0], parts[1:]
     field = _resolve(meta, name)
@@ -208,12 +211,13 @@ def _compile(
             return sql, params
         here = (*path, name)
         if fk_joins is not None:
-            outer = nullable_join or (field.null and (negated or _accepts_null(rest, value)))
+            outer = nullable_join or (field.null and (negated or force_outer or _accepts_null(rest, value)))
             alias = fk_joins.join(
                 here, remote.db_table, f'{column} = {{alias}}."{remote.pk.column}"', outer, shared=True
             )
             return _compile(
-                remote, alias, rest, value, key, negated, joins, here, fk_joins, outer or field.null
+                remote, alias, rest, value, key, negated, joins, here, fk_joins, outer or field.null,
+                force_outer,
             )
         inner = f'"{remote.db_table}"'
         sub_sql, params = _compile(remote, inner, rest, value, key, False, None, (), None, False)

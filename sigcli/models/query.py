@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sigcli.models import observe as _observe
+from sigcli.models.base import Model
 from sigcli.models.db import IntegrityError
 from sigcli.models.expressions import Combinable, Q, is_expression
 from sigcli.models.fields import FieldDoesNotExist, FieldError
@@ -24,9 +25,6 @@ from sigcli.models.lookups import (
     join_clauses,
     order_column,
 )
-
-if TYPE_CHECKING:
-    from sigcli.models.base import Model
 
 MAX_GET_RESULTS = 21
 MAX_QUERY_PARAMS = 999
@@ -375,7 +373,8 @@ class QuerySet:
         else:
             if converters:
                 rows = [_convert(row, converters) for row in rows]
-            from_db = model.from_db
+            fast = self._only is None and model.__init__ is Model.__init__
+            from_db = model._from_full_row if fast else model.from_db
             objects = [from_db(row) for row in rows]
         if self._known is not None:
             name, instance = self._known
@@ -567,8 +566,6 @@ class QuerySet:
         return self._report("contains", (obj,), None, self._contains, obj)  # type: ignore[no-any-return]
 
     def _contains(self, obj: Any) -> bool:
-        from sigcli.models.base import Model
-
         if self._fields is not None:
             raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
         if not isinstance(obj, Model) or obj._meta.concrete_model is not self.model._meta.concrete_model:
