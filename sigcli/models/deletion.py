@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from itertools import chain
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from sigcli.models.query import QuerySet
@@ -94,6 +93,8 @@ class Collector:
 
     def __init__(self, origin: Any = None) -> None:
         self.origin = origin
+        # model -> {pk: instance} while collecting (the first instance of a row wins,
+        # as in Django's sets), then model -> instances in pk order for the delete.
         self.data: dict[type[Model], Any] = {}
         self.field_updates: dict[tuple[Any, Any], list[Any]] = defaultdict(list)
         self.restricted_objects: dict[type[Model], dict[Any, set[Any]]] = defaultdict(lambda: defaultdict(set))
@@ -106,9 +107,14 @@ class Collector:
         if not objs:
             return []
         model = objs[0].__class__
-        instances = self.data.setdefault(model, set())
-        new_objs = [obj for obj in objs if obj not in instances]
-        instances.update(new_objs)
+        instances = self.data.setdefault(model, {})
+        attname = model._meta.pk.attname
+        new_objs = []
+        for obj in objs:
+            pk = obj.__dict__.get(attname)
+            if pk not in instances:
+                instances[pk] = obj
+                new_objs.append(obj)
         if source is not None and not nullable:
             self.add_dependency(source, model, reverse_dependency)
         return new_objs
@@ -117,7 +123,7 @@ class Collector:
         if reverse_dependency:
             model, dependency = dependency, model
         self.dependencies[model._meta.concrete_model].add(dependency._meta.concrete_model)
-        self.data.setdefault(dependency, set())
+        self.data.setdefault(dependency, {})
 
     def add_field_update(self, field: Any, value: Any, objs: Any) -> None:
         self.field_updates[(field, value)].append(objs)
@@ -218,7 +224,7 @@ class Collector:
                     self.fast_deletes.append(combined)
         if fail_on_restricted:
             for related_model, instances in self.data.items():
-                self.clear_restricted_objects_from_set(related_model, instances)
+                self.clear_restricted_objects_from_set(related_model, instances.values())
             for qs in self.fast_deletes:
                 self.clear_restricted_objects_from_queryset(qs.model, qs)
             restricted: dict[str, list[Any]] = defaultdict(list)
@@ -261,7 +267,7 @@ class Collector:
 
     def delete(self) -> tuple[int, dict[str, int]]:
         for model, instances in self.data.items():
-            self.data[model] = sorted(instances, key=attrgetter(model._meta.pk.attname))
+            self.data[model] = [instances[pk] for pk in sorted(instances)]
         self.sort()
         counter: Counter[str] = Counter()
         if len(self.data) == 1:
