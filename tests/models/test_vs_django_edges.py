@@ -1884,3 +1884,87 @@ def test_double_negation_across_a_nullable_join_keeps_rows_without_a_related_row
         ],
         record=False,
     )
+
+
+# --- get_or_create / update_or_create corners, bulk return values ------------------------
+
+
+def test_get_or_create_that_collides_on_create_looks_again_then_raises() -> None:
+    def ops(w: World) -> None:
+        w.Gadget.objects.create(slug="a", price=1)
+        w.record()
+        w.raises_with_message(w.Gadget.objects.get_or_create, price=5, defaults={"slug": "a"})
+        w.note("gadgets", w.Gadget.objects.count())
+
+    assert_same(
+        ops,
+        [
+            "pre_init Gadget args=() kwargs={'price': 5, 'slug': 'a'}",
+            "post_init Gadget instance=Gadget#None",
+            "pre_save Gadget instance=Gadget#None raw=False using='default' update_fields=None",
+            "! IntegrityError: UNIQUE constraint failed: <app>_gadget.slug",
+            "= gadgets: 1",
+        ],
+        record=False,
+    )
+
+
+def test_update_or_create_defaults_that_are_not_all_fields_and_callables() -> None:
+    def ops(w: World) -> None:
+        w.Note.objects.create(text="n")
+        w.record()
+        w.note("pk in defaults", w.Note.objects.update_or_create(text="n", defaults={"pk": 1}))
+        w.note(
+            "callable default",
+            w.Note.objects.update_or_create(text="n", defaults={"done": lambda: True}),
+        )
+        w.note("done", list(w.Note.objects.values_list("done", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Note args=(1, 'n', False, <datetime>) kwargs={}",
+            "post_init Note instance=Note#1",
+            "pre_save Note instance=Note#1 raw=False using='default' update_fields=None",
+            "post_save Note instance=Note#1 created=False update_fields=None raw=False using='default'",
+            "= pk in defaults: (Note#1, False)",
+            "pre_init Note args=(1, 'n', False, <datetime>) kwargs={}",
+            "post_init Note instance=Note#1",
+            "pre_save Note instance=Note#1 raw=False using='default' update_fields=frozenset('done', 'updated')",
+            "post_save Note instance=Note#1 created=False update_fields=frozenset('done', 'updated') raw=False using='default'",
+            "= callable default: (Note#1, False)",
+            "= done: [True]",
+        ],
+        record=False,
+    )
+
+
+def test_bulk_operations_return_what_django_returns() -> None:
+    def ops(w: World) -> None:
+        w.record()
+        toppings = w.Topping.objects.bulk_create([w.Topping(name=n) for n in "abc"], batch_size=2)
+        for topping in toppings:
+            topping.name += "!"
+        w.note("bulk_update", w.Topping.objects.bulk_update(toppings, ["name"], batch_size=2))
+        w.note("bulk_update nothing", w.Topping.objects.bulk_update([], ["name"]))
+        w.note("update", w.Topping.objects.filter(pk__gt=1).update(name="z"))
+        w.note("update none", w.Topping.objects.filter(pk__gt=9).update(name="z"))
+        w.note("bulk_create nothing", w.Topping.objects.bulk_create([]))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Topping args=() kwargs={'name': 'a'}",
+            "post_init Topping instance=Topping#None",
+            "pre_init Topping args=() kwargs={'name': 'b'}",
+            "post_init Topping instance=Topping#None",
+            "pre_init Topping args=() kwargs={'name': 'c'}",
+            "post_init Topping instance=Topping#None",
+            "= bulk_update: 3",
+            "= bulk_update nothing: 0",
+            "= update: 2",
+            "= update none: 0",
+            "= bulk_create nothing: []",
+        ],
+        record=False,
+    )
