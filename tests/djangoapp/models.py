@@ -174,3 +174,15 @@ def first_shelf() -> int:
 class Lamp(models.Model):
     shelf = models.ForeignKey(Shelf, on_delete=models.SET(1))
     spare = models.ForeignKey(Shelf, on_delete=models.SET(first_shelf), related_name="spare_lamps")
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "o", "Open"
+        CLOSED = "c", "Closed"
+
+    status = models.CharField(max_length=1, choices=Status.choices, default=Status.OPEN)
+    level = models.IntegerField(choices=[(1, "Low"), (2, "High")], default=1)
+
+    def __str__(self) -> str:
+        return f"ticket {self.pk} ({self.get_status_display()})"

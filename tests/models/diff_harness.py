@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import enum
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -181,6 +182,8 @@ class World:
             return f"{{{pairs}}}"
         if isinstance(value, datetime.datetime):
             return "<datetime>"
+        if isinstance(value, enum.Enum):
+            return f"{type(value).__name__}.{value.name}"
         if hasattr(value, "model") and hasattr(type(value), "filter"):
             return f"QuerySet<{value.model.__name__}>"
         if value is None or isinstance(value, (bool, int, float, str)):

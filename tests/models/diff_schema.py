@@ -146,6 +146,17 @@ def declare(models: Any) -> dict[str, type]:
             Shelf, on_delete=models.SET(first_shelf), related_name="spare_lamps"
         )
 
+    class Ticket(models.Model):
+        class Status(models.TextChoices):
+            OPEN = "o", "Open"
+            CLOSED = "c", "Closed"
+
+        status = models.CharField(max_length=1, choices=Status.choices, default=Status.OPEN)
+        level = models.IntegerField(choices=[(1, "Low"), (2, "High")], default=1)
+
+        def __str__(self) -> str:
+            return f"ticket {self.pk} ({self.get_status_display()})"
+
     return {
         "User": User,
         "Profile": Profile,
@@ -180,4 +191,5 @@ def declare(models: Any) -> dict[str, type]:
         "Gadget": Gadget,
         "Code": Code,
         "Lamp": Lamp,
+        "Ticket": Ticket,
     }

@@ -1968,3 +1968,42 @@ def test_bulk_operations_return_what_django_returns() -> None:
         ],
         record=False,
     )
+
+
+def test_choices_display_and_str() -> None:
+    def ops(w: World) -> None:
+        ticket = w.Ticket.objects.create()
+        w.Ticket.objects.create(status=w.Ticket.Status.CLOSED, level=2)
+        w.note("repr", repr(ticket))
+        w.note("display", (ticket.get_status_display(), ticket.get_level_display()))
+        w.note("choices", w.Ticket.Status.choices)
+        w.note("labels", list(w.Ticket.Status.labels))
+        closed = w.Ticket.objects.get(status=w.Ticket.Status.CLOSED)
+        w.note("loaded", (repr(closed), closed.status, closed.get_level_display()))
+        w.note("unknown value", w.Ticket(status="x", level=9).get_status_display())
+        w.note("str of member", str(w.Ticket.Status.OPEN))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Ticket args=() kwargs={}",
+            "post_init Ticket instance=Ticket#None",
+            "pre_save Ticket instance=Ticket#None raw=False using='default' update_fields=None",
+            "post_save Ticket instance=Ticket#1 created=True update_fields=None raw=False using='default'",
+            "pre_init Ticket args=() kwargs={'status': Status.CLOSED, 'level': 2}",
+            "post_init Ticket instance=Ticket#None",
+            "pre_save Ticket instance=Ticket#None raw=False using='default' update_fields=None",
+            "post_save Ticket instance=Ticket#2 created=True update_fields=None raw=False using='default'",
+            "= repr: '<Ticket: ticket 1 (Open)>'",
+            "= display: ('Open', 'Low')",
+            "= choices: [('o', 'Open'), ('c', 'Closed')]",
+            "= labels: ['Open', 'Closed']",
+            "pre_init Ticket args=(2, 'c', 2) kwargs={}",
+            "post_init Ticket instance=Ticket#2",
+            "= loaded: ('<Ticket: ticket 2 (Closed)>', 'c', 'High')",
+            "pre_init Ticket args=() kwargs={'status': 'x', 'level': 9}",
+            "post_init Ticket instance=Ticket#None",
+            "= unknown value: 'x'",
+            "= str of member: 'o'",
+        ],
+    )
