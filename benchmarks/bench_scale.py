@@ -1,0 +1,212 @@
+"""Time and peak memory of ``sigcli run`` on huge runs, and the cost of tracing.
+
+    python benchmarks/bench_scale.py [--repeat 3] [--sizes 20000 200000]
+
+The scenario sends a custom signal N times in a loop to one receiver, then
+saves 100 model instances (each a pre_save and a post_save with a receiver).
+
+* **run**: the whole ``sigcli run SCENARIO`` command (load, run under the
+  recorder, save the trace file, print the tree cut at ``--limit 500``), in a
+  fresh subprocess per measurement, so that peak memory (``ru_maxrss``) is
+  that run's own. Sizes are interleaved within each of ``--repeat`` rounds;
+  the table shows medians. Target: linear growth, ≤ 11× the time for 10×
+  the dispatches. The same command with no loop at all (start-up, the 100
+  saves, printing) is timed too, and the growth is also shown without it.
+* **per dispatch**: the scenario's loop step alone, with no observer (the
+  dispatcher's cached path), with an observer that records nothing (the
+  cost of being observed at all), and under sigcli's recorder, interleaved,
+  medians per dispatch. Target: traced ≤ 3× untraced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+SCENARIO = '''\
+import os
+
+import sigcli
+from sigcli import models
+from sigcli.dispatcher import Signal, receiver
+from sigcli.signals import post_save
+
+N = int(os.environ["SIGCLI_BENCH_N"])
+tick = Signal()
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=20)
+
+
+@receiver(tick)
+def on_tick(sender, n, **kwargs):
+    return None
+
+
+@receiver(post_save, sender=Item)
+def on_save(sender, instance, created, **kwargs):
+    return None
+
+
+@sigcli.step
+def ticks():
+    """a custom signal sent in a loop"""
+    for n in range(N):
+        tick.send(sender=Item, n=n)
+
+
+@sigcli.step
+def saves():
+    """a few model saves"""
+    for n in range(100):
+        Item.objects.create(name=f"item {n}")
+'''
+
+
+class NullObserver:
+    """Records nothing: what being observed costs the dispatcher itself."""
+
+    def send_started(self, *args: Any) -> None: ...
+
+    def receiver_started(self, *args: Any) -> None: ...
+
+    def receiver_finished(self, *args: Any) -> None: ...
+
+    def send_finished(self, *args: Any) -> None: ...
+
+
+# -- children (one measurement each, in a fresh interpreter) ---------------------
+
+
+def child_run(scenario: Path) -> dict[str, float]:
+    """The whole command in-process; stdout goes to a file, as when piped."""
+    from sigcli.cli import main
+
+    start = time.perf_counter()
+    with open(os.devnull, "w") as sink, redirect_stdout(sink):
+        try:
+            main(["run", str(scenario), "--save", str(scenario.with_suffix(".json"))])
+        except SystemExit as exit:
+            if exit.code:
+                raise RuntimeError(f"sigcli run exited {exit.code}") from None
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": peak_mb}
+
+
+def child_dispatch(scenario: Path, repeat: int) -> dict[str, list[float]]:
+    """Seconds per dispatch of the loop step: untraced, observed, traced."""
+    from sigcli import dispatcher
+    from sigcli import scenario as scenarios
+    from sigcli.trace import Recorder, Trace, recording
+
+    n = int(os.environ["SIGCLI_BENCH_N"])
+    times: dict[str, list[float]] = {"untraced": [], "observed": [], "traced": []}
+    for _ in range(repeat):
+        for mode in times:
+            with scenarios.loaded(scenario) as loaded:
+                ticks = loaded.steps[0].function
+                if mode == "untraced":
+                    start = time.perf_counter()
+                    ticks()
+                    times[mode].append((time.perf_counter() - start) / n)
+                elif mode == "observed":
+                    with dispatcher.observe(NullObserver()):
+                        start = time.perf_counter()
+                        ticks()
+                        times[mode].append((time.perf_counter() - start) / n)
+                else:
+                    recorder = Recorder(Trace(str(scenario)))
+                    recorder.start_step("ticks", "ticks")
+                    with recording(recorder):
+                        start = time.perf_counter()
+                        ticks()
+                        times[mode].append((time.perf_counter() - start) / n)
+                    recorder.finish_step(None)
+    return times
+
+
+# -- the parent --------------------------------------------------------------------
+
+
+def spawn(args: list[str], n: int) -> Any:
+    env = dict(os.environ, SIGCLI_BENCH_N=str(n), PYTHONPATH=str(ROOT))
+    output = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs=2, default=[20_000, 200_000])
+    parser.add_argument("--child", choices=["run", "dispatch"], help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", type=Path, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.child == "run":
+        print(json.dumps(child_run(options.scenario)))
+        return
+    if options.child == "dispatch":
+        print(json.dumps(child_dispatch(options.scenario, options.repeat)))
+        return
+
+    small, large = options.sizes
+    with tempfile.TemporaryDirectory() as directory:
+        scenario = Path(directory) / "scale.py"
+        scenario.write_text(SCENARIO)
+        runs: dict[int, list[dict[str, float]]] = {0: [], small: [], large: []}
+        for _ in range(options.repeat):
+            for n in runs:
+                runs[n].append(spawn(["--child", "run", "--scenario", str(scenario)], n))
+        per_dispatch = spawn(
+            ["--child", "dispatch", "--scenario", str(scenario), "--repeat", str(options.repeat)],
+            small,
+        )
+
+    print(f"sigcli run, whole command (medians of {options.repeat}, each in its own process)")
+    print(f"{'dispatches':>12} {'seconds':>9} {'peak MB':>9} {'µs/dispatch':>12}")
+    medians = {}
+    for n, samples in runs.items():
+        seconds = statistics.median(s["seconds"] for s in samples)
+        peak = statistics.median(s["peak_mb"] for s in samples)
+        medians[n] = seconds
+        dispatches = n + 200  # the loop, and a pre_save and post_save per saved item
+        print(f"{dispatches:>12,} {seconds:>9.2f} {peak:>9.0f} {seconds / dispatches * 1e6:>12.1f}")
+    growth = medians[large] / medians[small]
+    print(
+        f"growth: {growth:.1f}× the time for {large / small:.0f}× the work "
+        f"(target ≤ 11×): {'ok' if growth <= 11 else 'MISSED'}"
+    )
+    net = (medians[large] - medians[0]) / (medians[small] - medians[0])
+    print(f"growth without the fixed cost of the empty run: {net:.1f}×")
+
+    print(f"\nper dispatch, loop step of {small:,} sends (medians of {options.repeat})")
+    us = {mode: statistics.median(values) * 1e6 for mode, values in per_dispatch.items()}
+    for mode, value in us.items():
+        print(f"{mode:>10} {value:8.2f} µs  {value / us['untraced']:5.1f}× untraced")
+    ratio = us["traced"] / us["untraced"]
+    print(f"traced/untraced: {ratio:.1f}× (target ≤ 3×): {'ok' if ratio <= 3 else 'MISSED'}")
+    print(f"of which the recorder itself: {us['traced'] - us['observed']:.2f} µs per dispatch")
+
+
+if __name__ == "__main__":
+    main()
