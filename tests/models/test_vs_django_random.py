@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.models.diff_harness import MODEL_SIGNALS, World, django_events, sigcli_events
+from tests.models.test_vs_django_queries import build, conditions
 
 PK = st.integers(min_value=1, max_value=4)
 PKS = st.lists(PK, max_size=3)
@@ -54,6 +55,11 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("category"), st.one_of(st.none(), PK)),
     st.tuples(st.just("delete category"), PK),
     st.tuples(st.just("get_or_create"), PK),
+    *(
+        st.tuples(st.just(kind), st.just(model), conditions(model))
+        for kind in ("filtered delete", "filtered list")
+        for model in ("Author", "Book", "Player")
+    ),
     st.tuples(st.just("person"), PK),
     st.tuples(
         st.just("people"),
@@ -228,6 +234,15 @@ def apply(w: World, operation: tuple[Any, ...]) -> None:
     elif kind == "user":
         user = w.User.objects.create(username=f"u{args[0]}")
         w.Profile.objects.create(user=user)
+    elif kind in ("filtered delete", "filtered list"):
+        model, condition = args
+        built = build(w, condition)
+        manager = getattr(w, model).objects
+        queryset = manager.filter(**built) if isinstance(built, dict) else manager.filter(built)
+        if kind == "filtered delete":
+            w.note("deleted", queryset.delete()[0])
+        else:
+            w.note("listed", list(queryset))
     elif kind == "update_or_create":
         w.note(
             "got", w.Note.objects.update_or_create(text=f"n{args[0]}", defaults={"done": args[1]})
