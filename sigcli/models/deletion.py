@@ -241,11 +241,6 @@ class Collector:
 
     # -- deletion --------------------------------------------------------------
 
-    def instances_with_model(self) -> Any:
-        for model, instances in self.data.items():
-            for obj in instances:
-                yield model, obj
-
     def sort(self) -> None:
         """Order models so that each comes after the models it depends on; give up on a cycle."""
         sorted_models: list[Any] = []
@@ -266,8 +261,10 @@ class Collector:
         self.data = {model: self.data[model] for model in sorted_models}
 
     def delete(self) -> tuple[int, dict[str, int]]:
+        ordered_pks: dict[Any, list[Any]] = {}
         for model, instances in self.data.items():
-            self.data[model] = [instances[pk] for pk in sorted(instances)]
+            ordered_pks[model] = ordered = sorted(instances)
+            self.data[model] = [instances[pk] for pk in ordered]
         self.sort()
         counter: Counter[str] = Counter()
         if len(self.data) == 1:
@@ -279,10 +276,12 @@ class Collector:
                 return count, {model._meta.label: count}
         db = self._db()
         origin = self.origin
+        send_pre, send_post = pre_delete.send, post_delete.send
         with db.atomic():
-            for model, obj in self.instances_with_model():
+            for model, instances in self.data.items():
                 if not model._meta.auto_created:
-                    pre_delete.send(sender=model, instance=obj, using="default", origin=origin)
+                    for obj in instances:
+                        send_pre(sender=model, instance=obj, using="default", origin=origin)
             for qs in self.fast_deletes:
                 count = qs._raw_delete()
                 if count:
@@ -303,12 +302,12 @@ class Collector:
             for instances in self.data.values():
                 instances.reverse()
             for model, instances in self.data.items():
-                count = self._delete_batch(model, [obj.pk for obj in instances])
+                count = self._delete_batch(model, ordered_pks[model][::-1])
                 if count:
                     counter[model._meta.label] += count
                 if not model._meta.auto_created:
                     for obj in instances:
-                        post_delete.send(sender=model, instance=obj, using="default", origin=origin)
+                        send_post(sender=model, instance=obj, using="default", origin=origin)
         for model, instances in self.data.items():
             attname = model._meta.pk.attname
             for instance in instances:
