@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,11 @@ DRAWN_DEPTH = 8
 #: How many dispatches and ORM calls a tree draws by default (``--limit``).
 DEFAULT_LIMIT = 500
 
+#: A receiver reached this many times down one path is a cycle repeating
+#: (a post_save receiver saving its own instance): further turns are counted,
+#: unless only a dispatch or two are left, which draw as short as the note.
+CYCLE_TURNS = 2
+
 _SELECT_COLUMNS = re.compile(r"^SELECT (.+?) FROM ", re.DOTALL)
 
 
@@ -70,13 +75,15 @@ class _Budget:
 
     A run of 200,000 dispatches would print for minutes and scroll away
     everything useful, so the tree stops drawing at the limit and counts
-    the rest instead.
+    the rest instead. ``chain`` holds the ``signal sender › receiver`` links
+    open above the node being drawn, to see a cycle come round again.
     """
 
     limit: int
     drawn: int = 0
     cut_dispatches: int = 0
     cut_operations: int = 0
+    chain: list[str] = field(default_factory=list)
 
     def take(self) -> bool:
         if self.limit and self.drawn >= self.limit:
@@ -360,8 +367,19 @@ def _add_dispatch(
     width = max((len(clean(call.name)) for call in dispatch.receivers), default=0)
     for call in dispatch.receivers:
         sub = branch.add(receiver_line(call, width, options.verbose, dispatch.robust))
-        if budget is not None:
-            _add_nodes(sub, call.children, options, budget)
+        if budget is None:
+            continue
+        link = f"{dispatch.signal} {dispatch.sender} › {call.name}"
+        if not options.show_all and budget.chain.count(link) >= CYCLE_TURNS:
+            further, _ = _census(call.children, options)
+            if further > 2:
+                more = _count(further, "more dispatch", "more dispatches")
+                note = f"⋮ {link} again: the cycle repeats, {more} further down (--all draws them)"
+                sub.add(_text((note, DIM)))
+                continue
+        budget.chain.append(link)
+        _add_nodes(sub, call.children, options, budget)
+        budget.chain.pop()
 
 
 def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = False) -> Text:
