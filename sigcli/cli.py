@@ -31,6 +31,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Outside a scenario's steps (loading a big trace, drawing it):
+            # the documented status, not click's "Aborted!" and 1.
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
         except Exception as error:
             mapped = _as_click_error(error)
             if mapped is None:
