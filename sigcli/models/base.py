@@ -246,20 +246,9 @@ class Model(metaclass=ModelBase):
             state.adding = False
             state.db = "default"
             return obj
-        return cls._from_full_row(row)
+        from sigcli.models.query import load_rows
 
-    @classmethod
-    def _from_full_row(cls, row: tuple[Any, ...]) -> Model:
-        """``from_db`` for a row with every column, on a model without its own ``__init__``."""
-        obj = cls.__new__(cls)
-        pre_init.send(sender=cls, args=row, kwargs={})
-        d = obj.__dict__
-        d["_state"] = state = ModelState()
-        d.update(zip(cls._meta.attnames, row, strict=True))
-        post_init.send(sender=cls, instance=obj)
-        state.adding = False
-        state.db = "default"
-        return obj
+        return load_rows(cls, [row])[0]
 
     # -- identity ------------------------------------------------------------
 

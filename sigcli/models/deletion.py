@@ -162,7 +162,14 @@ class Collector:
         return all(rel.field.on_delete is DO_NOTHING for rel in model._meta.delete_candidates())
 
     def related_objects(self, related_model: Any, field: Any, batch: list[Any]) -> QuerySet:
-        return QuerySet(related_model)._filter({f"{field.name}__in": batch}, False)
+        """The rows of ``related_model`` whose ``field`` points at one of ``batch``."""
+        queryset = QuerySet(related_model)
+        attname = batch[0]._meta.pk.attname
+        pks = list(dict.fromkeys(obj.__dict__[attname] for obj in batch))
+        column = f'"{related_model._meta.db_table}"."{field.column}"'
+        queryset._where = (f"{column} IN ({', '.join('?' for _ in pks)})",)
+        queryset._params = tuple(pks)
+        return queryset
 
     def collect(
         self, objs: Any, source: Any = None, nullable: bool = False, collect_related: bool = True,
@@ -212,8 +219,7 @@ class Collector:
         for related_model, fields in fast_from.items():
             for start in range(0, len(new_objs), BATCH_SIZE):
                 batch = new_objs[start:start + BATCH_SIZE]
-                sub = QuerySet(related_model)
-                conditions = [sub._filter({f"{field.name}__in": batch}, False) for field in fields]
+                conditions = [self.related_objects(related_model, field, batch) for field in fields]
                 if len(conditions) == 1:
                     self.fast_deletes.append(conditions[0])
                 else:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from sigcli.models import observe as _observe
-from sigcli.models.base import Model
+from sigcli.models.base import Model, ModelState
 from sigcli.models.db import IntegrityError
 from sigcli.models.expressions import Combinable, Q, is_expression
 from sigcli.models.fields import FieldDoesNotExist, FieldError
@@ -25,6 +25,7 @@ from sigcli.models.lookups import (
     join_clauses,
     order_column,
 )
+from sigcli.signals import post_init, pre_init
 
 MAX_GET_RESULTS = 21
 MAX_QUERY_PARAMS = 999
@@ -373,9 +374,11 @@ class QuerySet:
         else:
             if converters:
                 rows = [_convert(row, converters) for row in rows]
-            fast = self._only is None and model.__init__ is Model.__init__
-            from_db = model._from_full_row if fast else model.from_db
-            objects = [from_db(row) for row in rows]
+            if self._only is None and model.__init__ is Model.__init__:
+                objects = load_rows(model, rows)
+            else:
+                from_db = model.from_db
+                objects = [from_db(row) for row in rows]
         if self._known is not None:
             name, instance = self._known
             for obj in objects:
@@ -865,6 +868,27 @@ def _index_label(key: int | slice) -> str:
     stop = "" if key.stop is None else str(key.stop)
     step = "" if key.step is None else f":{key.step}"
     return f"[{start}:{stop}{step}]"
+
+
+def load_rows(model: Any, rows: list[tuple[Any, ...]]) -> list[Any]:
+    """``Model.from_db`` for every row, inlined: loading is the hot path of a
+    cascade. Each row sends ``pre_init`` (positional values, empty kwargs) and
+    ``post_init`` while ``_state`` is still fresh, exactly as ``from_db``."""
+    new, names, state_class = model.__new__, model._meta.attnames, ModelState
+    send_pre, send_post = pre_init.send, post_init.send
+    objects: list[Any] = []
+    append = objects.append
+    for row in rows:
+        obj = new(model)
+        send_pre(sender=model, args=row, kwargs={})
+        d = obj.__dict__
+        d["_state"] = state = state_class()
+        d.update(zip(names, row, strict=True))
+        send_post(sender=model, instance=obj)
+        state.adding = False
+        state.db = "default"
+        append(obj)
+    return objects
 
 
 def _from_row(model: Any, values: tuple[Any, ...]) -> Any:
