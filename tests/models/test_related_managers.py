@@ -1,4 +1,4 @@
-"""Reverse foreign-key managers (§6.9 of Django's behaviour): bulk versus per-object saves."""
+"""Reverse foreign-key managers: bulk updates send nothing, per-object saves send save signals."""
 
 import pytest
 
