@@ -1,0 +1,122 @@
+"""Ctrl-C in a real process: a SIGINT while a scenario runs exits 130 and
+keeps what was recorded up to that moment."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ENDLESS = """\
+from pathlib import Path
+
+import sigcli
+from sigcli import Signal, receiver
+
+tick = Signal()
+
+
+@receiver(tick)
+def count(sender, n, **kwargs):
+    if n == 1000:
+        Path("looping").touch()
+
+
+@sigcli.step
+def warm_up():
+    \"\"\"one tick\"\"\"
+    tick.send(sender="clock", n=0)
+
+
+@sigcli.step
+def forever():
+    \"\"\"ticks until interrupted\"\"\"
+    n = 0
+    while True:
+        n += 1
+        tick.send(sender="clock", n=n)
+
+
+@sigcli.step
+def after():
+    \"\"\"never reached\"\"\"
+"""
+
+
+def start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", NO_COLOR="1", TERM="dumb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "sigcli", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell starts background jobs with SIGINT ignored; a terminal's
+        # Ctrl-C reaches a foreground process with the default handler.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def wait_for(path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def test_sigint_during_a_step_exits_130_and_saves_the_partial_trace(tmp_path: Path) -> None:
+    (tmp_path / "endless.py").write_text(ENDLESS)
+    process = start(tmp_path, "run", "endless.py")
+    wait_for(tmp_path / "looping")
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130
+    assert stderr == "Interrupted; the partial trace is saved in .sigcli/last-trace.json.\n"
+    tree = stdout.splitlines()
+    assert tree[0].startswith("endless.py · 2 steps · ")
+    assert tree[0].endswith(" · interrupted · no errors")
+    assert tree[1:3] == ["├── 1 · one tick", "│   └── tick  'clock'  n=0"]
+    assert "├── 2 · ticks until interrupted  ✗ interrupted (Ctrl-C)" in tree
+    assert "├── 3 · never reached  not run: the run was interrupted" in tree
+    assert tree[-2].startswith("└── ✂ --limit 500: ")
+
+    saved = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
+    assert (saved["interrupted"], saved["not_run"]) == (True, ["never reached"])
+    ticks = [d["kwargs"]["n"] for d in saved["steps"][1]["children"] if d["type"] == "dispatch"]
+    assert ticks[:1001] == list(range(1, 1002))
+    assert ticks == list(range(1, len(ticks) + 1))
+
+
+def test_sigint_while_loading_a_big_trace_exits_130(tmp_path: Path) -> None:
+    steps = [
+        {
+            "label": "many",
+            "function": "many",
+            "children": [
+                {
+                    "type": "dispatch",
+                    "seq": n,
+                    "signal": "tick",
+                    "sender": None,
+                    "depth": 1,
+                    "kwargs": {"n": n},
+                    "receivers": [],
+                }
+                for n in range(1, 300_001)
+            ],
+        }
+    ]
+    (tmp_path / "big.json").write_text(json.dumps({"sigcli_trace": 1, "steps": steps}))
+    process = start(tmp_path, "trace", "big.json")
+    time.sleep(1)  # started up, loading under way
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stdout, stderr) == (130, "", "Interrupted.\n")
