@@ -327,6 +327,52 @@ def _run_coroutine_sync(make_coroutine: Callable[[], Any]) -> Any:
 # The signal
 
 
+class _ReceiverList(list):  # type: ignore[type-arg]
+    """The receivers list; edits made to it by hand drop the caches that
+    depend on it."""
+
+    __slots__ = ("on_change",)
+
+    def __init__(self, entries: Any, on_change: Callable[[], None]) -> None:
+        super().__init__(entries)
+        self.on_change = on_change
+
+
+def _changing(name: str) -> Callable[..., Any]:
+    method = getattr(list, name)
+
+    def changed(self: _ReceiverList, *args: Any) -> Any:
+        result = method(self, *args)
+        self.on_change()
+        return result
+
+    changed.__name__ = name
+    return changed
+
+
+for _name in (
+    "append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
+    "__setitem__", "__delitem__", "__iadd__", "__imul__",
+):  # fmt: skip
+    setattr(_ReceiverList, _name, _changing(_name))
+
+
+class _CacheView:
+    """``signal.sender_receivers_cache`` as far as code written for Django
+    uses it."""
+
+    def __init__(self, signal: Signal) -> None:
+        self._signal = signal
+
+    def clear(self) -> None:
+        # Callers hold ``signal.lock`` already, as Django's own code does.
+        self._signal._invalidate()
+
+    def get(self, sender: object, default: Any = None) -> Any:
+        entry = self._signal._cache.get(id(sender))
+        return default if entry is None else list(entry[1] + entry[2])
+
+
 class _SharedEntry:
     """A caching signal's receivers for one sender and all senders equal to it."""
 
@@ -350,8 +396,9 @@ class Signal:
 
     name: str | None = None
 
+    receivers: list[tuple[LookupKey, Any, bool]]
+
     def __init__(self, use_caching: bool = False) -> None:
-        self.receivers: list[tuple[LookupKey, Any, bool]] = []
         self.use_caching = use_caching
         self.lock = threading.Lock()
         self._dead_receivers = False
@@ -369,6 +416,30 @@ class Signal:
         self._by_equality: weakref.WeakKeyDictionary[Any, _SharedEntry] = (
             weakref.WeakKeyDictionary()
         )
+        self.receivers = []
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Code written for Django swaps or edits ``receivers`` by hand (e.g.
+        # factory_boy's ``mute_signals``). A non-caching Django signal reads
+        # the list at every send, so sigcli's private cache must follow it;
+        # a caching one keeps serving its cache, and so does sigcli.
+        if name == "receivers":
+            if not isinstance(value, _ReceiverList) or value.on_change != self._receivers_changed:
+                value = _ReceiverList(value, self._receivers_changed)
+            object.__setattr__(self, name, value)
+            self._receivers_changed()
+        else:
+            object.__setattr__(self, name, value)
+
+    def _receivers_changed(self) -> None:
+        if not self.use_caching:
+            self._forget_cache()
+
+    @property
+    def sender_receivers_cache(self) -> _CacheView:
+        """Django's name for the per-sender cache; only ``clear()`` and
+        ``get()`` are offered, enough for code that clears it by hand."""
+        return _CacheView(self)
 
     def __repr__(self) -> str:
         label = f" {self.name}" if self.name else ""
@@ -600,7 +671,7 @@ class Signal:
         propagates and stops the dispatch."""
         if _observer is None:
             refs = self._sync_only.get(id(sender))
-            if refs is not None:
+            if refs is not None and self.receivers:
                 if not refs:
                     return []
                 key = (len(refs), *named)
