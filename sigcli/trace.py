@@ -686,7 +686,7 @@ def load(path: Path) -> list[Trace]:
     if not isinstance(document, dict) or "sigcli_trace" not in document:
         raise TraceFormatError(f'{path} is not a sigcli trace (no "sigcli_trace" version key)')
     version = document["sigcli_trace"]
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in Python
         raise TraceFormatError(
             f"{path} is a sigcli trace of format version {version!r}; this sigcli reads "
             f"version {FORMAT_VERSION}. Record it again with `sigcli run`."
