@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sigcli import dispatcher
-from sigcli.trace import INIT_SIGNALS, Recorder, Trace, sender_label, signal_label
+from sigcli.trace import INIT_SIGNALS, Recorder, sender_label, signal_label
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -185,23 +184,10 @@ def run_stepping(
     ``q`` ends the run like Ctrl-C: the result is marked interrupted and its
     traces hold everything recorded up to the pause.
     """
-    from sigcli import models
-    from sigcli.scenario import RunResult, ScenarioError, loaded, resolve, run_steps
+    from sigcli import scenario
 
-    paths = [resolve(name) for name in names]
-    result = RunResult()
-    for name, path in zip(names, paths, strict=True):
-        trace = Trace(scenario=str(path) if Path(name).exists() else name)
-        result.traces.append(trace)
-        recorder = Recorder(trace, max_depth=max_depth)
-        stepper = Stepper(recorder, console, read_key)
-        try:
-            with dispatcher.observe(stepper), models.observe_orm(stepper), loaded(path) as scenario:
-                run_steps(scenario, recorder)
-        except ScenarioError as error:
-            trace.error = str(error)
-        except KeyboardInterrupt:
-            trace.interrupted = True
-            result.interrupted = True
-            break
-    return result
+    return scenario.run(
+        names,
+        max_depth=max_depth,
+        watch=lambda recorder: Stepper(recorder, console, read_key),
+    )
