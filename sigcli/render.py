@@ -527,7 +527,7 @@ def export(path: Path, renderables: Iterable[RenderableType], traces: list[Trace
     console = Console(record=True, file=io.StringIO(), width=120, highlight=False, emoji=False)
     for renderable in renderables:
         console.print(renderable)
-    title = ", ".join(Path(t.scenario).name for t in traces if t.scenario) or "sigcli"
+    title = clean(", ".join(Path(t.scenario).name for t in traces if t.scenario) or "sigcli")
     if suffix == ".svg":
         console.save_svg(str(path), title=f"sigcli · {title}")
     else:
