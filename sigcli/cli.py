@@ -199,13 +199,14 @@ def trace_command(
 ) -> None:
     """Show a saved trace (default: the last run), or run SOURCE.py first, filtered."""
     from sigcli import query
+    from sigcli.trace import json_text
 
     traces, status = _traces_for(source, max_depth)
     filters = query.Filters(sender, signal, receiver, instance)
     options = _options(verbose, show_all, limit)
     selection = query.select(traces, filters, show_all=show_all)
     if fmt == "json":
-        click.echo(selection.to_json())
+        click.echo(json_text(selection.to_json()))
         sys.exit(status)
     from sigcli import render
 

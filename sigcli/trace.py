@@ -592,7 +592,22 @@ def save(traces: list[Trace], path: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode
+#: What ``json`` leaves as is with ``ensure_ascii=False`` that a terminal may
+#: act on or that hides text: C1 controls, bidirectional and zero-width ones.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def json_text(text: str) -> str:
+    """JSON ``text`` with those characters written as ``\\uXXXX``: the same JSON,
+    safe to print. They can only occur inside strings, where the escape is valid."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_encoder = json.JSONEncoder(ensure_ascii=False)
+
+
+def _encode(value: Any) -> str:
+    return json_text(_encoder.encode(value))
 
 
 def _chunks(traces: list[Trace]) -> Iterator[str]:
