@@ -1,0 +1,178 @@
+"""Huge runs: the tree is cut at ``--limit`` with a count of what was left
+out, the whole trace is still saved, and 200,000 dispatches stay within the
+memory bound README states."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.robust.conftest import Invoke, lines
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: README, "Limits": the peak resident memory of `sigcli run` for 200,000 dispatches.
+MEMORY_BOUND_MB = 300
+
+SCENARIO = '''\
+import os
+
+import sigcli
+from sigcli import models
+from sigcli.dispatcher import Signal, receiver
+from sigcli.signals import post_save
+
+N = int(os.environ.get("TICKS", "20000"))
+tick = Signal()
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=20)
+
+
+@receiver(tick)
+def on_tick(sender, n, **kwargs):
+    pass
+
+
+@receiver(post_save, sender=Item)
+def on_save(sender, instance, created, **kwargs):
+    pass
+
+
+@sigcli.step
+def ticks():
+    """ticks in a loop"""
+    for n in range(N):
+        tick.send(sender=Item, n=n)
+
+
+@sigcli.step
+def saves():
+    """a few saves"""
+    for n in range(3):
+        Item.objects.create(name=f"item {n}")
+'''
+
+
+def test_a_huge_run_draws_up_to_the_limit_and_counts_the_rest(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "ticks.py").write_text(SCENARIO)
+    result = sigcli("run", "ticks.py")
+    assert result.exit_code == 0
+    out = lines(result.stdout).splitlines()
+    assert out[0] == (
+        "ticks.py · 2 steps · 20006 dispatches · 6 pre_init/post_init with no receiver folded "
+        "· no errors"
+    )
+    assert out[1:4] == [
+        "├── 1 · ticks in a loop",
+        "│   ├── tick  Item  n=0",
+        "│   │   └── ✓ on_tick  any sender",
+    ]
+    assert out[-7:] == [
+        "│   ├── tick  Item  n=499",
+        "│   │   └── ✓ on_tick  any sender",
+        "│   └── ⋮ 19500 more dispatches not drawn",
+        "├── 2 · a few saves",
+        "│   └── ⋮ 6 more dispatches and 3 more ORM calls not drawn",
+        "└── ✂ --limit 500: 19506 more dispatches and 3 more ORM calls not drawn. Draw more with "
+        "--limit N (0",
+        "    draws everything), or pick dispatches with `sigcli trace --signal NAME` or "
+        "--sender NAME.",
+    ]
+    assert len(out) == 1 + 1 + 2 * 500 + 1 + 2 + 2
+
+    saved = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
+    ticks = saved["steps"][0]["children"]
+    assert [d["kwargs"]["n"] for d in ticks] == list(range(20_000))
+
+
+def test_the_limit_cuts_inside_a_step_and_zero_draws_everything(
+    sigcli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ticks.py").write_text(SCENARIO)
+    monkeypatch.setenv("TICKS", "3")
+    result = sigcli("run", "ticks.py", "--limit", "5")
+    assert result.exit_code == 0
+    assert lines(result.stdout).splitlines()[1:] == [
+        "├── 1 · ticks in a loop",
+        "│   ├── tick  Item  n=0",
+        "│   │   └── ✓ on_tick  any sender",
+        "│   ├── tick  Item  n=1",
+        "│   │   └── ✓ on_tick  any sender",
+        "│   └── tick  Item  n=2",
+        "│       └── ✓ on_tick  any sender",
+        "├── 2 · a few saves",
+        "│   ├── Item.objects.create(name='item 0')",
+        "│   │   ├── pre_save  Item  instance=<Item: Item object (None)>  (no receivers)",
+        '│   │   ├── SQL  INSERT INTO "app_item" ("name") VALUES (\'item 0\')',
+        "│   │   └── ⋮ 1 more dispatch not drawn",
+        "│   └── ⋮ 4 more dispatches and 2 more ORM calls not drawn",
+        "└── ✂ --limit 5: 5 more dispatches and 2 more ORM calls not drawn. Draw more with "
+        "--limit N (0 draws",
+        "    everything), or pick dispatches with `sigcli trace --signal NAME` or --sender NAME.",
+    ]
+    everything = sigcli("run", "ticks.py", "--limit", "0")
+    assert "✂" not in everything.stdout and "not drawn" not in everything.stdout
+    assert everything.stdout.count("✓ on_save") == 3
+
+
+def test_filtered_views_and_the_table_are_cut_too(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "ticks.py").write_text(SCENARIO)
+    sigcli("run", "ticks.py")
+    result = sigcli("trace", "--signal", "tick", "--limit", "2")
+    assert result.exit_code == 0
+    assert lines(result.stdout) == (
+        "filter: signal=tick · 20000 of 20006 dispatches shown · 6 hidden (signal pre_save ×3, "
+        "post_save ×3)\n"
+        "├── 1 · ticks in a loop\n"
+        "│   ├── tick  Item  n=0\n"
+        "│   │   └── ✓ on_tick  any sender\n"
+        "│   └── tick  Item  n=1\n"
+        "│       └── ✓ on_tick  any sender\n"
+        "└── ✂ --limit 2: 19998 more dispatches not drawn. Draw more with --limit N (0 draws "
+        "everything), or\n"
+        "    narrow the filter."
+    )
+    table = sigcli("trace", "--format", "table", "--limit", "3")
+    assert table.exit_code == 0
+    rows = lines(table.stdout).splitlines()
+    assert len(rows) == 2 + 3 + 2
+    assert rows[-2].startswith("✂ --limit 3: 20003 more dispatches not drawn.")
+    assert len(json.loads(sigcli("trace", "--format", "json").stdout)["dispatches"]) == 20006
+
+
+def test_200000_dispatches_run_save_and_print_within_the_memory_bound(tmp_path: Path) -> None:
+    (tmp_path / "ticks.py").write_text(SCENARIO)
+    measure = (
+        "import resource, sys\n"
+        "from sigcli.cli import main\n"
+        "try:\n"
+        "    main(['run', 'ticks.py'])\n"
+        "finally:\n"
+        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TICKS="200000", COLUMNS="100", NO_COLOR="1")
+    done = subprocess.run(
+        [sys.executable, "-c", measure],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    peak_mb = int(done.stderr.splitlines()[-1]) / 1024
+    assert peak_mb < MEMORY_BOUND_MB
+    printed = done.stdout.splitlines()
+    assert printed[0].startswith("ticks.py · 2 steps · 200006 dispatches")
+    assert len(printed) < 1020
+    saved = tmp_path / ".sigcli" / "last-trace.json"
+    assert saved.read_text().count('"signal": "tick"') == 200_000
