@@ -186,3 +186,20 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"ticket {self.pk} ({self.get_status_display()})"
+
+
+class Diary(models.Model):
+    """Overrides save() and delete(), recording how the ORM calls them."""
+
+    text = models.CharField(max_length=50)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, null=True)
+    calls: list[tuple[str, list[str]]] = []
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.calls.append(("save", sorted(kwargs)))
+        self.text = self.text.strip()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.calls.append(("delete", sorted(kwargs)))
+        return super().delete(*args, **kwargs)

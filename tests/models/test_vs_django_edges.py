@@ -2007,3 +2007,79 @@ def test_choices_display_and_str() -> None:
             "= str of member: 'o'",
         ],
     )
+
+
+def test_overridden_save_and_delete_are_called_as_django_calls_them() -> None:
+    def ops(w: World) -> None:
+        calls = w.Diary.calls
+        calls.clear()
+        author = w.Author.objects.create(name="a")
+        w.record()
+        diary = w.Diary.objects.create(text=" one ", author=author)
+        w.Diary(text=" two ").save()
+        w.Diary.objects.get_or_create(text="three")
+        w.Diary.objects.update_or_create(text="three", defaults={"author": author})
+        author.diary_set.add(w.Diary.objects.get(pk=2), bulk=False)
+        author.diary_set.remove(diary, bulk=False)
+        author.diary_set.create(text="four")
+        w.Diary.objects.bulk_create([w.Diary(text="five")])
+        diary.delete()
+        w.Diary.objects.filter(pk=3).delete()
+        author.delete()
+        w.note("calls", calls)
+        w.note("texts", list(w.Diary.objects.values_list("text", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Diary args=() kwargs={'text': ' one ', 'author': Author#1}",
+            "post_init Diary instance=Diary#None",
+            "pre_save Diary instance=Diary#None raw=False using='default' update_fields=None",
+            "post_save Diary instance=Diary#1 created=True update_fields=None raw=False using='default'",
+            "pre_init Diary args=() kwargs={'text': ' two '}",
+            "post_init Diary instance=Diary#None",
+            "pre_save Diary instance=Diary#None raw=False using='default' update_fields=None",
+            "post_save Diary instance=Diary#2 created=True update_fields=None raw=False using='default'",
+            "pre_init Diary args=() kwargs={'text': 'three'}",
+            "post_init Diary instance=Diary#None",
+            "pre_save Diary instance=Diary#None raw=False using='default' update_fields=None",
+            "post_save Diary instance=Diary#3 created=True update_fields=None raw=False using='default'",
+            "pre_init Diary args=(3, 'three', None) kwargs={}",
+            "post_init Diary instance=Diary#3",
+            "pre_save Diary instance=Diary#3 raw=False using='default' update_fields=frozenset('author')",
+            "post_save Diary instance=Diary#3 created=False update_fields=frozenset('author') raw=False using='default'",
+            "pre_init Diary args=(2, 'two', None) kwargs={}",
+            "post_init Diary instance=Diary#2",
+            "pre_save Diary instance=Diary#2 raw=False using='default' update_fields=None",
+            "post_save Diary instance=Diary#2 created=False update_fields=None raw=False using='default'",
+            "pre_init Diary args=(1, 'one', 1) kwargs={}",
+            "post_init Diary instance=Diary#1",
+            "pre_save Diary instance=Diary#1 raw=False using='default' update_fields=frozenset('author')",
+            "post_save Diary instance=Diary#1 created=False update_fields=frozenset('author') raw=False using='default'",
+            "pre_init Diary args=() kwargs={'text': 'four', 'author': Author#1}",
+            "post_init Diary instance=Diary#None",
+            "pre_save Diary instance=Diary#None raw=False using='default' update_fields=None",
+            "post_save Diary instance=Diary#4 created=True update_fields=None raw=False using='default'",
+            "pre_init Diary args=() kwargs={'text': 'five'}",
+            "post_init Diary instance=Diary#None",
+            "pre_delete Diary instance=Diary#1 using='default' origin=Diary#1",
+            "post_delete Diary instance=Diary#1 using='default' origin=Diary#1",
+            "pre_init Diary args=(3, 'three', 1) kwargs={}",
+            "post_init Diary instance=Diary#3",
+            "pre_delete Diary instance=Diary#3 using='default' origin=QuerySet<Diary>",
+            "post_delete Diary instance=Diary#3 using='default' origin=QuerySet<Diary>",
+            "pre_init Diary args=(2, 'two', 1) kwargs={}",
+            "post_init Diary instance=Diary#2",
+            "pre_init Diary args=(4, 'four', 1) kwargs={}",
+            "post_init Diary instance=Diary#4",
+            "pre_delete Author instance=Author#1 using='default' origin=Author#1",
+            "pre_delete Diary instance=Diary#2 using='default' origin=Author#1",
+            "pre_delete Diary instance=Diary#4 using='default' origin=Author#1",
+            "post_delete Author instance=Author#1 using='default' origin=Author#1",
+            "post_delete Diary instance=Diary#4 using='default' origin=Author#1",
+            "post_delete Diary instance=Diary#2 using='default' origin=Author#1",
+            "= calls: [('save', ['force_insert', 'using']), ('save', []), ('save', ['force_insert', 'using']), ('save', ['update_fields', 'using']), ('save', []), ('save', ['update_fields']), ('save', ['force_insert', 'using']), ('delete', [])]",
+            "= texts: ['five']",
+        ],
+        record=False,
+    )
