@@ -6,8 +6,8 @@ a receiver's last reference followed by ``gc.collect()``, replacing a sender
 (senders are classes, or distinct objects that compare equal), ``has_listeners``,
 ``send``, ``send_robust`` and ``asend``/``asend_robust``. It runs in three
 worlds: Django, sigcli, and sigcli with a send observer installed. Every
-receiver exists as twins, one per world, that log their calls; after each
-step the worlds must agree on the outcome (return value or exception), on
+receiver exists as twins, one per world, that log their calls (some also
+connect or disconnect another receiver while they run); after each step the worlds must agree on the outcome (return value or exception), on
 which receivers ran in which order, and on the length of ``receivers``.
 
 ``CI=1`` runs 500 programs per signal flavour; locally fewer.
@@ -95,14 +95,28 @@ class World:
     name: str
     signal: Any
     observed: bool = False
-    log: list[tuple[int, int, str]] = field(default_factory=list)
+    log: list[tuple[Any, ...]] = field(default_factory=list)
     holders: dict[int, Any] = field(default_factory=dict)
+    actions: dict[int, tuple[str, int] | None] = field(default_factory=dict)
 
     def called(self, slot: int, gen: int, fails: bool, sender: Any) -> str:
         self.log.append((slot, gen, getattr(sender, "__name__", repr(sender))))
+        action = self.actions.get(slot)
+        if action is not None:
+            self.act(*action)
         if fails:
             raise ValueError(f"{slot}:{gen}")
         return f"{slot}:{gen}"
+
+    def act(self, verb: str, target: int) -> None:
+        """Connect or disconnect another slot's receiver from inside a send."""
+        receiver = self.receiver(target)
+        if receiver is None:
+            self.log.append(("gone", verb, target))
+        elif verb == "connect":
+            self.log.append((verb, target, self.signal.connect(receiver)))
+        else:
+            self.log.append((verb, target, self.signal.disconnect(receiver)))
 
     def make(self, kind: str, slot: int, gen: int, fails: bool) -> tuple[Any, Any]:
         """A new receiver and the object whose life is the receiver's."""
@@ -163,6 +177,7 @@ def outcome(action: Any, *args: Any, **kwargs: Any) -> Any:
 class Slot:
     kind: str
     fails: bool
+    action: tuple[str, int] | None = None
     gen: int = 0
     alive: bool = False
 
@@ -183,6 +198,8 @@ def compare_worlds(use_caching: bool, slots: list[Slot], steps: list[tuple[Any, 
         World("sigcli", sigcli_dispatch.Signal(use_caching=use_caching)),
         World("sigcli+observer", sigcli_dispatch.Signal(use_caching=use_caching), observed=True),
     ]
+    for world in worlds:
+        world.actions = {index: slot.action for index, slot in enumerate(slots)}
     history: list[str] = []
     senders: list[Any] = [*CLASS_SENDERS, *(EqualSender(0) for _ in range(EQUAL_SENDERS))]
     renewed = 0
@@ -278,7 +295,16 @@ steps = st.one_of(
     st.tuples(st.sampled_from(["asend", "asend_robust"]), sender_indexes),
 )
 slot_specs = st.lists(
-    st.builds(Slot, kind=st.sampled_from(KINDS), fails=st.booleans()),
+    st.builds(
+        Slot,
+        kind=st.sampled_from(KINDS),
+        fails=st.booleans(),
+        action=st.one_of(
+            st.none(),
+            st.none(),
+            st.tuples(st.sampled_from(["connect", "disconnect"]), st.integers(0, SLOTS - 1)),
+        ),
+    ),
     min_size=SLOTS,
     max_size=SLOTS,
 )
