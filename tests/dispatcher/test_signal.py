@@ -1548,3 +1548,14 @@ def test_non_caching_signal_sees_entries_edited_in_place(impl: Impl) -> None:
     assert signal.send(Sender) == [(second, "second")]
     signal.receivers.append(other.receivers[0])
     assert signal.send(Sender) == [(second, "second"), (extra, "x")]
+
+
+def test_strongly_connected_none_is_a_receiver_that_fails_when_called(impl: Impl) -> None:
+    signal = impl.Signal()
+
+    signal.connect(None, weak=False)
+    assert signal.has_listeners(Sender) is True
+    with pytest.raises(TypeError, match="'NoneType' object is not callable"):
+        signal.send(Sender)
+    assert signal.disconnect() is True
+    assert signal.receivers == []
