@@ -1,37 +1,48 @@
-"""The differential tests' models, declared with ``sigcli.models``.
+"""The differential tests' models, declared once for both worlds.
 
-Field for field the same as ``tests/djangoapp/models.py``; keep them in step.
+``declare(django.db.models, "tests.djangoapp.models")`` gives Django's
+(``tests/djangoapp/models.py`` does this, and Django finds a model's app from
+the module it names), ``declare(sigcli.models)`` the same classes in the
+current sigcli registry.
 """
 
 from typing import Any
 
 
-def declare(models: Any) -> dict[str, type]:
-    """Declare the models in the current registry and return them by name."""
+def declare(models: Any, module: str = __name__) -> dict[str, type]:
+    """Declare the models with ``models`` (either world's module) and return them by name."""
 
     class User(models.Model):
+        __module__ = module
         username = models.CharField(max_length=50)
 
     class Profile(models.Model):
+        __module__ = module
         user = models.OneToOneField(User, on_delete=models.CASCADE)
         bio = models.TextField(default="")
 
     class Author(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
 
     class SpecialAuthor(Author):
+        __module__ = module
+
         class Meta:
             proxy = True
 
     class Book(models.Model):
+        __module__ = module
         title = models.CharField(max_length=50)
         author = models.ForeignKey(Author, on_delete=models.CASCADE)
 
     class Review(models.Model):
+        __module__ = module
         book = models.ForeignKey(Book, on_delete=models.CASCADE)
         stars = models.IntegerField(default=0)
 
     class Chapter(models.Model):
+        __module__ = module
         book = models.ForeignKey(Book, on_delete=models.CASCADE)
         number = models.IntegerField()
 
@@ -39,93 +50,117 @@ def declare(models: Any) -> dict[str, type]:
             ordering = ["-number"]
 
     class Team(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
 
     class Player(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
         team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True)
 
     class Shelf(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
 
     class Item(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
         shelf = models.ForeignKey(Shelf, on_delete=models.SET_DEFAULT, default=1)
 
     class Owner(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
 
     class Pet(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
         owner = models.ForeignKey(Owner, on_delete=models.DO_NOTHING)
 
     class Customer(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
 
     class Address(models.Model):
+        __module__ = module
         customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
         city = models.CharField(max_length=50)
 
     class Order(models.Model):
+        __module__ = module
         customer = models.ForeignKey(Customer, on_delete=models.PROTECT)
         total = models.IntegerField()
 
     class Topping(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
 
     class Pizza(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
         toppings = models.ManyToManyField(Topping)
 
     class Person(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
         friends = models.ManyToManyField("self")
         follows = models.ManyToManyField("self", symmetrical=False, related_name="followers")
 
     class Musician(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
 
     class Group(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
         members = models.ManyToManyField(Musician, through="Membership")
 
     class Membership(models.Model):
+        __module__ = module
         group = models.ForeignKey(Group, on_delete=models.CASCADE)
         musician = models.ForeignKey(Musician, on_delete=models.CASCADE)
         role = models.CharField(max_length=50, default="")
 
     class Note(models.Model):
+        __module__ = module
         text = models.CharField(max_length=50)
         done = models.BooleanField(default=False)
         updated = models.DateTimeField(auto_now=True)
 
     class Project(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
 
     class Task(models.Model):
+        __module__ = module
         project = models.ForeignKey(Project, on_delete=models.RESTRICT)
         title = models.CharField(max_length=50)
 
     class Category(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
         parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True)
 
     class Shop(models.Model):
+        __module__ = module
         name = models.CharField(max_length=50)
 
     class Product(models.Model):
+        __module__ = module
         shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
         name = models.CharField(max_length=50)
 
     class Employee(models.Model):
+        __module__ = module
         shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
         name = models.CharField(max_length=50)
 
     class Sale(models.Model):
+        __module__ = module
         product = models.ForeignKey(Product, on_delete=models.RESTRICT)
         employee = models.ForeignKey(Employee, on_delete=models.CASCADE)
 
     class Gadget(models.Model):
+        __module__ = module
         slug = models.SlugField(unique=True)
         price = models.FloatField(default=0)
         stock = models.IntegerField(null=True)
@@ -134,6 +169,7 @@ def declare(models: Any) -> dict[str, type]:
         added = models.DateTimeField(auto_now_add=True)
 
     class Code(models.Model):
+        __module__ = module
         code = models.CharField(max_length=10, primary_key=True)
         label = models.CharField(max_length=50, default="")
 
@@ -141,12 +177,15 @@ def declare(models: Any) -> dict[str, type]:
         return 1
 
     class Lamp(models.Model):
+        __module__ = module
         shelf = models.ForeignKey(Shelf, on_delete=models.SET(1))
         spare = models.ForeignKey(
             Shelf, on_delete=models.SET(first_shelf), related_name="spare_lamps"
         )
 
     class Ticket(models.Model):
+        __module__ = module
+
         class Status(models.TextChoices):
             OPEN = "o", "Open"
             CLOSED = "c", "Closed"
@@ -159,6 +198,8 @@ def declare(models: Any) -> dict[str, type]:
 
     class Diary(models.Model):
         """Overrides save() and delete(), recording how the ORM calls them."""
+
+        __module__ = module
 
         text = models.CharField(max_length=50)
         author = models.ForeignKey(Author, on_delete=models.CASCADE, null=True)
