@@ -320,6 +320,8 @@ class Model(metaclass=ModelBase):
             kwargs["force_insert"] = force_insert
         if force_update:
             kwargs["force_update"] = force_update
+        if using is not None:
+            kwargs["using"] = using
         if update_fields is not None:
             kwargs["update_fields"] = update_fields
         label = _observe.call_label(self._meta.model_name, "save", (), kwargs)

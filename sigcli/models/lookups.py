@@ -66,7 +66,9 @@ def _pattern_value(value: Any) -> Any:
     return value.pk if isinstance(value, Model) else value
 
 
-def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) -> tuple[str, list[Any]]:
+def column_lookup(
+    field: Any, column: str, lookup: str, value: Any, key: str, round_floats: bool = True
+) -> tuple[str, list[Any]]:
     """SQL for one lookup on one column."""
     from sigcli.models.query import QuerySet
 
@@ -90,7 +92,7 @@ def column_lookup(field: Any, column: str, lookup: str, value: Any, key: str) ->
         pattern = _LIKE[lookup].format(_escape_like(_pattern_value(value)))
         return f"{column} LIKE ? ESCAPE '\\'", [pattern]
     if lookup in _COMPARISONS:
-        if lookup in ("gte", "lt") and isinstance(value, float) and field.number_kind is int:
+        if round_floats and lookup in ("gte", "lt") and isinstance(value, float) and field.number_kind is int:
             value = math.ceil(value)
         return f"{column} {_COMPARISONS[lookup]} ?", [_value_for(field, value, key)]
     if lookup == "in":
@@ -255,7 +257,7 @@ def _compile_join(
             lookup, value = "isnull", True
         if lookup == "isnull" and not isinstance(value, bool):
             raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
-        return column_lookup(target_meta.pk, f'{alias}."{target_column}"', lookup, value, key)
+        return column_lookup(target_meta.pk, f'{alias}."{target_column}"', lookup, value, key, round_floats=False)
     if sub_table == target_meta.db_table:
         return _compile(target_meta, alias, rest, value, key, False, joins, here, joins, outer)
     target_path = (*here, "+")
@@ -282,7 +284,9 @@ def _compile_multi(
                 raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
             inner = f'SELECT {sub}."{link_column}" FROM {sub} WHERE {sub}."{link_column}" IS NOT NULL'
             return (f"{own_pk} NOT IN ({inner})" if value else f"{own_pk} IN ({inner})"), []
-        cond, params = column_lookup(target_meta.pk, f'{sub}."{target_column}"', lookup, value, key)
+        cond, params = column_lookup(
+            target_meta.pk, f'{sub}."{target_column}"', lookup, value, key, round_floats=False
+        )
     elif sub_table == target_meta.db_table:
         cond, params = _compile(target_meta, sub, rest, value, key, False, None, (), None, False)
     else:

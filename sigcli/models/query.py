@@ -645,7 +645,7 @@ class QuerySet:
 
     def _create(self, kwargs: dict[str, Any]) -> Any:
         obj = self.model(**kwargs)
-        obj.save(force_insert=True)
+        obj.save(force_insert=True, using="default")
         return obj
 
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
@@ -714,9 +714,9 @@ class QuerySet:
                     update_fields.add(field.name)
                     if field.name != field.attname:
                         update_fields.add(field.attname)
-                obj.save(update_fields=update_fields)
+                obj.save(using="default", update_fields=update_fields)
             else:
-                obj.save()
+                obj.save(using="default")
         return obj, False
 
     def bulk_create(self, objs: Any, batch_size: int | None = None, ignore_conflicts: bool = False) -> list[Any]:

@@ -53,7 +53,7 @@ def test_labels_read_like_the_calls_and_nest():
             author.delete()
     assert recorder.events == [
         "Author.objects.create(name='a') [Author]",
-        "  author.save(force_insert=True) [Author]",
+        "  author.save(force_insert=True, using='default') [Author]",
         "    SQL INSERT",
         "author.save(update_fields=['name']) [Author]",
         "  SQL UPDATE",
