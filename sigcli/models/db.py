@@ -78,10 +78,6 @@ class Database:
         except sqlite3.Error as error:
             raise _translate(error) from error
 
-    @property
-    def in_transaction(self) -> bool:
-        return self._depth > 0
-
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """A transaction, or a savepoint inside one; rolled back if the block raises."""

@@ -322,10 +322,6 @@ def create_through_model(field: ManyToManyField, klass: type[Model]) -> type[Mod
     return type(name, (Model,), attrs)
 
 
-class RelatedObjectDoesNotExist:
-    """Namespace for the per-relation exception classes built below."""
-
-
 def _related_does_not_exist(target: type[Model], owner: type[Model], name: str) -> type[Exception]:
     return type(
         "RelatedObjectDoesNotExist", (target.DoesNotExist, AttributeError),
