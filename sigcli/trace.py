@@ -257,6 +257,11 @@ class _Frame:
     owner: _Frame | None = None
 
 
+#: A receiver's fields that do not change from one dispatch to the next,
+#: in :class:`ReceiverCall`'s order: name to dispatch_uid.
+_Fixed = tuple[str, str | None, str | None, int | None, str | None, bool, str | None]
+
+
 class Recorder:
     """Builds a :class:`Trace` from the dispatcher's and the ORM's callbacks.
 
@@ -277,6 +282,9 @@ class Recorder:
         # The exception a receiver last finished with: the same object
         # reaching an enclosing receiver has passed through from inside.
         self._last_error: BaseException | None = None
+        # Each receiver's fixed fields, read once per connection rather than
+        # once per dispatch; keyed by the id of its description, kept with it.
+        self._receivers: dict[int, tuple[dispatcher.ReceiverInfo, _Fixed]] = {}
 
     # steps
 
@@ -343,7 +351,7 @@ class Recorder:
         name = signal_label(signal)
         label = sender_label(sender)
         kwargs = {k: v if type(v) in _SCALARS else json_safe(v) for k, v in named.items()}
-        calls = [_call_from(entry) for entry in plan]
+        calls = [self._call_from(entry) for entry in plan]
         with self._lock:
             stack = self._stack
             depth = self._depth()
@@ -358,18 +366,15 @@ class Recorder:
     def receiver_started(self, signal: dispatcher.Signal, info: dispatcher.ReceiverInfo) -> None:
         with self._lock:
             stack = self._stack
-            frame = stack[-1]
-            if frame.kind != _DISPATCH or not any(known is info for known in frame.infos):
-                for frame in reversed(stack):
-                    if frame.kind == _DISPATCH and any(known is info for known in frame.infos):
-                        break
-                else:
-                    return
-            for known, call in zip(frame.infos, frame.node.receivers, strict=True):
-                if known is info:
-                    call.called = True
-                    stack.append(_Frame(_RECEIVER, call.children, call, [info], frame))
-                    return
+            for frame in reversed(stack):  # the dispatch on top, unless async siblings run
+                if frame.kind == _DISPATCH:
+                    infos = frame.infos
+                    for index in range(len(infos)):
+                        if infos[index] is info:
+                            call = frame.node.receivers[index]
+                            call.called = True
+                            stack.append(_Frame(_RECEIVER, call.children, call, [info], frame))
+                            return
 
     def receiver_finished(
         self,
@@ -415,6 +420,25 @@ class Recorder:
             for call in dispatch.receivers:
                 if not call.called and call.skipped_reason is None:
                     call.skipped_reason = SkipReason.NOT_REACHED
+
+    def _call_from(self, entry: dispatcher.ReceiverPlan) -> ReceiverCall:
+        """The record of one planned receiver (called without the lock: a race
+        only builds the same fields twice)."""
+        info = entry.info
+        known = self._receivers.get(id(info))
+        if known is None or known[0] is not info:
+            uid = None if info.dispatch_uid is None else str(info.dispatch_uid)
+            fields: _Fixed = (
+                info.name,
+                info.module,
+                info.file,
+                info.line,
+                info.sender_label,
+                info.weak,
+                uid,
+            )
+            known = self._receivers[id(info)] = (info, fields)
+        return ReceiverCall(*known[1], False, _SKIPS.get(entry.decision))
 
     # helpers (called with the lock held)
 
@@ -468,20 +492,6 @@ class Recorder:
             if links[-2 * period : -period] == links[-period:]:
                 return links[-period:]
         return links[-3:]
-
-
-def _call_from(entry: dispatcher.ReceiverPlan) -> ReceiverCall:
-    info = entry.info
-    return ReceiverCall(
-        name=info.name,
-        module=info.module,
-        file=info.file,
-        line=info.line,
-        sender_filter=info.sender_label,
-        weak=info.weak,
-        dispatch_uid=None if info.dispatch_uid is None else str(info.dispatch_uid),
-        skipped_reason=_SKIPS.get(entry.decision),
-    )
 
 
 _SCALARS = frozenset({type(None), bool, int, float, str})
