@@ -2083,3 +2083,42 @@ def test_overridden_save_and_delete_are_called_as_django_calls_them() -> None:
         ],
         record=False,
     )
+
+
+def test_a_database_error_caught_inside_atomic_breaks_the_block() -> None:
+    def ops(w: World) -> None:
+        w.record(("pre_save", "post_save"))
+        with w.transaction.atomic():
+            w.Gadget.objects.create(slug="a")
+            w.raises(w.Gadget.objects.create, slug="a")
+            w.raises(w.Gadget.objects.count)
+            w.raises(w.Gadget.objects.create, slug="b")
+        w.note("gadgets after the block", w.Gadget.objects.count())
+        with w.transaction.atomic():
+            w.Gadget.objects.create(slug="c")
+            with w.transaction.atomic():
+                w.raises(w.Gadget.objects.create, slug="c")
+            w.Gadget.objects.create(slug="d")
+        w.note("slugs", list(w.Gadget.objects.order_by("pk").values_list("slug", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "pre_save Gadget instance=Gadget#None raw=False using='default' update_fields=None",
+            "post_save Gadget instance=Gadget#1 created=True update_fields=None raw=False using='default'",
+            "pre_save Gadget instance=Gadget#None raw=False using='default' update_fields=None",
+            "! IntegrityError",
+            "! TransactionManagementError",
+            "pre_save Gadget instance=Gadget#None raw=False using='default' update_fields=None",
+            "! TransactionManagementError",
+            "= gadgets after the block: 0",
+            "pre_save Gadget instance=Gadget#None raw=False using='default' update_fields=None",
+            "post_save Gadget instance=Gadget#1 created=True update_fields=None raw=False using='default'",
+            "pre_save Gadget instance=Gadget#None raw=False using='default' update_fields=None",
+            "! IntegrityError",
+            "pre_save Gadget instance=Gadget#None raw=False using='default' update_fields=None",
+            "post_save Gadget instance=Gadget#2 created=True update_fields=None raw=False using='default'",
+            "= slugs: ['c', 'd']",
+        ],
+        record=False,
+    )

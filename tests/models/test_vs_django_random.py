@@ -7,7 +7,8 @@ both worlds. Each program runs with one of several sets of recorded signals,
 because which signals have listeners changes what Django loads and sends
 (fast deletes, the m2m fast add). Programs start from the same seeded rows,
 and may have receivers that act (save, delete, edit ``pk_set``), connected
-before or after the recording one.
+before or after the recording one. Operations may run in an atomic block,
+which may then fail and roll back.
 An operation that raises records the
 exception's type and the program goes on, so the state a failure leaves
 behind is compared too.
@@ -24,7 +25,7 @@ from tests.models.test_vs_django_queries import build, conditions
 PK = st.integers(min_value=1, max_value=4)
 PKS = st.lists(PK, max_size=3)
 
-OPERATIONS = st.one_of(
+SIMPLE_OPERATIONS = st.one_of(
     st.tuples(st.just("author"), PK),
     st.tuples(st.just("book"), PK, PK),
     st.tuples(st.just("review"), PK, PK),
@@ -55,6 +56,7 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("category"), st.one_of(st.none(), PK)),
     st.tuples(st.just("delete category"), PK),
     st.tuples(st.just("get_or_create"), PK),
+    st.tuples(st.just("gadget"), PK),
     *(
         st.tuples(st.just(kind), st.just(model), conditions(model))
         for kind in ("filtered delete", "filtered list")
@@ -94,6 +96,14 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("update_or_create"), PK, st.booleans()),
 )
 
+OPERATIONS = st.one_of(
+    SIMPLE_OPERATIONS,
+    st.tuples(
+        st.sampled_from(["atomic", "atomic then fail"]),
+        st.lists(SIMPLE_OPERATIONS, min_size=1, max_size=3),
+    ),
+)
+
 RECORDED = st.sampled_from(
     [
         MODEL_SIGNALS,
@@ -104,10 +114,22 @@ RECORDED = st.sampled_from(
 )
 
 
+class Rollback(Exception):
+    """Raised at the end of an ``atomic then fail`` block."""
+
+
 def apply(w: World, operation: tuple[Any, ...]) -> None:
     """Carry out one menu operation in world ``w``."""
     kind, *args = operation
-    if kind == "author":
+    if kind in ("atomic", "atomic then fail"):
+        with w.transaction.atomic():
+            for inner in args[0]:
+                attempt(w, inner)
+            if kind == "atomic then fail":
+                raise Rollback
+    elif kind == "gadget":
+        w.Gadget.objects.create(slug=f"g{args[0]}")
+    elif kind == "author":
         w.Author.objects.create(name=f"a{args[0]}")
     elif kind == "book":
         w.Book.objects.create(title=f"b{args[1]}", author_id=args[0])
@@ -355,13 +377,18 @@ def program(
             if not before:
                 connect(name)
         for operation in operations:
-            w.note("op", operation)
-            try:
-                apply(w, operation)
-            except Exception as error:  # noqa: BLE001 - the type is what is compared
-                w.note("raised", type(error).__name__)
+            attempt(w, operation)
 
     return ops
+
+
+def attempt(w: World, operation: tuple[Any, ...]) -> None:
+    """Apply ``operation``, recording it and the type of any exception it raises."""
+    w.note("op", operation)
+    try:
+        apply(w, operation)
+    except Exception as error:  # noqa: BLE001 - the type is what is compared
+        w.note("raised", type(error).__name__)
 
 
 @settings(
