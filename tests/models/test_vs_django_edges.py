@@ -2122,3 +2122,41 @@ def test_a_database_error_caught_inside_atomic_breaks_the_block() -> None:
         ],
         record=False,
     )
+
+
+def test_on_commit_callbacks_of_a_rolled_back_savepoint_are_dropped() -> None:
+    def ops(w: World) -> None:
+        transaction = w.transaction
+
+        def later(label: str) -> None:
+            transaction.on_commit(lambda: w.note("committed", label))
+
+        @transaction.atomic
+        def decorated() -> None:
+            later("decorated")
+
+        with transaction.atomic():
+            later("outer")
+            try:
+                with transaction.atomic():
+                    later("savepoint")
+                    raise RuntimeError("inner")
+            except RuntimeError:
+                w.note("inner rolled back", True)
+            with transaction.atomic():
+                later("kept savepoint")
+            decorated()
+            w.note("outer block ends", True)
+        later("outside any block")
+
+    assert_same(
+        ops,
+        [
+            "= inner rolled back: True",
+            "= outer block ends: True",
+            "= committed: 'outer'",
+            "= committed: 'kept savepoint'",
+            "= committed: 'decorated'",
+            "= committed: 'outside any block'",
+        ],
+    )
