@@ -2160,3 +2160,39 @@ def test_on_commit_callbacks_of_a_rolled_back_savepoint_are_dropped() -> None:
             "= committed: 'outside any block'",
         ],
     )
+
+
+def test_m2m_receiver_errors_roll_the_change_back() -> None:
+    def ops(w: World) -> None:
+        def refuse(sender: type, action: str, **kwargs: Any) -> None:
+            if action in ("post_add", "pre_remove"):
+                raise RuntimeError(action)
+
+        t1, t2, t3, t4 = make_toppings(w)
+        pizza = w.Pizza.objects.create(name="p")
+        pizza.toppings.add(t1)
+        w.record()
+        w.connect("m2m_changed", refuse, sender=w.ref("Pizza_toppings"))
+        w.raises(pizza.toppings.add, t2, t3)
+        w.raises(pizza.toppings.remove, t1)
+        w.raises(pizza.toppings.set, [t4])
+        w.note("linked", list(pizza.toppings.order_by("pk").values_list("pk", flat=True)))
+
+    assert_same(
+        ops,
+        [
+            "m2m_changed Pizza_toppings action='pre_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(2, 3) using='default'",
+            "pre_init Pizza_toppings args=() kwargs={'pizza_id': 1, 'topping_id': 2}",
+            "post_init Pizza_toppings instance=Pizza_toppings#None",
+            "pre_init Pizza_toppings args=() kwargs={'pizza_id': 1, 'topping_id': 3}",
+            "post_init Pizza_toppings instance=Pizza_toppings#None",
+            "m2m_changed Pizza_toppings action='post_add' instance=Pizza#1 reverse=False model=Topping pk_set=set(2, 3) using='default'",
+            "! RuntimeError",
+            "m2m_changed Pizza_toppings action='pre_remove' instance=Pizza#1 reverse=False model=Topping pk_set=set(1) using='default'",
+            "! RuntimeError",
+            "m2m_changed Pizza_toppings action='pre_remove' instance=Pizza#1 reverse=False model=Topping pk_set=set(1) using='default'",
+            "! RuntimeError",
+            "= linked: [1]",
+        ],
+        record=False,
+    )
