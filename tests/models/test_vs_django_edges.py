@@ -2196,3 +2196,90 @@ def test_m2m_receiver_errors_roll_the_change_back() -> None:
         ],
         record=False,
     )
+
+
+def test_delete_receivers_that_read_related_objects() -> None:
+    def ops(w: World) -> None:
+        def book_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
+            w.note("author of deleted book", instance.author)
+
+        def review_deleting(sender: type, instance: Any, **kwargs: Any) -> None:
+            w.note("author of review", instance.book.author.name)
+
+        def pre_save_reads_old(sender: type, instance: Any, **kwargs: Any) -> None:
+            if instance.pk is not None:
+                w.note("old name", sender.objects.get(pk=instance.pk).name)
+
+        a1 = make_library(w)
+        w.record()
+        w.connect("post_delete", book_deleted, sender=w.Book)
+        w.connect("pre_delete", review_deleting, sender=w.Review)
+        w.connect("pre_save", pre_save_reads_old, sender=w.Author)
+        a1.name = "renamed"
+        a1.save()
+        w.Review.objects.get(pk=1).delete()
+        a1.delete()
+
+    assert_same(
+        ops,
+        [
+            "pre_save Author instance=Author#1 raw=False using='default' update_fields=None",
+            "  pre_init Author args=(1, 'a1') kwargs={}",
+            "  post_init Author instance=Author#1",
+            "  = old name: 'a1'",
+            "post_save Author instance=Author#1 created=False update_fields=None raw=False using='default'",
+            "pre_init Review args=(1, 1, 1) kwargs={}",
+            "post_init Review instance=Review#1",
+            "pre_delete Review instance=Review#1 using='default' origin=Review#1",
+            "  pre_init Book args=(1, 'b1', 1) kwargs={}",
+            "  post_init Book instance=Book#1",
+            "  pre_init Author args=(1, 'renamed') kwargs={}",
+            "  post_init Author instance=Author#1",
+            "  = author of review: 'renamed'",
+            "post_delete Review instance=Review#1 using='default' origin=Review#1",
+            "pre_init Book args=(1, 'b1', 1) kwargs={}",
+            "post_init Book instance=Book#1",
+            "pre_init Book args=(2, 'b2', 1) kwargs={}",
+            "post_init Book instance=Book#2",
+            "pre_init Review args=(2, 1, 2) kwargs={}",
+            "post_init Review instance=Review#2",
+            "pre_init Review args=(3, 2, 1) kwargs={}",
+            "post_init Review instance=Review#3",
+            "pre_init Review args=(4, 2, 2) kwargs={}",
+            "post_init Review instance=Review#4",
+            "pre_delete Review instance=Review#2 using='default' origin=Author#1",
+            "  pre_init Book args=(1, 'b1', 1) kwargs={}",
+            "  post_init Book instance=Book#1",
+            "  pre_init Author args=(1, 'renamed') kwargs={}",
+            "  post_init Author instance=Author#1",
+            "  = author of review: 'renamed'",
+            "pre_delete Review instance=Review#3 using='default' origin=Author#1",
+            "  pre_init Book args=(2, 'b2', 1) kwargs={}",
+            "  post_init Book instance=Book#2",
+            "  pre_init Author args=(1, 'renamed') kwargs={}",
+            "  post_init Author instance=Author#1",
+            "  = author of review: 'renamed'",
+            "pre_delete Review instance=Review#4 using='default' origin=Author#1",
+            "  pre_init Book args=(2, 'b2', 1) kwargs={}",
+            "  post_init Book instance=Book#2",
+            "  pre_init Author args=(1, 'renamed') kwargs={}",
+            "  post_init Author instance=Author#1",
+            "  = author of review: 'renamed'",
+            "pre_delete Book instance=Book#1 using='default' origin=Author#1",
+            "pre_delete Book instance=Book#2 using='default' origin=Author#1",
+            "pre_delete Author instance=Author#1 using='default' origin=Author#1",
+            "post_delete Review instance=Review#4 using='default' origin=Author#1",
+            "post_delete Review instance=Review#3 using='default' origin=Author#1",
+            "post_delete Review instance=Review#2 using='default' origin=Author#1",
+            "post_delete Book instance=Book#2 using='default' origin=Author#1",
+            "  pre_init Author args=(1, 'renamed') kwargs={}",
+            "  post_init Author instance=Author#1",
+            "  = author of deleted book: Author#1",
+            "post_delete Book instance=Book#1 using='default' origin=Author#1",
+            "  pre_init Author args=(1, 'renamed') kwargs={}",
+            "  post_init Author instance=Author#1",
+            "  = author of deleted book: Author#1",
+            "post_delete Author instance=Author#1 using='default' origin=Author#1",
+        ],
+        record=False,
+    )
