@@ -2,16 +2,15 @@
 
 Hypothesis writes short programs from a menu of operations (creates, saves,
 deletes of instances and querysets, m2m and reverse-FK manager calls, bulk
-updates), referring to rows by pk so that a program means the same thing in
-both worlds. Each program runs with one of several sets of recorded signals,
-because which signals have listeners changes what Django loads and sends
-(fast deletes, the m2m fast add). Programs start from the same seeded rows,
-and may have receivers that act (save, delete, edit ``pk_set``), connected
-before or after the recording one. Operations may run in an atomic block,
-which may then fail and roll back.
-An operation that raises records the
-exception's type and the program goes on, so the state a failure leaves
-behind is compared too.
+updates, filtered listings and deletes), referring to rows by pk so that a
+program means the same thing in both worlds. Programs start from the same
+seeded rows. Each runs with one of several sets of recorded signals, because
+which signals have listeners changes what Django loads and sends (fast
+deletes, the m2m fast add), and may have receivers that act (save, delete,
+edit ``pk_set``), connected before or after the recording one. Operations may
+run in an atomic block, which may then fail and roll back. An operation that
+raises records the exception's type and the program goes on, so the state a
+failure leaves behind is compared too.
 """
 
 from typing import Any
