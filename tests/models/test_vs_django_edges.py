@@ -1658,6 +1658,20 @@ def declare_prep_models(w: World) -> None:
         Meta = w.meta(proxy=True)
 
 
+PREP_MODELS_PREPARED = [
+    "class_prepared PrepTag",
+    "class_prepared PrepPost_tags",  # the through model before its owner
+    "class_prepared PrepPost",
+    "class_prepared PrepBox_things",  # even when the target is a lazy reference
+    "class_prepared PrepBox",
+    "class_prepared PrepThing",
+    "class_prepared PrepNode_links",
+    "class_prepared PrepNode",
+    "class_prepared PrepConcrete",  # and none for the abstract PrepBase
+    "class_prepared PrepProxy",
+]
+
+
 def test_class_prepared_order_for_through_proxy_and_abstract_models() -> None:
     def ops(w: World) -> None:
         w.record(("class_prepared",))
@@ -1666,18 +1680,7 @@ def test_class_prepared_order_for_through_proxy_and_abstract_models() -> None:
 
     assert_same(
         ops,
-        [
-            "class_prepared PrepTag",
-            "class_prepared PrepPost_tags",
-            "class_prepared PrepPost",
-            "class_prepared PrepBox_things",
-            "class_prepared PrepBox",
-            "class_prepared PrepThing",
-            "class_prepared PrepNode_links",
-            "class_prepared PrepNode",
-            "class_prepared PrepConcrete",
-            "class_prepared PrepProxy",
-        ],
+        PREP_MODELS_PREPARED,
         record=False,
     )
 
@@ -1689,18 +1692,7 @@ def test_models_can_be_declared_after_the_tables_exist() -> None:
 
     assert_same(
         ops,
-        [
-            "class_prepared PrepTag",
-            "class_prepared PrepPost_tags",
-            "class_prepared PrepPost",
-            "class_prepared PrepBox_things",
-            "class_prepared PrepBox",
-            "class_prepared PrepThing",
-            "class_prepared PrepNode_links",
-            "class_prepared PrepNode",
-            "class_prepared PrepConcrete",
-            "class_prepared PrepProxy",
-        ],
+        PREP_MODELS_PREPARED,
         record=False,
     )
 

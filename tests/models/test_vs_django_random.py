@@ -161,21 +161,9 @@ def apply(w: World, operation: tuple[Any, ...]) -> None:
     elif kind == "m2m":
         action, reverse, pk, pks = args
         if reverse:
-            manager = w.Topping.objects.get(pk=pk).pizza_set
+            change_m2m(w.Topping.objects.get(pk=pk).pizza_set, action, pks)
         else:
-            manager = w.Pizza.objects.get(pk=pk).toppings
-        if action == "add":
-            manager.add(*pks)
-        elif action == "remove":
-            manager.remove(*pks)
-        elif action == "set":
-            manager.set(pks)
-        elif action == "set clear":
-            manager.set(pks, clear=True)
-        elif action == "clear":
-            manager.clear()
-        else:
-            manager.create(name="made")
+            change_m2m(w.Pizza.objects.get(pk=pk).toppings, action, pks)
     elif kind == "team":
         w.Team.objects.create(name=f"t{args[0]}")
     elif kind == "player":
@@ -202,15 +190,7 @@ def apply(w: World, operation: tuple[Any, ...]) -> None:
         w.Person.objects.create(name=f"p{args[0]}")
     elif kind == "people":
         relation, action, pk, pks = args
-        manager = getattr(w.Person.objects.get(pk=pk), relation)
-        if action == "add":
-            manager.add(*pks)
-        elif action == "remove":
-            manager.remove(*pks)
-        elif action == "set":
-            manager.set(pks)
-        else:
-            manager.clear()
+        change_m2m(getattr(w.Person.objects.get(pk=pk), relation), action, pks)
     elif kind == "delete person":
         w.Person.objects.get(pk=args[0]).delete()
     elif kind == "band":
@@ -223,16 +203,7 @@ def apply(w: World, operation: tuple[Any, ...]) -> None:
             manager = w.Musician.objects.get(pk=pk).group_set
         else:
             manager = w.Group.objects.get(pk=pk).members
-        if action == "add":
-            manager.add(*pks, through_defaults={"role": "r"})
-        elif action == "remove":
-            manager.remove(*pks)
-        elif action == "set":
-            manager.set(pks)
-        elif action == "clear":
-            manager.clear()
-        else:
-            manager.create(name="made")
+        change_m2m(manager, action, pks, through_defaults={"role": "r"})
     elif kind == "shop":
         w.Shop.objects.create(name=f"s{args[0]}")
     elif kind == "shop row":
@@ -356,6 +327,22 @@ REACTIONS: dict[str, tuple[str, Any, Any]] = {
         keep_lowest_friend_out,
     ),
 }
+
+
+def change_m2m(manager: Any, action: str, pks: list[int], **through: Any) -> None:
+    """Call one method of a many-to-many manager; ``through`` goes to the calls that add."""
+    if action == "add":
+        manager.add(*pks, **through)
+    elif action == "remove":
+        manager.remove(*pks)
+    elif action == "set":
+        manager.set(pks, **through)
+    elif action == "set clear":
+        manager.set(pks, clear=True, **through)
+    elif action == "clear":
+        manager.clear()
+    else:
+        manager.create(name="made", **through)
 
 
 def program(
