@@ -2275,3 +2275,51 @@ def test_delete_receivers_that_read_related_objects() -> None:
         ],
         record=False,
     )
+
+
+def test_auto_now_fields_and_update_fields() -> None:
+    def ops(w: World) -> None:
+        note = w.Note.objects.create(text="n", updated=datetime.datetime(2020, 1, 1))
+        w.note("auto_now overrides the value given", note.updated.year > 2020)
+        w.Note.objects.filter(pk=1).update(updated=datetime.datetime(2020, 1, 1))
+        w.record()
+        note = w.Note.objects.get(pk=1)
+        note.save(update_fields=["text"])
+        w.note("not in update_fields: kept in db", w.Note.objects.get(pk=1).updated.year)
+        note.save(update_fields=["text", "updated"])
+        w.note("in update_fields: set", w.Note.objects.get(pk=1).updated.year > 2020)
+        gadget = w.Gadget.objects.create(slug="g", added=datetime.datetime(2020, 1, 1))
+        w.note("auto_now_add overrides on create", gadget.added.year > 2020)
+        gadget.added = datetime.datetime(2020, 1, 1)
+        gadget.save()
+        w.note("auto_now_add leaves updates alone", w.Gadget.objects.get(pk=1).added.year)
+
+    assert_same(
+        ops,
+        [
+            "= auto_now overrides the value given: True",
+            "pre_init Note args=(1, 'n', False, <datetime>) kwargs={}",
+            "post_init Note instance=Note#1",
+            "pre_save Note instance=Note#1 raw=False using='default' update_fields=frozenset('text')",
+            "post_save Note instance=Note#1 created=False update_fields=frozenset('text') raw=False using='default'",
+            "pre_init Note args=(1, 'n', False, <datetime>) kwargs={}",
+            "post_init Note instance=Note#1",
+            "= not in update_fields: kept in db: 2020",
+            "pre_save Note instance=Note#1 raw=False using='default' update_fields=frozenset('text', 'updated')",
+            "post_save Note instance=Note#1 created=False update_fields=frozenset('text', 'updated') raw=False using='default'",
+            "pre_init Note args=(1, 'n', False, <datetime>) kwargs={}",
+            "post_init Note instance=Note#1",
+            "= in update_fields: set: True",
+            "pre_init Gadget args=() kwargs={'slug': 'g', 'added': <datetime>}",
+            "post_init Gadget instance=Gadget#None",
+            "pre_save Gadget instance=Gadget#None raw=False using='default' update_fields=None",
+            "post_save Gadget instance=Gadget#1 created=True update_fields=None raw=False using='default'",
+            "= auto_now_add overrides on create: True",
+            "pre_save Gadget instance=Gadget#1 raw=False using='default' update_fields=None",
+            "post_save Gadget instance=Gadget#1 created=False update_fields=None raw=False using='default'",
+            "pre_init Gadget args=(1, 'g', 0.0, None, True, '', <datetime>) kwargs={}",
+            "post_init Gadget instance=Gadget#1",
+            "= auto_now_add leaves updates alone: 2020",
+        ],
+        record=False,
+    )
