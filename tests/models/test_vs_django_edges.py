@@ -2323,3 +2323,41 @@ def test_auto_now_fields_and_update_fields() -> None:
         ],
         record=False,
     )
+
+
+def test_ordering_across_a_reverse_relation_gives_a_row_per_related_row() -> None:
+    def ops(w: World) -> None:
+        make_library(w)
+        w.Author.objects.create(name="no books")
+        w.record()
+        w.note("by book title", list(w.Author.objects.order_by("book__title")))
+        w.note("by book, descending", list(w.Author.objects.order_by("-book", "pk")))
+        w.note(
+            "names", list(w.Author.objects.order_by("-book__title").values_list("name", flat=True))
+        )
+
+    assert_same(
+        ops,
+        [
+            "pre_init Author args=(3, 'no books') kwargs={}",
+            "post_init Author instance=Author#3",
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(2, 'a2') kwargs={}",
+            "post_init Author instance=Author#2",
+            "= by book title: [Author#3, Author#1, Author#1, Author#2]",
+            "pre_init Author args=(2, 'a2') kwargs={}",
+            "post_init Author instance=Author#2",
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(1, 'a1') kwargs={}",
+            "post_init Author instance=Author#1",
+            "pre_init Author args=(3, 'no books') kwargs={}",
+            "post_init Author instance=Author#3",
+            "= by book, descending: [Author#2, Author#1, Author#1, Author#3]",
+            "= names: ['a2', 'a1', 'a1', 'no books']",
+        ],
+        record=False,
+    )
