@@ -266,18 +266,22 @@ class Recorder:
     """Builds a :class:`Trace` from the dispatcher's and the ORM's callbacks.
 
     The recorder keeps its own stack of open steps, operations, dispatches and
-    receiver calls. Before :meth:`start_step` is called, everything goes into
-    ``trace.setup``. Async receivers of one dispatch run concurrently (and
-    ``asend`` calls sync receivers in a worker thread), so a receiver frame is
-    closed by identity and its still-running siblings stay open; a lock keeps
-    callbacks from two threads apart.
+    receiver calls, one per thread: a signal sent from a thread the scenario
+    started is recorded at the step's level, not inside whatever another
+    thread happened to be running. Before :meth:`start_step` is called,
+    everything goes into ``trace.setup``. Async receivers of one dispatch run
+    concurrently, so a receiver frame is closed by identity and its
+    still-running siblings stay open; ``asend`` calls sync receivers in a
+    worker thread, whose stack then starts at the dispatch on the sending
+    thread's stack. A lock keeps callbacks from two threads apart.
     """
 
     def __init__(self, trace: Trace, max_depth: int = 50) -> None:
         self.trace = trace
         self.max_depth = max_depth
         self._lock = threading.Lock()
-        self._stack: list[_Frame] = [_Frame(_STEP, trace.setup)]
+        self._base = _Frame(_STEP, trace.setup)
+        self._stacks: dict[int, list[_Frame]] = {}
         self._seq = 0
         # The exception a receiver last finished with: the same object
         # reaching an enclosing receiver has passed through from inside.
@@ -294,17 +298,27 @@ class Recorder:
             if not self.trace.steps:
                 self._seq = 0  # setup keeps its own numbering
             self.trace.steps.append(step)
-            self._stack = [_Frame(_STEP, step.children, step)]
+            self._base = _Frame(_STEP, step.children, step)
+            self._stacks = {}
             self._last_error = None
         return step
 
     def finish_step(self, error: BaseException | None) -> None:
         with self._lock:
-            step = self._stack[0].node
+            step = self._base.node
             if step is not None and error is not None:
                 step.error = describe_error(error)
-            del self._stack[1:]
+            self._stacks = {}
             self._last_error = None
+
+    @property
+    def _stack(self) -> list[_Frame]:
+        """The calling thread's stack of open frames, above the step's."""
+        ident = threading.get_ident()
+        stack = self._stacks.get(ident)
+        if stack is None:
+            stack = self._stacks[ident] = [self._base]
+        return stack
 
     # ORM observer
 
@@ -366,15 +380,18 @@ class Recorder:
     def receiver_started(self, signal: dispatcher.Signal, info: dispatcher.ReceiverInfo) -> None:
         with self._lock:
             stack = self._stack
-            for frame in reversed(stack):  # the dispatch on top, unless async siblings run
-                if frame.kind == _DISPATCH:
-                    infos = frame.infos
-                    for index in range(len(infos)):
-                        if infos[index] is info:
-                            call = frame.node.receivers[index]
-                            call.called = True
-                            stack.append(_Frame(_RECEIVER, call.children, call, [info], frame))
-                            return
+            # The dispatch is on top of this thread's stack unless async
+            # siblings run; on another thread's for asend's worker thread.
+            for frames in (stack, *self._stacks.values()):
+                for frame in reversed(frames):
+                    if frame.kind == _DISPATCH:
+                        infos = frame.infos
+                        for index in range(len(infos)):
+                            if infos[index] is info:
+                                call = frame.node.receivers[index]
+                                call.called = True
+                                stack.append(_Frame(_RECEIVER, call.children, call, [info], frame))
+                                return
 
     def receiver_finished(
         self,

@@ -1,0 +1,113 @@
+"""Signals sent from several threads at once are recorded where each was sent:
+a thread's dispatch never lands inside what another thread was running."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.robust.conftest import Invoke, lines
+
+THREADS = """\
+import threading
+
+import sigcli
+from sigcli import Signal, receiver
+
+ping = Signal()
+pong = Signal()
+
+
+@receiver(ping)
+def on_ping(sender, n, **kwargs):
+    pong.send(sender=sender, n=n)
+
+
+@receiver(pong)
+def on_pong(sender, n, **kwargs):
+    pass
+
+
+@sigcli.step
+def threads():
+    \"\"\"four threads ping at once\"\"\"
+
+    def work(name):
+        for n in range(1000):
+            ping.send(sender=name, n=n)
+
+    workers = [threading.Thread(target=work, args=(f"t{i}",)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+"""
+
+
+def test_each_threads_dispatches_nest_under_its_own_receivers(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "threads.py").write_text(THREADS)
+    result = sigcli("run", "threads.py", "--limit", "0")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("threads.py · 1 step · 8000 dispatches · no errors\n")
+    step = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())["steps"][0]
+    pings = step["children"]
+    assert len(pings) == 4000
+    seen = set()
+    for ping in pings:
+        assert (ping["signal"], ping["depth"]) == ("ping", 1)
+        [on_ping] = ping["receivers"]
+        [pong] = on_ping["children"]
+        assert (pong["signal"], pong["depth"], pong["sender"]) == ("pong", 2, ping["sender"])
+        assert pong["kwargs"] == ping["kwargs"]
+        assert [r["children"] for r in pong["receivers"]] == [[]]
+        seen.add((ping["sender"], ping["kwargs"]["n"]))
+    assert seen == {(f"'t{i}'", n) for i in range(4) for n in range(1000)}
+
+
+ASEND = """\
+import sigcli
+from sigcli import Signal, receiver
+
+shipped = Signal()
+logged = Signal()
+
+
+@receiver(shipped)
+def write_log(sender, **kwargs):
+    logged.send(sender=sender)
+
+
+@receiver(shipped)
+async def notify(sender, **kwargs):
+    return "notified"
+
+
+@receiver(logged)
+def count(sender, **kwargs):
+    pass
+
+
+@sigcli.step
+async def ship():
+    \"\"\"asend: write_log runs in a worker thread\"\"\"
+    await shipped.asend(sender="order")
+"""
+
+
+def test_a_send_from_asends_worker_thread_nests_under_its_receiver(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "asend.py").write_text(ASEND)
+    result = sigcli("run", "asend.py")
+    assert result.exit_code == 0
+    assert lines(result.stdout) == (
+        "asend.py · 1 step · 2 dispatches · no errors\n"
+        "└── 1 · asend: write_log runs in a worker thread\n"
+        "    └── shipped  'order'\n"
+        "        ├── ✓ write_log  any sender\n"
+        "        │   └── logged  'order'\n"
+        "        │       └── ✓ count  any sender\n"
+        "        └── ✓ notify     any sender  → returned notified"
+    )
