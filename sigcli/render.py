@@ -138,10 +138,21 @@ def _text(*parts: tuple[str, str] | str) -> Text:
     line = Text()
     for part in parts:
         if isinstance(part, str):
-            line.append(clean(part))
+            line.append(clean(_clip(part)))
         else:
-            line.append(clean(part[0]), style=part[1])
+            line.append(clean(_clip(part[0])), style=part[1])
     return line
+
+
+#: The most characters of one string a view draws (a 2 MB argument would
+#: otherwise fill thousands of lines); the trace file keeps it whole.
+LONGEST = 1000
+
+
+def _clip(text: str) -> str:
+    if len(text) <= LONGEST:
+        return text
+    return f"{text[:LONGEST]}… ({len(text) - LONGEST} more characters)"
 
 
 # -- values -------------------------------------------------------------------

@@ -379,3 +379,16 @@ def test_json_output_escapes_what_a_terminal_would_act_on(sigcli: Invoke, tmp_pa
     assert json.loads(run.stdout)["steps"][0]["children"][0]["kwargs"] == {"note": "\x9b\u202e"}
     saved = (tmp_path / ".sigcli" / "last-trace.json").read_text(encoding="utf-8")
     assert "\x9b" not in saved and "\\u009b" in saved
+
+
+def test_a_huge_string_is_drawn_clipped_and_kept_whole_in_json(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    blob = "ab" * 1_000_000
+    name = write(tmp_path / "t.json", document(dispatch(kwargs={"blob": blob})))
+    result = sigcli("trace", name, env={"COLUMNS": "5000"})
+    assert result.exit_code == 0
+    [line] = [line for line in result.stdout.splitlines() if "blob=" in line]
+    assert line.endswith(f"  blob={blob[:1000]}… (1999000 more characters)  (no receivers)")
+    selected = json.loads(sigcli("trace", name, "--format", "json").stdout)
+    assert selected["dispatches"][0]["kwargs"] == {"blob": blob}
