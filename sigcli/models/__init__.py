@@ -14,7 +14,12 @@ from sigcli.models.base import (
     MultipleObjectsReturned,
     ObjectDoesNotExist,
 )
-from sigcli.models.db import DatabaseError, IntegrityError, OperationalError
+from sigcli.models.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    TransactionManagementError,
+)
 from sigcli.models.deletion import (
     CASCADE,
     DO_NOTHING,
@@ -62,7 +67,7 @@ from sigcli.models.related import ForeignKey, ManyToManyField, OneToOneField
 
 __all__ = [
     "DEFERRED", "NOT_PROVIDED", "Model", "ModelBase", "ObjectDoesNotExist", "MultipleObjectsReturned",
-    "DatabaseError", "IntegrityError", "OperationalError", "FieldError", "FieldDoesNotExist",
+    "DatabaseError", "IntegrityError", "OperationalError", "TransactionManagementError", "FieldError", "FieldDoesNotExist",
     "ProtectedError", "RestrictedError", "Collector",
     "CASCADE", "PROTECT", "RESTRICT", "SET", "SET_NULL", "SET_DEFAULT", "DO_NOTHING",
     "Field", "AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",

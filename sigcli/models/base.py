@@ -407,17 +407,21 @@ class Model(metaclass=ModelBase):
         if not meta.table_ready:
             meta.registry.ensure_tables()
         auto_created = meta.auto_created
-        if not auto_created:
-            pre_save.send(sender=origin, instance=self, raw=raw, using="default", update_fields=update_fields)
-        updated = self._save_table(meta, raw, force_insert, force_update, update_fields)
-        state = self._state
-        state.db = "default"
-        state.adding = False
-        if not auto_created:
-            post_save.send(
-                sender=origin, instance=self, created=not updated, update_fields=update_fields,
-                raw=raw, using="default",
-            )
+        try:
+            if not auto_created:
+                pre_save.send(sender=origin, instance=self, raw=raw, using="default", update_fields=update_fields)
+            updated = self._save_table(meta, raw, force_insert, force_update, update_fields)
+            state = self._state
+            state.db = "default"
+            state.adding = False
+            if not auto_created:
+                post_save.send(
+                    sender=origin, instance=self, created=not updated, update_fields=update_fields,
+                    raw=raw, using="default",
+                )
+        except Exception as error:
+            meta.registry.db.error_passed(error)
+            raise
 
     def _save_table(
         self, meta: Options, raw: bool, force_insert: bool, force_update: bool,

@@ -33,6 +33,10 @@ class IntegrityError(DatabaseError):
     """A constraint (NOT NULL, UNIQUE, FOREIGN KEY) was violated."""
 
 
+class TransactionManagementError(DatabaseError):
+    """A statement was sent in an atomic block that an earlier error marked for rollback."""
+
+
 class OperationalError(DatabaseError):
     """The database could not run the statement (missing table, bad SQL)."""
 
@@ -65,9 +69,16 @@ class Database:
         self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.connection.execute("PRAGMA foreign_keys = ON")
         self._depth = 0
+        self.needs_rollback = False
+        self.rollback_exc: BaseException | None = None
         self._on_commit: list[tuple[int, Callable[[], Any], bool]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if self.needs_rollback and self._depth:
+            raise TransactionManagementError(
+                "An error occurred in the current transaction. You can't execute queries until "
+                "the end of the 'atomic' block."
+            ) from self.rollback_exc
         if _observe.describing():
             raise _observe.QueriesForbidden(sql)
         observer = _observe.current
@@ -79,40 +90,76 @@ class Database:
             raise _translate(error) from error
 
     @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """A transaction, or a savepoint inside one; rolled back if the block raises."""
+    def atomic(self, savepoint: bool = True) -> Iterator[None]:
+        """A transaction, or inside one a savepoint (or, ``savepoint=False``, nothing).
+
+        As in Django: a block that raises is rolled back to its savepoint; one
+        without a savepoint leaves the enclosing block marked for rollback, as
+        does an error reported through :meth:`error_passed`; a
+        marked block refuses further statements and rolls back when it ends.
+        """
         depth = self._depth
-        if depth:
-            name = f'"s{depth}"'
-            self.execute(f"SAVEPOINT {name}")
-        else:
-            self.execute("BEGIN")
+        name = f'"s{depth}"' if depth and savepoint else None
+        if not depth:
+            self._control("BEGIN")
+        elif name is not None:
+            self._control(f"SAVEPOINT {name}")
         self._depth = depth + 1
         try:
             yield
-        except BaseException:
+        except BaseException as error:
             self._depth = depth
-            self._on_commit = [entry for entry in self._on_commit if entry[0] <= depth]
-            if depth:
-                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                self.execute(f"RELEASE SAVEPOINT {name}")
-            else:
-                self.execute("ROLLBACK")
+            self._roll_back(depth, name, error)
             raise
         self._depth = depth
+        if self.needs_rollback:
+            self._roll_back(depth, name, self.rollback_exc)
+            return
+        self._on_commit = [(min(level, depth), f, r) for level, f, r in self._on_commit]
         if depth:
-            self.execute(f"RELEASE SAVEPOINT {name}")
-            self._on_commit = [(min(level, depth), f, r) for level, f, r in self._on_commit]
+            if name is not None:
+                self._control(f"RELEASE SAVEPOINT {name}")
             return
         try:
-            self.execute("COMMIT")
+            self._control("COMMIT")
         except DatabaseError:
             self._on_commit = []
-            self.execute("ROLLBACK")
+            self._control("ROLLBACK")
             raise
         callbacks, self._on_commit = self._on_commit, []
         for _, func, robust in callbacks:
             _run_callback(func, robust)
+
+    def _roll_back(self, depth: int, name: str | None, error: BaseException | None) -> None:
+        self.needs_rollback = False
+        if depth and name is None:
+            self.needs_rollback = True
+            self.rollback_exc = error
+            self._on_commit = [(min(level, depth), f, r) for level, f, r in self._on_commit]
+            return
+        self._on_commit = [entry for entry in self._on_commit if entry[0] <= depth]
+        if depth:
+            self._control(f"ROLLBACK TO SAVEPOINT {name}")
+            self._control(f"RELEASE SAVEPOINT {name}")
+        else:
+            self._control("ROLLBACK")
+
+    def error_passed(self, error: Exception) -> None:
+        """An ORM write failed: inside an atomic block, mark it for rollback (Django's
+        ``mark_for_rollback_on_error``, around saves, updates and single deletes)."""
+        if self._depth:
+            self.needs_rollback = True
+            self.rollback_exc = error
+
+    def _control(self, sql: str) -> None:
+        """A transaction statement: reported, and allowed in a block marked for rollback."""
+        observer = _observe.current
+        if observer is not None:
+            observer.sql_executed(sql, ())
+        try:
+            self.connection.execute(sql)
+        except sqlite3.Error as error:
+            raise _translate(error) from error
 
     def on_commit(self, func: Callable[[], Any], robust: bool = False) -> None:
         """Run ``func`` after the outermost transaction commits (now, outside one);

@@ -277,13 +277,18 @@ class Collector:
             (model, instances), = self.data.items()
             if len(instances) == 1 and self.can_fast_delete(instances[0]):
                 instance = instances[0]
-                count = self._delete_batch(model, [instance.pk])
+                db = self._db()
+                try:
+                    count = self._delete_batch(model, [instance.pk])
+                except Exception as error:
+                    db.error_passed(error)
+                    raise
                 instance.__dict__[model._meta.pk.attname] = None
                 return count, {model._meta.label: count}
         db = self._db()
         origin = self.origin
         send_pre, send_post = pre_delete.send, post_delete.send
-        with db.atomic():
+        with db.atomic(savepoint=False):
             for model, instances in self.data.items():
                 if not model._meta.auto_created:
                     for obj in instances:

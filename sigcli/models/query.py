@@ -729,7 +729,7 @@ class QuerySet:
             return objs
         meta = self.model._meta
         db = self._db()
-        with db.atomic():
+        with db.atomic(savepoint=False):
             for obj in objs:
                 obj._prepare_related_fields_for_save("bulk_create")
                 pk_set = obj.pk is not None
@@ -773,7 +773,7 @@ class QuerySet:
         sql, plan_fields, preps = meta._update_plan(fields)
         db = self._db()
         rows = 0
-        with db.atomic():
+        with db.atomic(savepoint=False):
             for obj in objs:
                 d = obj.__dict__
                 values = [d.get(f.attname) for f in plan_fields]
@@ -815,7 +815,12 @@ class QuerySet:
         if not sets or self._empty:
             return 0
         sql = f'UPDATE "{meta.db_table}" SET {", ".join(sets)}{self._rows_where_sql()}'
-        return int(self._db().execute(sql, [*params, *self._params]).rowcount)
+        db = self._db()
+        try:
+            return int(db.execute(sql, [*params, *self._params]).rowcount)
+        except Exception as error:
+            db.error_passed(error)
+            raise
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """Delete the matching rows through the collector, with ``origin`` this very queryset."""

@@ -117,7 +117,7 @@ class ReverseManyManager(_RelatedManagerBase):
                 pks.append(obj.pk)
             QuerySet(self.model)._filter({"pk__in": pks}, False)._update({self.field.name: self.instance})
         else:
-            with QuerySet(self.model)._db().atomic():
+            with QuerySet(self.model)._db().atomic(savepoint=False):
                 for obj in objs:
                     self._check_and_update(obj)
                     obj.save()
@@ -159,7 +159,7 @@ class ReverseManyManager(_RelatedManagerBase):
         if bulk:
             queryset._update({self.field.name: None})
             return
-        with queryset._db().atomic():
+        with queryset._db().atomic(savepoint=False):
             for obj in queryset._fetch():
                 setattr(obj, self.field.name, None)
                 obj.save(update_fields=[self.field.name])
@@ -178,7 +178,7 @@ class ReverseManyManager(_RelatedManagerBase):
         if not self.field.null:
             self._add(objs, bulk)
             return
-        with QuerySet(self.model)._db().atomic():
+        with QuerySet(self.model)._db().atomic(savepoint=False):
             if clear:
                 self._clear(self.get_queryset(), bulk)
                 self._add(objs, bulk)
@@ -267,7 +267,7 @@ class ManyRelatedManager(_RelatedManagerBase):
 
     def _add(self, objs: tuple[Any, ...], through_defaults: dict[str, Any] | None) -> None:
         self._forget_prefetched()
-        with self.through._meta.registry.db.atomic():
+        with self.through._meta.registry.db.atomic(savepoint=False):
             self._add_items(self.source_field_name, self.target_field_name, objs, through_defaults)
             if self.symmetrical:
                 self._add_items(self.target_field_name, self.source_field_name, objs, through_defaults)
@@ -291,7 +291,7 @@ class ManyRelatedManager(_RelatedManagerBase):
             .values_list(target, flat=True)._fetch()
         )
         missing = target_ids.difference(existing)
-        with through._meta.registry.db.atomic():
+        with through._meta.registry.db.atomic(savepoint=False):
             if must_send:
                 self._send("pre_add", missing)
             rows = [through(**defaults, **{source_key: self.related_val, target_key: tid}) for tid in missing]
@@ -336,7 +336,7 @@ class ManyRelatedManager(_RelatedManagerBase):
         old_ids = set()
         for obj in objs:
             old_ids.add(obj.pk if isinstance(obj, self.model) else obj)
-        with self.through._meta.registry.db.atomic():
+        with self.through._meta.registry.db.atomic(savepoint=False):
             self._send("pre_remove", old_ids)
             self._remove_filter(old_ids)._delete()
             self._send("post_remove", old_ids)
@@ -346,7 +346,7 @@ class ManyRelatedManager(_RelatedManagerBase):
 
     def _clear(self) -> None:
         self._forget_prefetched()
-        with self.through._meta.registry.db.atomic():
+        with self.through._meta.registry.db.atomic(savepoint=False):
             self._send("pre_clear", None)
             self._remove_filter(None)._delete()
             self._send("post_clear", None)
@@ -361,7 +361,7 @@ class ManyRelatedManager(_RelatedManagerBase):
         self._report("set", (list(objs),), kwargs, self._set, objs, clear, through_defaults)
 
     def _set(self, objs: tuple[Any, ...], clear: bool, through_defaults: dict[str, Any] | None) -> None:
-        with self.through._meta.registry.db.atomic():
+        with self.through._meta.registry.db.atomic(savepoint=False):
             if clear:
                 self._clear()
                 self._add(objs, through_defaults)

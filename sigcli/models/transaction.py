@@ -12,17 +12,19 @@ from collections.abc import Callable
 from contextlib import ContextDecorator
 from typing import Any
 
+from sigcli.models.db import TransactionManagementError
 from sigcli.models.registry import get_registry
 
 
 class Atomic(ContextDecorator):
     """A transaction (a savepoint when nested); rolled back if the block raises."""
 
-    def __init__(self) -> None:
+    def __init__(self, savepoint: bool = True) -> None:
+        self.savepoint = savepoint
         self._blocks: list[Any] = []
 
     def __enter__(self) -> None:
-        block = get_registry().db.atomic()
+        block = get_registry().db.atomic(self.savepoint)
         block.__enter__()
         self._blocks.append(block)
 
@@ -34,7 +36,7 @@ def atomic(using: Any = None, savepoint: bool = True, durable: bool = False) -> 
     """``@atomic``, ``@atomic()`` or ``with atomic():``."""
     if callable(using):
         return Atomic()(using)
-    return Atomic()
+    return Atomic(savepoint)
 
 
 def on_commit(func: Callable[[], Any], using: str | None = None, robust: bool = False) -> None:
@@ -42,4 +44,4 @@ def on_commit(func: Callable[[], Any], using: str | None = None, robust: bool = 
     get_registry().db.on_commit(func, robust)
 
 
-__all__ = ["Atomic", "atomic", "on_commit"]
+__all__ = ["Atomic", "TransactionManagementError", "atomic", "on_commit"]

@@ -64,3 +64,25 @@ def test_atomic_as_a_decorator_rolls_back_on_error():
         with pytest.raises(ValueError):
             make_two()
         assert Note.objects.count() == 0
+
+
+def test_an_error_caught_inside_atomic_breaks_the_block_until_it_ends():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class Tag(models.Model):
+            slug = models.CharField(max_length=5, unique=True)
+
+        registry.migrate()
+        with transaction.atomic():
+            Tag.objects.create(slug="a")
+            with pytest.raises(models.IntegrityError):
+                Tag.objects.create(slug="a")
+            with pytest.raises(transaction.TransactionManagementError):
+                Tag.objects.count()
+        assert Tag.objects.count() == 0
+        with transaction.atomic():
+            Tag.objects.create(slug="a")
+            with pytest.raises(models.IntegrityError), transaction.atomic():
+                Tag.objects.create(slug="a")
+            Tag.objects.create(slug="b")
+        assert sorted(Tag.objects.values_list("slug", flat=True)) == ["a", "b"]
