@@ -204,7 +204,16 @@ def _sort_key(value: Any) -> tuple[str, str]:
     return (type(value).__name__, json.dumps(value, sort_keys=True))
 
 
-_repr = safe_repr
+#: The longest repr a trace keeps. Each dispatch takes its own, so a
+#: ``__repr__`` of a megabyte sent in a loop would otherwise fill memory.
+LONGEST_REPR = 10_000
+
+
+def _repr(value: object) -> str:
+    text = safe_repr(value)
+    if len(text) <= LONGEST_REPR:
+        return text
+    return f"{text[:LONGEST_REPR]}… ({len(text) - LONGEST_REPR} more characters)"
 
 
 def sender_label(sender: object) -> str | None:

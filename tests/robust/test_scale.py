@@ -181,3 +181,24 @@ def test_200000_dispatches_run_save_and_print_within_the_memory_bound(tmp_path: 
     assert len(printed) < 1020
     saved = tmp_path / ".sigcli" / "last-trace.json"
     assert saved.read_text().count('"signal": "tick"') == 200_000
+
+
+def test_a_huge_repr_is_recorded_cut_so_a_loop_cannot_fill_memory(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "huge.py").write_text(
+        "import sigcli\n"
+        "from sigcli import Signal\n\n"
+        "blob = Signal()\n\n\n"
+        "class Huge:\n"
+        "    def __repr__(self):\n"
+        "        return 'H' * 1_000_000\n\n\n"
+        "@sigcli.step\n"
+        "def go():\n"
+        "    for _ in range(500):\n"
+        "        blob.send(sender=None, payload=Huge())\n"
+    )
+    assert sigcli("run", "huge.py").exit_code == 0
+    saved = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
+    payloads = {d["kwargs"]["payload"] for d in saved["steps"][0]["children"]}
+    assert payloads == {"H" * 10_000 + "… (990000 more characters)"}
