@@ -322,8 +322,13 @@ def field_expression(meta: Options, name: str, table: str | None = None, depth: 
     return f'(SELECT {inner} FROM "{remote.db_table}" {alias} WHERE {alias}."{remote.pk.column}" = {column})', target
 
 
-def order_column(meta: Options, name: Any) -> str:
-    """``"-title"`` → ``"app_book"."title" DESC``; ``"?"`` → random order; ``F(...).desc()`` as given."""
+def order_column(meta: Options, name: Any, joins: JoinSet | None = None) -> str:
+    """``"-title"`` → ``"app_book"."title" DESC``; ``"?"`` → random order; ``F(...).desc()`` as given.
+
+    With ``joins``, a path through a reverse or many-to-many relation
+    (``"book__title"``) adds a LEFT OUTER join, so a row comes back once per
+    related row, as Django orders.
+    """
     from sigcli.models.expressions import Combinable, OrderBy
 
     if isinstance(name, Combinable):
@@ -333,5 +338,31 @@ def order_column(meta: Options, name: Any) -> str:
     if name == "?":
         return "RANDOM()"
     descending = name.startswith("-")
-    expression, _ = field_expression(meta, name.lstrip("-"))
+    bare = name.lstrip("-")
+    if joins is not None:
+        expression = _ordering_expression(meta, bare, joins, f'"{meta.db_table}"', ())
+    else:
+        expression, _ = field_expression(meta, bare)
     return f"{expression} DESC" if descending else f"{expression} ASC"
+
+
+def _ordering_expression(meta: Options, name: str, joins: JoinSet, table: str, path: tuple[Any, ...]) -> str:
+    head, _, rest = name.partition("__")
+    if head != "pk" and head not in meta.fields_map:
+        relation = _resolve(meta, head)
+        if getattr(relation, "is_reverse", False) or getattr(relation, "many_to_many", False):
+            sub_table, link_column, target_column, target_meta = relation.join_info(meta)
+            here = (*path, "order", head)
+            alias = joins.join(
+                here, sub_table, f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"', True, shared=True
+            )
+            if sub_table != target_meta.db_table:
+                here = (*here, "+")
+                alias = joins.join(
+                    here, target_meta.db_table,
+                    f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"', True, shared=True,
+                )
+            if not rest:
+                return f'{alias}."{target_meta.pk.column}"'
+            return _ordering_expression(target_meta, rest, joins, alias, here)
+    return field_expression(meta, name, table)[0]

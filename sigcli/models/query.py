@@ -136,7 +136,7 @@ class QuerySet:
     def order_by(self, *field_names: Any) -> QuerySet:
         meta = self.model._meta
         for name in field_names:
-            order_column(meta, name)
+            order_column(meta, name, JoinSet())
         clone = self._chain("order_by", field_names)
         clone._order = tuple(field_names)
         return clone
@@ -251,9 +251,10 @@ class QuerySet:
     def _where_sql(self) -> str:
         return f" WHERE {' AND '.join(self._where)}" if self._where else ""
 
-    def _from_sql(self) -> str:
+    def _from_sql(self, entries: tuple[tuple[Any, ...], ...] | None = None) -> str:
         table = f'"{self.model._meta.db_table}"'
-        return f"{table} {' '.join(join_clauses(self._join_entries))}" if self._join_entries else table
+        entries = self._join_entries if entries is None else entries
+        return f"{table} {' '.join(join_clauses(entries))}" if entries else table
 
     def _rows_where_sql(self) -> str:
         """The WHERE of an UPDATE or DELETE: through the joined query when filters joined tables."""
@@ -273,36 +274,39 @@ class QuerySet:
     def _select_sql(self) -> str:
         meta = self.model._meta
         table = meta.db_table
+        order = self._ordering()
+        joins = JoinSet(self._join_entries, self._shared_joins)
+        order_sql = ", ".join(order_column(meta, name, joins) for name in order)
+        from_sql = self._from_sql(joins.frozen())
         if self._fields is not None:
             columns = ", ".join(field_expression(meta, name)[0] for name in self._fields)
-            sql = f'SELECT {"DISTINCT " if self._distinct else ""}{columns} FROM {self._from_sql()}'
+            sql = f'SELECT {"DISTINCT " if self._distinct else ""}{columns} FROM {from_sql}'
         elif self._only is not None:
             wanted = set(self._only) | {meta.pk.attname}
             columns = ", ".join(c for c, a in zip(meta.qualified_columns, meta.attnames, strict=True) if a in wanted)
-            sql = f'SELECT {columns} FROM {self._from_sql()}'
+            sql = f'SELECT {columns} FROM {from_sql}'
         elif self._related:
             selected = list(meta.qualified_columns)
-            joins = []
+            related_joins = []
             for number, field in enumerate(self._related_fields(), start=2):
                 remote = field.remote_model._meta
                 alias = f"T{number}"
                 join = "LEFT OUTER JOIN" if field.null else "INNER JOIN"
-                joins.append(
+                related_joins.append(
                     f'{join} "{remote.db_table}" {alias} ON ("{table}"."{field.column}" = {alias}."{remote.pk.column}")'
                 )
                 selected.extend(f'{alias}."{column}"' for column in remote.columns)
             distinct = "DISTINCT " if self._distinct else ""
-            sql = f'SELECT {distinct}{", ".join(selected)} FROM {self._from_sql()} {" ".join(joins)}'
+            sql = f'SELECT {distinct}{", ".join(selected)} FROM {from_sql} {" ".join(related_joins)}'
         else:
             sql = meta.select_sql
-            if self._join_entries:
-                sql = f'SELECT {", ".join(meta.qualified_columns)} FROM {self._from_sql()}'
+            if from_sql != f'"{table}"':
+                sql = f'SELECT {", ".join(meta.qualified_columns)} FROM {from_sql}'
             if self._distinct:
                 sql = sql.replace("SELECT ", "SELECT DISTINCT ", 1)
         sql += self._where_sql()
-        order = self._ordering()
-        if order:
-            sql += " ORDER BY " + ", ".join(order_column(meta, name) for name in order)
+        if order_sql:
+            sql += " ORDER BY " + order_sql
         return sql + self._limit_sql()
 
     def _subquery(self) -> tuple[str, list[Any]]:
