@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+from sigcli.dispatcher import current_observer
 from sigcli.models.query import QuerySet
 from sigcli.signals import post_delete, pre_delete
 
@@ -288,11 +289,13 @@ class Collector:
         db = self._db()
         origin = self.origin
         send_pre, send_post = pre_delete.send, post_delete.send
+        observed = current_observer() is not None
         with db.atomic(savepoint=False):
             for model, instances in self.data.items():
                 if not model._meta.auto_created:
                     for obj in instances:
-                        send_pre(sender=model, instance=obj, using="default", origin=origin)
+                        if observed or pre_delete.receivers:
+                            send_pre(sender=model, instance=obj, using="default", origin=origin)
             for qs in self.fast_deletes:
                 count = qs._raw_delete()
                 if count:
@@ -318,7 +321,8 @@ class Collector:
                     counter[model._meta.label] += count
                 if not model._meta.auto_created:
                     for obj in instances:
-                        send_post(sender=model, instance=obj, using="default", origin=origin)
+                        if observed or post_delete.receivers:
+                            send_post(sender=model, instance=obj, using="default", origin=origin)
         for model, instances in self.data.items():
             attname = model._meta.pk.attname
             for instance in instances:

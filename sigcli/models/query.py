@@ -12,6 +12,7 @@ import copy
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from sigcli.dispatcher import current_observer
 from sigcli.models import observe as _observe
 from sigcli.models.base import Model, ModelState
 from sigcli.models.db import IntegrityError
@@ -885,15 +886,20 @@ def load_rows(model: Any, rows: list[tuple[Any, ...]]) -> list[Any]:
     ``post_init`` while ``_state`` is still fresh, exactly as ``from_db``."""
     new, names, state_class = model.__new__, model._meta.attnames, ModelState
     send_pre, send_post = pre_init.send, post_init.send
+    # A send with no receiver and no observer does nothing; skipping the call
+    # is what keeps a large cascade cheap (receivers may appear mid-batch).
+    observed = current_observer() is not None
     objects: list[Any] = []
     append = objects.append
     for row in rows:
         obj = new(model)
-        send_pre(sender=model, args=row, kwargs={})
+        if observed or pre_init.receivers:
+            send_pre(sender=model, args=row, kwargs={})
         d = obj.__dict__
         d["_state"] = state = state_class()
         d.update(zip(names, row, strict=True))
-        send_post(sender=model, instance=obj)
+        if observed or post_init.receivers:
+            send_post(sender=model, instance=obj)
         state.adding = False
         state.db = "default"
         append(obj)
