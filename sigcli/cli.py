@@ -36,11 +36,22 @@ class _Group(click.Group):
             # the documented status, not click's "Aborted!" and 1.
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except OSError as error:
+            if error.filename is None:
+                raise
+            raise click.UsageError(_file_problem(error)) from None
         except Exception as error:
             mapped = _as_click_error(error)
             if mapped is None:
                 raise
             raise mapped from None
+
+
+def _file_problem(error: OSError) -> str:
+    """``"out/t.svg: Not a directory"``: a file sigcli could not read or write."""
+    from sigcli.trace import printable
+
+    return printable(f"{error.filename}: {error.strerror or error}")
 
 
 def _as_click_error(error: Exception) -> click.ClickException | None:
@@ -150,6 +161,7 @@ def run(
 ) -> None:
     """Run SCENARIO files (or bundled scenario names) and print the signal tree."""
     from sigcli import scenario, trace
+    from sigcli.trace import printable
 
     if step and (as_json or db):
         raise click.UsageError("--step does not combine with --json or --db.")
@@ -160,14 +172,25 @@ def run(
     else:
         result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
     saved = None if no_save else (save_path or DEFAULT_TRACE)
+    unsaved: str | None = None
     if saved is not None:
-        trace.save(result.traces, saved)
+        try:
+            trace.save(result.traces, saved)
+        except OSError as error:  # the run is still shown before saying so
+            unsaved = f"{saved}: {error.strerror or error}"
+            saved = None
     if as_json:
         click.echo(trace.dumps(result.traces))
     else:
         _show_runs(result.traces, _options(verbose, show_all, limit), export)
     _report(result.traces, saved, result.interrupted)
-    sys.exit(result.exit_status)
+    if unsaved is not None:
+        click.echo(
+            f"Error: could not save the trace in {printable(unsaved)}. "
+            "Choose another file with --save FILE, or pass --no-save.",
+            err=True,
+        )
+    sys.exit(result.exit_status or (2 if unsaved else 0))
 
 
 @main.command("trace", short_help="Show and filter a saved or fresh trace.")

@@ -319,3 +319,30 @@ def test_unknown_sender_and_signal_names_list_the_known_ones(
         "Error: Invalid value for '--signal': no signal named 'payd' in this trace. "
         "Did you mean 'paid'?"
     )
+
+
+# -- files sigcli writes ----------------------------------------------------------------
+
+
+def test_a_trace_that_cannot_be_saved_is_still_shown_then_reported(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "pay.py").write_text(RAISING.replace("raise ConnectionError", "return"))
+    (tmp_path / "taken").write_text("a file, not a directory")
+    result = sigcli("run", "pay.py", "--save", "taken/trace.json")
+    assert result.exit_code == 2
+    assert result.stdout.startswith("pay.py · 2 steps · 1 dispatch · no errors\n")
+    assert result.stderr == (
+        "Error: could not save the trace in taken/trace.json: File exists. "
+        "Choose another file with --save FILE, or pass --no-save.\n"
+    )
+    assert not Path("taken/trace.json").exists()
+
+
+def test_an_export_that_cannot_be_written_is_a_usage_error(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "pay.py").write_text(RAISING)
+    (tmp_path / "taken").write_text("a file, not a directory")
+    result = sigcli("run", "pay.py", "--export", "taken/tree.svg")
+    assert result.exit_code == 2
+    assert result.stderr.endswith("Error: taken/tree.svg: Not a directory\n")
+    assert saved()["scenario"] == "pay.py"
