@@ -203,20 +203,36 @@ def _check_receiver(receiver: Any) -> None:
 # call, done for the whole list before the first receiver runs, as Django
 # does.
 
-CallLoop = Callable[[Sequence[Any], "Signal", object, dict[str, Any]], list[tuple[Receiver, Any]]]
+# A sync-only cache entry is a two-item list ``[call_loop, resolvers]``. The
+# call loop was generated for the keyword names of the last send that used
+# the entry; it checks them (one length test and the lookups it needs
+# anyway) and hands over to ``_relearn`` when a send uses other names.
+CacheSlot = list[Any]
+CallLoop = Callable[[CacheSlot, "Signal", object, dict[str, Any]], list[tuple[Receiver, Any]]]
 
 
 def _generic_call(
-    refs: Sequence[Any], signal: Signal, sender: object, named: dict[str, Any]
+    slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any]
 ) -> list[tuple[Receiver, Any]]:
-    """The reference call loop; raises exactly what Django raises for odd
-    keyword names, e.g. a duplicate ``signal`` keyword."""
-    live = [ref() for ref in refs]
+    """The reference call loop, good for any names; raises exactly what
+    Django raises for odd ones, e.g. a duplicate ``signal`` keyword."""
+    live = [ref() for ref in slot[1]]
     return [(r, r(signal=signal, sender=sender, **named)) for r in live if r is not None]
+
+
+def _relearn(
+    slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any]
+) -> list[tuple[Receiver, Any]]:
+    """Install in ``slot`` the call loop for this send's names, and use it."""
+    key = (len(slot[1]), *named)
+    call_loop = _CALLERS.get(key) or _make_caller(key)
+    slot[0] = call_loop
+    return call_loop(slot, signal, sender, named)
 
 
 _CALLERS: dict[tuple[Any, ...], CallLoop] = {}
 _UNROLL_LIMIT = 16
+_LOOP_LOCALS = {"signal", "sender", "slot", "named", "live", "r", "ref", "relearn"}
 
 
 def _make_caller(key: tuple[Any, ...]) -> CallLoop:
@@ -225,25 +241,37 @@ def _make_caller(key: tuple[Any, ...]) -> CallLoop:
     send does not pay ``**named`` per receiver. Up to ``_UNROLL_LIMIT``
     receivers the loop is unrolled. Every receiver is resolved before the
     first one runs, as in Django. Names that cannot be local variables get
-    ``_generic_call``, which raises exactly what Django raises."""
+    ``_generic_call``."""
     count, names = key[0], key[1:]
     if not all(name.isidentifier() and not keyword.iskeyword(name) for name in names) or (
-        set(names) & {"signal", "sender", "refs", "named", "live", "r", "ref"}
-        or any(name.startswith("_r") for name in names)
+        set(names) & _LOOP_LOCALS or any(name.startswith("_r") for name in names)
     ):
         caller = _generic_call
     else:
-        unpack = "".join(f"    {name} = named[{name!r}]\n" for name in names)
-        passing = "".join(f", {name}={name}" for name in names)
-        if count <= _UNROLL_LIMIT:
-            slots = [f"_r{i}" for i in range(count)]
-            resolve = "".join(f"    {slot} = {slot}()\n" for slot in slots)
-            calls = ", ".join(
-                f"({slot}, {slot}(signal=signal, sender=sender{passing}))" for slot in slots
+        if names:
+            unpack = "".join(f"        {name} = named[{name!r}]\n" for name in names)
+            check = (
+                f"    if len(named) != {len(names)}:\n"
+                "        return relearn(slot, signal, sender, named)\n"
+                "    try:\n"
+                f"{unpack}"
+                "    except KeyError:\n"
+                "        return relearn(slot, signal, sender, named)\n"
             )
-            all_live = " and ".join(f"{slot} is not None" for slot in slots)
+        else:
+            check = "    if named:\n        return relearn(slot, signal, sender, named)\n"
+        passing = "".join(f", {name}={name}" for name in names)
+        if count == 0:
+            body = "    return []\n"
+        elif count <= _UNROLL_LIMIT:
+            slots = [f"_r{i}" for i in range(count)]
+            resolve = "".join(f"    {each} = {each}()\n" for each in slots)
+            calls = ", ".join(
+                f"({each}, {each}(signal=signal, sender=sender{passing}))" for each in slots
+            )
+            all_live = " and ".join(f"{each} is not None" for each in slots)
             body = (
-                f"    {', '.join(slots)}, = refs\n"
+                f"    {', '.join(slots)}, = slot[1]\n"
                 f"{resolve}"
                 f"    if {all_live}:\n"
                 f"        return [{calls}]\n"
@@ -252,12 +280,12 @@ def _make_caller(key: tuple[Any, ...]) -> CallLoop:
             )
         else:
             body = (
-                "    live = [ref() for ref in refs]\n"
+                "    live = [ref() for ref in slot[1]]\n"
                 f"    return [(r, r(signal=signal, sender=sender{passing}))"
                 " for r in live if r is not None]\n"
             )
-        source = f"def call_loop(refs, signal, sender, named):\n{unpack}{body}"
-        namespace: dict[str, Any] = {}
+        source = f"def call_loop(slot, signal, sender, named):\n{check}{body}"
+        namespace: dict[str, Any] = {"relearn": _relearn}
         exec(compile(source, f"<sigcli call loop {key}>", "exec"), namespace)
         caller = namespace["call_loop"]
     _CALLERS[key] = caller
@@ -373,6 +401,21 @@ class _CacheView:
         return default if entry is None else list(entry[1] + entry[2])
 
 
+class _CallingNone:
+    """Stands for a strongly connected ``None``: resolvers return ``None``
+    only for dead weak references, yet Django keeps such an entry and fails
+    when it calls it."""
+
+    def __call__(self, **named: Any) -> Any:
+        raise TypeError("'NoneType' object is not callable")
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+_CALLING_NONE = _CallingNone()
+
+
 class _SharedEntry:
     """A caching signal's receivers for one sender and all senders equal to it."""
 
@@ -412,7 +455,7 @@ class Signal:
         self._cache: dict[int, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {}
         # The same, for senders with only sync receivers: id(sender) -> sync
         # resolvers. This is all that the hot path of ``send`` reads.
-        self._sync_only: dict[int, tuple[Any, ...]] = {}
+        self._sync_only: dict[int, CacheSlot] = {}
         self._by_equality: weakref.WeakKeyDictionary[Any, _SharedEntry] = (
             weakref.WeakKeyDictionary()
         )
@@ -601,7 +644,7 @@ class Signal:
                 self._forget_cache()
             self._cache[key] = entry
             if not asynchronous:
-                self._sync_only[key] = sync
+                self._sync_only[key] = [_relearn, sync]
         return entry
 
     def _shared_entry(self, sender: object) -> _SharedEntry:
@@ -631,7 +674,8 @@ class Signal:
         for (_receiver_key, r_sender_key), stored, is_async in self.receivers:
             if r_sender_key == NONE_ID or r_sender_key == sender_key:
                 if not isinstance(stored, weakref.ReferenceType):
-                    stored = itertools.repeat(stored).__next__
+                    strong = _CALLING_NONE if stored is None else stored
+                    stored = itertools.repeat(strong).__next__
                 (asynchronous if is_async else sync).append(stored)
         return tuple(sync), tuple(asynchronous)
 
@@ -656,9 +700,11 @@ class Signal:
             if r_sender_key != NONE_ID and r_sender_key != sender_key:
                 plan.append(ReceiverPlan(info, Decision.SKIP_SENDER))
                 continue
-            if live is None:
+            if live is None and stored is not None:
                 plan.append(ReceiverPlan(info, Decision.SKIP_DEAD))
                 continue
+            if live is None:
+                live = _CALLING_NONE
             plan.append(ReceiverPlan(info, Decision.CALL))
             (asynchronous if is_async else sync).append((live, info))
         return plan, sync, asynchronous
@@ -670,16 +716,11 @@ class Signal:
         connection order, then async ones concurrently. The first exception
         propagates and stops the dispatch."""
         if _observer is None:
-            refs = self._sync_only.get(id(sender))
-            if refs is not None and self.receivers:
-                if not refs:
-                    return []
-                key = (len(refs), *named)
-                try:
-                    call_loop = _CALLERS[key]
-                except KeyError:
-                    call_loop = _make_caller(key)
-                return call_loop(refs, self, sender, named)
+            slot = self._sync_only.get(id(sender))
+            if slot is not None and self.receivers:
+                return slot[0](slot, self, sender, named)
+            if not self.receivers:
+                return []
         return self._send_uncached(sender, named)
 
     def _send_uncached(self, sender: object, named: dict[str, Any]) -> list[tuple[Receiver, Any]]:
@@ -692,8 +733,7 @@ class Signal:
             return self._send_generic(sender, named, False, None)
         if not sync:
             return []
-        key = (len(sync), *named)
-        return (_CALLERS.get(key) or _make_caller(key))(sync, self, sender, named)
+        return _relearn([_relearn, sync], self, sender, named)
 
     def send_robust(self, sender: object, **named: Any) -> list[tuple[Receiver, Any]]:
         """Like :meth:`send`, but an ``Exception`` raised by a receiver is
