@@ -357,7 +357,12 @@ class Recorder:
         with self._lock:
             container = self._stack[-1].container
             if container and isinstance(container[-1], Output):
-                container[-1].text += text
+                # Take the text out of the node first: a string nothing else
+                # refers to grows in place, so printing in a loop stays linear.
+                output = container[-1]
+                printed, output.text = output.text, ""
+                printed += text
+                output.text = printed
             else:
                 container.append(Output(text))
 

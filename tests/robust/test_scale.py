@@ -202,3 +202,18 @@ def test_a_huge_repr_is_recorded_cut_so_a_loop_cannot_fill_memory(
     saved = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
     payloads = {d["kwargs"]["payload"] for d in saved["steps"][0]["children"]}
     assert payloads == {"H" * 10_000 + "… (990000 more characters)"}
+
+
+def test_printing_in_a_loop_is_kept_in_one_node_and_drawn_clipped(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "chatty.py").write_text(
+        "import sigcli\n\n\n@sigcli.step\ndef go():\n"
+        "    for n in range(100_000):\n        print(n)\n"
+    )
+    result = sigcli("run", "chatty.py")  # in a few seconds: appending stays linear
+    assert result.exit_code == 0
+    printed = "".join(f"{n}\n" for n in range(100_000))
+    assert result.stdout.endswith(f"… ({len(printed) - 1001} more characters)\n")
+    saved = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
+    assert saved["steps"][0]["children"] == [{"type": "output", "text": printed}]
