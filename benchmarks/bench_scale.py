@@ -190,7 +190,7 @@ def main() -> None:
                 runs[n].append(spawn(["--child", "run", "--scenario", str(scenario)], n))
         per_dispatch = spawn(
             ["--child", "dispatch", "--scenario", str(scenario), "--repeat", str(options.repeat)],
-            small,
+            large,
         )
 
     print(f"sigcli run, whole command (medians of {options.repeat}, each in its own process)")
@@ -210,7 +210,7 @@ def main() -> None:
     net = (medians[large] - medians[0]) / (medians[small] - medians[0])
     print(f"growth without the fixed cost of the empty run: {net:.1f}×")
 
-    print(f"\nper dispatch, loop step of {small:,} sends (medians of {options.repeat})")
+    print(f"\nper dispatch, loop step of {large:,} sends (medians of {options.repeat})")
     us = {mode: statistics.median(values) * 1e6 for mode, values in per_dispatch.items()}
     for mode, value in us.items():
         print(f"{mode:>10} {value:8.2f} µs  {value / us['untraced']:5.1f}× untraced")

@@ -14,6 +14,7 @@ shape; it never imports or evaluates anything named in it.
 from __future__ import annotations
 
 import enum
+import gc
 import io
 import json
 import re
@@ -559,7 +560,25 @@ def recording(recorder: Any) -> Iterator[Any]:
     with ExitStack() as stack:
         stack.enter_context(dispatcher.observe(recorder))
         stack.enter_context(models.observe_orm(recorder))
+        stack.enter_context(_fewer_collections())
         yield recorder
+
+
+#: Python's default is 700. Every dispatch leaves a few small records that
+#: live until the run ends, and at the default the cyclic collector walks
+#: them again and again: a fifth of a traced send at 200,000 dispatches.
+_RECORDING_GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the youngest garbage collection less often for the block."""
+    previous = gc.get_threshold()
+    gc.set_threshold(max(previous[0], _RECORDING_GC_THRESHOLD), *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 @contextmanager
