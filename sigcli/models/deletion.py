@@ -14,6 +14,7 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from sigcli.dispatcher import current_observer
+from sigcli.models import writes
 from sigcli.models.query import QuerySet
 from sigcli.signals import post_delete, pre_delete
 
@@ -297,7 +298,7 @@ class Collector:
                         if observed or pre_delete.receivers:
                             send_pre(sender=model, instance=obj, using="default", origin=origin)
             for qs in self.fast_deletes:
-                count = qs._raw_delete()
+                count = writes.raw_delete(qs)
                 if count:
                     counter[qs.model._meta.label] += count
             for (field, value), instances_list in self.field_updates.items():
@@ -309,10 +310,10 @@ class Collector:
                     else:
                         loaded.extend(instances)
                 for qs in lazy:
-                    qs._update({field.name: value})
+                    writes.update(qs, {field.name: value})
                 if loaded:
                     pks = list(dict.fromkeys(obj.pk for obj in loaded))
-                    QuerySet(loaded[0].__class__)._filter({"pk__in": pks}, False)._update({field.name: value})
+                    writes.update(QuerySet(loaded[0].__class__)._filter({"pk__in": pks}, False), {field.name: value})
             for instances in self.data.values():
                 instances.reverse()
             for model, instances in self.data.items():

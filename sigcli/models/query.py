@@ -14,9 +14,9 @@ from typing import Any
 
 from sigcli.dispatcher import current_observer
 from sigcli.models import observe as _observe
+from sigcli.models import writes
 from sigcli.models.base import Model, ModelState
-from sigcli.models.db import IntegrityError
-from sigcli.models.expressions import Combinable, Q, is_expression
+from sigcli.models.expressions import Combinable, Q
 from sigcli.models.fields import FieldDoesNotExist, FieldError
 from sigcli.models.lookups import (
     EmptyResultSet,
@@ -642,51 +642,15 @@ class QuerySet:
         sql = f'SELECT 1 AS "a" FROM {self._from_sql()}{self._where_sql()} LIMIT 1'
         return self._db().execute(sql, self._params).fetchone() is not None
 
-    # -- writing -------------------------------------------------------------------
+    # -- writing (the work is in writes.py) -------------------------------------------
 
     def create(self, **kwargs: Any) -> Any:
         """Build and insert one row: ``pre_init``, ``post_init``, ``pre_save``, ``post_save``."""
-        return self._report("create", (), kwargs, self._create, kwargs)
-
-    def _create(self, kwargs: dict[str, Any]) -> Any:
-        obj = self.model(**kwargs)
-        obj.save(force_insert=True, using="default")
-        return obj
+        return self._report("create", (), kwargs, writes.create, self, kwargs)
 
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
         label_kwargs = dict(kwargs, defaults=defaults) if defaults is not None else kwargs
-        return self._report("get_or_create", (), label_kwargs, self._get_or_create, defaults, kwargs)  # type: ignore[no-any-return]
-
-    def _get_or_create(self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]) -> tuple[Any, bool]:
-        try:
-            return self.get(**kwargs), False
-        except self.model.DoesNotExist:
-            params = self._extract_model_params(defaults, kwargs)
-            try:
-                with self._db().atomic():
-                    params = {k: v() if callable(v) else v for k, v in params.items()}
-                    return self.create(**params), True
-            except IntegrityError:
-                try:
-                    return self.get(**kwargs), False
-                except self.model.DoesNotExist:
-                    pass
-                raise
-
-    def _extract_model_params(self, defaults: dict[str, Any] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
-        params = {k: v for k, v in kwargs.items() if "__" not in k}
-        params.update(defaults or {})
-        meta = self.model._meta
-        invalid = [
-            name for name in params
-            if name not in meta.fields_map and name != "pk"
-            and not isinstance(getattr(self.model, name, None), property)
-        ]
-        if invalid:
-            raise FieldError(
-                f"Invalid field name(s) for model {meta.object_name}: '{', '.join(sorted(invalid))}'."
-            )
-        return params
+        return self._report("get_or_create", (), label_kwargs, writes.get_or_create, self, defaults, kwargs)  # type: ignore[no-any-return]
 
     def update_or_create(
         self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any
@@ -697,163 +661,27 @@ class QuerySet:
         if create_defaults is not None:
             label_kwargs["create_defaults"] = create_defaults
         return self._report(  # type: ignore[no-any-return]
-            "update_or_create", (), label_kwargs, self._update_or_create, defaults, create_defaults, kwargs
+            "update_or_create", (), label_kwargs, writes.update_or_create, self, defaults, create_defaults, kwargs
         )
-
-    def _update_or_create(
-        self, defaults: dict[str, Any] | None, create_defaults: dict[str, Any] | None, kwargs: dict[str, Any]
-    ) -> tuple[Any, bool]:
-        update_defaults = defaults or {}
-        if create_defaults is None:
-            create_defaults = update_defaults
-        with self._db().atomic():
-            obj, created = self.get_or_create(create_defaults, **kwargs)
-            if created:
-                return obj, created
-            for name, value in update_defaults.items():
-                setattr(obj, name, value() if callable(value) else value)
-            update_fields = set(update_defaults)
-            meta = self.model._meta
-            if meta.non_pk_names.issuperset(update_fields):
-                for field in meta.custom_pre_save:
-                    update_fields.add(field.name)
-                    if field.name != field.attname:
-                        update_fields.add(field.attname)
-                obj.save(using="default", update_fields=update_fields)
-            else:
-                obj.save(using="default")
-        return obj, False
 
     def bulk_create(self, objs: Any, batch_size: int | None = None, ignore_conflicts: bool = False) -> list[Any]:
         """Insert the objects without any signal; pks are set on them."""
         objs = list(objs)
-        return self._report("bulk_create", (objs,), None, self._bulk_create, objs, ignore_conflicts)  # type: ignore[no-any-return]
-
-    def _bulk_create(self, objs: list[Any], ignore_conflicts: bool) -> list[Any]:
-        if not objs:
-            return objs
-        meta = self.model._meta
-        db = self._db()
-        with db.atomic(savepoint=False):
-            for obj in objs:
-                obj._prepare_related_fields_for_save("bulk_create")
-                pk_set = obj.pk is not None
-                sql, fields, preps = meta.insert_all if pk_set else meta.insert_auto
-                if ignore_conflicts:
-                    sql = sql.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
-                values = [f.pre_save(obj, True) for f in fields]
-                for index, prep in preps:
-                    values[index] = prep(values[index])
-                cursor = db.execute(sql, values)
-                if not pk_set and not ignore_conflicts:
-                    obj.__dict__[meta.pk.attname] = cursor.lastrowid
-                obj._state.adding = False
-                obj._state.db = "default"
-        return objs
+        return self._report("bulk_create", (objs,), None, writes.bulk_create, self, objs, ignore_conflicts)  # type: ignore[no-any-return]
 
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
         """Write ``fields`` of each object without any signal; the number of rows matched."""
         objs = list(objs)
         fields = list(fields)
-        return self._report("bulk_update", (objs, fields), None, self._bulk_update, objs, fields)  # type: ignore[no-any-return]
-
-    def _bulk_update(self, objs: list[Any], names: list[str]) -> int:
-        if not names:
-            raise ValueError("Field names must be given to bulk_update().")
-        if any(obj.pk is None for obj in objs):
-            raise ValueError("All bulk_update() objects must have a primary key set.")
-        meta = self.model._meta
-        fields = []
-        for name in names:
-            field = meta.get_field(name)
-            if getattr(field, "is_reverse", False) or getattr(field, "many_to_many", False):
-                raise ValueError("bulk_update() can only be used with concrete fields.")
-            if field.primary_key:
-                raise ValueError("bulk_update() cannot be used with primary key fields.")
-            fields.append(field)
-        if not objs:
-            return 0
-        for obj in objs:
-            obj._prepare_related_fields_for_save("bulk_update")
-        sql, plan_fields, preps = meta._update_plan(fields)
-        db = self._db()
-        rows = 0
-        with db.atomic(savepoint=False):
-            for obj in objs:
-                d = obj.__dict__
-                values = [d.get(f.attname) for f in plan_fields]
-                for index, prep in preps:
-                    values[index] = prep(values[index])
-                values.append(obj.pk)
-                rows += db.execute(sql, values).rowcount
-        return rows
+        return self._report("bulk_update", (objs, fields), None, writes.bulk_update, self, objs, fields)  # type: ignore[no-any-return]
 
     def update(self, **kwargs: Any) -> int:
         """One UPDATE for the matching rows; no signals. Returns the number of rows."""
-        return self._report("update", (), kwargs, self._update, kwargs)  # type: ignore[no-any-return]
-
-    def _update(self, kwargs: dict[str, Any]) -> int:
-        if self._low or self._high is not None:
-            raise TypeError("Cannot update a query once a slice has been taken.")
-        from sigcli.models.lookups import _value_for
-
-        meta = self.model._meta
-        sets = []
-        params: list[Any] = []
-        for name, value in kwargs.items():
-            try:
-                field = meta.get_field(name)
-            except FieldDoesNotExist:
-                raise FieldDoesNotExist(f"{meta.object_name} has no field named '{name}'") from None
-            if getattr(field, "is_reverse", False) or getattr(field, "many_to_many", False):
-                raise FieldError(
-                    f"Cannot update model field {field!r} (only non-relations and foreign keys permitted)."
-                )
-            if is_expression(value):
-                sql, extra = value.as_sql(meta)
-                sets.append(f'"{field.column}" = {sql}')
-                params.extend(extra)
-            else:
-                sets.append(f'"{field.column}" = ?')
-                params.append(_value_for(field, value, name))
-        self._result_cache = None
-        if not sets or self._empty:
-            return 0
-        sql = f'UPDATE "{meta.db_table}" SET {", ".join(sets)}{self._rows_where_sql()}'
-        db = self._db()
-        try:
-            return int(db.execute(sql, [*params, *self._params]).rowcount)
-        except Exception as error:
-            db.error_passed(error)
-            raise
+        return self._report("update", (), kwargs, writes.update, self, kwargs)  # type: ignore[no-any-return]
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """Delete the matching rows through the collector, with ``origin`` this very queryset."""
-        return self._report("delete", (), None, self._delete)  # type: ignore[no-any-return]
-
-    def _delete(self) -> tuple[int, dict[str, int]]:
-        from sigcli.models.deletion import Collector
-
-        if self._low or self._high is not None:
-            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
-        if self._fields is not None:
-            raise TypeError("Cannot call delete() after .values() or .values_list()")
-        query = self._chain()
-        query._order = ()
-        query._related = ()
-        query._prefetch = ()
-        collector = Collector(origin=self)
-        collector.collect(query)
-        result = collector.delete()
-        self._result_cache = None
-        return result
-
-    def _raw_delete(self) -> int:
-        """DELETE the matching rows directly: no loading, no signals."""
-        if self._empty:
-            return 0
-        table = self.model._meta.db_table
-        return int(self._db().execute(f'DELETE FROM "{table}"{self._rows_where_sql()}', self._params).rowcount)
+        return self._report("delete", (), None, writes.delete, self)  # type: ignore[no-any-return]
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
         return iter(self._evaluate())

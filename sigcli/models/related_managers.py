@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sigcli.models import observe as _observe
+from sigcli.models import writes
 from sigcli.models.manager import Manager
 from sigcli.models.query import QuerySet
 from sigcli.signals import m2m_changed
@@ -80,7 +81,7 @@ class ReverseManyManager(_RelatedManagerBase):
         self._check_fk_val()
         label_kwargs = dict(kwargs)
         kwargs[self.field.name] = self.instance
-        return self._report("create", (), label_kwargs, QuerySet(self.model)._create, kwargs)
+        return self._report("create", (), label_kwargs, writes.create, QuerySet(self.model), kwargs)
 
     def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
         self._check_fk_val()
@@ -115,7 +116,7 @@ class ReverseManyManager(_RelatedManagerBase):
                         f"{obj!r} instance isn't saved. Use bulk=False or save the object first."
                     )
                 pks.append(obj.pk)
-            QuerySet(self.model)._filter({"pk__in": pks}, False)._update({self.field.name: self.instance})
+            writes.update(QuerySet(self.model)._filter({"pk__in": pks}, False), {self.field.name: self.instance})
         else:
             with QuerySet(self.model)._db().atomic(savepoint=False):
                 for obj in objs:
@@ -157,7 +158,7 @@ class ReverseManyManager(_RelatedManagerBase):
     def _clear(self, queryset: QuerySet, bulk: bool) -> None:
         self._forget_prefetched()
         if bulk:
-            queryset._update({self.field.name: None})
+            writes.update(queryset, {self.field.name: None})
             return
         with queryset._db().atomic(savepoint=False):
             for obj in queryset._fetch():
@@ -284,7 +285,7 @@ class ManyRelatedManager(_RelatedManagerBase):
         source_key, target_key = f"{source}_id", f"{target}_id"
         if auto and not must_send:
             rows = [through(**{source_key: self.related_val, target_key: tid}) for tid in target_ids]
-            qs._bulk_create(rows, ignore_conflicts=True)
+            writes.bulk_create(qs, rows, True)
             return
         existing = set(
             qs._filter({source: self.related_val, f"{target}__in": target_ids}, False)
@@ -295,7 +296,7 @@ class ManyRelatedManager(_RelatedManagerBase):
             if must_send:
                 self._send("pre_add", missing)
             rows = [through(**defaults, **{source_key: self.related_val, target_key: tid}) for tid in missing]
-            qs._bulk_create(rows, ignore_conflicts=auto)
+            writes.bulk_create(qs, rows, auto)
             if must_send:
                 self._send("post_add", missing)
 
@@ -338,7 +339,7 @@ class ManyRelatedManager(_RelatedManagerBase):
             old_ids.add(obj.pk if isinstance(obj, self.model) else obj)
         with self.through._meta.registry.db.atomic(savepoint=False):
             self._send("pre_remove", old_ids)
-            self._remove_filter(old_ids)._delete()
+            writes.delete(self._remove_filter(old_ids))
             self._send("post_remove", old_ids)
 
     def clear(self) -> None:
@@ -348,7 +349,7 @@ class ManyRelatedManager(_RelatedManagerBase):
         self._forget_prefetched()
         with self.through._meta.registry.db.atomic(savepoint=False):
             self._send("pre_clear", None)
-            self._remove_filter(None)._delete()
+            writes.delete(self._remove_filter(None))
             self._send("post_clear", None)
 
     def set(self, objs: Any, *, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
