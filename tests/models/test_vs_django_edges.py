@@ -2361,3 +2361,55 @@ def test_ordering_across_a_reverse_relation_gives_a_row_per_related_row() -> Non
         ],
         record=False,
     )
+
+
+def test_or_of_negations_across_a_nullable_join_follows_djangos_sql() -> None:
+    """Django guards a negated lookup across a nullable join with IS NOT NULL, but not
+    when it is ORed with a negated ``fk=None``: rows without a related row then drop out."""
+
+    def ops(w: World) -> None:
+        w.record(())
+        make_rosters(w)
+        Q = w.models.Q
+
+        def pks(queryset: Any) -> list[Any]:
+            return list(queryset.order_by("pk").values_list("pk", flat=True))
+
+        either = ~Q(team=None) | ~Q(team__name__startswith="zz")
+        w.note("either", pks(w.Player.objects.filter(either)))
+        w.note("alone", pks(w.Player.objects.filter(~Q(team__name__startswith="zz"))))
+
+    assert_same(
+        ops,
+        [
+            "= either: [1, 3, 4]",
+            "= alone: [1, 2, 3, 4]",
+        ],
+        record=False,
+    )
+
+
+def test_an_empty_in_inside_an_or_is_dropped_from_the_sql() -> None:
+    """Unordered rows come back in the order SQLite's plan gives, which Django's SQL decides."""
+
+    def ops(w: World) -> None:
+        make_rosters(w)
+        Q = w.models.Q
+        w.record(("pre_init",))
+        w.note("rows", list(w.Player.objects.filter(Q(team_id__in=[]) | Q(team__gte=0))))
+        w.note("same as", list(w.Player.objects.filter(team__gte=0)))
+
+    assert_same(
+        ops,
+        [
+            "pre_init Player args=(1, 'p1', 1) kwargs={}",
+            "pre_init Player args=(4, 'p4', 1) kwargs={}",
+            "pre_init Player args=(3, 'p3', 2) kwargs={}",
+            "= rows: [Player#1, Player#4, Player#3]",
+            "pre_init Player args=(1, 'p1', 1) kwargs={}",
+            "pre_init Player args=(4, 'p4', 1) kwargs={}",
+            "pre_init Player args=(3, 'p3', 2) kwargs={}",
+            "= same as: [Player#1, Player#4, Player#3]",
+        ],
+        record=False,
+    )
