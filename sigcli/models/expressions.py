@@ -159,26 +159,48 @@ class Q:
     def as_sql(
         self, meta: Options, in_negation: bool = False, joins: Any = None, outer: bool = False
     ) -> tuple[str, list[Any]]:
-        """SQL for the whole tree; a condition that can match nothing (``__in=[]``) is ``0 = 1``.
+        """SQL for the whole tree, simplified as Django's WHERE compiler does it.
 
-        Under an odd number of negations a nullable column's condition also
-        requires ``IS NOT NULL``, so that ``~Q(stock=3)`` keeps rows whose stock is NULL.
+        A child that can match nothing (``__in=[]``) is dropped from an OR and
+        empties an AND (:class:`EmptyResultSet`); one that matches everything is
+        dropped from an AND and fills an OR (:class:`FullResultSet`); negation
+        swaps the two. Under an odd number of negations a nullable column's
+        condition also requires ``IS NOT NULL``, so that ``~Q(stock=3)`` keeps
+        rows whose stock is NULL.
         """
-        from sigcli.models.lookups import EmptyResultSet, compile_condition
+        from sigcli.models.lookups import EmptyResultSet, FullResultSet, compile_condition
 
         negated = in_negation != self.negated
         outer = outer or self.negated or self.connector == self.OR
+        if self.connector == self.AND:
+            full_needed, empty_needed = len(self.children), 1
+        else:
+            full_needed, empty_needed = 1, len(self.children)
+        compiled: list[Any] = []
+        for child in self.children:
+            # Every condition is built first (a bad value raises even beside an empty IN).
+            try:
+                if isinstance(child, Q):
+                    compiled.append(child.as_sql(meta, negated, joins, outer))
+                else:
+                    compiled.append(compile_condition(meta, child[0], child[1], negated, joins, outer=outer))
+            except (EmptyResultSet, FullResultSet) as outcome:
+                compiled.append(outcome)
         parts: list[str] = []
         params: list[Any] = []
-        for child in self.children:
-            if isinstance(child, Q):
-                sql, values = child.as_sql(meta, negated, joins, outer)
+        for result in compiled:
+            if isinstance(result, EmptyResultSet):
+                empty_needed -= 1
+            elif isinstance(result, FullResultSet):
+                full_needed -= 1
             else:
-                try:
-                    sql, values = compile_condition(meta, child[0], child[1], negated, joins, outer=outer)
-                except EmptyResultSet:
-                    sql, values = "0 = 1", []
-            parts.append(f"({sql})")
-            params.extend(values)
-        sql = f" {self.connector} ".join(parts) or "1 = 1"
+                parts.append(f"({result[0]})")
+                params.extend(result[1])
+            if empty_needed == 0:
+                raise FullResultSet if self.negated else EmptyResultSet
+            if full_needed == 0:
+                raise EmptyResultSet if self.negated else FullResultSet
+        if not parts:
+            raise FullResultSet
+        sql = f" {self.connector} ".join(parts)
         return (f"NOT ({sql})" if self.negated else sql), params

@@ -34,6 +34,10 @@ class EmptyResultSet(Exception):
     """The condition can match no row (``__in=[]``): the query need not run."""
 
 
+class FullResultSet(Exception):
+    """The condition matches every row: it can be left out of the SQL."""
+
+
 def _escape_like(value: Any) -> str:
     return str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

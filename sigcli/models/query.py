@@ -20,6 +20,7 @@ from sigcli.models.expressions import Combinable, Q
 from sigcli.models.fields import FieldDoesNotExist, FieldError
 from sigcli.models.lookups import (
     EmptyResultSet,
+    FullResultSet,
     JoinSet,
     compile_condition,
     field_expression,
@@ -121,10 +122,16 @@ class QuerySet:
         if negated:
             condition = ~condition
         joins = JoinSet(self._join_entries, self._shared_joins)
-        sql, params = condition.as_sql(self.model._meta, joins=joins)
         clone = self._chain("exclude" if negated else "filter", args, kwargs)
-        clone._where = (*self._where, sql)
-        clone._params = (*self._params, *params)
+        try:
+            sql, params = condition.as_sql(self.model._meta, joins=joins)
+        except EmptyResultSet:
+            clone._empty = True
+        except FullResultSet:
+            pass
+        else:
+            clone._where = (*self._where, sql)
+            clone._params = (*self._params, *params)
         clone._join_entries = joins.frozen()
         clone._shared_joins = joins.shared
         return clone
