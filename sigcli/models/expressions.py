@@ -138,10 +138,37 @@ class Q:
         self.connector = _connector
         self.negated = _negated
 
+    def _copy(self) -> Q:
+        clone = Q(_connector=self.connector, _negated=self.negated)
+        clone.children = list(self.children)
+        return clone
+
+    def _add(self, other: Q, connector: str) -> None:
+        """Django's tree ``add``: a same-connector, non-negated node is merged, not nested.
+
+        The shape matters: join promotion runs per node, so it decides joins and guards.
+        """
+        if self.connector != connector:
+            inner = self._copy()
+            self.connector = connector
+            self.negated = False
+            self.children = [inner, other]
+        elif not other.negated and (other.connector == connector or len(other.children) == 1):
+            self.children.extend(other.children)
+        else:
+            self.children.append(other)
+
     def _combine(self, other: Q, connector: str) -> Q:
         if not isinstance(other, Q):
             raise TypeError(other)
-        return Q(self, other, _connector=connector)
+        if not self.children:
+            return other._copy()
+        if not other.children:
+            return self._copy()
+        combined = Q(_connector=connector)
+        combined._add(self, connector)
+        combined._add(other, connector)
+        return combined
 
     def __or__(self, other: Q) -> Q:
         return self._combine(other, self.OR)
@@ -150,11 +177,32 @@ class Q:
         return self._combine(other, self.AND)
 
     def __invert__(self) -> Q:
-        return Q(self, _negated=True)
+        negated = self._copy()
+        negated.negated = not self.negated
+        return negated
 
     def __repr__(self) -> str:
         inner = f" {self.connector} ".join(repr(c) for c in self.children)
         return f"<Q: {'NOT ' if self.negated else ''}({inner})>"
+
+    def _promote(self, joins: Any, votes: list[set[Any]], negated: bool) -> set[Any]:
+        """Django's join promotion at the end of this node, for the foreign-key joins its
+        children used: returns the joins it made INNER (this node's own votes)."""
+        connector = self.connector
+        if negated:
+            connector = self.OR if connector == self.AND else self.AND
+        counts: dict[Any, int] = {}
+        for child_votes in votes:
+            for path in child_votes:
+                counts[path] = counts.get(path, 0) + 1
+        demoted = set()
+        for path, count in counts.items():
+            if connector == self.OR and count < len(self.children):
+                joins.demoted.discard(path)
+            if connector == self.AND or count == len(self.children):
+                joins.demoted.add(path)
+                demoted.add(path)
+        return demoted
 
     def as_sql(
         self, meta: Options, in_negation: bool = False, joins: Any = None, outer: bool = False
@@ -168,7 +216,12 @@ class Q:
         condition also requires ``IS NOT NULL``, so that ``~Q(stock=3)`` keeps
         rows whose stock is NULL.
         """
-        from sigcli.models.lookups import EmptyResultSet, FullResultSet, compile_condition
+        from sigcli.models.lookups import (
+            EmptyResultSet,
+            FullResultSet,
+            compile_condition,
+            needs_outer,
+        )
 
         negated = in_negation != self.negated
         outer = outer or self.negated or self.connector == self.OR
@@ -177,8 +230,11 @@ class Q:
         else:
             full_needed, empty_needed = 1, len(self.children)
         compiled: list[Any] = []
+        votes: list[set[Any]] = []
         for child in self.children:
             # Every condition is built first (a bad value raises even beside an empty IN).
+            if joins is not None:
+                joins.touched = set()
             try:
                 if isinstance(child, Q):
                     compiled.append(child.as_sql(meta, negated, joins, outer))
@@ -186,6 +242,13 @@ class Q:
                     compiled.append(compile_condition(meta, child[0], child[1], negated, joins, outer=outer))
             except (EmptyResultSet, FullResultSet) as outcome:
                 compiled.append(outcome)
+            if joins is not None:
+                if isinstance(child, Q):
+                    votes.append(joins.touched)
+                else:
+                    votes.append(set() if needs_outer(child[0], child[1], negated) else joins.touched)
+        if joins is not None:
+            joins.touched = self._promote(joins, votes, negated)
         parts: list[str] = []
         params: list[Any] = []
         for result in compiled:

@@ -136,6 +136,11 @@ class JoinSet:
         self.shared = dict(shared or {})
         self.local: dict[Any, int] = {}
         self.call = next(_join_calls)
+        # Foreign-key paths Django's join promotion has made INNER while this call's
+        # conditions are built (a negated ``~Q(team=None)`` does); a later negated
+        # lookup through such a join gets no ``IS NOT NULL`` guard, as in Django.
+        self.demoted: set[tuple[Any, ...]] = set()
+        self.touched: set[tuple[Any, ...]] = set()
 
     def join(self, path: tuple[Any, ...], table: str, on: str, outer: bool, shared: bool) -> str:
         known = self.shared if shared else self.local
@@ -187,6 +192,17 @@ def _resolve(meta: Options, name: str) -> Any:
         ) from None
 
 
+def needs_outer(key: str, value: Any, negated: bool) -> bool:
+    """Django's ``require_outer`` for one condition: it cannot vote its joins INNER."""
+    last = key.rsplit("__", 1)[-1]
+    lookup = last if last in LOOKUPS else "exact"
+    if lookup in ("exact", "iexact") and value is None:
+        lookup, value = "isnull", True
+    if lookup == "isnull" and value is True and not negated:
+        return True
+    return negated and (lookup != "isnull" or value is False)
+
+
 def _accepts_null(rest: list[str], value: Any) -> bool:
     """Whether the condition at the end of a path matches a missing related row."""
     lookup = rest[-1] if rest and rest[-1] in LOOKUPS else "exact"
@@ -196,8 +212,10 @@ def _accepts_null(rest: list[str], value: Any) -> bool:
 def _compile(
     meta: Options, table: str, parts: list[str], value: Any, key: str, negated: bool,
     joins: JoinSet | None, path: tuple[Any, ...], fk_joins: JoinSet | None, nullable_join: bool,
-    force_outer: bool = False,
+    force_outer: bool = False, guard_join: bool | None = None,
 ) -> tuple[str, list[Any]]:
+    if guard_join is None:
+        guard_join = nullable_join
     name, rest = parts[0], parts[1:]
     field = _resolve(meta, name)
     if len(rest) > 1 and rest[-1] not in LOOKUPS and not getattr(field, "is_relation", False):
@@ -210,6 +228,8 @@ def _compile(
     if field.is_relation and rest and rest[0] not in LOOKUPS and name == field.name:
         remote = field.remote_model._meta
         if rest[0] in ("pk", remote.pk.name) and (len(rest) == 1 or rest[1] in LOOKUPS):
+            if fk_joins is not None:
+                fk_joins.touched.add((*path, name))
             lookup = rest[1] if len(rest) > 1 else "exact"
             sql, params = column_lookup(field, column, lookup, value, key)
             if negated and field.null and lookup != "isnull" and value is not None:
@@ -217,13 +237,15 @@ def _compile(
             return sql, params
         here = (*path, name)
         if fk_joins is not None:
+            fk_joins.touched.add(here)
             outer = nullable_join or (field.null and (negated or force_outer or _accepts_null(rest, value)))
             alias = fk_joins.join(
                 here, remote.db_table, f'{column} = {{alias}}."{remote.pk.column}"', outer, shared=True
             )
+            guarded = (guard_join or field.null) and here not in fk_joins.demoted
             return _compile(
                 remote, alias, rest, value, key, negated, joins, here, fk_joins, outer or field.null,
-                force_outer,
+                force_outer, guarded,
             )
         inner = f'"{remote.db_table}"'
         sub_sql, params = _compile(remote, inner, rest, value, key, False, None, (), None, False)
@@ -240,8 +262,11 @@ def _compile(
     lookup = rest[0] if rest else "exact"
     if field.is_relation and lookup not in _RELATED_LOOKUPS:
         raise FieldError(f"Related Field got invalid lookup: {lookup}")
+    if field.is_relation and fk_joins is not None:
+        # Django resolves ``team`` and ``team_id`` alike through the join it then trims.
+        fk_joins.touched.add((*path, field.name))
     sql, params = column_lookup(field, column, lookup, value, key)
-    if negated and (field.null or nullable_join) and lookup != "isnull" and value is not None:
+    if negated and (field.null or guard_join) and lookup != "isnull" and value is not None:
         sql = f"{sql} AND {column} IS NOT NULL"
     return sql, params
 
