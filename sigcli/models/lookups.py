@@ -141,6 +141,9 @@ class JoinSet:
         # lookup through such a join gets no ``IS NOT NULL`` guard, as in Django.
         self.demoted: set[tuple[Any, ...]] = set()
         self.touched: set[tuple[Any, ...]] = set()
+        # An INNER join an earlier call made stays INNER (Django demotes it back).
+        self.kept_inner = {index for index, entry in enumerate(self.entries) if not entry[0]}
+        self.demoted.update(path for path, index in self.shared.items() if index in self.kept_inner)
 
     def join(self, path: tuple[Any, ...], table: str, on: str, outer: bool, shared: bool) -> str:
         known = self.shared if shared else self.local
@@ -149,7 +152,7 @@ class JoinSet:
             alias = f"J{len(self.entries) + 1}"
             self.entries.append([outer, table, alias, on.replace("{alias}", alias)])
             index = known[path] = len(self.entries) - 1
-        elif outer:
+        elif outer and index not in self.kept_inner:
             self.entries[index][0] = True
         return self.entries[index][2]  # type: ignore[no-any-return]
 
