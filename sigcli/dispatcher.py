@@ -292,6 +292,12 @@ def _make_caller(key: tuple[Any, ...]) -> CallLoop:
     return caller
 
 
+def _strong_resolver(receiver: Any) -> Callable[[], Any]:
+    """A resolver for a strongly connected receiver (see above); a strong
+    ``None`` resolves to a stand-in that fails when called, as ``None`` does."""
+    return itertools.repeat(_CALLING_NONE if receiver is None else receiver).__next__
+
+
 def _resolve(refs: Sequence[Callable[[], Any]]) -> list[Receiver]:
     live = [ref() for ref in refs]
     return [r for r in live if r is not None]
@@ -401,6 +407,13 @@ class _CacheView:
         return default if entry is None else list(entry[1] + entry[2])
 
 
+_Prepared = tuple[
+    list[ReceiverPlan],
+    list[tuple[Callable[[], Any], ReceiverInfo]],
+    list[tuple[Callable[[], Any], ReceiverInfo]],
+]
+
+
 class _CallingNone:
     """Stands for a strongly connected ``None``: resolvers return ``None``
     only for dead weak references, yet Django keeps such an entry and fails
@@ -456,6 +469,10 @@ class Signal:
         # The same, for senders with only sync receivers: id(sender) -> sync
         # resolvers. This is all that the hot path of ``send`` reads.
         self._sync_only: dict[int, CacheSlot] = {}
+        # id(sender) -> what an observed send needs (see ``_prepare``).
+        self._plans: dict[int, _Prepared] = {}
+        # Counts cache drops, so that a plan made across one is not kept.
+        self._generation = 0
         self._by_equality: weakref.WeakKeyDictionary[Any, _SharedEntry] = (
             weakref.WeakKeyDictionary()
         )
@@ -564,8 +581,10 @@ class Signal:
         """The one place the per-sender cache is dropped: on connect,
         disconnect, and a receiver's death (the equality-keyed entries are
         then bypassed until the next prune, as Django bypasses its cache)."""
+        self._generation += 1
         self._cache.clear()
         self._sync_only.clear()
+        self._plans.clear()
 
     def _invalidate(self) -> None:
         """Drop every cached lookup: the one place connect, disconnect and a
@@ -576,6 +595,7 @@ class Signal:
     def _evict(self, key: int) -> None:
         self._cache.pop(key, None)
         self._sync_only.pop(key, None)
+        self._plans.pop(key, None)
 
     def _prune_dead_receivers(self) -> None:
         """Drop dead weak entries. Caller holds the lock."""
@@ -674,40 +694,52 @@ class Signal:
         for (_receiver_key, r_sender_key), stored, is_async in self.receivers:
             if r_sender_key == NONE_ID or r_sender_key == sender_key:
                 if not isinstance(stored, weakref.ReferenceType):
-                    strong = _CALLING_NONE if stored is None else stored
-                    stored = itertools.repeat(strong).__next__
+                    stored = _strong_resolver(stored)
                 (asynchronous if is_async else sync).append(stored)
         return tuple(sync), tuple(asynchronous)
 
-    def _plan(
-        self,
-        entries: list[tuple[tuple[LookupKey, Any, bool], ReceiverInfo | None]],
-        sender_key: Any,
-    ) -> tuple[
-        list[ReceiverPlan], list[tuple[Receiver, ReceiverInfo]], list[tuple[Receiver, ReceiverInfo]]
-    ]:
-        """Every entry with this send's decision for it, and the
-        sync and async receivers to call (resolved, so they stay alive for
-        the whole send)."""
+    def _prepare(self, sender: object, lookup: bool = True) -> _Prepared:
+        """The plan of an observed send by ``sender``, and the resolvers of
+        the receivers to call with their descriptions. Kept per sender until
+        the cache is dropped, unless it shows a dead receiver: that one is
+        shown once, then it is pruned. Without ``lookup`` nothing is pruned
+        or kept (a send that exits early)."""
+        generation = self._generation
+        infos = self._infos
+        # Read before the lookup prunes dead entries, so that a receiver whose
+        # weak reference died shows up once as skipped.
+        entries = [(entry, infos.get(id(entry))) for entry in self.receivers]
+        if lookup:
+            self._lookup(sender)
+        sender_key = _make_id(sender)
+        if self.use_caching:
+            shared = self._by_equality.get(sender)
+            if shared is not None:  # computed for an equal sender
+                sender_key = shared.sender_key
         plan = []
-        sync: list[tuple[Receiver, ReceiverInfo]] = []
-        asynchronous: list[tuple[Receiver, ReceiverInfo]] = []
+        sync: list[tuple[Callable[[], Any], ReceiverInfo]] = []
+        asynchronous: list[tuple[Callable[[], Any], ReceiverInfo]] = []
+        any_dead = False
         for (lookup_key, stored, is_async), info in entries:
-            live = stored() if isinstance(stored, weakref.ReferenceType) else stored
+            weak = isinstance(stored, weakref.ReferenceType)
+            live = stored() if weak else stored
             if info is None:  # an entry put into ``receivers`` by hand
-                info = _describe(live, None, stored is not live, None, is_async)
+                info = _describe(live, None, weak, None, is_async)
             r_sender_key = lookup_key[1]
             if r_sender_key != NONE_ID and r_sender_key != sender_key:
                 plan.append(ReceiverPlan(info, Decision.SKIP_SENDER))
-                continue
-            if live is None and stored is not None:
+            elif weak and live is None:
                 plan.append(ReceiverPlan(info, Decision.SKIP_DEAD))
-                continue
-            if live is None:
-                live = _CALLING_NONE
-            plan.append(ReceiverPlan(info, Decision.CALL))
-            (asynchronous if is_async else sync).append((live, info))
-        return plan, sync, asynchronous
+                any_dead = True
+            else:
+                plan.append(ReceiverPlan(info, Decision.CALL))
+                resolver = stored if weak else _strong_resolver(stored)
+                (asynchronous if is_async else sync).append((resolver, info))
+        prepared = (plan, sync, asynchronous)
+        with self.lock:
+            if lookup and not any_dead and generation == self._generation:
+                self._plans[id(sender)] = prepared
+        return prepared
 
     # -- sending ------------------------------------------------------------
 
@@ -726,7 +758,7 @@ class Signal:
     def _send_uncached(self, sender: object, named: dict[str, Any]) -> list[tuple[Receiver, Any]]:
         if _observer is not None:
             return self._send_observed(sender, named, robust=False)
-        if not self.receivers:
+        if self._nothing_to_send(sender):
             return []
         _, sync, asynchronous = self._lookup(sender)
         if asynchronous:
@@ -741,7 +773,7 @@ class Signal:
         Other ``BaseException``s propagate."""
         if _observer is not None:
             return self._send_observed(sender, named, robust=True)
-        if not self.receivers:
+        if self._nothing_to_send(sender):
             return []
         return self._send_generic(sender, named, True, None)
 
@@ -761,10 +793,9 @@ class Signal:
         import asyncio
 
         observer = _observer
-        if not self.receivers:
+        if self._nothing_to_send(sender):
             if observer is not None:
-                observer.send_started(self, sender, named, [], robust)
-                observer.send_finished(self, None)
+                self._report_nothing_sent(observer, sender, named, robust)
             return []
         sync, asynchronous = self._calls(sender, named, robust, observer)
 
@@ -803,29 +834,29 @@ class Signal:
         named: dict[str, Any],
         robust: bool,
         observer: SendObserver | None,
-    ) -> tuple[
-        list[tuple[Receiver, ReceiverInfo | None]], list[tuple[Receiver, ReceiverInfo | None]]
-    ]:
+    ) -> tuple[list[tuple[Any, ReceiverInfo | None]], list[tuple[Any, ReceiverInfo | None]]]:
         """The sync and async receivers to call, each with its description
         when observed; tells the observer that the send started."""
         if observer is None:
-            _, sync_refs, async_refs = self._lookup(sender)
-            return [(r, None) for r in _resolve(sync_refs)], [
-                (r, None) for r in _resolve(async_refs)
+            _, sync_resolvers, async_resolvers = self._lookup(sender)
+            return [(r, None) for r in _resolve(sync_resolvers)], [
+                (r, None) for r in _resolve(async_resolvers)
             ]
-        # The entries are read before the lookup prunes dead ones, so that a
-        # receiver whose weak reference died shows up once as skipped.
-        infos = self._infos
-        entries = [(entry, infos.get(id(entry))) for entry in self.receivers]
-        self._lookup(sender)
-        sender_key = _make_id(sender)
-        if self.use_caching:
-            shared = self._by_equality.get(sender)
-            if shared is not None:  # computed for an equal sender
-                sender_key = shared.sender_key
-        plan, sync, asynchronous = self._plan(entries, sender_key)
+        prepared = self._plans.get(id(sender))
+        if prepared is None or self._dead_receivers:
+            prepared = self._prepare(sender)
+        plan, sync_refs, async_refs = prepared
+        sync: list[tuple[Any, ReceiverInfo | None]] = [(ref(), info) for ref, info in sync_refs]
+        asynchronous: list[tuple[Any, ReceiverInfo | None]] = [
+            (ref(), info) for ref, info in async_refs
+        ]
+        if any(r is None for r, _ in sync) or any(r is None for r, _ in asynchronous):
+            # A receiver died since the plan was made: make it again.
+            plan, sync_refs, async_refs = self._prepare(sender)
+            sync = [(r, info) for ref, info in sync_refs if (r := ref()) is not None]
+            asynchronous = [(r, info) for ref, info in async_refs if (r := ref()) is not None]
         observer.send_started(self, sender, named, plan, robust)
-        return list(sync), list(asynchronous)
+        return sync, asynchronous
 
     def _call(
         self,
@@ -890,11 +921,28 @@ class Signal:
         apart so that the unobserved path carries no per-receiver checks."""
         observer = _observer
         assert observer is not None
-        if not self.receivers:
-            observer.send_started(self, sender, named, [], robust)
-            observer.send_finished(self, None)
+        if self._nothing_to_send(sender):
+            self._report_nothing_sent(observer, sender, named, robust)
             return []
         return self._send_generic(sender, named, robust, observer)
+
+    def _nothing_to_send(self, sender: object) -> bool:
+        """Django's early exit of every send: no entries at all, or a caching
+        signal whose cache says ``sender`` has no receivers. The exit comes
+        before dead entries are pruned."""
+        if not self.receivers:
+            return True
+        if self.use_caching:
+            shared = self._by_equality.get(sender)
+            return shared is not None and not shared.sync and not shared.asynchronous
+        return False
+
+    def _report_nothing_sent(
+        self, observer: SendObserver, sender: object, named: dict[str, Any], robust: bool
+    ) -> None:
+        plan = self._prepare(sender, lookup=False)[0] if self.receivers else []
+        observer.send_started(self, sender, named, plan, robust)
+        observer.send_finished(self, None)
 
     def _send_generic(
         self,
