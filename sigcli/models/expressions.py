@@ -205,7 +205,8 @@ class Q:
         return demoted
 
     def as_sql(
-        self, meta: Options, in_negation: bool = False, joins: Any = None, outer: bool = False
+        self, meta: Options, in_negation: bool = False, joins: Any = None, outer: bool = False,
+        under_negation: bool = False,
     ) -> tuple[str, list[Any]]:
         """SQL for the whole tree, simplified as Django's WHERE compiler does it.
 
@@ -224,6 +225,8 @@ class Q:
         )
 
         negated = in_negation != self.negated
+        # Below any negation, reverse and many-to-many relations become sub-queries.
+        branch_negated = under_negation or self.negated
         outer = outer or self.negated or self.connector == self.OR
         if self.connector == self.AND:
             full_needed, empty_needed = len(self.children), 1
@@ -237,9 +240,11 @@ class Q:
                 joins.touched = set()
             try:
                 if isinstance(child, Q):
-                    compiled.append(child.as_sql(meta, negated, joins, outer))
+                    compiled.append(child.as_sql(meta, negated, joins, outer, branch_negated))
                 else:
-                    compiled.append(compile_condition(meta, child[0], child[1], negated, joins, outer=outer))
+                    compiled.append(compile_condition(
+                        meta, child[0], child[1], negated, joins, join_many=not branch_negated, outer=outer
+                    ))
             except (EmptyResultSet, FullResultSet) as outcome:
                 compiled.append(outcome)
             if joins is not None:

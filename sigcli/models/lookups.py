@@ -225,7 +225,7 @@ def _compile(
         raise FieldError(f"Unsupported lookup '{'__'.join(rest)}' for {type(field).__name__} or join on the field not permitted.")
     if getattr(field, "is_reverse", False) or getattr(field, "many_to_many", False):
         if joins is not None and not negated:
-            return _compile_join(meta, table, field, name, rest, value, key, joins, path)
+            return _compile_join(meta, table, field, name, rest, value, key, joins, path, force_outer)
         return _compile_multi(meta, table, field, rest, value, key)
     column = f'{table}."{field.column}"'
     if field.is_relation and rest and rest[0] not in LOOKUPS and name == field.name:
@@ -276,11 +276,11 @@ def _compile(
 
 def _compile_join(
     meta: Options, table: str, relation: Any, name: str, rest: list[str], value: Any, key: str,
-    joins: JoinSet, path: tuple[Any, ...],
+    joins: JoinSet, path: tuple[Any, ...], force_outer: bool = False,
 ) -> tuple[str, list[Any]]:
     """A ``filter()`` condition through a reverse FK or a many-to-many, as a join."""
     sub_table, link_column, target_column, target_meta = relation.join_info(meta)
-    outer = _accepts_null(rest, value)
+    outer = force_outer or _accepts_null(rest, value)
     here = (*path, name, joins.call)
     alias = joins.join(here, sub_table, f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"', outer, shared=False)
     if not rest or rest[0] in LOOKUPS:
@@ -291,13 +291,13 @@ def _compile_join(
             raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
         return column_lookup(target_meta.pk, f'{alias}."{target_column}"', lookup, value, key, round_floats=False)
     if sub_table == target_meta.db_table:
-        return _compile(target_meta, alias, rest, value, key, False, joins, here, joins, outer)
+        return _compile(target_meta, alias, rest, value, key, False, joins, here, joins, outer, force_outer)
     target_path = (*here, "+")
     target = joins.join(
         target_path, target_meta.db_table,
         f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"', outer, shared=False,
     )
-    return _compile(target_meta, target, rest, value, key, False, joins, target_path, joins, outer)
+    return _compile(target_meta, target, rest, value, key, False, joins, target_path, joins, outer, force_outer)
 
 
 def _compile_multi(
