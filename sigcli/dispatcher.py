@@ -846,11 +846,13 @@ class Signal:
         if prepared is None or self._dead_receivers:
             prepared = self._prepare(sender)
         plan, sync_refs, async_refs = prepared
-        sync: list[tuple[Any, ReceiverInfo | None]] = [(ref(), info) for ref, info in sync_refs]
-        asynchronous: list[tuple[Any, ReceiverInfo | None]] = [
-            (ref(), info) for ref, info in async_refs
+        sync: list[tuple[Any, ReceiverInfo | None]] = [
+            (r, info) for ref, info in sync_refs if (r := ref()) is not None
         ]
-        if any(r is None for r, _ in sync) or any(r is None for r, _ in asynchronous):
+        asynchronous: list[tuple[Any, ReceiverInfo | None]] = [
+            (r, info) for ref, info in async_refs if (r := ref()) is not None
+        ]
+        if len(sync) != len(sync_refs) or len(asynchronous) != len(async_refs):
             # A receiver died since the plan was made: make it again.
             plan, sync_refs, async_refs = self._prepare(sender)
             sync = [(r, info) for ref, info in sync_refs if (r := ref()) is not None]
@@ -955,9 +957,19 @@ class Signal:
         then async ones gathered in a private event loop."""
         sync, asynchronous = self._calls(sender, named, robust, observer)
         try:
-            responses = [
-                (r, self._call(r, info, sender, named, robust, observer)) for r, info in sync
-            ]
+            if observer is None:
+                responses = [(r, self._call(r, None, sender, named, robust, None)) for r, _ in sync]
+            else:
+                responses = []
+                for r, info in sync:
+                    observer.receiver_started(self, info)  # type: ignore[arg-type]
+                    try:
+                        result = r(signal=self, sender=sender, **named)
+                    except BaseException as error:
+                        result = self._failed(r, info, error, robust, observer)
+                    else:
+                        observer.receiver_finished(self, info, result, None)  # type: ignore[arg-type]
+                    responses.append((r, result))
             if asynchronous:
 
                 async def gather_all() -> list[Any]:
