@@ -242,7 +242,14 @@ class BooleanField(Field):
         return value if value is None else bool(value)
 
 
+def _text(value: Any) -> Any:
+    """Django's CharField/TextField conversion: anything but text becomes its ``str``."""
+    return value if value is None or type(value) is str else str(value)
+
+
 class CharField(Field):
+    prep = staticmethod(_text)
+
     def __init__(self, *args: Any, max_length: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, max_length=max_length, **kwargs)
 
@@ -262,6 +269,7 @@ class EmailField(CharField):
 
 class TextField(Field):
     db_type_name = "text"
+    prep = staticmethod(_text)
 
 
 def _datetime_prep(value: Any) -> Any:

@@ -52,7 +52,9 @@ def _value_for(field: Any, value: Any, key: str) -> Any:
             raise ValueError(
                 f'Cannot query "{value!r}": Must be "{remote._meta.object_name}" instance.'
             )
-        value = value.pk
+        if remote is None and field.number_kind is not None:
+            raise TypeError(f"Field '{field.name}' expected a number but got {value!r}.")
+        value = value.pk if remote is not None else value
     target = getattr(field, "target_field", None) or field
     prep = target.prep
     if prep is not None and value is not None:
@@ -61,6 +63,22 @@ def _value_for(field: Any, value: Any, key: str) -> Any:
         except (TypeError, ValueError) as error:
             raise type(error)(f"Field '{field.name}' expected a number but got {value!r}.") from error
     return value
+
+
+def _related_values(target: Options, value: Any) -> Any:
+    """Instances given for a reverse or many-to-many relation become the target's pks."""
+    from sigcli.models.base import Model
+
+    def one(item: Any) -> Any:
+        if isinstance(item, Model):
+            if item._meta.concrete_model is not target.concrete_model:
+                raise ValueError(f'Cannot query "{item!r}": Must be "{target.object_name}" instance.')
+            return item.pk
+        return item
+
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [one(item) for item in value]
+    return one(value)
 
 
 def _pattern_value(value: Any) -> Any:
@@ -285,10 +303,13 @@ def _compile_join(
     alias = joins.join(here, sub_table, f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"', outer, shared=False)
     if not rest or rest[0] in LOOKUPS:
         lookup = rest[0] if rest else "exact"
+        if lookup not in _RELATED_LOOKUPS:
+            raise FieldError(f"Related Field got invalid lookup: {lookup}")
         if value is None and lookup in ("exact", "iexact"):
             lookup, value = "isnull", True
         if lookup == "isnull" and not isinstance(value, bool):
             raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+        value = _related_values(target_meta, value)
         return column_lookup(target_meta.pk, f'{alias}."{target_column}"', lookup, value, key, round_floats=False)
     if sub_table == target_meta.db_table:
         return _compile(target_meta, alias, rest, value, key, False, joins, here, joins, outer, force_outer)
@@ -309,6 +330,8 @@ def _compile_multi(
     sub = f'"{sub_table}"'
     if not rest or rest[0] in LOOKUPS:
         lookup = rest[0] if rest else "exact"
+        if lookup not in _RELATED_LOOKUPS:
+            raise FieldError(f"Related Field got invalid lookup: {lookup}")
         if value is None and lookup in ("exact", "iexact"):
             lookup, value = "isnull", True
         if lookup == "isnull":
@@ -316,6 +339,7 @@ def _compile_multi(
                 raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
             inner = f'SELECT {sub}."{link_column}" FROM {sub} WHERE {sub}."{link_column}" IS NOT NULL'
             return (f"{own_pk} NOT IN ({inner})" if value else f"{own_pk} IN ({inner})"), []
+        value = _related_values(target_meta, value)
         cond, params = column_lookup(
             target_meta.pk, f'{sub}."{target_column}"', lookup, value, key, round_floats=False
         )
