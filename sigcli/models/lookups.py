@@ -292,6 +292,19 @@ def _compile(
     return sql, params
 
 
+def _relation_lookup(rest: list[str], value: Any, target_meta: Options) -> tuple[str, Any]:
+    """The lookup on a reverse or many-to-many relation itself (``book=b``, ``book__in``,
+    ``book=None`` meaning no related row), with instances as the target's pks."""
+    lookup = rest[0] if rest else "exact"
+    if lookup not in _RELATED_LOOKUPS:
+        raise FieldError(f"Related Field got invalid lookup: {lookup}")
+    if value is None and lookup in ("exact", "iexact"):
+        lookup, value = "isnull", True
+    if lookup == "isnull" and not isinstance(value, bool):
+        raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
+    return lookup, _related_values(target_meta, value)
+
+
 def _compile_join(
     meta: Options, table: str, relation: Any, name: str, rest: list[str], value: Any, key: str,
     joins: JoinSet, path: tuple[Any, ...], force_outer: bool = False,
@@ -302,14 +315,7 @@ def _compile_join(
     here = (*path, name, joins.call)
     alias = joins.join(here, sub_table, f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"', outer, shared=False)
     if not rest or rest[0] in LOOKUPS:
-        lookup = rest[0] if rest else "exact"
-        if lookup not in _RELATED_LOOKUPS:
-            raise FieldError(f"Related Field got invalid lookup: {lookup}")
-        if value is None and lookup in ("exact", "iexact"):
-            lookup, value = "isnull", True
-        if lookup == "isnull" and not isinstance(value, bool):
-            raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
-        value = _related_values(target_meta, value)
+        lookup, value = _relation_lookup(rest, value, target_meta)
         return column_lookup(target_meta.pk, f'{alias}."{target_column}"', lookup, value, key, round_floats=False)
     if sub_table == target_meta.db_table:
         return _compile(target_meta, alias, rest, value, key, False, joins, here, joins, outer, force_outer)
@@ -329,17 +335,10 @@ def _compile_multi(
     sub_table, link_column, target_column, target_meta = relation.join_info(meta)
     sub = f'"{sub_table}"'
     if not rest or rest[0] in LOOKUPS:
-        lookup = rest[0] if rest else "exact"
-        if lookup not in _RELATED_LOOKUPS:
-            raise FieldError(f"Related Field got invalid lookup: {lookup}")
-        if value is None and lookup in ("exact", "iexact"):
-            lookup, value = "isnull", True
+        lookup, value = _relation_lookup(rest, value, target_meta)
         if lookup == "isnull":
-            if not isinstance(value, bool):
-                raise ValueError("The QuerySet value for an isnull lookup must be True or False.")
             inner = f'SELECT {sub}."{link_column}" FROM {sub} WHERE {sub}."{link_column}" IS NOT NULL'
             return (f"{own_pk} NOT IN ({inner})" if value else f"{own_pk} IN ({inner})"), []
-        value = _related_values(target_meta, value)
         cond, params = column_lookup(
             target_meta.pk, f'{sub}."{target_column}"', lookup, value, key, round_floats=False
         )
