@@ -9,10 +9,12 @@ missing or unusable file, unknown filter name), 130 interrupted with Ctrl-C.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -20,6 +22,7 @@ from sigcli import __version__
 
 if TYPE_CHECKING:
     from sigcli.render import ViewOptions
+    from sigcli.scenario import RunResult
     from sigcli.trace import Trace
 
 DEFAULT_TRACE = Path(".sigcli") / "last-trace.json"
@@ -37,6 +40,10 @@ class _Group(click.Group):
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
         except OSError as error:
+            if error.filename is None and error.errno in _OUTPUT_ERRORS:
+                _silence_stdout()
+                click.echo(f"Error: could not write the output: {error.strerror}", err=True)
+                ctx.exit(1)
             if error.filename is None:
                 raise
             raise click.UsageError(_file_problem(error)) from None
@@ -45,6 +52,23 @@ class _Group(click.Group):
             if mapped is None:
                 raise
             raise mapped from None
+
+
+#: Writing the tree to stdout failed: a full disk, a closed descriptor, a pipe
+#: whose reader left.
+_OUTPUT_ERRORS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EPIPE, errno.EFBIG, errno.EDQUOT}
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit does not fail
+    a second time with a traceback of its own."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file (a test runner's)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _file_problem(error: OSError) -> str:
@@ -71,6 +95,12 @@ def _as_click_error(error: Exception) -> click.ClickException | None:
     if isinstance(error, ScenarioError):
         return click.ClickException(printable(str(error)))
     return None
+
+
+def _check_save(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None and not value.name:
+        raise click.BadParameter("the file name is empty.")
+    return value
 
 
 def _check_export(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
@@ -133,6 +163,7 @@ def main() -> None:
     "--save",
     "save_path",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=_check_save,
     help=f"Where to save the trace (default {DEFAULT_TRACE}).",
 )
 @click.option("--no-save", is_flag=True, help="Do not save the trace.")
@@ -175,6 +206,8 @@ def run(
     unsaved: str | None = None
     if saved is not None:
         try:
+            if saved.exists() and not saved.is_file():  # saving renames over it
+                raise OSError(errno.EINVAL, "not a regular file")
             trace.save(result.traces, saved)
         except OSError as error:  # the run is still shown before saying so
             unsaved = f"{saved}: {error.strerror or error}"
@@ -184,13 +217,14 @@ def run(
     else:
         _show_runs(result.traces, _options(verbose, show_all, limit), export)
     _report(result.traces, saved, result.interrupted)
+    _report_threads(result)
     if unsaved is not None:
         click.echo(
             f"Error: could not save the trace in {printable(unsaved)}. "
             "Choose another file with --save FILE, or pass --no-save.",
             err=True,
         )
-    sys.exit(result.exit_status or (2 if unsaved else 0))
+    _exit(result.exit_status or (2 if unsaved else 0), bool(result.threads_left))
 
 
 @main.command("trace", short_help="Show and filter a saved or fresh trace.")
@@ -222,15 +256,18 @@ def trace_command(
 ) -> None:
     """Show a saved trace (default: the last run), or run SOURCE.py first, filtered."""
     from sigcli import query
-    from sigcli.trace import json_text
+    from sigcli.trace import json_text, printable
 
-    traces, status = _traces_for(source, max_depth)
+    traces, status, threads_left = _traces_for(source, max_depth)
+    if not traces and fmt != "json":
+        click.echo(f"{printable(source or str(DEFAULT_TRACE))} holds no runs.")
+        _exit(status, threads_left)
     filters = query.Filters(sender, signal, receiver, instance)
     options = _options(verbose, show_all, limit)
     selection = query.select(traces, filters, show_all=show_all)
     if fmt == "json":
         click.echo(json_text(selection.to_json()))
-        sys.exit(status)
+        _exit(status, threads_left)
     from sigcli import render
 
     if fmt == "table":
@@ -240,7 +277,7 @@ def trace_command(
     else:
         renderables = [render.selection_view(selection, options)]
     _print(renderables, traces, export)
-    sys.exit(status)
+    _exit(status, threads_left)
 
 
 @main.command(short_help="List the receivers a scenario connects.")
@@ -292,8 +329,13 @@ def _options(verbose: bool, show_all: bool, limit: int) -> ViewOptions:
     return ViewOptions(verbose=verbose, show_all=show_all, limit=limit)
 
 
-def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int]:
-    """The traces ``sigcli trace`` looks at, and the exit status they imply."""
+def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, bool]:
+    """The traces ``sigcli trace`` looks at, the exit status they imply, and
+    whether a scenario run for them left threads running.
+
+    Only a regular file is read as a trace: ``/dev/zero`` would never end and
+    a FIFO would wait for a writer.
+    """
     from sigcli import scenario, trace
 
     if source is None:
@@ -302,13 +344,24 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int]:
                 f"No saved trace in {DEFAULT_TRACE}. Run `sigcli run SCENARIO` first, "
                 "or pass a trace file or a scenario."
             )
-        return trace.load(DEFAULT_TRACE), 0
+        return trace.load(DEFAULT_TRACE), 0, False
     path = Path(source)
-    if path.is_file() and path.suffix != ".py":
-        return trace.load(path), 0
+    if path.suffix != ".py" and source != "-":
+        kinds = "pass a trace .json file or a scenario .py file."
+        if path.is_dir():
+            raise scenario.ScenarioPathError(f"{source} is a directory; {kinds}")
+        if path.exists() and not path.is_file():
+            raise scenario.ScenarioPathError(f"{source} is not a regular file; {kinds}")
+        if path.is_file():
+            return trace.load(path), 0, False
+        if path.suffix == ".json":
+            raise scenario.ScenarioPathError(
+                f"No trace file {source!r}; `sigcli trace` alone shows the last run."
+            )
     result = scenario.run([source], max_depth=max_depth)
     _report(result.traces, None, result.interrupted)
-    return result.traces, result.exit_status
+    _report_threads(result)
+    return result.traces, result.exit_status, bool(result.threads_left)
 
 
 def _show_runs(traces: list[Trace], options: ViewOptions, export: Path | None) -> None:
@@ -334,12 +387,51 @@ def _report(traces: list[Trace], saved: Path | None, interrupted: bool) -> None:
 
     for t in traces:
         if t.error:
-            click.echo(f"Error: {printable(t.error)}", err=True)
+            click.echo(f"Error: {printable(_clipped(t.error))}", err=True)
         for number, step in enumerate(t.steps, 1):
             if step.error and not interrupted:
                 where = f" ({step.error_at})" if step.error_at else ""
-                stopped = f"step {number} ({step.label}) stopped: {step.error}{where}"
+                stopped = f"step {number} ({step.label}) stopped: {_clipped(step.error)}{where}"
                 click.echo(printable(f"Error: {t.scenario} {stopped}"), err=True)
     if interrupted:
         kept = f"; the partial trace is saved in {saved}" if saved else ""
         click.echo(f"Interrupted{kept}.", err=True)
+
+
+def _report_threads(result: RunResult) -> None:
+    from sigcli.trace import printable
+
+    for error in result.thread_errors:
+        click.echo(printable(f"Error: {_clipped(error)}"), err=True)
+    for name, threads in result.threads_left.items():
+        count = f"{len(threads)} thread{'s' if len(threads) > 1 else ''}"
+        what = "them" if len(threads) > 1 else "it"
+        click.echo(
+            printable(
+                f"Warning: {name} left {count} running ({_clipped(', '.join(threads), 200)}); "
+                f"sigcli exits without waiting for {what}."
+            ),
+            err=True,
+        )
+
+
+#: The most characters of one error message written to stderr (the trace
+#: keeps what was recorded).
+_LONGEST_MESSAGE = 1000
+
+
+def _clipped(text: str, limit: int = _LONGEST_MESSAGE) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def _exit(status: int, threads_left: bool) -> NoReturn:
+    """Exit with ``status``; past threads a scenario left running, which Python
+    would wait for forever, when this is the real process (under a test
+    runner's captured stdout those threads are the runner's business)."""
+    if threads_left and sys.stdout is sys.__stdout__:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -185,6 +185,8 @@ def _check_names(matches: list[Match], filters: Filters) -> None:
         if name not in signals:
             raise UnknownName("--signal", name, signals, "signal")
     if filters.receiver is not None:
+        if not filters.receiver.strip():
+            raise FilterError("--receiver", "give part of a receiver's name.")
         receivers = sorted({c.name for m in matches for c in m.dispatch.receivers})
         if not any(filters.receiver.lower() in r.lower() for r in receivers):
             raise UnknownName("--receiver", filters.receiver, receivers, "receiver")
@@ -194,7 +196,8 @@ def _check_names(matches: list[Match], filters: Filters) -> None:
             {
                 i["model"]
                 for m in matches
-                if isinstance(i := instance_of(m.dispatch), dict) and "model" in i
+                if isinstance(i := instance_of(m.dispatch), dict)
+                and isinstance(i.get("model"), str)
             }
         )
         if not colon or not model or not pk:

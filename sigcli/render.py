@@ -134,14 +134,19 @@ def _census(nodes: list[Node], options: ViewOptions) -> tuple[int, int]:
     return dispatches, operations
 
 
-def _text(*parts: tuple[str, str] | str) -> Text:
+def _text(*parts: tuple[str, str] | str, multiline: bool = False) -> Text:
+    """Parts of one line, each with its style. A newline in a name or a label
+    is shown as ``\\n`` (it would otherwise draw a line of its own, under the
+    tree's guides); only printed output and whole error messages keep theirs."""
     line = Text()
     for part in parts:
-        if isinstance(part, str):
-            line.append(clean(_clip(part)))
-        else:
-            line.append(clean(_clip(part[0])), style=part[1])
+        text, style = (part, "") if isinstance(part, str) else part
+        line.append(_one_line(_clip(text)) if not multiline else clean(_clip(text)), style=style)
     return line
+
+
+def _one_line(text: str) -> str:
+    return clean(text).replace("\n", "\\n")
 
 
 #: The most characters of one string a view draws (a 2 MB argument would
@@ -257,7 +262,7 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
     summary.append(_count(errors, "error") if errors else "no errors")
     root = Tree(_text(" · ".join(summary)), guide_style=DIM)
     if trace.error:
-        root.add(_text(("✗ could not run: ", ERROR), (trace.error, ERROR)))
+        root.add(_text(("✗ could not run: ", ERROR), (trace.error, ERROR), multiline=True))
     budget = _Budget(options.limit)
     _add_setup(root, trace, options, budget)
     for number, step in enumerate(trace.steps, 1):
@@ -265,7 +270,7 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
         if step is interrupted_step:
             label.append_text(_text(("  ✗ interrupted (Ctrl-C)", ERROR)))
         elif step.error:
-            label.append_text(_text(("  ✗ stopped: ", ERROR), (step.error, ERROR)))
+            label.append_text(_text(("  ✗ stopped: ", ERROR), (step.error, ERROR), multiline=True))
             if step.error_at and options.verbose:
                 label.append_text(_text((f"  at {step.error_at}", DIM)))
         _add_nodes(root.add(label), step.children, options, budget)
@@ -332,7 +337,7 @@ def _add_nodes(tree: Tree, nodes: list[Node], options: ViewOptions, budget: _Bud
         elif isinstance(node, Operation):
             _add_operation(tree, node, options, budget)
         elif isinstance(node, Output):
-            tree.add(_text(("print  ", DIM), node.text.removesuffix("\n")))
+            tree.add(_text(("print  ", DIM), node.text.removesuffix("\n"), multiline=True))
         else:
             _add_sql(tree, node, options)
 
@@ -375,7 +380,7 @@ def _add_dispatch(
 ) -> None:
     """The dispatch and its receivers; with a ``budget``, what they caused too."""
     branch = tree.add(dispatch_line(dispatch, options.verbose))
-    width = max((len(clean(call.name)) for call in dispatch.receivers), default=0)
+    width = max((len(_one_line(call.name)) for call in dispatch.receivers), default=0)
     for call in dispatch.receivers:
         sub = branch.add(receiver_line(call, width, options.verbose, dispatch.robust))
         if budget is None:
@@ -395,7 +400,7 @@ def _add_dispatch(
 
 def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = False) -> Text:
     """``✓ audit  any sender`` or ``✗ create_profile  skipped: listens to sender=User``."""
-    name = clean(call.name).ljust(width)
+    name = _one_line(call.name).ljust(width)
     listens = "any sender" if call.sender_filter is None else f"sender={call.sender_filter}"
     if call.called:
         line = _text(("✓ ", CALLED), (name, CALLED), f"  {listens}")

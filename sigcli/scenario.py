@@ -12,10 +12,13 @@ reaches it.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import importlib.util
 import itertools
+import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext, redirect_stdout
@@ -45,6 +48,11 @@ class ScenarioError(Exception):
     """The scenario file itself is broken; the message names the file and line."""
 
 
+class ScenarioExit(SystemExit):
+    """Raised in place of ``os._exit()`` called by a scenario, so that the run
+    is recorded and shown instead of ending unsaved."""
+
+
 @dataclass(slots=True)
 class StepFunction:
     label: str
@@ -61,20 +69,28 @@ class LoadedScenario:
     registry: Any
     steps: list[StepFunction]
     signals: dict[str, dispatcher.Signal]
+    thread_errors: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class RunResult:
-    """What ``sigcli run`` produced: one trace per scenario started."""
+    """What ``sigcli run`` produced: one trace per scenario started.
+
+    ``thread_errors`` are exceptions that ended a thread a scenario started
+    (each a line naming the scenario, the thread and the line that raised);
+    ``threads_left`` names, per scenario, the threads still running after it.
+    """
 
     traces: list[Trace] = field(default_factory=list)
     interrupted: bool = False
+    thread_errors: list[str] = field(default_factory=list)
+    threads_left: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def exit_status(self) -> int:
         if self.interrupted:
             return 130
-        return 1 if any(t.failed for t in self.traces) else 0
+        return 1 if self.thread_errors or any(t.failed for t in self.traces) else 0
 
 
 # -- @step ----------------------------------------------------------------------
@@ -121,17 +137,36 @@ def bundled_scenarios() -> dict[str, Path]:
 
 def resolve(name: str) -> Path:
     """The file ``name`` points to: an existing path, else a bundled scenario."""
+    if name == "-":
+        raise ScenarioPathError(
+            "sigcli does not read a scenario from standard input; "
+            "save it in a .py file and pass its name."
+        )
     path = Path(name)
     if path.is_dir():
         found = sorted(path.glob("*.py"))
         hint = f" such as {found[0]}" if found else ""
         raise ScenarioPathError(f"{name} is a directory; pass a scenario .py file{hint}.")
+    if path.is_symlink() and not path.exists():
+        raise ScenarioPathError(
+            f"{name} is a symbolic link that leads to no file (a loop, or its target is "
+            "missing); point it at a scenario .py file."
+        )
     if path.exists():
+        if not path.is_file():  # a FIFO would block the import until someone writes to it
+            raise ScenarioPathError(f"{name} is not a regular file; pass a scenario .py file.")
         if path.suffix != ".py":
             raise ScenarioPathError(
                 f"{name} is not a Python file; a scenario is a .py file "
                 "(to look at a saved trace, use `sigcli trace FILE.json`)."
             )
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as error:
+            raise ScenarioPathError(
+                f"{name} cannot be read ({error.strerror or error}); check its permissions."
+            ) from None
         return path
     bundled = bundled_scenarios()
     stem = name.removesuffix(".py")
@@ -153,13 +188,18 @@ _module_numbers = itertools.count(1)
 
 @contextmanager
 def loaded(
-    path: Path, *, database: str = ":memory:", recorder: Any = None
+    path: Path,
+    *,
+    database: str = ":memory:",
+    recorder: Any = None,
+    thread_errors: list[str] | None = None,
 ) -> Iterator[LoadedScenario]:
     """Import the scenario at ``path`` into a fresh registry, for the block.
 
     With a ``recorder`` (or an observer that wraps one), everything from the
     first ``class_prepared`` on is recorded (loading lands in the trace's
-    setup section).
+    setup section). Exceptions that end the scenario's threads meanwhile are
+    appended to ``thread_errors`` (a new list by default), one line each.
     """
     from sigcli import models, signals
 
@@ -171,6 +211,9 @@ def loaded(
         stack.callback(sys.modules.pop, module_name, None)
         for signal, snapshot in saved:
             stack.callback(signal._restore, snapshot)
+        thread_errors = [] if thread_errors is None else thread_errors
+        stack.enter_context(_process_restored())
+        stack.enter_context(_thread_errors_reported(path, thread_errors))
         stack.enter_context(_validating_receivers())
         stack.enter_context(_quiet_robust_log())
         stack.enter_context(_importable_neighbours(path))
@@ -194,7 +237,88 @@ def loaded(
         if not steps and callable(run):
             steps = [StepFunction(_label(run), "run", run)]
         all_signals = {s.name or "": s for s in signals.BUILTIN_SIGNALS} | named
-        yield LoadedScenario(path, module, registry, steps, all_signals)
+        yield LoadedScenario(path, module, registry, steps, all_signals, thread_errors)
+
+
+@contextmanager
+def _process_restored() -> Iterator[None]:
+    """Put back what a scenario may change in the process it shares with sigcli.
+
+    The working directory (the trace is saved relative to it), the builtins,
+    the modules already loaded, ``sys.stdout``/``sys.stderr`` and the file
+    descriptors under them; and ``os._exit`` raises :class:`ScenarioExit`
+    meanwhile, except in a forked child, which really ends.
+    """
+    cwd = os.getcwd()
+    names = dict(vars(builtins))
+    modules = dict(sys.modules)
+    streams = {"stdout": (sys.stdout, 1), "stderr": (sys.stderr, 2)}
+    descriptors = {}
+    for fd in (1, 2):
+        try:
+            descriptors[fd] = os.dup(fd)
+        except OSError:  # already closed before sigcli started
+            pass
+    real_exit, pid = os._exit, os.getpid()
+
+    def refuse_exit(status: int) -> None:
+        if os.getpid() != pid:
+            real_exit(status)
+        raise ScenarioExit(f"os._exit({status}) called; a scenario must not end the process")
+
+    os._exit = refuse_exit  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        os._exit = real_exit
+        for fd, copy in descriptors.items():
+            os.dup2(copy, fd)
+            os.close(copy)
+        for name, (stream, fd) in streams.items():
+            if stream.closed:
+                stream = open(fd, "w", encoding="utf-8", errors="replace", closefd=False)
+            setattr(sys, name, stream)
+        for name, module in modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+        _put_back_builtins(names)
+        try:
+            os.chdir(cwd)
+        except OSError:
+            pass
+
+
+def _put_back_builtins(names: dict[str, Any]) -> list[str]:
+    """Make the builtins ``names`` again; the names that had been replaced or deleted."""
+    current = vars(builtins)
+    for name in [n for n in current if n not in names]:
+        del current[name]
+    changed = [n for n, value in names.items() if current.get(n) is not value]
+    for name in changed:
+        current[name] = names[name]
+    return changed
+
+
+@contextmanager
+def _thread_errors_reported(path: Path, errors: list[str]) -> Iterator[None]:
+    """Collect exceptions that end a scenario's threads as one line each, instead
+    of Python printing a traceback in the middle of the tree."""
+    previous = threading.excepthook
+
+    def collect(args: threading.ExceptHookArgs) -> None:
+        if issubclass(args.exc_type, SystemExit):
+            return
+        line, _ = _scenario_line(path, args.exc_traceback)
+        where = f" ({path}:{line})" if line else ""
+        name = args.thread.name if args.thread is not None else "?"
+        error = args.exc_value if args.exc_value is not None else args.exc_type()
+        errors.append(f"{path}: thread {name!r} stopped: {describe_error(error)}{where}")
+
+    threading.excepthook = collect
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
 
 
 @contextmanager
@@ -249,13 +373,30 @@ def _import(path: Path, module_name: str) -> tuple[ModuleType, list[Callable[[],
         raise ScenarioPathError(f"{path} cannot be imported as a Python module.")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    ours = {n: m for n, m in sys.modules.items() if n.partition(".")[0] == "sigcli"}
+    names = dict(vars(builtins))
     outer, _collecting = _collecting, []
     try:
         spec.loader.exec_module(module)
+        replaced = _put_back_builtins(names)
+        if replaced:
+            raise ScenarioError(
+                f"{path}: the scenario replaced the builtins {', '.join(sorted(replaced))}, "
+                "which sigcli and Python itself rely on. Leave builtins as they are."
+            )
+        removed = sorted(n for n, m in ours.items() if sys.modules.get(n) is not m)
+        if removed:
+            raise ScenarioError(
+                f"{path}: the scenario removed sigcli's own modules from sys.modules "
+                f"({', '.join(removed[:3])}{', ...' if len(removed) > 3 else ''}), so its "
+                "steps and receivers cannot be found. Delete only modules the scenario imported."
+            )
         return module, _collecting
     except SyntaxError as error:
         raise ScenarioError(_syntax_message(path, error)) from None
-    except (Exception, SystemExit) as error:
+    except (ScenarioError, KeyboardInterrupt):
+        raise
+    except BaseException as error:
         raise ScenarioError(_import_message(path, error)) from None
     finally:
         _collecting = outer
@@ -288,7 +429,7 @@ def _import_message(path: Path, error: BaseException, doing: str = "importing th
             f"\nGive the receiver{name} a **kwargs parameter, "
             "for example: def handler(sender, **kwargs): ..."
         )
-    elif isinstance(error, SystemExit):
+    elif isinstance(error, SystemExit) and not isinstance(error, ScenarioExit):
         message += "\nA scenario must not call sys.exit() while it is imported."
     return message
 
@@ -339,7 +480,7 @@ def run_steps(scenario: LoadedScenario, recorder: Recorder) -> None:
         recorder.start_step(entry.label, entry.name)
         try:
             _call_step(entry.function)
-        except (Exception, SystemExit, KeyboardInterrupt) as error:
+        except BaseException as error:
             recorder.finish_step(error)
             line, _ = _scenario_line(scenario.path, error.__traceback__)
             recorder.trace.steps[-1].error_at = f"{scenario.path}:{line}" if line else None
@@ -403,10 +544,16 @@ def _run_all(
         # a watching observer (run --step) needs the terminal itself.
         output = redirect_stdout(PrintedOutput(recorder)) if watch is None else nullcontext()
         observer = recorder if watch is None else watch(recorder)
+        before = set(threading.enumerate())
         try:
             with (
                 output,
-                loaded(path, database=database or ":memory:", recorder=observer) as scenario,
+                loaded(
+                    path,
+                    database=database or ":memory:",
+                    recorder=observer,
+                    thread_errors=result.thread_errors,
+                ) as scenario,
             ):
                 if not scenario.steps:
                     raise ScenarioError(
@@ -420,6 +567,10 @@ def _run_all(
             trace.interrupted = True
             result.interrupted = True
             break
+        finally:
+            left = [t.name for t in threading.enumerate() if t not in before and not t.daemon]
+            if left:
+                result.threads_left[trace.scenario] = left
 
 
 def receivers(name: str) -> list[tuple[str, list[dispatcher.ReceiverInfo]]]:
