@@ -568,9 +568,23 @@ def _run_all(
             result.interrupted = True
             break
         finally:
-            left = [t.name for t in threading.enumerate() if t not in before and not t.daemon]
+            left = _threads_started_since(before)
             if left:
                 result.threads_left[trace.scenario] = left
+
+
+def _threads_started_since(before: set[threading.Thread]) -> list[str]:
+    """The names of threads started since ``before`` that would keep Python from
+    exiting: not daemons, and not idle workers of a ``concurrent.futures`` pool
+    (asyncio's, or an ``asend``'s), which the pool stops at exit by itself."""
+    from concurrent.futures import thread as pool_threads
+
+    pooled = getattr(pool_threads, "_threads_queues", {})
+    return [
+        t.name
+        for t in threading.enumerate()
+        if t not in before and not t.daemon and t not in pooled and t.is_alive()
+    ]
 
 
 def receivers(name: str) -> list[tuple[str, list[dispatcher.ReceiverInfo]]]:

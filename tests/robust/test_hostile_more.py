@@ -385,3 +385,31 @@ def test_an_empty_receiver_filter_is_refused(sigcli: Invoke) -> None:
     assert result.stderr.endswith(
         "Error: Invalid value for '--receiver': give part of a receiver's name.\n"
     )
+
+
+def test_an_instance_filter_skips_model_names_that_are_not_strings(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    def saved_instance(seq: int, model: Any) -> dict[str, Any]:
+        instance = {"model": model, "pk": 1}
+        return {
+            "type": "dispatch",
+            "seq": seq,
+            "signal": "post_save",
+            "sender": "User",
+            "depth": 1,
+            "kwargs": {"instance": instance},
+            "receivers": [],
+        }
+
+    children = [saved_instance(1, ["User"]), saved_instance(2, 5), saved_instance(3, "User")]
+    step = {"label": "step", "function": "f", "children": children}
+    (tmp_path / "odd.json").write_text(
+        json.dumps({"sigcli_trace": 1, "scenario": "s.py", "steps": [step]})
+    )
+    result = sigcli("trace", "odd.json", "--instance", "Order:1")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--instance': no model named 'Order' in this trace.\n"
+        "Known models: User\n"
+    )
