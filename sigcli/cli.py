@@ -89,11 +89,11 @@ def _as_click_error(error: Exception) -> click.ClickException | None:
     if isinstance(error, UnknownSignal):
         return click.BadParameter(str(error), param_hint="'SIGNAL'")
     if isinstance(error, FilterError):
-        return click.BadParameter(printable(str(error)), param_hint=f"'{error.option}'")
+        return click.BadParameter(printable(_clipped(str(error))), param_hint=f"'{error.option}'")
     if isinstance(error, ScenarioPathError | TraceFormatError):
-        return click.UsageError(printable(str(error)))
+        return click.UsageError(printable(_clipped(str(error))))
     if isinstance(error, ScenarioError):
-        return click.ClickException(printable(str(error)))
+        return click.ClickException(printable(_clipped(str(error))))
     return None
 
 

@@ -17,6 +17,7 @@ import difflib
 import importlib.util
 import itertools
 import os
+import re
 import sys
 import threading
 import traceback
@@ -167,6 +168,12 @@ def resolve(name: str) -> Path:
             raise ScenarioPathError(
                 f"{name} cannot be read ({error.strerror or error}); check its permissions."
             ) from None
+        size = path.stat().st_size
+        if size > LARGEST_SCENARIO:
+            raise ScenarioPathError(
+                f"{name} is {size:,} bytes; a scenario is a hand-written .py file of at most "
+                f"{LARGEST_SCENARIO:,} bytes. Move data it needs into a file it reads."
+            )
         return path
     bundled = bundled_scenarios()
     stem = name.removesuffix(".py")
@@ -184,6 +191,10 @@ def resolve(name: str) -> Path:
 # -- loading --------------------------------------------------------------------
 
 _module_numbers = itertools.count(1)
+
+#: A scenario is written by hand; compiling a 40 MB generated file would
+#: take gigabytes of memory before anything could be shown.
+LARGEST_SCENARIO = 1_000_000
 
 
 @contextmanager
@@ -406,6 +417,14 @@ def _syntax_message(path: Path, error: SyntaxError) -> str:
     if error.lineno is None:
         return f"{path} is not Python source ({error.msg}); a scenario is a .py text file."
     where = f"{path}:{error.lineno}" if error.lineno else str(path)
+    undecodable = "'utf-8' codec can't decode "
+    if undecodable in error.msg:
+        reason = re.sub(r" in position \d+", "", error.msg.partition(undecodable)[2])
+        return (
+            f"{where}: the file is not UTF-8 text (can't decode {reason}).\n"
+            "Save it as UTF-8, or declare its encoding on the first line, "
+            "for example: # -*- coding: latin-1 -*-"
+        )
     message = f"{where}: {type(error).__name__}: {error.msg}"
     if error.text:
         line = error.text.rstrip("\n")

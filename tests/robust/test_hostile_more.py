@@ -413,3 +413,34 @@ def test_an_instance_filter_skips_model_names_that_are_not_strings(
         "Error: Invalid value for '--instance': no model named 'Order' in this trace.\n"
         "Known models: User\n"
     )
+
+
+def test_a_scenario_that_is_not_utf8_says_how_to_save_it(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "latin.py").write_bytes(b'import sigcli\n\nNAME = "caf\xe9"\n')
+    result = sigcli("run", "latin.py")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "Error: latin.py:3: the file is not UTF-8 text (can't decode byte 0xe9: "
+        "unexpected end of data).\n"
+        "Save it as UTF-8, or declare its encoding on the first line, "
+        "for example: # -*- coding: latin-1 -*-\n"
+    )
+
+
+def test_a_huge_scenario_file_is_refused_before_compiling(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "huge.py").write_text("X = [" + "1," * 600_000 + "]\n")
+    result = sigcli("run", "huge.py")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "Error: huge.py is 1,200,007 bytes; a scenario is a hand-written .py file of at most "
+        "1,000,000 bytes. Move data it needs into a file it reads.\n"
+    )
+
+
+def test_a_huge_version_number_is_cut_in_the_message(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "v.json").write_text('{"sigcli_trace": ' + "9" * 4000 + "}")
+    result = sigcli("trace", "v.json")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("Error: v.json is a sigcli trace of format version 999")
+    assert result.stderr.endswith(" more characters)\n")
+    assert len(result.stderr) < 1100
