@@ -284,10 +284,14 @@ def trace_command(
 @click.argument("scenario_name", metavar="SCENARIO")
 def receivers(scenario_name: str) -> None:
     """List the receivers connected once SCENARIO is loaded, per signal."""
+    import threading
+
     from sigcli import render, scenario
 
+    before = set(threading.enumerate())
     listing = scenario.receivers(scenario_name)
     _print([render.receivers_view(scenario_name, listing)], [], None)
+    _exit_past_threads(scenario_name, scenario.threads_started_since(before))
 
 
 @main.command("scenarios")
@@ -315,9 +319,13 @@ def explain_command(signal_name: str | None) -> None:
 @click.option("--run", "run_steps", is_flag=True, help="Run the scenario's steps first.")
 def shell_command(scenario_name: str | None, run_steps: bool) -> None:
     """A Python console with SCENARIO loaded, printing each statement's signal tree."""
-    from sigcli import render, shell
+    import threading
 
+    from sigcli import render, scenario, shell
+
+    before = set(threading.enumerate())
     shell.start(scenario_name, render.make_console(), run_steps=run_steps)
+    _exit_past_threads(scenario_name or "the shell", scenario.threads_started_since(before))
 
 
 # -- helpers --------------------------------------------------------------------
@@ -404,15 +412,29 @@ def _report_threads(result: RunResult) -> None:
     for error in result.thread_errors:
         click.echo(printable(f"Error: {_clipped(error)}"), err=True)
     for name, threads in result.threads_left.items():
-        count = f"{len(threads)} thread{'s' if len(threads) > 1 else ''}"
-        what = "them" if len(threads) > 1 else "it"
-        click.echo(
-            printable(
-                f"Warning: {name} left {count} running ({_clipped(', '.join(threads), 200)}); "
-                f"sigcli exits without waiting for {what}."
-            ),
-            err=True,
-        )
+        _warn_threads(name, threads)
+
+
+def _warn_threads(name: str, threads: list[str]) -> None:
+    from sigcli.trace import printable
+
+    count = f"{len(threads)} thread{'s' if len(threads) > 1 else ''}"
+    what = "them" if len(threads) > 1 else "it"
+    click.echo(
+        printable(
+            f"Warning: {name} left {count} running ({_clipped(', '.join(threads), 200)}); "
+            f"sigcli exits without waiting for {what}."
+        ),
+        err=True,
+    )
+
+
+def _exit_past_threads(name: str, threads: list[str]) -> None:
+    """After a command that only loaded a scenario: name the threads it left
+    running and exit without waiting for them."""
+    if threads:
+        _warn_threads(name, threads)
+        _exit(0, True)
 
 
 #: The most characters of one error message written to stderr (the trace

@@ -587,12 +587,12 @@ def _run_all(
             result.interrupted = True
             break
         finally:
-            left = _threads_started_since(before)
+            left = threads_started_since(before)
             if left:
                 result.threads_left[trace.scenario] = left
 
 
-def _threads_started_since(before: set[threading.Thread]) -> list[str]:
+def threads_started_since(before: set[threading.Thread]) -> list[str]:
     """The names of threads started since ``before`` that would keep Python from
     exiting: not daemons, and not idle workers of a ``concurrent.futures`` pool
     (asyncio's, or an ``asend``'s), which the pool stops at exit by itself."""

@@ -444,3 +444,68 @@ def test_a_huge_version_number_is_cut_in_the_message(sigcli: Invoke, tmp_path: P
     assert result.stderr.startswith("Error: v.json is a sigcli trace of format version 999")
     assert result.stderr.endswith(" more characters)\n")
     assert len(result.stderr) < 1100
+
+
+def test_receivers_does_not_hang_on_a_thread_started_at_import(tmp_path: Path) -> None:
+    scenario(
+        tmp_path,
+        "spin.py",
+        "import time\n\n\ndef spin():\n    while True:\n        time.sleep(0.01)\n\n\n"
+        "threading.Thread(target=spin, name='spinner').start()\n",
+    )
+    done = in_process(tmp_path, "receivers", "spin.py", timeout=30)
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[0] == "spin.py · 0 receivers connected"
+    assert done.stderr == (
+        "Warning: spin.py left 1 thread running (spinner); sigcli exits without waiting for it.\n"
+    )
+
+
+# -- problems whose fix belongs to files another change owns -------------------------------
+
+BAD_STR = """\
+class Unprintable:
+    def __str__(self):
+        raise RuntimeError("no str")
+
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+    __hash__ = object.__hash__
+
+
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="trace.json_safe calls str() on dict keys: recording makes the send raise",
+)
+def test_a_dict_key_whose_str_raises_is_recorded_not_raised(sigcli: Invoke, tmp_path: Path) -> None:
+    name = scenario(
+        tmp_path,
+        "keys.py",
+        "from sigcli import Signal\n\ntick = Signal()\n\n" + BAD_STR + "@sigcli.step\n"
+        "def go():\n    tick.send(sender='s', table={Unprintable(): 1})\n",
+    )
+    result = sigcli("run", name)
+    assert (result.exit_code, result.stderr) == (0, "")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="dispatcher._describe calls repr() on a receiver without __qualname__ at connect",
+)
+def test_a_receiver_whose_repr_raises_can_be_connected(sigcli: Invoke, tmp_path: Path) -> None:
+    name = scenario(
+        tmp_path,
+        "callable.py",
+        "from sigcli import Signal\n\ntick = Signal()\n\n"
+        + BAD_STR
+        + "class Handler(Unprintable):\n"
+        "    def __call__(self, sender, **kwargs):\n        return 1\n\n\n"
+        "tick.connect(Handler(), weak=False)\n\n\n"
+        "@sigcli.step\ndef go():\n    tick.send(sender='s')\n",
+    )
+    result = sigcli("run", name)
+    assert (result.exit_code, result.stderr) == (0, "")
