@@ -7,9 +7,11 @@ weakly connected receivers vanish with their referent.
 
 Two things are sigcli's own:
 
-* an observer interface (:class:`SendObserver`, installed with
-  :func:`observe`) that sees every send, every connected receiver with this
-  send's decision for it, and each call's result or exception. With no
+* observers, installed with :func:`observe`, that see every send, every
+  connected receiver with this send's decision for it, and each call's
+  result or exception: a :class:`Journal`, to which an observed send
+  appends plain tuples (cheap enough to trace huge runs), or a
+  :class:`SendObserver`, called back as each event happens. With no
   observer installed a send pays a single global lookup for it;
 * speed: each signal keeps a per-sender cache of live-receiver references,
   and receivers are called through a small function generated once per set
@@ -27,12 +29,23 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
+from threading import get_ident
 from typing import Any, Protocol
 
 __all__ = [
+    "CALL",
+    "DONE",
+    "END",
+    "EVENT_FIELDS",
+    "FAILED",
+    "LAST",
+    "SEND",
+    "SEND_INLINE",
     "Decision",
+    "Journal",
     "ReceiverInfo",
     "ReceiverPlan",
     "SendObserver",
@@ -92,8 +105,10 @@ class ReceiverPlan:
 
 
 class SendObserver(Protocol):
-    """Sees sends as they happen. Calls nest: a send made inside a receiver
-    reports ``send_started`` before the outer ``receiver_finished``."""
+    """Sees sends as they happen, through one method call per event. Calls
+    nest: a send made inside a receiver reports ``send_started`` before the
+    outer ``receiver_finished``. (A :class:`Journal` sees the same events at a
+    fraction of the cost.)"""
 
     def send_started(
         self,
@@ -113,23 +128,126 @@ class SendObserver(Protocol):
     def send_finished(self, signal: Signal, error: BaseException | None) -> None: ...
 
 
-_observer: SendObserver | None = None
+# The kinds of event a journal receives. An event is a few fields, the first
+# its kind and the second the id of the thread it happened on, handed to the
+# journal's ``events.extend`` in one call (so that a list of events stays
+# flat: no object per event for the garbage collector to walk). Each kind
+# has a fixed number of fields, ``EVENT_FIELDS``:
+#   (SEND, thread, signal, sender, kwargs, plan, robust)
+#   (CALL, thread, signal, info)                 a receiver is about to run
+#   (DONE, thread, signal, info, result, failure)
+#   (END, thread, signal, failure)               the send is over
+# ``failure`` is None, or what :meth:`Journal.failure` made of the exception.
+#
+# A journal whose ``inline`` is true also receives, from the common case of a
+# send (sync receivers only, all alive, non-robust), shorter events:
+#   (SEND_INLINE, thread, signal, sender, kwargs, plan, robust)
+#       the receivers called are the plan's CALL entries, in order, each
+#       started without a CALL event: what happens in one (nested sends...)
+#       comes after the DONE of the one before, or after this event;
+#   (LAST, thread, signal, info, result)      DONE of the last one, then END;
+#   (FAILED, thread, signal, failure)         the running one raised; END.
+SEND, CALL, DONE, END = "send", "call", "done", "end"
+SEND_INLINE, LAST, FAILED = "send inline", "last", "failed"
+EVENT_FIELDS = {SEND: 7, CALL: 4, DONE: 6, END: 4, SEND_INLINE: 7, LAST: 5, FAILED: 4}
+
+#: Values that cannot change after the send, so a journal keeps them as they are.
+SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+class Journal:
+    """An observer the dispatcher writes to instead of calling back: the
+    fields of each event of an observed send are added to :attr:`events`, so
+    being observed costs a send little more than that. Reading the
+    events (the recorder builds its tree from them) happens later, at the
+    reader's pace.
+
+    Values that may change after the send (model instances in ``kwargs``, a
+    receiver's result, a sender that is not a class) pass through
+    :meth:`snapshot` and :meth:`label_sender` at once; scalars are kept as
+    they are. The base class keeps everything as it is.
+    """
+
+    #: Whether the reader takes the shorter events of the common case
+    #: (SEND_INLINE, LAST, FAILED). A reader that acts as receivers start
+    #: needs CALL events, so the default is no.
+    inline: bool = False
+
+    def __init__(self, events: Any = None, max_depth: int | None = None) -> None:
+        #: Anything with ``extend``; a plain list unless given, which then
+        #: holds the events' fields one after another.
+        self.events: Any = [] if events is None else events
+        #: Sends nested deeper than this (counted per thread and per asyncio
+        #: task) call :meth:`too_deep` before they start; None for no limit.
+        self.max_depth = max_depth
+
+    def snapshot(self, value: Any) -> Any:
+        """What to keep of a keyword argument's value or a receiver's result."""
+        return value
+
+    def label_sender(self, sender: object) -> Any:
+        """What to keep of a sender that is neither a class nor None."""
+        return sender
+
+    def failure(self, error: BaseException) -> Any:
+        """What to keep of an exception a receiver raised or a send ended with."""
+        return error
+
+    def too_deep(self, depth: int) -> None:
+        """Called instead of starting a send ``depth`` levels deep; raises."""
+        raise RecursionError(f"signals nested deeper than {self.max_depth} levels")
+
+
+class _Callbacks:
+    """The events list of a journal that hands each event to a
+    :class:`SendObserver` as it is written."""
+
+    def __init__(self, observer: SendObserver) -> None:
+        self.observer = observer
+
+    def extend(self, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        if kind == SEND:
+            self.observer.send_started(*event[2:])
+        elif kind == CALL:
+            self.observer.receiver_started(event[2], event[3])
+        elif kind == DONE:
+            self.observer.receiver_finished(*event[2:])
+        else:
+            self.observer.send_finished(event[2], event[3])
+
+
+#: The observer given to :func:`observe`, and the journal sends write to.
+_observer: SendObserver | Journal | None = None
+_journal: Journal | None = None
+
+#: How many observed sends are open in this thread or asyncio task. A
+#: context variable: worker threads of ``asend`` and the tasks of its
+#: receivers start from the depth of the send that made them.
+_depth: ContextVar[int] = ContextVar("sigcli_send_depth", default=0)
 
 
 @contextmanager
-def observe(observer: SendObserver | None) -> Iterator[SendObserver | None]:
-    """Install ``observer`` for every signal until the block ends, then put
-    back whatever was installed before."""
-    global _observer
-    previous = _observer
+def observe(
+    observer: SendObserver | Journal | None,
+) -> Iterator[SendObserver | Journal | None]:
+    """Install ``observer`` (a :class:`Journal`, or a :class:`SendObserver`
+    called back as events happen) for every signal until the block ends,
+    then put back whatever was installed before."""
+    global _observer, _journal
+    previous = _observer, _journal
     _observer = observer
+    if observer is None or isinstance(observer, Journal):
+        _journal = observer
+    else:
+        _journal = Journal(_Callbacks(observer))
     try:
         yield observer
     finally:
-        _observer = previous
+        _observer, _journal = previous
 
 
-def current_observer() -> SendObserver | None:
+def current_observer() -> SendObserver | Journal | None:
     return _observer
 
 
@@ -290,6 +408,146 @@ def _make_caller(key: tuple[Any, ...]) -> CallLoop:
         caller = namespace["call_loop"]
     _CALLERS[key] = caller
     return caller
+
+
+def _relearn_traced(
+    slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any], journal: Journal
+) -> list[tuple[Receiver, Any]]:
+    """Install in ``slot`` the traced call loop for this send's names, and use it."""
+    key = (len(slot[1]), *named)
+    call_loop = _TRACED_CALLERS.get(key) or _make_traced_caller(key)
+    slot[0] = call_loop
+    return call_loop(slot, signal, sender, named, journal)  # type: ignore[no-any-return]
+
+
+def _send_observed_generic(
+    slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any], journal: Journal
+) -> list[tuple[Receiver, Any]]:
+    return signal._send_observed(journal, sender, named, False)
+
+
+def _failed_inline(journal: Journal, thread: int, signal: Signal, error: BaseException) -> None:
+    journal.events.extend((FAILED, thread, signal, journal.failure(error)))
+
+
+_TRACED_CALLERS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+def _make_traced_caller(key: tuple[Any, ...]) -> Callable[..., Any]:
+    """The observed twin of :func:`_make_caller`: for an inline journal, it
+    writes SEND_INLINE, a DONE per receiver but the last, and LAST (see the
+    event kinds), keeping values that may change through the journal's
+    snapshot, with the receivers called through literal keywords. The slot is
+    ``[call_loop, resolvers, descriptions, plan]``. Anything unusual (a dead
+    receiver, odd names, many receivers) takes ``Signal._send_observed``."""
+    count, names = key[0], key[1:]
+    if (
+        not 1 <= count <= _UNROLL_LIMIT
+        or not all(name.isidentifier() and not keyword.iskeyword(name) for name in names)
+        or set(names) & _TRACED_LOCALS
+        or any(name.startswith("_") for name in names)
+    ):
+        _TRACED_CALLERS[key] = _send_observed_generic
+        return _send_observed_generic
+    if names:
+        unpack = "".join(f"        {name} = named[{name!r}]\n" for name in names)
+        check = (
+            f"    if len(named) != {len(names)}:\n"
+            "        return relearn(slot, signal, sender, named, journal)\n"
+            "    try:\n"
+            f"{unpack}"
+            "    except KeyError:\n"
+            "        return relearn(slot, signal, sender, named, journal)\n"
+        )
+        unchanging = " and ".join(f"type({name}) in SCALARS" for name in names)
+    else:
+        check = "    if named:\n        return relearn(slot, signal, sender, named, journal)\n"
+        unchanging = "True"
+    passing = "".join(f", {name}={name}" for name in names)
+    slots = [f"_r{i}" for i in range(count)]
+    infos = [f"_i{i}" for i in range(count)]
+    lines = [
+        "def call_loop(slot, signal, sender, named, journal):",
+        check.rstrip("\n"),
+        f"    {', '.join(slots)}, = slot[1]",
+        *(f"    {each} = {each}()" for each in slots),
+        f"    if {' or '.join(f'{each} is None' for each in slots)}:",
+        "        return signal._send_observed(journal, sender, named, False)",
+        "    _depth = get_depth() + 1",
+        "    _limit = journal.max_depth",
+        "    if _limit is not None and _depth > _limit:",
+        "        journal.too_deep(_depth)",
+        f"    _kwargs = named if {unchanging} else snapshot_all(journal, named)",
+        "    if sender is None or isinstance(sender, type):",
+        "        _shown = sender",
+        "    else:",
+        "        _shown = journal.label_sender(sender)",
+        "    _thread = get_ident()",
+        "    _record = journal.events.extend",
+        f"    {', '.join(infos)}, = slot[2]",
+        "    _record((SEND_INLINE, _thread, signal, _shown, _kwargs, slot[3], False))",
+        "    set_depth(_depth)",
+        "    try:",
+    ]
+    for index, (each, info) in enumerate(zip(slots, infos, strict=True)):
+        lines.append(f"        _v{index} = {each}(signal=signal, sender=sender{passing})")
+        if index < count - 1:
+            kept = f"_v{index} if type(_v{index}) in SCALARS else journal.snapshot(_v{index})"
+            lines.append(f"        _record((DONE, _thread, signal, {info}, {kept}, None))")
+    last = count - 1
+    lines += [
+        "    except BaseException as _error:",
+        "        failed(journal, _thread, signal, _error)",
+        "        raise",
+        "    finally:",
+        "        set_depth(_depth - 1)",
+        f"    _kept = _v{last} if type(_v{last}) in SCALARS else journal.snapshot(_v{last})",
+        f"    _record((LAST, _thread, signal, {infos[last]}, _kept))",
+        f"    return [{', '.join(f'({each}, _v{i})' for i, each in enumerate(slots))}]",
+    ]
+    namespace: dict[str, Any] = {
+        "relearn": _relearn_traced,
+        "get_depth": _depth.get,
+        "set_depth": _depth.set,
+        "get_ident": get_ident,
+        "snapshot_all": _snapshot_all,
+        "failed": _failed_inline,
+        "SCALARS": SCALARS,
+        "SEND_INLINE": SEND_INLINE,
+        "DONE": DONE,
+        "LAST": LAST,
+    }
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<sigcli traced call loop {key}>", "exec"), namespace)
+    caller: Callable[..., Any] = namespace["call_loop"]
+    _TRACED_CALLERS[key] = caller
+    return caller
+
+
+#: Names the traced call loop uses itself; a keyword argument of one of
+#: these names takes the generic path.
+_TRACED_LOCALS = {
+    "signal",
+    "sender",
+    "slot",
+    "named",
+    "journal",
+    "relearn",
+    "get_depth",
+    "set_depth",
+    "get_ident",
+    "snapshot_all",
+    "failed",
+    "SCALARS",
+    "SEND_INLINE",
+    "DONE",
+    "LAST",
+    "len",
+    "type",
+    "isinstance",
+    "KeyError",
+    "BaseException",
+}
 
 
 def _strong_resolver(receiver: Any) -> Callable[[], Any]:
@@ -471,6 +729,8 @@ class Signal:
         self._sync_only: dict[int, CacheSlot] = {}
         # id(sender) -> what an observed send needs (see ``_prepare``).
         self._plans: dict[int, _Prepared] = {}
+        # id(sender) -> the inline journal's call loop slot (see ``_traced_caller``).
+        self._inline: dict[int, CacheSlot] = {}
         # Counts cache drops, so that a plan made across one is not kept.
         self._generation = 0
         self._by_equality: weakref.WeakKeyDictionary[Any, _SharedEntry] = (
@@ -585,6 +845,7 @@ class Signal:
         self._cache.clear()
         self._sync_only.clear()
         self._plans.clear()
+        self._inline.clear()
 
     def _invalidate(self) -> None:
         """Drop every cached lookup: the one place connect, disconnect and a
@@ -596,6 +857,7 @@ class Signal:
         self._cache.pop(key, None)
         self._sync_only.pop(key, None)
         self._plans.pop(key, None)
+        self._inline.pop(key, None)
 
     def _prune_dead_receivers(self) -> None:
         """Drop dead weak entries. Caller holds the lock."""
@@ -739,6 +1001,10 @@ class Signal:
         with self.lock:
             if lookup and not any_dead and generation == self._generation:
                 self._plans[id(sender)] = prepared
+                if sync and not asynchronous:
+                    resolvers = tuple(resolver for resolver, _ in sync)
+                    described = tuple(info for _, info in sync)
+                    self._inline[id(sender)] = [_relearn_traced, resolvers, described, plan]
         return prepared
 
     # -- sending ------------------------------------------------------------
@@ -747,22 +1013,24 @@ class Signal:
         """Call every live receiver for ``sender``; sync receivers in
         connection order, then async ones concurrently. The first exception
         propagates and stops the dispatch."""
-        if _observer is None:
+        journal = _journal
+        if journal is None:
             slot = self._sync_only.get(id(sender))
             if slot is not None and self.receivers:
                 return slot[0](slot, self, sender, named)
-            if not self.receivers:
-                return []
-        return self._send_uncached(sender, named)
+            return self._send_unobserved(sender, named)
+        if journal.inline and not self._dead_receivers and self.receivers:
+            slot = self._inline.get(id(sender))
+            if slot is not None:
+                return slot[0](slot, self, sender, named, journal)  # type: ignore[no-any-return]
+        return self._send_observed(journal, sender, named, False)
 
-    def _send_uncached(self, sender: object, named: dict[str, Any]) -> list[tuple[Receiver, Any]]:
-        if _observer is not None:
-            return self._send_observed(sender, named, robust=False)
+    def _send_unobserved(self, sender: object, named: dict[str, Any]) -> list[tuple[Receiver, Any]]:
         if self._nothing_to_send(sender):
             return []
         _, sync, asynchronous = self._lookup(sender)
         if asynchronous:
-            return self._send_generic(sender, named, False, None)
+            return self._send_generic(None, sender, named, False)
         if not sync:
             return []
         return _relearn([_relearn, sync], self, sender, named)
@@ -771,11 +1039,12 @@ class Signal:
         """Like :meth:`send`, but an ``Exception`` raised by a receiver is
         logged on ``sigcli.dispatch`` and becomes that receiver's response.
         Other ``BaseException``s propagate."""
-        if _observer is not None:
-            return self._send_observed(sender, named, robust=True)
+        journal = _journal
+        if journal is not None:
+            return self._send_observed(journal, sender, named, True)
         if self._nothing_to_send(sender):
             return []
-        return self._send_generic(sender, named, True, None)
+        return self._send_generic(None, sender, named, True)
 
     async def asend(self, sender: object, **named: Any) -> list[tuple[Receiver, Any]]:
         """Send from async code: the sync receivers run as one bundle in a
@@ -792,15 +1061,16 @@ class Signal:
     ) -> list[tuple[Receiver, Any]]:
         import asyncio
 
-        observer = _observer
+        journal = _journal
         if self._nothing_to_send(sender):
-            if observer is not None:
-                self._report_nothing_sent(observer, sender, named, robust)
+            if journal is not None:
+                self._report_nothing_sent(journal, sender, named, robust)
             return []
-        sync, asynchronous = self._calls(sender, named, robust, observer)
+        plan, sync, asynchronous = self._receivers_to_call(journal, sender)
+        depth = self._open(journal, sender, named, plan, robust)
 
         def call_sync_bundle() -> list[tuple[Receiver, Any]]:
-            return [(r, self._call(r, info, sender, named, robust, observer)) for r, info in sync]
+            return [(r, self._call(journal, r, info, sender, named, robust)) for r, info in sync]
 
         async def sync_bundle() -> list[tuple[Receiver, Any]]:
             if not sync:
@@ -812,121 +1082,81 @@ class Signal:
                 sync_bundle(),
                 asyncio.gather(
                     *(
-                        self._call_async(r, info, sender, named, robust, observer)
+                        self._call_async(journal, r, info, sender, named, robust)
                         for r, info in asynchronous
                     )
                 ),
             )
+            responses.extend(
+                (r, response)
+                for (r, _), response in zip(asynchronous, async_responses, strict=True)
+            )
         except BaseException as error:
-            if observer is not None:
-                observer.send_finished(self, error)
+            self._close(journal, depth, error)
             raise
-        responses.extend(
-            (r, response) for (r, _), response in zip(asynchronous, async_responses, strict=True)
-        )
-        if observer is not None:
-            observer.send_finished(self, None)
+        self._close(journal, depth, None)
         return responses
 
-    def _calls(
-        self,
-        sender: object,
-        named: dict[str, Any],
-        robust: bool,
-        observer: SendObserver | None,
-    ) -> tuple[list[tuple[Any, ReceiverInfo | None]], list[tuple[Any, ReceiverInfo | None]]]:
-        """The sync and async receivers to call, each with its description
-        when observed; tells the observer that the send started."""
-        if observer is None:
-            _, sync_resolvers, async_resolvers = self._lookup(sender)
-            return [(r, None) for r in _resolve(sync_resolvers)], [
-                (r, None) for r in _resolve(async_resolvers)
-            ]
+    def _send_observed(
+        self, journal: Journal, sender: object, named: dict[str, Any], robust: bool
+    ) -> list[tuple[Receiver, Any]]:
+        """An observed ``send`` or ``send_robust``. The common case (sync
+        receivers only, all alive as planned) is written out inline, since
+        it is what a traced run spends its sends on."""
+        if self._nothing_to_send(sender):
+            self._report_nothing_sent(journal, sender, named, robust)
+            return []
         prepared = self._plans.get(id(sender))
         if prepared is None or self._dead_receivers:
             prepared = self._prepare(sender)
         plan, sync_refs, async_refs = prepared
-        sync: list[tuple[Any, ReceiverInfo | None]] = [
-            (r, info) for ref, info in sync_refs if (r := ref()) is not None
-        ]
-        asynchronous: list[tuple[Any, ReceiverInfo | None]] = [
-            (r, info) for ref, info in async_refs if (r := ref()) is not None
-        ]
-        if len(sync) != len(sync_refs) or len(asynchronous) != len(async_refs):
-            # A receiver died since the plan was made: make it again.
-            plan, sync_refs, async_refs = self._prepare(sender)
-            sync = [(r, info) for ref, info in sync_refs if (r := ref()) is not None]
-            asynchronous = [(r, info) for ref, info in async_refs if (r := ref()) is not None]
-        observer.send_started(self, sender, named, plan, robust)
-        return sync, asynchronous
+        calls = []
+        for ref, info in sync_refs:
+            r = ref()
+            if r is None:  # died since the plan was made
+                return self._send_generic(journal, sender, named, robust)
+            calls.append((r, info))
+        if async_refs:
+            return self._send_generic(journal, sender, named, robust)
 
-    def _call(
-        self,
-        r: Receiver,
-        info: ReceiverInfo | None,
-        sender: object,
-        named: dict[str, Any],
-        robust: bool,
-        observer: SendObserver | None,
-    ) -> Any:
-        """One observed or robust receiver call."""
-        if observer is not None and info is not None:
-            observer.receiver_started(self, info)
+        depth = _depth.get() + 1
+        if journal.max_depth is not None and depth > journal.max_depth:
+            journal.too_deep(depth)
+        kwargs = named
+        for value in named.values():
+            if type(value) not in SCALARS:
+                kwargs = _snapshot_all(journal, named)
+                break
+        shown = sender
+        if sender is not None and not isinstance(sender, type):
+            shown = journal.label_sender(sender)
+        thread = get_ident()
+        record = journal.events.extend
+        record((SEND, thread, self, shown, kwargs, plan, robust))
+        _depth.set(depth)
+        responses = []
         try:
-            result = r(signal=self, sender=sender, **named)
+            for r, info in calls:
+                record((CALL, thread, self, info))
+                try:
+                    result = r(signal=self, sender=sender, **named)
+                except BaseException as error:
+                    record((DONE, thread, self, info, None, journal.failure(error)))
+                    if not robust or not isinstance(error, Exception):
+                        raise
+                    _log_robust_failure(r, error)
+                    result = error
+                else:
+                    kept = result if type(result) in SCALARS else journal.snapshot(result)
+                    record((DONE, thread, self, info, kept, None))
+                responses.append((r, result))
         except BaseException as error:
-            return self._failed(r, info, error, robust, observer)
-        if observer is not None and info is not None:
-            observer.receiver_finished(self, info, result, None)
-        return result
-
-    async def _call_async(
-        self,
-        r: Receiver,
-        info: ReceiverInfo | None,
-        sender: object,
-        named: dict[str, Any],
-        robust: bool,
-        observer: SendObserver | None,
-    ) -> Any:
-        if observer is not None and info is not None:
-            observer.receiver_started(self, info)
-        try:
-            result = await r(signal=self, sender=sender, **named)
-        except BaseException as error:
-            return self._failed(r, info, error, robust, observer)
-        if observer is not None and info is not None:
-            observer.receiver_finished(self, info, result, None)
-        return result
-
-    def _failed(
-        self,
-        r: Receiver,
-        info: ReceiverInfo | None,
-        error: BaseException,
-        robust: bool,
-        observer: SendObserver | None,
-    ) -> Any:
-        """Report a receiver's exception; in a robust send an ``Exception``
-        becomes the response, anything else propagates."""
-        if observer is not None and info is not None:
-            observer.receiver_finished(self, info, None, error)
-        if robust and isinstance(error, Exception):
-            _log_robust_failure(r, error)
-            return error
-        raise error
-
-    def _send_observed(
-        self, sender: object, named: dict[str, Any], robust: bool
-    ) -> list[tuple[Receiver, Any]]:
-        """``send``/``send_robust`` with the observer told everything. Kept
-        apart so that the unobserved path carries no per-receiver checks."""
-        observer = _observer
-        assert observer is not None
-        if self._nothing_to_send(sender):
-            self._report_nothing_sent(observer, sender, named, robust)
-            return []
-        return self._send_generic(sender, named, robust, observer)
+            record((END, thread, self, journal.failure(error)))
+            raise
+        finally:
+            _depth.set(depth - 1)
+        record((END, thread, self, None))
+        return responses
 
     def _nothing_to_send(self, sender: object) -> bool:
         """Django's early exit of every send: no entries at all, or a caching
@@ -940,36 +1170,81 @@ class Signal:
         return False
 
     def _report_nothing_sent(
-        self, observer: SendObserver, sender: object, named: dict[str, Any], robust: bool
+        self, journal: Journal, sender: object, named: dict[str, Any], robust: bool
     ) -> None:
         plan = self._prepare(sender, lookup=False)[0] if self.receivers else []
-        observer.send_started(self, sender, named, plan, robust)
-        observer.send_finished(self, None)
+        depth = self._open(journal, sender, named, plan, robust)
+        self._close(journal, depth, None)
 
-    def _send_generic(
+    def _receivers_to_call(
+        self, journal: Journal | None, sender: object
+    ) -> tuple[list[ReceiverPlan] | None, list[_Call], list[_Call]]:
+        """The plan (when observed), and the live sync and async receivers to
+        call, each with its description (when observed). All are resolved
+        before the first is called, as Django does."""
+        if journal is None:
+            _, sync_resolvers, async_resolvers = self._lookup(sender)
+            return (
+                None,
+                [(r, None) for r in _resolve(sync_resolvers)],
+                [(r, None) for r in _resolve(async_resolvers)],
+            )
+        prepared = self._plans.get(id(sender))
+        if prepared is None or self._dead_receivers:
+            prepared = self._prepare(sender)
+        for _attempt in range(2):
+            plan, sync_refs, async_refs = prepared
+            sync: list[_Call] = [(r, info) for ref, info in sync_refs if (r := ref()) is not None]
+            asynchronous: list[_Call] = [
+                (r, info) for ref, info in async_refs if (r := ref()) is not None
+            ]
+            if len(sync) == len(sync_refs) and len(asynchronous) == len(async_refs):
+                break
+            # A receiver died since the plan was made: make it again.
+            prepared = self._prepare(sender)
+        return plan, sync, asynchronous
+
+    def _open(
         self,
+        journal: Journal | None,
         sender: object,
         named: dict[str, Any],
+        plan: list[ReceiverPlan] | None,
         robust: bool,
-        observer: SendObserver | None,
+    ) -> int:
+        """Write the start of an observed send; returns its depth (0 unobserved)."""
+        if journal is None:
+            return 0
+        depth = _depth.get() + 1
+        if journal.max_depth is not None and depth > journal.max_depth:
+            journal.too_deep(depth)
+        shown = sender
+        if sender is not None and not isinstance(sender, type):
+            shown = journal.label_sender(sender)
+        kwargs = _snapshot_all(journal, named)
+        journal.events.extend((SEND, get_ident(), self, shown, kwargs, plan, robust))
+        _depth.set(depth)
+        return depth
+
+    def _close(self, journal: Journal | None, depth: int, error: BaseException | None) -> None:
+        """Write the end of an observed send and leave its depth."""
+        if journal is None:
+            return
+        _depth.set(depth - 1)
+        failure = None if error is None else journal.failure(error)
+        journal.events.extend((END, get_ident(), self, failure))
+
+    def _send_generic(
+        self, journal: Journal | None, sender: object, named: dict[str, Any], robust: bool
     ) -> list[tuple[Receiver, Any]]:
         """The reference send: observed or not, robust or not, sync receivers
         then async ones gathered in a private event loop."""
-        sync, asynchronous = self._calls(sender, named, robust, observer)
+        plan, sync, asynchronous = self._receivers_to_call(journal, sender)
+        depth = self._open(journal, sender, named, plan, robust)
         try:
-            if observer is None:
-                responses = [(r, self._call(r, None, sender, named, robust, None)) for r, _ in sync]
-            else:
-                responses = []
-                for r, info in sync:
-                    observer.receiver_started(self, info)  # type: ignore[arg-type]
-                    try:
-                        result = r(signal=self, sender=sender, **named)
-                    except BaseException as error:
-                        result = self._failed(r, info, error, robust, observer)
-                    else:
-                        observer.receiver_finished(self, info, result, None)  # type: ignore[arg-type]
-                    responses.append((r, result))
+            responses = [
+                (r, self._call(journal, r, info, sender, named, robust)) for r, info in sync
+            ]
             if asynchronous:
 
                 async def gather_all() -> list[Any]:
@@ -977,7 +1252,7 @@ class Signal:
 
                     return await asyncio.gather(
                         *(
-                            self._call_async(r, info, sender, named, robust, observer)
+                            self._call_async(journal, r, info, sender, named, robust)
                             for r, info in asynchronous
                         )
                     )
@@ -987,12 +1262,94 @@ class Signal:
                     (r, result) for (r, _), result in zip(asynchronous, results, strict=True)
                 )
         except BaseException as error:
-            if observer is not None:
-                observer.send_finished(self, error)
+            self._close(journal, depth, error)
             raise
-        if observer is not None:
-            observer.send_finished(self, None)
+        self._close(journal, depth, None)
         return responses
+
+    def _call(
+        self,
+        journal: Journal | None,
+        r: Receiver,
+        info: ReceiverInfo | None,
+        sender: object,
+        named: dict[str, Any],
+        robust: bool,
+    ) -> Any:
+        """One receiver call of the reference send, written to ``journal``."""
+        if journal is None:
+            if not robust:
+                return r(signal=self, sender=sender, **named)
+            try:
+                return r(signal=self, sender=sender, **named)
+            except Exception as error:
+                _log_robust_failure(r, error)
+                return error
+        thread = get_ident()
+        journal.events.extend((CALL, thread, self, info))
+        try:
+            result = r(signal=self, sender=sender, **named)
+        except BaseException as error:
+            return self._failed(journal, thread, r, info, error, robust)
+        self._finished(journal, thread, info, result)
+        return result
+
+    async def _call_async(
+        self,
+        journal: Journal | None,
+        r: Receiver,
+        info: ReceiverInfo | None,
+        sender: object,
+        named: dict[str, Any],
+        robust: bool,
+    ) -> Any:
+        if journal is None:
+            if not robust:
+                return await r(signal=self, sender=sender, **named)
+            try:
+                return await r(signal=self, sender=sender, **named)
+            except Exception as error:
+                _log_robust_failure(r, error)
+                return error
+        thread = get_ident()
+        journal.events.extend((CALL, thread, self, info))
+        try:
+            result = await r(signal=self, sender=sender, **named)
+        except BaseException as error:
+            return self._failed(journal, thread, r, info, error, robust)
+        self._finished(journal, thread, info, result)
+        return result
+
+    def _finished(
+        self, journal: Journal, thread: int, info: ReceiverInfo | None, result: Any
+    ) -> None:
+        kept = result if type(result) in SCALARS else journal.snapshot(result)
+        journal.events.extend((DONE, thread, self, info, kept, None))
+
+    def _failed(
+        self,
+        journal: Journal,
+        thread: int,
+        r: Receiver,
+        info: ReceiverInfo | None,
+        error: BaseException,
+        robust: bool,
+    ) -> Any:
+        """Write a receiver's exception; in a robust send an ``Exception``
+        becomes the response, anything else propagates."""
+        journal.events.extend((DONE, thread, self, info, None, journal.failure(error)))
+        if robust and isinstance(error, Exception):
+            _log_robust_failure(r, error)
+            return error
+        raise error
+
+
+def _snapshot_all(journal: Journal, named: dict[str, Any]) -> dict[str, Any]:
+    """``named`` with every value that may change replaced by the journal's snapshot."""
+    return {k: v if type(v) in SCALARS else journal.snapshot(v) for k, v in named.items()}
+
+
+_Call = tuple[Receiver, "ReceiverInfo | None"]
 
 
 def receiver(

@@ -1,6 +1,6 @@
 """``sigcli run --step``: pause before each dispatch and show what will happen.
 
-:class:`Stepper` is a send and ORM observer that wraps the run's recorder:
+:class:`Stepper` is a journal and ORM observer that wraps the run's recorder:
 before handing a dispatch to the recorder it shows the signal, the sender,
 the keyword arguments and, for every connected receiver, whether this send
 will call it, then waits for a key. Enter goes on to the next dispatch, ``c``
@@ -48,46 +48,34 @@ def read_key() -> str:
     return line.strip()[:1] if line else "c"
 
 
-class Stepper:
-    """Pauses before each dispatch of a step, then passes every callback on."""
+class Stepper(dispatcher.Journal):
+    """Pauses before each dispatch of a step, then hands every event on to
+    the recorder. The dispatcher writes raw values here (the pause shows
+    them as they are); the recorder keeps its own pictures of them."""
 
     def __init__(
         self, recorder: Recorder, console: Console, read_key: Callable[[], str] = read_key
     ) -> None:
+        super().__init__(_Pausing(self), max_depth=recorder.max_depth)
         self.recorder = recorder
         self.console = console
         self.read_key = read_key
         self.pausing = True
 
-    # send observer
+    def event(self, event: tuple[Any, ...]) -> None:
+        if event[0] == dispatcher.SEND and self.pausing:
+            _, _thread, signal, sender, named, plan, robust = event
+            if self._worth_a_pause(signal, plan):
+                where = self._step_label()
+                self.console.print(pause_view(where, signal, sender, named, plan, robust))
+                self._wait()
+        self.recorder.take(event)
 
-    def send_started(
-        self,
-        signal: dispatcher.Signal,
-        sender: object,
-        named: dict[str, Any],
-        plan: list[dispatcher.ReceiverPlan],
-        robust: bool,
-    ) -> None:
-        if self.pausing and self._worth_a_pause(signal, plan):
-            self.console.print(pause_view(self._step_label(), signal, sender, named, plan, robust))
-            self._wait()
-        self.recorder.send_started(signal, sender, named, plan, robust)
+    def too_deep(self, depth: int) -> None:
+        self.recorder.too_deep(depth)
 
-    def receiver_started(self, signal: dispatcher.Signal, info: dispatcher.ReceiverInfo) -> None:
-        self.recorder.receiver_started(signal, info)
-
-    def receiver_finished(
-        self,
-        signal: dispatcher.Signal,
-        info: dispatcher.ReceiverInfo,
-        result: object,
-        error: BaseException | None,
-    ) -> None:
-        self.recorder.receiver_finished(signal, info, result, error)
-
-    def send_finished(self, signal: dispatcher.Signal, error: BaseException | None) -> None:
-        self.recorder.send_finished(signal, error)
+    def flush(self) -> None:
+        self.recorder.flush()
 
     # ORM observer
 
@@ -102,7 +90,9 @@ class Stepper:
 
     # pausing
 
-    def _worth_a_pause(self, signal: dispatcher.Signal, plan: list[dispatcher.ReceiverPlan]) -> bool:
+    def _worth_a_pause(
+        self, signal: dispatcher.Signal, plan: list[dispatcher.ReceiverPlan]
+    ) -> bool:
         if not self.recorder.trace.steps:
             return False
         return bool(plan) or signal_label(signal) not in INIT_SIGNALS
@@ -122,6 +112,16 @@ class Stepper:
             if key == "q":
                 raise StopRun("stopped with q")
             self.console.print(PROMPT, markup=False, highlight=False)
+
+
+class _Pausing:
+    """The stepper's events list: every event goes through :meth:`Stepper.event`."""
+
+    def __init__(self, stepper: Stepper) -> None:
+        self._stepper = stepper
+
+    def extend(self, event: tuple[Any, ...]) -> None:
+        self._stepper.event(event)
 
 
 def pause_view(
@@ -154,11 +154,16 @@ def pause_view(
     if not plan:
         receivers.add_row(Text("  no receivers connected", style="dim"), "")
     for entry in plan:
-        listens = "any sender" if entry.info.sender_label is None else f"sender={entry.info.sender_label}"
+        listens = (
+            "any sender" if entry.info.sender_label is None else f"sender={entry.info.sender_label}"
+        )
         if entry.decision is dispatcher.Decision.CALL:
             mark, verdict = Text("  ✓ ", style="green"), f"will run · {listens}"
         else:
-            mark, verdict = Text("  ✗ ", style="red"), f"skipped: {entry.decision.value} ({listens})"
+            mark, verdict = (
+                Text("  ✗ ", style="red"),
+                f"skipped: {entry.decision.value} ({listens})",
+            )
         receivers.add_row(mark + Text(entry.info.name), Text(verdict))
     prompt = Text(PROMPT, style="dim")
     return Group(Text(where, style="dim"), head, arguments, receivers, prompt)

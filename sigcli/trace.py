@@ -20,7 +20,7 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,41 +255,80 @@ def describe_error(error: BaseException) -> str:
 
 # -- the recorder -----------------------------------------------------------------
 
-_STEP, _OPERATION, _FOLDED, _DISPATCH, _RECEIVER = range(5)
+_STEP, _OPERATION, _FOLDED, _DISPATCH, _INLINE, _RECEIVER = range(6)
 
 
-@dataclass(slots=True, eq=False)
 class _Frame:
-    kind: int
-    container: list[Node]
-    node: Any = None
-    infos: list[Any] = field(default_factory=list)
-    owner: _Frame | None = None
+    """An open step, operation, dispatch or receiver call while the tree is built.
+
+    ``plan`` and ``cursor`` belong to a dispatch: the receivers it planned,
+    and where the next receiver to start most likely sits in that plan.
+    ``info`` and ``owner`` belong to a receiver call: its description, and
+    the frame of the dispatch that called it.
+    """
+
+    __slots__ = ("kind", "container", "node", "plan", "cursor", "info", "owner")
+
+    def __init__(
+        self,
+        kind: int,
+        container: list[Node],
+        node: Any = None,
+        plan: Any = None,
+        info: dispatcher.ReceiverInfo | None = None,
+        owner: _Frame | None = None,
+    ) -> None:
+        self.kind = kind
+        self.container = container
+        self.node = node
+        self.plan = plan
+        self.cursor = 0
+        self.info = info
+        self.owner = owner
 
 
 #: A receiver's fields that do not change from one dispatch to the next,
 #: in :class:`ReceiverCall`'s order: name to dispatch_uid.
 _Fixed = tuple[str, str | None, str | None, int | None, str | None, bool, str | None]
 
+# The recorder's own events, beside the dispatcher's SEND, CALL, DONE and END.
+_OPERATION_STARTED, _OPERATION_FINISHED, _SQL, _PRINTED = "op", "op end", "sql", "print"
+_EVENT_FIELDS = {
+    **dispatcher.EVENT_FIELDS,
+    _OPERATION_STARTED: 4,
+    _OPERATION_FINISHED: 3,
+    _SQL: 4,
+    _PRINTED: 3,
+}
 
-class Recorder:
-    """Builds a :class:`Trace` from the dispatcher's and the ORM's callbacks.
 
-    The recorder keeps its own stack of open steps, operations, dispatches and
-    receiver calls, one per thread: a signal sent from a thread the scenario
-    started is recorded at the step's level, not inside whatever another
-    thread happened to be running. Before :meth:`start_step` is called,
-    everything goes into ``trace.setup``. Async receivers of one dispatch run
-    concurrently, so a receiver frame is closed by identity and its
-    still-running siblings stay open; ``asend`` calls sync receivers in a
-    worker thread, whose stack then starts at the dispatch on the sending
-    thread's stack. A lock keeps callbacks from two threads apart.
+class Recorder(dispatcher.Journal):
+    """Builds a :class:`Trace` from what the dispatcher and the ORM report.
+
+    While the run happens, the recorder only keeps events: the dispatcher
+    appends a tuple per send and per receiver call (see
+    :class:`~sigcli.dispatcher.Journal`), the ORM observer methods and
+    :meth:`printed` do the same, and values that may change later are
+    turned into JSON-safe data at once. The tree is built from the events
+    later: when a step starts or finishes, when recording ends, when
+    :attr:`trace` is read, or, with ``live``, as each event arrives.
+
+    Building keeps a stack of open steps, operations, dispatches and
+    receiver calls per thread: a signal sent from a thread the scenario
+    started lands at the step's level, not inside whatever another thread
+    happened to be running. Before :meth:`start_step`, everything goes into
+    ``trace.setup``. Async receivers of one dispatch run concurrently, so a
+    receiver frame is closed by identity and its still-running siblings stay
+    open; ``asend`` calls sync receivers in a worker thread, whose stack then
+    starts at the dispatch on the sending thread's stack.
     """
 
-    def __init__(self, trace: Trace, max_depth: int = 50) -> None:
-        self.trace = trace
-        self.max_depth = max_depth
-        self._lock = threading.Lock()
+    inline = True
+
+    def __init__(self, trace: Trace, max_depth: int = 50, live: bool = False) -> None:
+        super().__init__(_Applying(self) if live else None, max_depth=max_depth)
+        self._trace = trace
+        self._lock = threading.RLock()
         self._base = _Frame(_STEP, trace.setup)
         self._stacks: dict[int, list[_Frame]] = {}
         self._seq = 0
@@ -299,15 +338,53 @@ class Recorder:
         # Each receiver's fixed fields, read once per connection rather than
         # once per dispatch; keyed by the id of its description, kept with it.
         self._receivers: dict[int, tuple[dispatcher.ReceiverInfo, _Fixed]] = {}
+        self._handlers: dict[str, Callable[[Sequence[Any]], None]] = {
+            dispatcher.SEND: self._send_started,
+            dispatcher.CALL: self._receiver_started,
+            dispatcher.DONE: self._receiver_finished,
+            dispatcher.END: self._send_finished,
+            dispatcher.SEND_INLINE: self._send_started,
+            dispatcher.LAST: self._last_finished,
+            dispatcher.FAILED: self._inline_failed,
+            _OPERATION_STARTED: self._operation_started,
+            _OPERATION_FINISHED: self._operation_finished,
+            _SQL: self._sql_executed,
+            _PRINTED: self._printed,
+        }
+
+    @property
+    def trace(self) -> Trace:
+        """The trace, with every event so far in its tree."""
+        self.flush()
+        return self._trace
+
+    def flush(self) -> None:
+        """Put the events kept so far into the tree."""
+        with self._lock:
+            events = self.events
+            count = len(events)
+            if not count:
+                return
+            handlers = self._handlers
+            fields = _EVENT_FIELDS
+            index = 0
+            while index < count:
+                kind = events[index]
+                end = index + fields[kind]
+                handlers[kind](events[index:end])
+                index = end
+            # Events a thread wrote meanwhile stay for the next flush.
+            del events[:count]
 
     # steps
 
     def start_step(self, label: str, function: str) -> Step:
         step = Step(label=label, function=function)
         with self._lock:
-            if not self.trace.steps:
+            self.flush()
+            if not self._trace.steps:
                 self._seq = 0  # setup keeps its own numbering
-            self.trace.steps.append(step)
+            self._trace.steps.append(step)
             self._base = _Frame(_STEP, step.children, step)
             self._stacks = {}
             self._last_error = None
@@ -315,147 +392,240 @@ class Recorder:
 
     def finish_step(self, error: BaseException | None) -> None:
         with self._lock:
+            self.flush()
             step = self._base.node
             if step is not None and error is not None:
                 step.error = describe_error(error)
             self._stacks = {}
             self._last_error = None
 
-    @property
-    def _stack(self) -> list[_Frame]:
-        """The calling thread's stack of open frames, above the step's."""
-        ident = threading.get_ident()
-        stack = self._stacks.get(ident)
-        if stack is None:
-            stack = self._stacks[ident] = [self._base]
-        return stack
+    # what the dispatcher keeps of values (Journal's hooks)
+
+    def snapshot(self, value: Any) -> Any:
+        return json_safe(value)
+
+    def label_sender(self, sender: object) -> Any:
+        return sender_label(sender)
+
+    def failure(self, error: BaseException) -> tuple[str, bool]:
+        """The error's description, and whether it came out of the receiver
+        that finished last (it passed through from inside)."""
+        propagated = error is self._last_error
+        self._last_error = error
+        return describe_error(error), propagated
+
+    def too_deep(self, depth: int) -> None:
+        with self._lock:
+            self.flush()
+            raise DepthLimitExceeded(depth - 1, self._cycle(self._top(threading.get_ident())))
+
+    def take(self, event: Sequence[Any]) -> None:
+        """Keep an event written by a plain :class:`~sigcli.dispatcher.Journal`
+        (raw values), as if the dispatcher had written it to this recorder."""
+        kind = event[0]
+        if kind == dispatcher.SEND:
+            _, thread, signal, sender, named, plan, robust = event
+            kwargs = {k: v if type(v) in _SCALARS else json_safe(v) for k, v in named.items()}
+            if sender is not None and not isinstance(sender, type):
+                sender = sender_label(sender)
+            event = (kind, thread, signal, sender, kwargs, plan, robust)
+        elif kind == dispatcher.DONE:
+            _, thread, signal, info, result, error = event
+            if error is not None:
+                event = (kind, thread, signal, info, None, self.failure(error))
+            elif type(result) not in _SCALARS:
+                event = (kind, thread, signal, info, json_safe(result), None)
+        elif kind == dispatcher.END and event[3] is not None:
+            event = (*event[:3], self.failure(event[3]))
+        self.events.extend(event)
 
     # ORM observer
 
     def operation_started(self, label: str, model: str | None) -> None:
-        with self._lock:
-            top = self._stack[-1]
-            if top.kind in (_OPERATION, _FOLDED):
-                self._stack.append(_Frame(_FOLDED, top.container, top.node))
-                return
-            operation = Operation(label=label, model=model)
-            top.container.append(operation)
-            self._stack.append(_Frame(_OPERATION, operation.children, operation))
+        self.events.extend((_OPERATION_STARTED, threading.get_ident(), label, model))
 
     def operation_finished(self, error: BaseException | None) -> None:
-        with self._lock:
-            frame = self._pop_to(lambda f: f.kind in (_OPERATION, _FOLDED))
-            if frame is not None and frame.kind == _OPERATION and error is not None:
-                frame.node.error = describe_error(error)
+        failure = None if error is None else describe_error(error)
+        self.events.extend((_OPERATION_FINISHED, threading.get_ident(), failure))
 
     def sql_executed(self, sql: str, params: tuple[object, ...]) -> None:
-        statement = SqlStatement(sql, [json_safe(p) for p in params])
-        with self._lock:
-            self._stack[-1].container.append(statement)
+        kept = [json_safe(p) for p in params]
+        self.events.extend((_SQL, threading.get_ident(), sql, kept))
 
     def printed(self, text: str) -> None:
         """Keep ``text`` (written to stdout by the scenario) where it was written."""
-        with self._lock:
-            container = self._stack[-1].container
-            if container and isinstance(container[-1], Output):
-                # Take the text out of the node first: a string nothing else
-                # refers to grows in place, so printing in a loop stays linear.
-                output = container[-1]
-                printed, output.text = output.text, ""
-                printed += text
-                output.text = printed
-            else:
-                container.append(Output(text))
+        self.events.extend((_PRINTED, threading.get_ident(), text))
 
-    # send observer
+    # building the tree, one event at a time (with the lock held)
 
-    def send_started(
-        self,
-        signal: dispatcher.Signal,
-        sender: object,
-        named: dict[str, object],
-        plan: list[dispatcher.ReceiverPlan],
-        robust: bool,
-    ) -> None:
-        name = signal_label(signal)
-        label = sender_label(sender)
-        kwargs = {k: v if type(v) in _SCALARS else json_safe(v) for k, v in named.items()}
-        calls = [self._call_from(entry) for entry in plan]
-        with self._lock:
-            stack = self._stack
-            depth = self._depth()
-            if depth > self.max_depth:
-                raise DepthLimitExceeded(self.max_depth, self._cycle())
-            self._seq += 1
-            dispatch = Dispatch(self._seq, name, label, depth, kwargs, calls, robust)
-            container = stack[-1].container
-            container.append(dispatch)
-            stack.append(_Frame(_DISPATCH, container, dispatch, [entry.info for entry in plan]))
+    def _stack(self, thread: int) -> list[_Frame]:
+        """The stack of open frames of ``thread``, above the step's."""
+        stack = self._stacks.get(thread)
+        if stack is None:
+            stack = self._stacks[thread] = [self._base]
+        return stack
 
-    def receiver_started(self, signal: dispatcher.Signal, info: dispatcher.ReceiverInfo) -> None:
-        with self._lock:
-            stack = self._stack
-            # The dispatch is on top of this thread's stack unless async
-            # siblings run; on another thread's for asend's worker thread.
-            for frames in (stack, *self._stacks.values()):
-                for frame in reversed(frames):
-                    if frame.kind == _DISPATCH:
-                        infos = frame.infos
-                        for index in range(len(infos)):
-                            if infos[index] is info:
-                                call = frame.node.receivers[index]
-                                call.called = True
-                                stack.append(_Frame(_RECEIVER, call.children, call, [info], frame))
-                                return
+    def _top(self, thread: int) -> list[_Frame]:
+        """The stack of ``thread``, with the receiver that runs now open: an
+        inline dispatch starts its receivers without events, so the next
+        one has started when something happens above the dispatch."""
+        stack = self._stack(thread)
+        frame = stack[-1]
+        if frame.kind == _INLINE:
+            plan = frame.plan
+            index = frame.cursor
+            while index < len(plan) and plan[index].decision is not _CALL:
+                index += 1
+            if index < len(plan):
+                frame.cursor = index + 1
+                call = frame.node.receivers[index]
+                call.called = True
+                info = plan[index].info
+                stack.append(_Frame(_RECEIVER, call.children, call, info=info, owner=frame))
+        return stack
 
-    def receiver_finished(
-        self,
-        signal: dispatcher.Signal,
-        info: dispatcher.ReceiverInfo,
-        result: object,
-        error: BaseException | None,
-    ) -> None:
-        if error is None:
-            summary = result if type(result) in _SCALARS else json_safe(result)
-        with self._lock:
-            stack = self._stack
-            top = stack[-1]
-            if top.kind == _RECEIVER and top.infos[0] is info:
-                stack.pop()
-                frame = top
-            else:
-                found = self._close_receiver(info)
-                if found is None:
+    def _operation_started(self, event: Sequence[Any]) -> None:
+        _, thread, label, model = event
+        stack = self._top(thread)
+        top = stack[-1]
+        if top.kind == _OPERATION or top.kind == _FOLDED:
+            stack.append(_Frame(_FOLDED, top.container, top.node))
+            return
+        operation = Operation(label=label, model=model)
+        top.container.append(operation)
+        stack.append(_Frame(_OPERATION, operation.children, operation))
+
+    def _operation_finished(self, event: Sequence[Any]) -> None:
+        _, thread, failure = event
+        stack = self._stack(thread)
+        frame = _pop_to(stack, lambda f: f.kind == _OPERATION or f.kind == _FOLDED)
+        if frame is not None and frame.kind == _OPERATION and failure is not None:
+            frame.node.error = failure
+
+    def _sql_executed(self, event: Sequence[Any]) -> None:
+        _, thread, sql, params = event
+        self._top(thread)[-1].container.append(SqlStatement(sql, params))
+
+    def _printed(self, event: Sequence[Any]) -> None:
+        _, thread, text = event
+        container = self._top(thread)[-1].container
+        if container and isinstance(container[-1], Output):
+            # Take the text out of the node first: a string nothing else
+            # refers to grows in place, so printing in a loop stays linear.
+            output = container[-1]
+            printed, output.text = output.text, ""
+            printed += text
+            output.text = printed
+        else:
+            container.append(Output(text))
+
+    def _send_started(self, event: Sequence[Any]) -> None:
+        kind, thread, signal, sender, kwargs, plan, robust = event
+        stack = self._top(thread)
+        if isinstance(sender, type):
+            sender = sender.__name__
+        calls = [self._call_from(entry) for entry in plan] if plan else []
+        self._seq += 1
+        dispatch = Dispatch(
+            self._seq, signal_label(signal), sender, _depth(stack), kwargs, calls, robust
+        )
+        container = stack[-1].container
+        container.append(dispatch)
+        frame_kind = _INLINE if kind == dispatcher.SEND_INLINE else _DISPATCH
+        stack.append(_Frame(frame_kind, container, dispatch, plan or ()))
+
+    def _receiver_started(self, event: Sequence[Any]) -> None:
+        _, thread, _signal, info = event
+        stack = self._stack(thread)
+        # The dispatch is on top of this thread's stack unless async
+        # siblings run; on another thread's for asend's worker thread.
+        for frames in (stack, *self._stacks.values()):
+            for frame in reversed(frames):
+                if frame.kind == _DISPATCH:
+                    plan = frame.plan
+                    index = frame.cursor
+                    if index >= len(plan) or plan[index].info is not info:
+                        index = next((i for i, p in enumerate(plan) if p.info is info), -1)
+                        if index < 0:
+                            continue
+                    frame.cursor = index + 1
+                    call = frame.node.receivers[index]
+                    call.called = True
+                    stack.append(_Frame(_RECEIVER, call.children, call, info=info, owner=frame))
                     return
-                frame = found
-            call: ReceiverCall = frame.node
-            if error is None:
-                call.result = summary
-            else:
-                call.error = describe_error(error)
-                call.error_propagated = error is self._last_error
-                self._last_error = error
 
-    def send_finished(self, signal: dispatcher.Signal, error: BaseException | None) -> None:
-        with self._lock:
-            stack = self._stack
-            if stack[-1].kind == _DISPATCH:
-                frame: _Frame | None = stack.pop()
-            else:
-                name = signal_label(signal)
-                frame = self._pop_to(lambda f: f.kind == _DISPATCH and f.node.signal == name)
-            if frame is None:
+    def _receiver_finished(self, event: Sequence[Any]) -> None:
+        _, thread, _signal, info, result, failure = event
+        stack = self._top(thread)
+        top = stack[-1]
+        if top.kind == _RECEIVER and top.info is info:
+            stack.pop()
+            frame = top
+        else:
+            found = _close_receiver(stack, info)
+            if found is None:
                 return
-            dispatch: Dispatch = frame.node
-            if error is not None:
-                dispatch.error = describe_error(error)
-            for call in dispatch.receivers:
-                if not call.called and call.skipped_reason is None:
-                    call.skipped_reason = SkipReason.NOT_REACHED
+            frame = found
+        call: ReceiverCall = frame.node
+        if failure is None:
+            call.result = result
+        else:
+            call.error, call.error_propagated = failure
+
+    def _send_finished(self, event: Sequence[Any]) -> None:
+        _, thread, signal, failure = event
+        stack = self._stack(thread)
+        if stack[-1].kind == _DISPATCH:
+            frame: _Frame | None = stack.pop()
+        else:
+            name = signal_label(signal)
+            frame = _pop_to(stack, lambda f: f.kind == _DISPATCH and f.node.signal == name)
+        if frame is None:
+            return
+        dispatch: Dispatch = frame.node
+        if failure is not None:
+            dispatch.error = failure[0]
+        for call in dispatch.receivers:
+            if not call.called and call.skipped_reason is None:
+                call.skipped_reason = SkipReason.NOT_REACHED
+
+    def _last_finished(self, event: Sequence[Any]) -> None:
+        """The last receiver of an inline dispatch returned, so did the send."""
+        _, thread, signal, info, result = event
+        self._receiver_finished((dispatcher.DONE, thread, signal, info, result, None))
+        stack = self._stack(thread)
+        if stack[-1].kind == _INLINE:
+            stack.pop()
+        else:
+            name = signal_label(signal)
+            _pop_to(stack, lambda f: f.kind == _INLINE and f.node.signal == name)
+
+    def _inline_failed(self, event: Sequence[Any]) -> None:
+        """The running receiver of an inline dispatch raised, ending the send."""
+        _, thread, signal, failure = event
+        stack = self._top(thread)
+        name = signal_label(signal)
+        for index in range(len(stack) - 1, 0, -1):
+            frame = stack[index]
+            if frame.kind == _INLINE and frame.node.signal == name:
+                break
+        else:
+            return
+        running = next(
+            (f for f in reversed(stack[index + 1 :]) if f.kind == _RECEIVER and f.owner is frame),
+            None,
+        )
+        if running is not None:
+            running.node.error, running.node.error_propagated = failure
+        del stack[index:]
+        dispatch: Dispatch = frame.node
+        dispatch.error = failure[0]
+        for call in dispatch.receivers:
+            if not call.called and call.skipped_reason is None:
+                call.skipped_reason = SkipReason.NOT_REACHED
 
     def _call_from(self, entry: dispatcher.ReceiverPlan) -> ReceiverCall:
-        """The record of one planned receiver (called without the lock: a race
-        only builds the same fields twice)."""
+        """The record of one planned receiver."""
         info = entry.info
         known = self._receivers.get(id(info))
         if known is None or known[0] is not info:
@@ -472,52 +642,11 @@ class Recorder:
             known = self._receivers[id(info)] = (info, fields)
         return ReceiverCall(*known[1], False, _SKIPS.get(entry.decision))
 
-    # helpers (called with the lock held)
-
-    def _depth(self) -> int:
-        """One more than the dispatch whose receiver is running, or 1 outside any."""
-        for frame in reversed(self._stack):
-            if frame.kind == _RECEIVER:
-                return frame.owner.node.depth + 1  # type: ignore[union-attr, no-any-return]
-        return 1
-
-    def _close_receiver(self, info: dispatcher.ReceiverInfo) -> _Frame | None:
-        """Close the receiver frame of ``info`` that is not on top of the stack.
-
-        Frames above it that never got their ``finished`` callback are
-        dropped, except receiver frames of the same dispatch: async receivers
-        run concurrently, so a sibling may still be running.
-        """
-        stack = self._stack
-        for index in range(len(stack) - 1, 0, -1):
-            frame = stack[index]
-            if frame.kind == _RECEIVER and frame.infos[0] is info:
-                siblings = [
-                    f for f in stack[index + 1 :] if f.kind == _RECEIVER and f.owner is frame.owner
-                ]
-                del stack[index:]
-                stack.extend(siblings)
-                return frame
-        return None
-
-    def _pop_to(self, wanted: Callable[[_Frame], bool]) -> _Frame | None:
-        """Pop frames down to and including the nearest ``wanted`` one.
-
-        Unwinding through frames that never got their ``finished`` callback
-        (an exception between two callbacks) keeps the stack consistent.
-        """
-        for index in range(len(self._stack) - 1, 0, -1):
-            frame = self._stack[index]
-            if wanted(frame):
-                del self._stack[index:]
-                return frame
-        return None
-
-    def _cycle(self) -> list[str]:
+    def _cycle(self, stack: list[_Frame]) -> list[str]:
         """The shortest repeating tail of the open dispatch › receiver chain."""
         links = [
             f"{f.owner.node.signal} {f.owner.node.sender} › {f.node.name}"
-            for f in self._stack
+            for f in stack
             if f.kind == _RECEIVER and f.owner is not None
         ]
         for period in range(1, len(links) // 2 + 1):
@@ -526,7 +655,65 @@ class Recorder:
         return links[-3:]
 
 
-_SCALARS = frozenset({type(None), bool, int, float, str})
+class _Applying:
+    """The events list of a live recorder: each event goes into the tree as
+    it is written, so the trace is complete at every moment."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    def __len__(self) -> int:
+        return 0
+
+    def extend(self, event: Sequence[Any]) -> None:
+        recorder = self._recorder
+        with recorder._lock:
+            recorder._handlers[event[0]](event)
+
+
+def _depth(stack: list[_Frame]) -> int:
+    """One more than the dispatch whose receiver is running, or 1 outside any."""
+    for frame in reversed(stack):
+        if frame.kind == _RECEIVER:
+            return frame.owner.node.depth + 1  # type: ignore[union-attr, no-any-return]
+    return 1
+
+
+def _close_receiver(stack: list[_Frame], info: dispatcher.ReceiverInfo) -> _Frame | None:
+    """Close the receiver frame of ``info`` that is not on top of ``stack``.
+
+    Frames above it that never got their ``finished`` event are dropped,
+    except receiver frames of the same dispatch: async receivers run
+    concurrently, so a sibling may still be running.
+    """
+    for index in range(len(stack) - 1, 0, -1):
+        frame = stack[index]
+        if frame.kind == _RECEIVER and frame.info is info:
+            siblings = [
+                f for f in stack[index + 1 :] if f.kind == _RECEIVER and f.owner is frame.owner
+            ]
+            del stack[index:]
+            stack.extend(siblings)
+            return frame
+    return None
+
+
+def _pop_to(stack: list[_Frame], wanted: Callable[[_Frame], bool]) -> _Frame | None:
+    """Pop frames down to and including the nearest ``wanted`` one.
+
+    Unwinding through frames that never got their ``finished`` event (an
+    exception between two events) keeps the stack consistent.
+    """
+    for index in range(len(stack) - 1, 0, -1):
+        frame = stack[index]
+        if wanted(frame):
+            del stack[index:]
+            return frame
+    return None
+
+
+_SCALARS = dispatcher.SCALARS
+_CALL = dispatcher.Decision.CALL
 
 _SKIPS = {
     dispatcher.Decision.SKIP_SENDER: SkipReason.SENDER_MISMATCH,
@@ -561,6 +748,7 @@ def recording(recorder: Any) -> Iterator[Any]:
         stack.enter_context(dispatcher.observe(recorder))
         stack.enter_context(models.observe_orm(recorder))
         stack.enter_context(_fewer_collections())
+        stack.callback(recorder.flush)
         yield recorder
 
 
@@ -594,7 +782,7 @@ def capture(max_depth: int = 50) -> Iterator[Trace]:
     Everything lands in one step labelled ``capture``.
     """
     trace = Trace(scenario=None)
-    recorder = Recorder(trace, max_depth=max_depth)
+    recorder = Recorder(trace, max_depth=max_depth, live=True)
     recorder.start_step("capture", "capture")
     error: BaseException | None = None
     with recording(recorder):

@@ -153,9 +153,9 @@ def test_plan_decisions_become_skip_reasons() -> None:
     trace = Trace(scenario=None)
     recorder = Recorder(trace)
     recorder.start_step("s", "s")
-    recorder.send_started(paid, PayPal, {}, plan, False)
-    recorder.send_finished(paid, None)
-    (dispatch,) = trace.dispatches()
+    recorder.take((dispatcher.SEND, 1, paid, PayPal, {}, plan, False))
+    recorder.take((dispatcher.END, 1, paid, None))
+    (dispatch,) = recorder.trace.dispatches()
     assert [(c.name, c.called, c.skipped_reason) for c in dispatch.receivers] == [
         ("gone", False, SkipReason.DEAD_REFERENCE),
         ("fee", False, SkipReason.SENDER_MISMATCH),
