@@ -453,7 +453,8 @@ def _exit(status: int, threads_left: bool) -> NoReturn:
     would wait for forever, when this is the real process (under a test
     runner's captured stdout those threads are the runner's business)."""
     if threads_left and sys.stdout is sys.__stdout__:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
         os._exit(status)
     sys.exit(status)

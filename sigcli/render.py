@@ -112,6 +112,69 @@ class _Budget:
         )
 
 
+#: Whatever the nodes are, a tree draws at most this many lines per ``--limit``
+#: item: SQL, printed output, receivers and steps are not what ``--limit``
+#: counts, and a trace file may hold a million of any of them.
+LINES_PER_ITEM = 20
+
+
+@dataclass(slots=True)
+class _Lines:
+    """The lines a tree may still add (``None``: no cap), and how many it did not."""
+
+    left: int | None
+    cut: int = 0
+
+    @classmethod
+    def for_limit(cls, limit: int) -> _Lines:
+        return cls(limit * LINES_PER_ITEM if limit else None)
+
+    def note(self, limit: int, narrow: str) -> Text | None:
+        if not self.cut:
+            return None
+        return _text(
+            (
+                f"✂ --limit {limit}: the tree stops at {limit * LINES_PER_ITEM} lines; "
+                f"{_count(self.cut, 'more line')} not drawn. Draw more with --limit N "
+                f"(0 draws everything), or {narrow}.",
+                SKIPPED,
+            )
+        )
+
+
+class _CappedTree(Tree):
+    """A :class:`Tree` whose nodes stop adding children once ``lines`` runs out."""
+
+    def __init__(self, label: RenderableType, lines: _Lines, **options: Any) -> None:
+        super().__init__(label, **options)
+        self.lines = lines
+
+    def add(
+        self,
+        label: RenderableType,
+        *,
+        style: Any = None,
+        guide_style: Any = None,
+        expanded: bool = True,
+        highlight: bool | None = False,
+    ) -> Tree:
+        node = _CappedTree(
+            label,
+            self.lines,
+            style=self.style if style is None else style,
+            guide_style=self.guide_style if guide_style is None else guide_style,
+            expanded=expanded,
+            highlight=self.highlight if highlight is None else highlight,
+        )
+        if self.lines.left is None or self.lines.left > 0:
+            if self.lines.left is not None:
+                self.lines.left -= 1
+            self.children.append(node)
+        else:
+            self.lines.cut += 1
+        return node
+
+
 def _left_out(dispatches: int, operations: int) -> str:
     parts = [_count(dispatches, "more dispatch", "more dispatches")] if dispatches else []
     if operations:
@@ -260,7 +323,8 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
     if trace.interrupted:
         summary.append("interrupted")
     summary.append(_count(errors, "error") if errors else "no errors")
-    root = Tree(_text(" · ".join(summary)), guide_style=DIM)
+    lines = _Lines.for_limit(options.limit)
+    root = _CappedTree(_text(" · ".join(summary)), lines, guide_style=DIM)
     if trace.error:
         root.add(_text(("✗ could not run: ", ERROR), (trace.error, ERROR), multiline=True))
     budget = _Budget(options.limit)
@@ -277,10 +341,13 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
     why = "the run was interrupted" if trace.interrupted else "an earlier step failed"
     for number, skipped in enumerate(trace.not_run, len(trace.steps) + 1):
         root.add(_text((f"{number} · {skipped}", DIM), (f"  not run: {why}", DIM)))
-    cut = budget.summary()
-    if cut is not None:
-        root.add(cut)
+    for note in (budget.summary(), lines.note(options.limit, _PICK)):
+        if note is not None:
+            root.children.append(Tree(note))
     return root
+
+
+_PICK = "pick dispatches with `sigcli trace --signal NAME` or --sender NAME"
 
 
 def brief(error: str, limit: int = 80) -> str:
@@ -445,7 +512,8 @@ def selection_view(selection: Selection, options: ViewOptions = ViewOptions()) -
     ]
     hidden = selection.total - len(selection.matches)
     header.append(f"{hidden} hidden{selection.hidden_note()}")
-    root = Tree(_text(" · ".join(header)), guide_style=DIM)
+    lines = _Lines.for_limit(options.limit)
+    root = _CappedTree(_text(" · ".join(header)), lines, guide_style=DIM)
     branch: Tree | None = None
     previous: tuple[str, ...] | None = None
     drawn = selection.matches[: options.limit or None]
@@ -457,7 +525,10 @@ def selection_view(selection: Selection, options: ViewOptions = ViewOptions()) -
         _add_dispatch(branch, match.dispatch, options)
     rest = len(selection.matches) - len(drawn)
     if rest:
-        root.add(_limit_note(rest, options.limit))
+        root.children.append(Tree(_limit_note(rest, options.limit)))
+    note = lines.note(options.limit, "narrow the filter")
+    if note is not None:
+        root.children.append(Tree(note))
     return root
 
 

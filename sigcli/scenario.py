@@ -589,7 +589,7 @@ def _run_all(
         finally:
             left = threads_started_since(before)
             if left:
-                result.threads_left[trace.scenario] = left
+                result.threads_left[trace.scenario or name] = left
 
 
 def threads_started_since(before: set[threading.Thread]) -> list[str]:

@@ -509,3 +509,29 @@ def test_a_receiver_whose_repr_raises_can_be_connected(sigcli: Invoke, tmp_path:
     )
     result = sigcli("run", name)
     assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_a_trace_of_a_million_small_nodes_is_cut_at_twenty_lines_per_limit_item(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    outputs = [{"type": "output", "text": "x"}] * 100_000
+    step = {"label": "step", "function": "f", "children": outputs}
+    (tmp_path / "loud.json").write_text(
+        json.dumps({"sigcli_trace": 1, "scenario": "s.py", "steps": [step] * 3})
+    )
+    result = sigcli("trace", "loud.json", "--limit", "2")
+    assert result.exit_code == 0
+    out = lines(result.stdout).splitlines()
+    assert out[:3] == [
+        "s.py · 3 steps · 0 dispatches · no errors",
+        "├── 1 · step",
+        "│   ├── print  x",
+    ]
+    assert len(out) == 1 + 40 + 2
+    assert out[-3:] == [
+        "│   └── print  x",
+        "└── ✂ --limit 2: the tree stops at 40 lines; 299963 more lines not drawn. Draw more with "
+        "--limit N",
+        "    (0 draws everything), or pick dispatches with `sigcli trace --signal NAME` or --sender "
+        "NAME.",
+    ]
