@@ -106,6 +106,8 @@ def _check_save(ctx: click.Context, param: click.Parameter, value: Path | None) 
 def _check_export(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     if value is not None and value.suffix.lower() not in (".svg", ".html", ".mmd"):
         raise click.BadParameter("the file name must end in .svg, .html or .mmd")
+    if value is not None and value.exists() and not value.is_file():
+        raise click.BadParameter(f"{value} is not a regular file; choose another file name.")
     return value
 
 
@@ -347,6 +349,11 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, b
     from sigcli import scenario, trace
 
     if source is None:
+        if DEFAULT_TRACE.exists() and not DEFAULT_TRACE.is_file():
+            raise click.UsageError(
+                f"{DEFAULT_TRACE} is not a regular file; remove it, then run "
+                "`sigcli run SCENARIO` to save a trace there."
+            )
         if not DEFAULT_TRACE.exists():
             raise click.UsageError(
                 f"No saved trace in {DEFAULT_TRACE}. Run `sigcli run SCENARIO` first, "

@@ -535,3 +535,25 @@ def test_a_trace_of_a_million_small_nodes_is_cut_at_twenty_lines_per_limit_item(
         "    (0 draws everything), or pick dispatches with `sigcli trace --signal NAME` or --sender "
         "NAME.",
     ]
+
+
+def test_an_export_over_a_fifo_is_refused_before_running(sigcli: Invoke, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "tree.svg")
+    result = sigcli("run", "profiles", "--export", "tree.svg")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--export': tree.svg is not a regular file; "
+        "choose another file name.\n"
+    )
+    assert not SAVED.exists()
+
+
+def test_a_last_trace_that_is_not_a_file_is_not_read(sigcli: Invoke, tmp_path: Path) -> None:
+    SAVED.parent.mkdir()
+    os.mkfifo(SAVED)
+    result = sigcli("trace")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(
+        "Error: .sigcli/last-trace.json is not a regular file; remove it, then run "
+        "`sigcli run SCENARIO` to save a trace there.\n"
+    )
