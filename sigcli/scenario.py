@@ -29,6 +29,7 @@ from types import ModuleType, TracebackType
 from typing import Any, TypeVar
 
 from sigcli import dispatcher
+from sigcli.models.observe import safe_repr
 from sigcli.trace import (
     PrintedOutput,
     Recorder,
@@ -99,23 +100,58 @@ class RunResult:
 _collecting: list[Callable[[], Any]] | None = None
 
 
-def step(function: F) -> F:
+def step(function: F | None = None) -> F:
     """Mark ``function`` as a step of the scenario being loaded.
 
     Steps run in the order they are defined; the label shown is the first
     line of the docstring, else the function's name. The function is returned
     unchanged, so a step can still be called directly.
     """
-    if not callable(function):
-        raise TypeError("@sigcli.step takes no arguments: write @sigcli.step above a function")
+    if function is None or not callable(function):
+        raise TypeError(
+            "@sigcli.step takes no arguments: write @sigcli.step, without parentheses, "
+            "above a function"
+        )
     if _collecting is not None:
         _collecting.append(function)
     return function
 
 
 def _label(function: Callable[..., Any]) -> str:
-    doc = (function.__doc__ or "").strip()
-    return doc.splitlines()[0].strip() if doc else function.__name__
+    own = function.__doc__ is not type(function).__doc__  # a partial's is partial's own
+    doc = (function.__doc__ or "").strip() if own else ""
+    return doc.splitlines()[0].strip() if doc else _name(function)
+
+
+def _name(function: Callable[..., Any]) -> str:
+    """A step's name: a partial or a callable instance has no ``__name__``."""
+    name = getattr(function, "__name__", None)
+    return name if isinstance(name, str) else safe_repr(function)
+
+
+def _step_problem(path: Path, function: Callable[..., Any]) -> str | None:
+    """Why ``function`` cannot run as a step, naming where it is defined, or None.
+
+    A generator function called runs none of its body, and a step is called
+    with no arguments; both would otherwise pass silently or fail without a line.
+    """
+    import inspect
+
+    code = getattr(function, "__code__", None)
+    where = f"{path}:{code.co_firstlineno}" if code is not None else str(path)
+    name = _name(function)
+    if inspect.isgeneratorfunction(function) or inspect.isasyncgenfunction(function):
+        return (
+            f"{where}: step {name} is a generator function (it contains yield), so calling "
+            "it would run none of its body. Remove the yield."
+        )
+    try:
+        inspect.signature(function).bind()
+    except TypeError:
+        return f"{where}: step {name} needs arguments; a step is called with none."
+    except ValueError:  # no signature to inspect (some builtins): let the call tell
+        pass
+    return None
 
 
 # -- finding a scenario ---------------------------------------------------------
@@ -243,10 +279,14 @@ def loaded(
             registry.migrate()
         except Exception as error:
             raise ScenarioError(_import_message(path, error, "creating the tables")) from None
-        steps = [StepFunction(_label(f), f.__name__, f) for f in functions]
+        steps = [StepFunction(_label(f), _name(f), f) for f in functions]
         run = module.__dict__.get("run")
         if not steps and callable(run):
             steps = [StepFunction(_label(run), "run", run)]
+        for entry in steps:
+            problem = _step_problem(path, entry.function)
+            if problem is not None:
+                raise ScenarioError(problem)
         all_signals = {s.name or "": s for s in signals.BUILTIN_SIGNALS} | named
         yield LoadedScenario(path, module, registry, steps, all_signals, thread_errors)
 
@@ -257,7 +297,7 @@ def _process_restored() -> Iterator[None]:
 
     The working directory (the trace is saved relative to it), the builtins,
     the modules already loaded, ``sys.stdout``/``sys.stderr`` and the file
-    descriptors under them; and ``os._exit`` raises :class:`ScenarioExit`
+    descriptors under them, the trace and profile functions; and ``os._exit`` raises :class:`ScenarioExit`
     meanwhile, except in a forked child, which really ends.
     """
     cwd = os.getcwd()
@@ -271,6 +311,7 @@ def _process_restored() -> Iterator[None]:
         except OSError:  # already closed before sigcli started
             pass
     real_exit, pid = os._exit, os.getpid()
+    tracer, profiler = sys.gettrace(), sys.getprofile()
 
     def refuse_exit(status: int) -> None:
         if os.getpid() != pid:
@@ -281,6 +322,8 @@ def _process_restored() -> Iterator[None]:
     try:
         yield
     finally:
+        sys.settrace(tracer)
+        sys.setprofile(profiler)
         os._exit = real_exit
         for fd, copy in descriptors.items():
             os.dup2(copy, fd)

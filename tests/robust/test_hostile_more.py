@@ -557,3 +557,56 @@ def test_a_last_trace_that_is_not_a_file_is_not_read(sigcli: Invoke, tmp_path: P
         "Error: .sigcli/last-trace.json is not a regular file; remove it, then run "
         "`sigcli run SCENARIO` to save a trace there.\n"
     )
+
+
+# -- steps that cannot run as steps -----------------------------------------------------
+
+
+def test_a_generator_step_is_refused_with_its_line(sigcli: Invoke, tmp_path: Path) -> None:
+    name = scenario(tmp_path, "gen.py", "@sigcli.step\ndef go():\n    yield 1\n")
+    result = sigcli("run", name)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "Error: gen.py:5: step go is a generator function (it contains yield), so calling it "
+        "would run none of its body. Remove the yield.\n"
+    )
+
+
+def test_a_step_that_needs_arguments_is_refused_with_its_line(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    name = scenario(tmp_path, "args.py", "@sigcli.step\ndef go(user):\n    pass\n")
+    result = sigcli("run", name)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert (
+        result.stderr == "Error: args.py:5: step go needs arguments; a step is called with none.\n"
+    )
+
+
+def test_step_with_parentheses_says_to_drop_them(sigcli: Invoke, tmp_path: Path) -> None:
+    name = scenario(tmp_path, "paren.py", "@sigcli.step()\ndef go():\n    pass\n")
+    result = sigcli("run", name)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: paren.py:5: error while importing the scenario: TypeError: @sigcli.step takes "
+        "no arguments: write @sigcli.step, without parentheses, above a function\n"
+        "    @sigcli.step()\n"
+    )
+
+
+def test_a_partial_and_a_callable_instance_run_as_steps(sigcli: Invoke, tmp_path: Path) -> None:
+    name = scenario(
+        tmp_path,
+        "callables.py",
+        "import functools\n\n\ndef say(text):\n    print(text)\n\n\n"
+        "class Step:\n    def __call__(self):\n        print('called')\n\n    def __repr__(self):\n"
+        "        return 'Step()'\n\n\n"
+        "sigcli.step(functools.partial(say, 'hi'))\nsigcli.step(Step())\n",
+    )
+    result = sigcli("run", name)
+    assert result.exit_code == 0
+    out = lines(result.stdout).splitlines()
+    assert out[0] == "callables.py · 2 steps · 0 dispatches · no errors"
+    assert out[1].startswith("├── 1 · functools.partial(<function say at 0x")
+    assert out[1].endswith(">, 'hi')")
+    assert out[2:] == ["│   └── print  hi", "└── 2 · Step()", "    └── print  called"]
