@@ -259,7 +259,7 @@ def loaded(
         for signal, snapshot in saved:
             stack.callback(signal._restore, snapshot)
         thread_errors = [] if thread_errors is None else thread_errors
-        stack.enter_context(_process_restored())
+        stack.enter_context(_process_restored(path.resolve().parent))
         stack.enter_context(_thread_errors_reported(path, thread_errors))
         stack.enter_context(_validating_receivers())
         stack.enter_context(_quiet_robust_log())
@@ -292,11 +292,12 @@ def loaded(
 
 
 @contextmanager
-def _process_restored() -> Iterator[None]:
+def _process_restored(folder: Path) -> Iterator[None]:
     """Put back what a scenario may change in the process it shares with sigcli.
 
     The working directory (the trace is saved relative to it), the builtins,
-    the modules already loaded, ``sys.stdout``/``sys.stderr`` and the file
+    the modules already loaded (and the modules it imported from ``folder``
+    are forgotten, so that a scenario elsewhere gets its own ``helpers.py``), ``sys.stdout``/``sys.stderr`` and the file
     descriptors under them, the trace and profile functions; and ``os._exit`` raises :class:`ScenarioExit`
     meanwhile, except in a forked child, which really ends.
     """
@@ -335,11 +336,29 @@ def _process_restored() -> Iterator[None]:
         for name, module in modules.items():
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module
+        for name in [n for n in sys.modules if n not in modules]:
+            if _imported_from(folder, name, sys.modules[name]):
+                del sys.modules[name]
         _put_back_builtins(names)
         try:
             os.chdir(cwd)
         except OSError:
             pass
+
+
+def _imported_from(folder: Path, name: str, module: ModuleType) -> bool:
+    """Whether module ``name`` was found in ``folder`` itself, as the scenario's
+    neighbour (``helpers.py``, a package ``helpers/``); sigcli's own modules,
+    even when a scenario sits in sigcli's checkout, never are."""
+    top = name.partition(".")[0]
+    where = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", [])), None)
+    if top == "sigcli" or not isinstance(where, str):
+        return False
+    try:
+        first = Path(where).resolve().relative_to(folder).parts[0]
+    except (ValueError, OSError, RuntimeError, IndexError):
+        return False
+    return first == top or first.startswith(f"{top}.")
 
 
 def _put_back_builtins(names: dict[str, Any]) -> list[str]:

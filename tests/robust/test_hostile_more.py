@@ -610,3 +610,19 @@ def test_a_partial_and_a_callable_instance_run_as_steps(sigcli: Invoke, tmp_path
     assert out[1].startswith("├── 1 · functools.partial(<function say at 0x")
     assert out[1].endswith(">, 'hi')")
     assert out[2:] == ["│   └── print  hi", "└── 2 · Step()", "    └── print  called"]
+
+
+def test_two_scenarios_each_get_their_own_neighbour_module(sigcli: Invoke, tmp_path: Path) -> None:
+    for folder, value in (("one", "first"), ("two", "second")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "helpers.py").write_text(f"VALUE = {value!r}\n")
+        (tmp_path / folder / "s.py").write_text(
+            "import sigcli\n\nimport helpers\n\n\n@sigcli.step\ndef go():\n    print(helpers.VALUE)\n"
+        )
+    result = sigcli("run", "one/s.py", "two/s.py")
+    assert result.exit_code == 0
+    assert [line for line in lines(result.stdout).splitlines() if "print" in line] == [
+        "    └── print  first",
+        "    └── print  second",
+    ]
+    assert "helpers" not in sys.modules
