@@ -31,9 +31,22 @@ DEFAULT_TRACE = Path(".sigcli") / "last-trace.json"
 class _Group(click.Group):
     """Maps the core's exceptions to click's, in this one place."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["sigcli.args"] = list(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.NoSuchOption as error:
+            arguments = ctx.meta.get("sigcli.args", [])
+            files = [a for a in arguments if a.startswith("-") and Path(a).is_file()]
+            if files:
+                error.message += (
+                    f" To pass the file {files[0]}, put -- before it: "
+                    f"sigcli {ctx.invoked_subcommand} -- {files[0]}"
+                )
+            raise
         except KeyboardInterrupt:
             # Outside a scenario's steps (loading a big trace, drawing it):
             # the documented status, not click's "Aborted!" and 1.

@@ -626,3 +626,16 @@ def test_two_scenarios_each_get_their_own_neighbour_module(sigcli: Invoke, tmp_p
         "    └── print  second",
     ]
     assert "helpers" not in sys.modules
+
+
+def test_a_file_name_starting_with_a_dash_says_to_put_two_dashes_first(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "-draft.py").write_text(ONE_STEP)
+    result = sigcli("run", "-draft.py")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(
+        "Error: No such option '-d'. To pass the file -draft.py, put -- before it: "
+        "sigcli run -- -draft.py\n"
+    )
+    assert sigcli("run", "--", "-draft.py").exit_code == 0
