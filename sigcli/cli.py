@@ -41,12 +41,13 @@ class _Group(click.Group):
         except click.NoSuchOption as error:
             arguments = ctx.meta.get("sigcli.args", [])
             files = [a for a in arguments if a.startswith("-") and Path(a).is_file()]
-            if files:
-                error.message += (
-                    f" To pass the file {files[0]}, put -- before it: "
-                    f"sigcli {ctx.invoked_subcommand} -- {files[0]}"
-                )
-            raise
+            if not files:
+                raise
+            raise click.UsageError(
+                f"{error.format_message()} To pass the file {files[0]}, put -- before it: "
+                f"sigcli {ctx.invoked_subcommand} -- {files[0]}",
+                ctx=error.ctx,
+            ) from None
         except KeyboardInterrupt:
             # Outside a scenario's steps (loading a big trace, drawing it):
             # the documented status, not click's "Aborted!" and 1.
