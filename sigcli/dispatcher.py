@@ -28,7 +28,7 @@ import keyword
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
@@ -170,7 +170,8 @@ class Journal:
 
     #: Whether the reader takes the shorter events of the common case
     #: (SEND_INLINE, LAST, FAILED). A reader that acts as receivers start
-    #: needs CALL events, so the default is no.
+    #: needs CALL events, so the default is no. An inline journal must
+    #: have a ``max_depth``.
     inline: bool = False
 
     def __init__(self, events: Any = None, max_depth: int | None = None) -> None:
@@ -221,10 +222,30 @@ class _Callbacks:
 _observer: SendObserver | Journal | None = None
 _journal: Journal | None = None
 
-#: How many observed sends are open in this thread or asyncio task. A
-#: context variable: worker threads of ``asend`` and the tasks of its
-#: receivers start from the depth of the send that made them.
-_depth: ContextVar[int] = ContextVar("sigcli_send_depth", default=0)
+# How deep an observed send is nested: the sync sends open in its thread
+# (a plain per-thread count: sync sends nest strictly, and counting them
+# costs no allocation) plus what the context it runs in started from. An
+# ``asend``, or the gathering of a send's async receivers, sets that for its
+# tasks and worker threads to its own depth, less the sync sends open in the
+# thread they run on, so that nothing is counted twice.
+_sync_depths: dict[int, int] = {}
+_async_depth: ContextVar[int] = ContextVar("sigcli_async_depth", default=0)
+
+
+def _depth_here(thread: int) -> int:
+    """How many observed sends enclose whatever runs now on ``thread``."""
+    return _async_depth.get() + _sync_depths.get(thread, 0)
+
+
+@contextmanager
+def _async_context(depth: int) -> Iterator[None]:
+    """Make the current context (an ``asend``, a task, a worker thread) count
+    from ``depth`` for the block."""
+    token = _async_depth.set(depth - _sync_depths.get(get_ident(), 0))
+    try:
+        yield
+    finally:
+        _async_depth.reset(token)
 
 
 @contextmanager
@@ -414,7 +435,7 @@ def _relearn_traced(
     slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any], journal: Journal
 ) -> list[tuple[Receiver, Any]]:
     """Install in ``slot`` the traced call loop for this send's names, and use it."""
-    key = (len(slot[1]), *named)
+    key = (len(slot[1]) // 2, *named)
     call_loop = _TRACED_CALLERS.get(key) or _make_traced_caller(key)
     slot[0] = call_loop
     return call_loop(slot, signal, sender, named, journal)  # type: ignore[no-any-return]
@@ -438,7 +459,7 @@ def _make_traced_caller(key: tuple[Any, ...]) -> Callable[..., Any]:
     writes SEND_INLINE, a DONE per receiver but the last, and LAST (see the
     event kinds), keeping values that may change through the journal's
     snapshot, with the receivers called through literal keywords. The slot is
-    ``[call_loop, resolvers, descriptions, plan]``. Anything unusual (a dead
+    ``[call_loop, (resolver, description, resolver, ...), plan]``. Anything unusual (a dead
     receiver, odd names, many receivers) takes ``Signal._send_observed``."""
     count, names = key[0], key[1:]
     if (
@@ -469,24 +490,23 @@ def _make_traced_caller(key: tuple[Any, ...]) -> Callable[..., Any]:
     lines = [
         "def call_loop(slot, signal, sender, named, journal):",
         check.rstrip("\n"),
-        f"    {', '.join(slots)}, = slot[1]",
+        f"    {', '.join(f'{r}, {i}' for r, i in zip(slots, infos, strict=True))}, = slot[1]",
         *(f"    {each} = {each}()" for each in slots),
         f"    if {' or '.join(f'{each} is None' for each in slots)}:",
         "        return signal._send_observed(journal, sender, named, False)",
-        "    _depth = get_depth() + 1",
-        "    _limit = journal.max_depth",
-        "    if _limit is not None and _depth > _limit:",
+        "    _thread = get_ident()",
+        "    _level = sync_depths.get(_thread, 0)",
+        "    _depth = get_async_depth() + _level + 1",
+        "    if _depth > journal.max_depth:",
         "        journal.too_deep(_depth)",
         f"    _kwargs = named if {unchanging} else snapshot_all(journal, named)",
         "    if sender is None or isinstance(sender, type):",
         "        _shown = sender",
         "    else:",
         "        _shown = journal.label_sender(sender)",
-        "    _thread = get_ident()",
         "    _record = journal.events.extend",
-        f"    {', '.join(infos)}, = slot[2]",
-        "    _record((SEND_INLINE, _thread, signal, _shown, _kwargs, slot[3], False))",
-        "    set_depth(_depth)",
+        "    _record((SEND_INLINE, _thread, signal, _shown, _kwargs, slot[2], False))",
+        "    sync_depths[_thread] = _level + 1",
         "    try:",
     ]
     for index, (each, info) in enumerate(zip(slots, infos, strict=True)):
@@ -500,15 +520,15 @@ def _make_traced_caller(key: tuple[Any, ...]) -> Callable[..., Any]:
         "        failed(journal, _thread, signal, _error)",
         "        raise",
         "    finally:",
-        "        set_depth(_depth - 1)",
+        "        sync_depths[_thread] = _level",
         f"    _kept = _v{last} if type(_v{last}) in SCALARS else journal.snapshot(_v{last})",
         f"    _record((LAST, _thread, signal, {infos[last]}, _kept))",
         f"    return [{', '.join(f'({each}, _v{i})' for i, each in enumerate(slots))}]",
     ]
     namespace: dict[str, Any] = {
         "relearn": _relearn_traced,
-        "get_depth": _depth.get,
-        "set_depth": _depth.set,
+        "get_async_depth": _async_depth.get,
+        "sync_depths": _sync_depths,
         "get_ident": get_ident,
         "snapshot_all": _snapshot_all,
         "failed": _failed_inline,
@@ -533,8 +553,8 @@ _TRACED_LOCALS = {
     "named",
     "journal",
     "relearn",
-    "get_depth",
-    "set_depth",
+    "get_async_depth",
+    "sync_depths",
     "get_ident",
     "snapshot_all",
     "failed",
@@ -1002,9 +1022,8 @@ class Signal:
             if lookup and not any_dead and generation == self._generation:
                 self._plans[id(sender)] = prepared
                 if sync and not asynchronous:
-                    resolvers = tuple(resolver for resolver, _ in sync)
-                    described = tuple(info for _, info in sync)
-                    self._inline[id(sender)] = [_relearn_traced, resolvers, described, plan]
+                    pairs = tuple(item for pair in sync for item in pair)
+                    self._inline[id(sender)] = [_relearn_traced, pairs, plan]
         return prepared
 
     # -- sending ------------------------------------------------------------
@@ -1019,7 +1038,7 @@ class Signal:
             if slot is not None and self.receivers:
                 return slot[0](slot, self, sender, named)
             return self._send_unobserved(sender, named)
-        if journal.inline and not self._dead_receivers and self.receivers:
+        if journal.inline and self.receivers:
             slot = self._inline.get(id(sender))
             if slot is not None:
                 return slot[0](slot, self, sender, named, journal)  # type: ignore[no-any-return]
@@ -1068,9 +1087,14 @@ class Signal:
             return []
         plan, sync, asynchronous = self._receivers_to_call(journal, sender)
         depth = self._open(journal, sender, named, plan, robust)
+        counting = _async_context(depth) if journal is not None else nullcontext()
 
         def call_sync_bundle() -> list[tuple[Receiver, Any]]:
-            return [(r, self._call(journal, r, info, sender, named, robust)) for r, info in sync]
+            # A worker thread, in a copy of this context: count from here too.
+            with _async_context(depth) if journal is not None else nullcontext():
+                return [
+                    (r, self._call(journal, r, info, sender, named, robust)) for r, info in sync
+                ]
 
         async def sync_bundle() -> list[tuple[Receiver, Any]]:
             if not sync:
@@ -1078,23 +1102,24 @@ class Signal:
             return await asyncio.to_thread(call_sync_bundle)
 
         try:
-            responses, async_responses = await asyncio.gather(
-                sync_bundle(),
-                asyncio.gather(
-                    *(
-                        self._call_async(journal, r, info, sender, named, robust)
-                        for r, info in asynchronous
-                    )
-                ),
-            )
+            with counting:
+                responses, async_responses = await asyncio.gather(
+                    sync_bundle(),
+                    asyncio.gather(
+                        *(
+                            self._call_async(journal, r, info, sender, named, robust)
+                            for r, info in asynchronous
+                        )
+                    ),
+                )
             responses.extend(
                 (r, response)
                 for (r, _), response in zip(asynchronous, async_responses, strict=True)
             )
         except BaseException as error:
-            self._close(journal, depth, error)
+            self._close(journal, error)
             raise
-        self._close(journal, depth, None)
+        self._close(journal, None)
         return responses
 
     def _send_observed(
@@ -1119,7 +1144,9 @@ class Signal:
         if async_refs:
             return self._send_generic(journal, sender, named, robust)
 
-        depth = _depth.get() + 1
+        thread = get_ident()
+        level = _sync_depths.get(thread, 0)
+        depth = _async_depth.get() + level + 1
         if journal.max_depth is not None and depth > journal.max_depth:
             journal.too_deep(depth)
         kwargs = named
@@ -1130,10 +1157,9 @@ class Signal:
         shown = sender
         if sender is not None and not isinstance(sender, type):
             shown = journal.label_sender(sender)
-        thread = get_ident()
         record = journal.events.extend
         record((SEND, thread, self, shown, kwargs, plan, robust))
-        _depth.set(depth)
+        _sync_depths[thread] = level + 1
         responses = []
         try:
             for r, info in calls:
@@ -1154,7 +1180,7 @@ class Signal:
             record((END, thread, self, journal.failure(error)))
             raise
         finally:
-            _depth.set(depth - 1)
+            _sync_depths[thread] = level
         record((END, thread, self, None))
         return responses
 
@@ -1173,8 +1199,8 @@ class Signal:
         self, journal: Journal, sender: object, named: dict[str, Any], robust: bool
     ) -> None:
         plan = self._prepare(sender, lookup=False)[0] if self.receivers else []
-        depth = self._open(journal, sender, named, plan, robust)
-        self._close(journal, depth, None)
+        self._open(journal, sender, named, plan, robust)
+        self._close(journal, None)
 
     def _receivers_to_call(
         self, journal: Journal | None, sender: object
@@ -1215,7 +1241,7 @@ class Signal:
         """Write the start of an observed send; returns its depth (0 unobserved)."""
         if journal is None:
             return 0
-        depth = _depth.get() + 1
+        depth = _depth_here(get_ident()) + 1
         if journal.max_depth is not None and depth > journal.max_depth:
             journal.too_deep(depth)
         shown = sender
@@ -1223,14 +1249,12 @@ class Signal:
             shown = journal.label_sender(sender)
         kwargs = _snapshot_all(journal, named)
         journal.events.extend((SEND, get_ident(), self, shown, kwargs, plan, robust))
-        _depth.set(depth)
         return depth
 
-    def _close(self, journal: Journal | None, depth: int, error: BaseException | None) -> None:
-        """Write the end of an observed send and leave its depth."""
+    def _close(self, journal: Journal | None, error: BaseException | None) -> None:
+        """Write the end of an observed send."""
         if journal is None:
             return
-        _depth.set(depth - 1)
         failure = None if error is None else journal.failure(error)
         journal.events.extend((END, get_ident(), self, failure))
 
@@ -1241,6 +1265,10 @@ class Signal:
         then async ones gathered in a private event loop."""
         plan, sync, asynchronous = self._receivers_to_call(journal, sender)
         depth = self._open(journal, sender, named, plan, robust)
+        thread = get_ident()
+        level = _sync_depths.get(thread, 0)
+        if journal is not None:
+            _sync_depths[thread] = level + 1
         try:
             responses = [
                 (r, self._call(journal, r, info, sender, named, robust)) for r, info in sync
@@ -1250,21 +1278,25 @@ class Signal:
                 async def gather_all() -> list[Any]:
                     import asyncio
 
-                    return await asyncio.gather(
-                        *(
-                            self._call_async(journal, r, info, sender, named, robust)
-                            for r, info in asynchronous
+                    with _async_context(depth) if journal is not None else nullcontext():
+                        return await asyncio.gather(
+                            *(
+                                self._call_async(journal, r, info, sender, named, robust)
+                                for r, info in asynchronous
+                            )
                         )
-                    )
 
                 results = _run_coroutine_sync(gather_all)
                 responses.extend(
                     (r, result) for (r, _), result in zip(asynchronous, results, strict=True)
                 )
         except BaseException as error:
-            self._close(journal, depth, error)
+            self._close(journal, error)
             raise
-        self._close(journal, depth, None)
+        finally:
+            if journal is not None:
+                _sync_depths[thread] = level
+        self._close(journal, None)
         return responses
 
     def _call(

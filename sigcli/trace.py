@@ -261,13 +261,15 @@ _STEP, _OPERATION, _FOLDED, _DISPATCH, _INLINE, _RECEIVER = range(6)
 class _Frame:
     """An open step, operation, dispatch or receiver call while the tree is built.
 
-    ``plan`` and ``cursor`` belong to a dispatch: the receivers it planned,
-    and where the next receiver to start most likely sits in that plan.
+    ``plan``, ``calls`` and ``cursor`` belong to a dispatch: the receivers
+    it planned, the positions in the plan of those to call, and (inline) how
+    many of those have started, or (explicit) where the next receiver to
+    start most likely sits in the plan.
     ``info`` and ``owner`` belong to a receiver call: its description, and
     the frame of the dispatch that called it.
     """
 
-    __slots__ = ("kind", "container", "node", "plan", "cursor", "info", "owner")
+    __slots__ = ("kind", "container", "node", "plan", "calls", "cursor", "info", "owner")
 
     def __init__(
         self,
@@ -277,19 +279,18 @@ class _Frame:
         plan: Any = None,
         info: dispatcher.ReceiverInfo | None = None,
         owner: _Frame | None = None,
+        calls: tuple[int, ...] = (),
     ) -> None:
         self.kind = kind
         self.container = container
         self.node = node
         self.plan = plan
+        self.calls = calls
         self.cursor = 0
         self.info = info
         self.owner = owner
 
 
-#: A receiver's fields that do not change from one dispatch to the next,
-#: in :class:`ReceiverCall`'s order: name to dispatch_uid.
-_Fixed = tuple[str, str | None, str | None, int | None, str | None, bool, str | None]
 
 # The recorder's own events, beside the dispatcher's SEND, CALL, DONE and END.
 _OPERATION_STARTED, _OPERATION_FINISHED, _SQL, _PRINTED = "op", "op end", "sql", "print"
@@ -335,9 +336,11 @@ class Recorder(dispatcher.Journal):
         # The exception a receiver last finished with: the same object
         # reaching an enclosing receiver has passed through from inside.
         self._last_error: BaseException | None = None
-        # Each receiver's fixed fields, read once per connection rather than
-        # once per dispatch; keyed by the id of its description, kept with it.
-        self._receivers: dict[int, tuple[dispatcher.ReceiverInfo, _Fixed]] = {}
+        # Per plan (the dispatcher keeps one per sender until receivers
+        # change): each receiver's fields, and the positions of those to
+        # call. Keyed by the plan's id, kept with the plan.
+        self._plans: dict[int, tuple[Any, list[tuple[Any, ...]], tuple[int, ...]]] = {}
+        self._labels: dict[dispatcher.Signal, str] = {}
         self._handlers: dict[str, Callable[[Sequence[Any]], None]] = {
             dispatcher.SEND: self._send_started,
             dispatcher.CALL: self._receiver_started,
@@ -359,18 +362,34 @@ class Recorder(dispatcher.Journal):
         return self._trace
 
     def flush(self) -> None:
-        """Put the events kept so far into the tree."""
-        with self._lock:
+        """Put the events kept so far into the tree.
+
+        The cyclic garbage collector is held off meanwhile: building makes
+        no garbage, only a great many small records that it would otherwise
+        walk again and again as they pile up.
+        """
+        with self._lock, _collector_paused():
             events = self.events
             count = len(events)
             if not count:
                 return
             handlers = self._handlers
             fields = _EVENT_FIELDS
+            send_inline, last = dispatcher.SEND_INLINE, dispatcher.LAST
             index = 0
             while index < count:
                 kind = events[index]
                 end = index + fields[kind]
+                if (
+                    kind is send_inline
+                    and end < count
+                    and events[end] is last
+                    and events[end + 1] == events[index + 1]
+                ):
+                    # The common case: one receiver that did nothing observable.
+                    self._quiet_dispatch(events[index:end], events[end + 4])
+                    index = end + fields[last]
+                    continue
                 handlers[kind](events[index:end])
                 index = end
             # Events a thread wrote meanwhile stay for the next flush.
@@ -469,19 +488,15 @@ class Recorder(dispatcher.Journal):
         """The stack of ``thread``, with the receiver that runs now open: an
         inline dispatch starts its receivers without events, so the next
         one has started when something happens above the dispatch."""
-        stack = self._stack(thread)
+        stack = self._stacks.get(thread) or self._stack(thread)
         frame = stack[-1]
-        if frame.kind == _INLINE:
-            plan = frame.plan
-            index = frame.cursor
-            while index < len(plan) and plan[index].decision is not _CALL:
-                index += 1
-            if index < len(plan):
-                frame.cursor = index + 1
-                call = frame.node.receivers[index]
-                call.called = True
-                info = plan[index].info
-                stack.append(_Frame(_RECEIVER, call.children, call, info=info, owner=frame))
+        if frame.kind == _INLINE and frame.cursor < len(frame.calls):
+            index = frame.calls[frame.cursor]
+            frame.cursor += 1
+            call = frame.node.receivers[index]
+            call.called = True
+            info = frame.plan[index].info
+            stack.append(_Frame(_RECEIVER, call.children, call, info=info, owner=frame))
         return stack
 
     def _operation_started(self, event: Sequence[Any]) -> None:
@@ -520,19 +535,59 @@ class Recorder(dispatcher.Journal):
             container.append(Output(text))
 
     def _send_started(self, event: Sequence[Any]) -> None:
-        kind, thread, signal, sender, kwargs, plan, robust = event
-        stack = self._top(thread)
+        stack = self._top(event[1])
+        dispatch, plan, to_call = self._dispatch_from(event, stack)
+        frame_kind = _INLINE if event[0] == dispatcher.SEND_INLINE else _DISPATCH
+        stack.append(_Frame(frame_kind, stack[-1].container, dispatch, plan, calls=to_call))
+
+    def _quiet_dispatch(self, event: Sequence[Any], result: Any) -> None:
+        """An inline dispatch whose one receiver returned ``result`` with
+        nothing in between: no frame needed."""
+        stack = self._top(event[1])
+        dispatch, _, to_call = self._dispatch_from(event, stack)
+        call = dispatch.receivers[to_call[0]]
+        call.called = True
+        call.result = result
+
+    def _dispatch_from(
+        self, event: Sequence[Any], stack: list[_Frame]
+    ) -> tuple[Dispatch, Any, tuple[int, ...]]:
+        """The dispatch a SEND or SEND_INLINE event starts, put in place."""
+        _, _, signal, sender, kwargs, plan, robust = event
         if isinstance(sender, type):
             sender = sender.__name__
-        calls = [self._call_from(entry) for entry in plan] if plan else []
+        if plan:
+            known = self._plans.get(id(plan))
+            if known is None or known[0] is not plan:
+                known = self._learn(plan)
+            receivers = [ReceiverCall(*fields) for fields in known[1]]
+            to_call = known[2]
+        else:
+            plan, receivers, to_call = (), [], ()
+        label = self._labels.get(signal)
+        if label is None:
+            label = self._labels[signal] = signal_label(signal)
         self._seq += 1
-        dispatch = Dispatch(
-            self._seq, signal_label(signal), sender, _depth(stack), kwargs, calls, robust
-        )
-        container = stack[-1].container
-        container.append(dispatch)
-        frame_kind = _INLINE if kind == dispatcher.SEND_INLINE else _DISPATCH
-        stack.append(_Frame(frame_kind, container, dispatch, plan or ()))
+        dispatch = Dispatch(self._seq, label, sender, _depth(stack), kwargs, receivers, robust)
+        stack[-1].container.append(dispatch)
+        return dispatch, plan, to_call
+
+    def _learn(self, plan: list[dispatcher.ReceiverPlan]) -> tuple[Any, Any, tuple[int, ...]]:
+        """What every dispatch with this plan starts from: each receiver's
+        fields (a :class:`ReceiverCall`'s, up to its skip reason) and the
+        positions of those the send calls."""
+        if len(self._plans) > 1000:
+            self._plans.clear()
+        fields = []
+        for entry in plan:
+            info = entry.info
+            uid = None if info.dispatch_uid is None else str(info.dispatch_uid)
+            skipped = _SKIPS.get(entry.decision)
+            fixed = (info.name, info.module, info.file, info.line, info.sender_label)
+            fields.append((*fixed, info.weak, uid, False, skipped))
+        to_call = tuple(i for i, entry in enumerate(plan) if entry.decision is _CALL)
+        known = self._plans[id(plan)] = (plan, fields, to_call)
+        return known
 
     def _receiver_started(self, event: Sequence[Any]) -> None:
         _, thread, _signal, info = event
@@ -556,6 +611,16 @@ class Recorder(dispatcher.Journal):
 
     def _receiver_finished(self, event: Sequence[Any]) -> None:
         _, thread, _signal, info, result, failure = event
+        stack = self._stacks.get(thread) or self._stack(thread)
+        top = stack[-1]
+        if top.kind == _INLINE and failure is None and top.cursor < len(top.calls):
+            # A receiver of an inline dispatch that did nothing observable:
+            # it needs no frame.
+            quiet: ReceiverCall = top.node.receivers[top.calls[top.cursor]]
+            top.cursor += 1
+            quiet.called = True
+            quiet.result = result
+            return
         stack = self._top(thread)
         top = stack[-1]
         if top.kind == _RECEIVER and top.info is info:
@@ -593,7 +658,7 @@ class Recorder(dispatcher.Journal):
         """The last receiver of an inline dispatch returned, so did the send."""
         _, thread, signal, info, result = event
         self._receiver_finished((dispatcher.DONE, thread, signal, info, result, None))
-        stack = self._stack(thread)
+        stack = self._stacks[thread]
         if stack[-1].kind == _INLINE:
             stack.pop()
         else:
@@ -623,24 +688,6 @@ class Recorder(dispatcher.Journal):
         for call in dispatch.receivers:
             if not call.called and call.skipped_reason is None:
                 call.skipped_reason = SkipReason.NOT_REACHED
-
-    def _call_from(self, entry: dispatcher.ReceiverPlan) -> ReceiverCall:
-        """The record of one planned receiver."""
-        info = entry.info
-        known = self._receivers.get(id(info))
-        if known is None or known[0] is not info:
-            uid = None if info.dispatch_uid is None else str(info.dispatch_uid)
-            fields: _Fixed = (
-                info.name,
-                info.module,
-                info.file,
-                info.line,
-                info.sender_label,
-                info.weak,
-                uid,
-            )
-            known = self._receivers[id(info)] = (info, fields)
-        return ReceiverCall(*known[1], False, _SKIPS.get(entry.decision))
 
     def _cycle(self, stack: list[_Frame]) -> list[str]:
         """The shortest repeating tail of the open dispatch › receiver chain."""
@@ -756,6 +803,18 @@ def recording(recorder: Any) -> Iterator[Any]:
 #: live until the run ends, and at the default the cyclic collector walks
 #: them again and again: a fifth of a traced send at 200,000 dispatches.
 _RECORDING_GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection during the block (unless it was off already)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager

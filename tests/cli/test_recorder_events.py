@@ -18,6 +18,7 @@ import io
 import os
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -202,3 +203,142 @@ def test_a_nested_send_sits_under_the_receiver_that_made_it_on_the_inline_path()
         "ValueError: r2 fails",
         False,
     )
+
+
+# -- depth across threads and asyncio ----------------------------------------
+
+
+def depths(trace: Trace) -> list[tuple[str, int]]:
+    return [(d.signal, d.depth) for d in trace.dispatches()]
+
+
+def signals(*names: str) -> list[dispatcher.Signal]:
+    made = []
+    for name in names:
+        signal = dispatcher.Signal()
+        signal.name = name
+        made.append(signal)
+    return made
+
+
+def chain_through_asend(hop: str) -> tuple[dispatcher.Signal, list[str]]:
+    """outer → middle.asend → a task and a worker thread each send inner →
+    deepest: four levels deep on both paths. ``hop`` is how outer's receiver
+    gets to the asend: as an async receiver (sigcli runs it in an event loop
+    on another thread), or as a sync one running an event loop in its own
+    thread."""
+    import asyncio
+
+    outer, middle, inner, deepest = signals("outer", "middle", "inner", "deepest")
+    reached: list[str] = []
+
+    async def start_async(sender: Any, **kwargs: Any) -> None:
+        await middle.asend(sender=None)
+
+    def start_sync(sender: Any, **kwargs: Any) -> None:
+        asyncio.run(middle.asend(sender=None))
+
+    start = start_async if hop == "async receiver" else start_sync
+
+    async def in_a_task(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender=None)
+
+    def in_the_worker(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender=None)
+
+    def innermost(sender: Any, **kwargs: Any) -> None:
+        deepest.send(sender=None)
+
+    outer.connect(start, weak=False)
+    middle.connect(in_a_task, weak=False)
+    middle.connect(in_the_worker, weak=False)
+    inner.connect(innermost, weak=False)
+    deepest.connect(lambda sender, **kwargs: reached.append("deepest"), weak=False)
+    return outer, reached
+
+
+@pytest.mark.parametrize("hop", ["async receiver", "event loop in a receiver"])
+def test_the_depth_limit_counts_through_asend_its_tasks_and_its_worker_thread(hop: str) -> None:
+    for limit, expected in ((4, ["deepest"] * 4), (3, [])):
+        outer, reached = chain_through_asend(hop)
+        recorder = Recorder(Trace(scenario=None), max_depth=limit)
+        recorder.start_step("step", "step")
+        stopped = []
+        with dispatcher.observe(recorder):
+            for _ in range(2):  # the second time through the inline path
+                try:
+                    outer.send(sender=None)
+                except DepthLimitExceeded as error:
+                    stopped.append(error.limit)
+        recorder.finish_step(None)
+        assert reached == expected
+        assert stopped == ([] if expected else [3, 3])
+
+
+def test_concurrent_asends_do_not_add_up_to_the_depth_limit() -> None:
+    import asyncio
+
+    (ping,) = signals("ping")
+
+    async def slow(sender: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.001)
+
+    ping.connect(slow)
+    trace = Trace(scenario=None)
+    recorder = Recorder(trace, max_depth=3)
+    recorder.start_step("step", "step")
+
+    async def many() -> None:
+        await asyncio.gather(*(ping.asend(sender=None) for _ in range(20)))
+
+    with dispatcher.observe(recorder):
+        asyncio.run(many())
+    recorder.finish_step(None)
+    assert depths(recorder.trace) == [("ping", 1)] * 20
+
+
+def test_recursion_through_asend_stops_at_the_depth_limit() -> None:
+    import asyncio
+
+    (again,) = signals("again")
+
+    async def resend(sender: Any, **kwargs: Any) -> None:
+        await again.asend(sender=None)
+
+    again.connect(resend)
+    trace = Trace(scenario=None)
+    recorder = Recorder(trace, max_depth=4)
+    recorder.start_step("step", "step")
+    with dispatcher.observe(recorder):
+        try:
+            asyncio.run(again.asend(sender=None))
+        except DepthLimitExceeded as error:
+            stopped: DepthLimitExceeded | None = error
+        else:
+            stopped = None
+    recorder.finish_step(None)
+    assert stopped is not None and stopped.limit == 4
+    assert stopped.cycle == ["again None › test_recursion_through_asend_stops_at_the_depth_limit.<locals>.resend"]
+    assert depths(recorder.trace) == [("again", 1), ("again", 2), ("again", 3), ("again", 4)]
+
+
+def test_sends_from_another_thread_start_at_depth_one() -> None:
+    import threading
+
+    outer, inner = signals("outer", "inner")
+
+    def spawn(sender: Any, **kwargs: Any) -> None:
+        worker = threading.Thread(target=lambda: inner.send(sender=None))
+        worker.start()
+        worker.join()
+
+    outer.connect(spawn)
+    inner.connect(lambda sender, **kwargs: None, weak=False)
+    trace = Trace(scenario=None)
+    recorder = Recorder(trace, max_depth=1)
+    recorder.start_step("step", "step")
+    with dispatcher.observe(recorder):
+        outer.send(sender=None)
+        outer.send(sender=None)
+    recorder.finish_step(None)
+    assert sorted(depths(recorder.trace)) == [("inner", 1)] * 2 + [("outer", 1)] * 2

@@ -4,8 +4,9 @@ Each program is a sequence of connect (weak or strong, for any sender or
 one of a few senders, with or without ``dispatch_uid``), disconnect, dropping
 a receiver's last reference followed by ``gc.collect()``, replacing a sender
 (senders are classes, or distinct objects that compare equal), ``has_listeners``,
-``send``, ``send_robust`` and ``asend``/``asend_robust``. It runs in three
-worlds: Django, sigcli, and sigcli with a send observer installed. Every
+``send``, ``send_robust`` and ``asend``/``asend_robust``. It runs in four
+worlds: Django, sigcli, sigcli with a send observer installed, and sigcli
+under the recorder (whose sends take the inline fast path). Every
 receiver exists as twins, one per world, that log their calls (some also
 connect or disconnect another receiver while they run); after each step the worlds must agree on the outcome (return value or exception), on
 which receivers ran in which order, and on the length of ``receivers``.
@@ -95,7 +96,8 @@ class NullObserver:
 class World:
     name: str
     signal: Any
-    observed: bool = False
+    #: None, or a factory of the observer installed around every action.
+    observed: Any = None
     log: list[tuple[Any, ...]] = field(default_factory=list)
     holders: dict[int, Any] = field(default_factory=dict)
     actions: dict[int, tuple[str, int] | None] = field(default_factory=dict)
@@ -197,6 +199,15 @@ def async_calls_only(world: World, slots: list[Slot]) -> list[tuple[Any, ...]]:
     ]
 
 
+def recorder() -> Any:
+    """sigcli's recorder: a journal that takes the inline events of the fast path."""
+    from sigcli.trace import Recorder, Trace
+
+    recording = Recorder(Trace(scenario=None))
+    recording.start_step("program", "program")
+    return recording
+
+
 def run_program(use_caching: bool, slots: list[Slot], steps: list[tuple[Any, ...]]) -> None:
     """Run the program in every world, comparing after each step. The
     send_robust error log is switched off: the results already carry it."""
@@ -211,7 +222,16 @@ def compare_worlds(use_caching: bool, slots: list[Slot], steps: list[tuple[Any, 
     worlds = [
         World("django", IMPLS["django"]().Signal(use_caching=use_caching)),
         World("sigcli", sigcli_dispatch.Signal(use_caching=use_caching)),
-        World("sigcli+observer", sigcli_dispatch.Signal(use_caching=use_caching), observed=True),
+        World(
+            "sigcli+observer",
+            sigcli_dispatch.Signal(use_caching=use_caching),
+            observed=NullObserver,
+        ),
+        World(
+            "sigcli+recorder",
+            sigcli_dispatch.Signal(use_caching=use_caching),
+            observed=recorder,
+        ),
     ]
     for world in worlds:
         world.actions = {index: slot.action for index, slot in enumerate(slots)}
@@ -221,7 +241,7 @@ def compare_worlds(use_caching: bool, slots: list[Slot], steps: list[tuple[Any, 
 
     def in_world(world: World, action: Any, *args: Any, **kwargs: Any) -> Any:
         if world.observed:
-            with sigcli_dispatch.observe(NullObserver()):
+            with sigcli_dispatch.observe(world.observed()):
                 return outcome(action, *args, **kwargs)
         return outcome(action, *args, **kwargs)
 
