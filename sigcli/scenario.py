@@ -330,7 +330,7 @@ def _process_restored(folder: Path) -> Iterator[None]:
             os.dup2(copy, fd)
             os.close(copy)
         for name, (stream, fd) in streams.items():
-            if stream.closed:
+            if stream is not None and stream.closed:
                 stream = open(fd, "w", encoding="utf-8", errors="replace", closefd=False)
             setattr(sys, name, stream)
         for name, module in modules.items():

@@ -639,3 +639,22 @@ def test_a_file_name_starting_with_a_dash_says_to_put_two_dashes_first(
         "sigcli run -- -draft.py\n"
     )
     assert sigcli("run", "--", "-draft.py").exit_code == 0
+
+
+def test_sigcli_started_with_stderr_closed_still_runs(tmp_path: Path) -> None:
+    (tmp_path / "one.py").write_text(ONE_STEP)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", NO_COLOR="1", TERM="dumb")
+    done = subprocess.run(
+        [sys.executable, "-m", "sigcli", "run", "one.py"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert done.returncode == 0
+    assert done.stdout.splitlines() == [
+        "one.py · 1 step · 0 dispatches · no errors",
+        "└── 1 · one step",
+    ]
