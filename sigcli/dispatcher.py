@@ -295,9 +295,9 @@ def _describe(
     if sender is None:
         sender_label = None
     else:
-        sender_label = getattr(sender, "__name__", None) or repr(sender)
+        sender_label = _name_of(sender, "__name__")
     return ReceiverInfo(
-        name=getattr(receiver, "__qualname__", None) or repr(receiver),
+        name=_name_of(receiver, "__qualname__"),
         module=getattr(receiver, "__module__", None),
         file=code.co_filename if code is not None else None,
         line=code.co_firstlineno if code is not None else None,
@@ -306,6 +306,18 @@ def _describe(
         dispatch_uid=dispatch_uid,
         is_async=is_async,
     )
+
+
+def _name_of(target: object, attribute: str) -> str:
+    """``target``'s ``__qualname__`` or ``__name__``, else its repr; a repr
+    that raises (or an attribute lookup that does) still gives a name."""
+    try:
+        name = getattr(target, attribute, None)
+        if isinstance(name, str) and name:
+            return name
+        return repr(target)
+    except Exception:
+        return f"<{type(target).__qualname__} object at {id(target):#x}>"
 
 
 def _is_coroutine_function(receiver: Any) -> bool:
@@ -587,7 +599,7 @@ def _log_robust_failure(receiver: Any, error: Exception) -> None:
     sigcli falls back to ``repr()`` instead."""
     import logging
 
-    name = getattr(receiver, "__qualname__", None) or repr(receiver)
+    name = _name_of(receiver, "__qualname__")
     logging.getLogger("sigcli.dispatch").error(
         "Error calling %s in Signal.send_robust() (%s)", name, error, exc_info=error
     )

@@ -190,7 +190,7 @@ def json_safe(value: object, _depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         return [json_safe(v, _depth + 1) for v in value]
     if isinstance(value, dict):
-        return {str(k): json_safe(v, _depth + 1) for k, v in value.items()}
+        return {_key_text(k): json_safe(v, _depth + 1) for k, v in value.items()}
     if isinstance(value, type) and getattr(value, "_meta", None) is not None:
         return value.__name__
     if getattr(type(value), "_meta", None) is not None and hasattr(value, "pk"):
@@ -199,6 +199,17 @@ def json_safe(value: object, _depth: int = 0) -> Any:
         model = getattr(value, "model", None)
         return {"queryset": getattr(model, "__name__", _repr(model))}
     return _repr(value)
+
+
+def _key_text(key: object) -> str:
+    """A dict key as JSON needs it: text. A key whose ``str()`` raises is
+    shown by its (safe) repr."""
+    if type(key) is str:
+        return key
+    try:
+        return str(key)
+    except Exception:
+        return _repr(key)
 
 
 def _sort_key(value: Any) -> tuple[str, str]:
