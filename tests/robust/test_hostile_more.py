@@ -461,7 +461,7 @@ def test_receivers_does_not_hang_on_a_thread_started_at_import(tmp_path: Path) -
     )
 
 
-# -- problems whose fix belongs to files another change owns -------------------------------
+# -- values and receivers whose str() or repr() raise ---------------------------------------
 
 BAD_STR = """\
 class Unprintable:
@@ -477,10 +477,6 @@ class Unprintable:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trace.json_safe calls str() on dict keys: recording makes the send raise",
-)
 def test_a_dict_key_whose_str_raises_is_recorded_not_raised(sigcli: Invoke, tmp_path: Path) -> None:
     name = scenario(
         tmp_path,
@@ -492,10 +488,6 @@ def test_a_dict_key_whose_str_raises_is_recorded_not_raised(sigcli: Invoke, tmp_
     assert (result.exit_code, result.stderr) == (0, "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dispatcher._describe calls repr() on a receiver without __qualname__ at connect",
-)
 def test_a_receiver_whose_repr_raises_can_be_connected(sigcli: Invoke, tmp_path: Path) -> None:
     name = scenario(
         tmp_path,
@@ -658,3 +650,25 @@ def test_sigcli_started_with_stderr_closed_still_runs(tmp_path: Path) -> None:
         "one.py · 1 step · 0 dispatches · no errors",
         "└── 1 · one step",
     ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="trace.json_safe keeps NaN and infinities, which json writes as NaN/Infinity (not JSON)",
+)
+def test_run_json_is_strict_json_even_for_nan(sigcli: Invoke, tmp_path: Path) -> None:
+    name = scenario(
+        tmp_path,
+        "nan.py",
+        "from sigcli import Signal\n\ntick = Signal()\n\n\n@sigcli.step\ndef go():\n"
+        "    tick.send(sender='s', ratio=float('nan'), top=float('inf'))\n",
+    )
+    result = sigcli("run", name, "--json")
+    assert result.exit_code == 0
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    document = json.loads(result.stdout, parse_constant=refuse)
+    kwargs = document["steps"][0]["children"][0]["kwargs"]
+    assert kwargs == {"ratio": "nan", "top": "inf"}
