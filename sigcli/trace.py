@@ -17,6 +17,7 @@ import enum
 import gc
 import io
 import json
+import math
 import re
 import sys
 import threading
@@ -921,11 +922,31 @@ def json_text(text: str) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-_encoder = json.JSONEncoder(ensure_ascii=False)
+_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
 def _encode(value: Any) -> str:
-    return json_text(_encoder.encode(value))
+    """``value`` as strict JSON. JSON has no NaN or infinities: a float that
+    is one (a keyword argument, a result) is written as text, ``"nan"``."""
+    try:
+        return json_text(_encoder.encode(value))
+    except ValueError:
+        return json_text(_encoder.encode(_finite(value)))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+#: What a trace file written elsewhere may hold that JSON does not: read as
+#: the text sigcli writes for them.
+_CONSTANTS = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}
 
 
 def _chunks(traces: list[Trace]) -> Iterator[str]:
@@ -1003,7 +1024,8 @@ def load(path: Path) -> list[Trace]:
     """Read a trace file written by :func:`save`; never runs code from it."""
     try:
         with recursion_room(_JSON_RECURSION):
-            document = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8-sig")
+            document = json.loads(text, parse_constant=_CONSTANTS.__getitem__)
     except RecursionError:
         raise TraceFormatError(f"{path} is not a sigcli trace (nested too deeply)") from None
     except UnicodeDecodeError as exc:

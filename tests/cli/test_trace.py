@@ -256,6 +256,30 @@ def test_saved_trace_loads_back_equal(tmp_path: Path) -> None:
     }
 
 
+def test_nan_and_infinities_are_saved_as_text_and_read_back_from_other_writers(
+    tmp_path: Path,
+) -> None:
+    ratio = named("ratio")
+    ratio.connect(lambda sender, **kwargs: float("-inf"), weak=False)
+    trace = record({"go": lambda: ratio.send(sender=None, value=float("nan"))})
+    path = tmp_path / "t.json"
+    save([trace], path)
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    document = json.loads(path.read_text(), parse_constant=refuse)
+    (dispatch,) = document["steps"][0]["children"]
+    assert (dispatch["kwargs"], dispatch["receivers"][0]["result"]) == ({"value": "nan"}, "-inf")
+    # A file written by another program, with JSON's non-standard constants
+    # and a byte order mark, reads as sigcli would have written it.
+    foreign = path.read_text().replace('"nan"', "NaN").replace('"-inf"', "-Infinity")
+    (tmp_path / "foreign.json").write_text("\ufeff" + foreign, encoding="utf-8")
+    (loaded,) = load(tmp_path / "foreign.json")
+    (again,) = loaded.dispatches()
+    assert (again.kwargs, again.receivers[0].result) == ({"value": "nan"}, "-inf")
+
+
 def test_several_traces_are_saved_under_runs(tmp_path: Path) -> None:
     traces = [sample_trace(), Trace(scenario="empty.py")]
     assert list(json.loads(dumps(traces))) == ["sigcli_trace", "runs"]

@@ -652,10 +652,6 @@ def test_sigcli_started_with_stderr_closed_still_runs(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trace.json_safe keeps NaN and infinities, which json writes as NaN/Infinity (not JSON)",
-)
 def test_run_json_is_strict_json_even_for_nan(sigcli: Invoke, tmp_path: Path) -> None:
     name = scenario(
         tmp_path,
