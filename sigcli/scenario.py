@@ -323,8 +323,13 @@ def _process_restored(folder: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        sys.settrace(tracer)
-        sys.setprofile(profiler)
+        # Only what the scenario changed: a profiler or coverage tool that
+        # runs sigcli itself installs C-level hooks, which reading and
+        # setting back again would replace with slow (or uncallable) ones.
+        if sys.gettrace() is not tracer:
+            sys.settrace(tracer if callable(tracer) else None)
+        if sys.getprofile() is not profiler:
+            sys.setprofile(profiler if callable(profiler) else None)
         os._exit = real_exit
         for fd, copy in descriptors.items():
             os.dup2(copy, fd)

@@ -668,3 +668,23 @@ def test_run_json_is_strict_json_even_for_nan(sigcli: Invoke, tmp_path: Path) ->
     document = json.loads(result.stdout, parse_constant=refuse)
     kwargs = document["steps"][0]["children"][0]["kwargs"]
     assert kwargs == {"ratio": "nan", "top": "inf"}
+
+
+def test_sigcli_runs_under_a_profiler_and_leaves_it_installed(tmp_path: Path) -> None:
+    """cProfile's hook is C-level: putting "it" back with sys.setprofile
+    after a scenario would fail (it is not callable) or replace it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(tmp_path / "run.prof"), "-m", "sigcli"]
+        + ["run", "profile_on_signup", "--no-save"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    import pstats
+
+    calls = pstats.Stats(str(tmp_path / "run.prof")).stats  # type: ignore[attr-defined]
+    profiled = {function for (_, _, function) in calls}
+    assert "_send_observed" in profiled or "call_loop" in profiled
