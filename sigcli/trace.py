@@ -303,7 +303,6 @@ class _Frame:
         self.owner = owner
 
 
-
 # The recorder's own events, beside the dispatcher's SEND, CALL, DONE and END.
 _OPERATION_STARTED, _OPERATION_FINISHED, _SQL, _PRINTED = "op", "op end", "sql", "print"
 _EVENT_FIELDS = {
@@ -919,19 +918,49 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u20
 def json_text(text: str) -> str:
     """JSON ``text`` with those characters written as ``\\uXXXX``: the same JSON,
     safe to print. They can only occur inside strings, where the escape is valid."""
+    if text.isascii():
+        return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
+def _make_encode() -> Callable[[Any], str]:
+    """The encoder's C part, made once: ``JSONEncoder.encode`` makes it
+    anew at every call, which is most of the time of writing a big trace
+    one node at a time. Without the C accelerator, ``encode`` itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _encoder.encode
+
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    # (markers, default, encode a string, indent, key separator, item
+    # separator, sort keys, skip keys, allow nan): JSONEncoder's defaults.
+    encoder = make(
+        None, refuse, json.encoder.encode_basestring, None, ": ", ", ", False, False, False
+    )
+
+    def encode(value: Any) -> str:
+        if isinstance(value, str):
+            return _encoder.encode(value)
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_fast_encode = _make_encode()
+
+
 def _encode(value: Any) -> str:
     """``value`` as strict JSON. JSON has no NaN or infinities: a float that
     is one (a keyword argument, a result) is written as text, ``"nan"``."""
     try:
-        return json_text(_encoder.encode(value))
+        return json_text(_fast_encode(value))
     except ValueError:
-        return json_text(_encoder.encode(_finite(value)))
+        return json_text(_fast_encode(_finite(value)))
 
 
 def _finite(value: Any) -> Any:
