@@ -14,7 +14,7 @@ from typing import Any
 from sigcli.models import observe as _observe
 from sigcli.models.db import DatabaseError
 from sigcli.models.expressions import Combinable
-from sigcli.models.fields import FieldDoesNotExist
+from sigcli.models.fields import Field, FieldDoesNotExist
 from sigcli.models.options import Options
 from sigcli.models.registry import get_registry
 from sigcli.signals import class_prepared, post_init, post_save, pre_init, pre_save
@@ -92,6 +92,22 @@ def _relation_descriptor(cls: type, name: str) -> Any:
     return None
 
 
+def _check_field_name(model: str, name: str) -> None:
+    """Refuse the field names Django's system checks reject (fields.E001,
+    E002, E003): Django would stop at ``manage.py check``, sigcli at once."""
+    problem = None
+    if name == "pk":
+        problem = "'pk' always means the primary key, so no field can be called that"
+    elif name.endswith("_"):
+        problem = "a field name cannot end with an underscore"
+    elif "__" in name:
+        problem = "a field name cannot contain '__', which separates lookups"
+    if problem:
+        raise TypeError(
+            f"{model}.{name}: {problem} (Django's system check rejects it); rename the field"
+        )
+
+
 class ModelBase(type):
     """Prepares model classes and registers them in the current registry."""
 
@@ -101,6 +117,9 @@ class ModelBase(type):
             return super().__new__(mcs, name, bases, attrs, **kwargs)
         meta = attrs.pop("Meta", None)
         contributable = {k: v for k, v in attrs.items() if hasattr(v, "contribute_to_class") and not isinstance(v, type)}
+        for attr_name, value in contributable.items():
+            if isinstance(value, Field):
+                _check_field_name(name, attr_name)
         plain = {k: v for k, v in attrs.items() if k not in contributable}
         cls: Any = super().__new__(mcs, name, bases, plain, **kwargs)
         registry = getattr(meta, "apps", None) or get_registry()

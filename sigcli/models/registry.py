@@ -8,6 +8,7 @@ imports use :data:`default_registry`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,21 @@ class Registry:
 
     def register_model(self, model: type[Model]) -> None:
         meta = model._meta
+        known = self.models.get(meta.model_name)
+        if known is not None and known is not model:
+            if (known.__name__, known.__module__) != (model.__name__, model.__module__):
+                raise RuntimeError(
+                    f"two models named {model.__name__!r} in one scenario: "
+                    f"{known.__module__}.{known.__qualname__} and "
+                    f"{model.__module__}.{model.__qualname__}; rename one"
+                )
+            warnings.warn(
+                f"model {model.__name__!r} is defined a second time and replaces the "
+                "first; relations declared against the first still point to it "
+                "(Django warns about this too)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         self.models[meta.model_name] = model
         self.generation += 1
         if self.migrated:

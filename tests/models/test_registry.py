@@ -216,3 +216,45 @@ def test_a_project_app_label_is_kept_and_its_references_resolve():
         finally:
             signals.post_save.disconnect(receiver, sender=Order)
     assert seen == ["Order"]
+
+
+def test_a_model_defined_twice_replaces_the_first_with_a_warning():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class Item(models.Model):
+            name = models.CharField(max_length=5)
+
+        first = Item
+        with pytest.warns(RuntimeWarning, match="'Item' is defined a second time") as caught:
+            class Item(models.Model):  # noqa: F811 - on purpose
+                title = models.CharField(max_length=5)
+
+    assert caught[0].filename == __file__
+    assert registry.get_model("Item") is Item is not first
+
+
+def test_two_models_of_one_name_from_different_modules_conflict():
+    registry = models.Registry()
+    with models.use_registry(registry):
+        class Item(models.Model):
+            pass
+
+        with pytest.raises(RuntimeError, match="two models named 'Item' in one scenario"):
+            type("Item", (models.Model,), {"__module__": "elsewhere", "__qualname__": "Item"})
+    assert registry.get_model("Item") is Item
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("pk", "'pk' always means the primary key, so no field can be called that"),
+        ("title_", "a field name cannot end with an underscore"),
+        ("first__name", "a field name cannot contain '__', which separates lookups"),
+    ],
+)
+def test_field_names_that_django_checks_reject_are_refused(name, problem):
+    with models.use_registry(models.Registry()), pytest.raises(TypeError) as refused:
+        type("Item", (models.Model,), {"__module__": __name__, name: models.CharField(max_length=5)})
+    assert str(refused.value) == (
+        f"Item.{name}: {problem} (Django's system check rejects it); rename the field"
+    )
