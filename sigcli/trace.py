@@ -388,23 +388,27 @@ class Recorder(dispatcher.Journal):
             fields = _EVENT_FIELDS
             send_inline, last = dispatcher.SEND_INLINE, dispatcher.LAST
             index = 0
-            while index < count:
-                kind = events[index]
-                end = index + fields[kind]
-                if (
-                    kind is send_inline
-                    and end < count
-                    and events[end] is last
-                    and events[end + 1] == events[index + 1]
-                ):
-                    # The common case: one receiver that did nothing observable.
-                    self._quiet_dispatch(events[index:end], events[end + 4])
-                    index = end + fields[last]
-                    continue
-                handlers[kind](events[index:end])
-                index = end
-            # Events a thread wrote meanwhile stay for the next flush.
-            del events[:count]
+            try:
+                while index < count:
+                    start = index
+                    kind = events[start]
+                    end = start + fields[kind]
+                    if (
+                        kind is send_inline
+                        and end < count
+                        and events[end] is last
+                        and events[end + 1] == events[start + 1]
+                    ):
+                        # The common case: one receiver that did nothing observable.
+                        index = end + fields[last]
+                        self._quiet_dispatch(events[start:end], events[end + 4])
+                        continue
+                    index = end
+                    handlers[kind](events[start:end])
+            finally:
+                # Events a thread wrote meanwhile stay for the next flush; one
+                # whose handling failed is not handled again.
+                del events[:index]
 
     # steps
 
@@ -553,12 +557,31 @@ class Recorder(dispatcher.Journal):
 
     def _quiet_dispatch(self, event: Sequence[Any], result: Any) -> None:
         """An inline dispatch whose one receiver returned ``result`` with
-        nothing in between: no frame needed."""
-        stack = self._top(event[1])
-        dispatch, _, to_call = self._dispatch_from(event, stack)
-        call = dispatch.receivers[to_call[0]]
+        nothing in between: no frame needed. Most dispatches of a big run
+        come this way, hence the details written out."""
+        _, thread, signal, sender, kwargs, plan, robust = event
+        stack = self._stacks.get(thread) or self._stack(thread)
+        if stack[-1].kind == _INLINE:
+            stack = self._top(thread)
+        if isinstance(sender, type):
+            sender = sender.__name__
+        known = self._plans.get(id(plan))
+        if known is None or known[0] is not plan:
+            known = self._learn(plan)
+        templates = known[1]
+        if len(templates) == 1:
+            receivers = [ReceiverCall(*templates[0])]
+        else:
+            receivers = [ReceiverCall(*fields) for fields in templates]
+        call = receivers[known[2][0]]
         call.called = True
         call.result = result
+        label = self._labels.get(signal)
+        if label is None:
+            label = self._labels[signal] = signal_label(signal)
+        self._seq += 1
+        dispatch = Dispatch(self._seq, label, sender, _depth(stack), kwargs, receivers, robust)
+        stack[-1].container.append(dispatch)
 
     def _dispatch_from(
         self, event: Sequence[Any], stack: list[_Frame]
