@@ -401,7 +401,7 @@ class Recorder(dispatcher.Journal):
                     ):
                         # The common case: one receiver that did nothing observable.
                         index = end + fields[last]
-                        self._quiet_dispatch(events[start:end], events[end + 4])
+                        self._new_dispatch(events[start:end], True, events[end + 4])
                         continue
                     index = end
                     handlers[kind](events[start:end])
@@ -550,61 +550,47 @@ class Recorder(dispatcher.Journal):
             container.append(Output(text))
 
     def _send_started(self, event: Sequence[Any]) -> None:
-        stack = self._top(event[1])
-        dispatch, plan, to_call = self._dispatch_from(event, stack)
+        stack, dispatch, plan, to_call = self._new_dispatch(event)
         frame_kind = _INLINE if event[0] == dispatcher.SEND_INLINE else _DISPATCH
         stack.append(_Frame(frame_kind, stack[-1].container, dispatch, plan, calls=to_call))
 
-    def _quiet_dispatch(self, event: Sequence[Any], result: Any) -> None:
-        """An inline dispatch whose one receiver returned ``result`` with
-        nothing in between: no frame needed. Most dispatches of a big run
-        come this way, hence the details written out."""
+    def _new_dispatch(
+        self, event: Sequence[Any], quiet: bool = False, result: Any = None
+    ) -> tuple[list[_Frame], Dispatch, Any, tuple[int, ...]]:
+        """The dispatch a SEND or SEND_INLINE event starts, put in place on
+        its thread's stack. A ``quiet`` one is an inline dispatch whose one
+        receiver returned ``result`` with nothing in between: it is complete
+        at once, and needs no frame. Most dispatches of a big run are quiet,
+        which is why this is written out rather than split up."""
         _, thread, signal, sender, kwargs, plan, robust = event
         stack = self._stacks.get(thread) or self._stack(thread)
         if stack[-1].kind == _INLINE:
             stack = self._top(thread)
         if isinstance(sender, type):
             sender = sender.__name__
-        known = self._plans.get(id(plan))
-        if known is None or known[0] is not plan:
-            known = self._learn(plan)
-        templates = known[1]
-        if len(templates) == 1:
-            receivers = [ReceiverCall(*templates[0])]
-        else:
-            receivers = [ReceiverCall(*fields) for fields in templates]
-        call = receivers[known[2][0]]
-        call.called = True
-        call.result = result
-        label = self._labels.get(signal)
-        if label is None:
-            label = self._labels[signal] = signal_label(signal)
-        self._seq += 1
-        dispatch = Dispatch(self._seq, label, sender, _depth(stack), kwargs, receivers, robust)
-        stack[-1].container.append(dispatch)
-
-    def _dispatch_from(
-        self, event: Sequence[Any], stack: list[_Frame]
-    ) -> tuple[Dispatch, Any, tuple[int, ...]]:
-        """The dispatch a SEND or SEND_INLINE event starts, put in place."""
-        _, _, signal, sender, kwargs, plan, robust = event
-        if isinstance(sender, type):
-            sender = sender.__name__
         if plan:
             known = self._plans.get(id(plan))
             if known is None or known[0] is not plan:
                 known = self._learn(plan)
-            receivers = [ReceiverCall(*fields) for fields in known[1]]
+            templates = known[1]
+            if len(templates) == 1:
+                receivers = [ReceiverCall(*templates[0])]
+            else:
+                receivers = [ReceiverCall(*fields) for fields in templates]
             to_call = known[2]
         else:
             plan, receivers, to_call = (), [], ()
+        if quiet:
+            call = receivers[to_call[0]]
+            call.called = True
+            call.result = result
         label = self._labels.get(signal)
         if label is None:
             label = self._labels[signal] = signal_label(signal)
         self._seq += 1
         dispatch = Dispatch(self._seq, label, sender, _depth(stack), kwargs, receivers, robust)
         stack[-1].container.append(dispatch)
-        return dispatch, plan, to_call
+        return stack, dispatch, plan, to_call
 
     def _learn(self, plan: list[dispatcher.ReceiverPlan]) -> tuple[Any, Any, tuple[int, ...]]:
         """What every dispatch with this plan starts from: each receiver's
