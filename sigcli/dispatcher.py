@@ -732,6 +732,10 @@ class _SharedEntry:
         self.asynchronous = asynchronous
 
 
+#: Numbers for ``Signal._generation``; ``next`` on a count is atomic.
+_generations = itertools.count()
+
+
 class Signal:
     """A Django-compatible signal.
 
@@ -761,10 +765,10 @@ class Signal:
         self._sync_only: dict[int, CacheSlot] = {}
         # id(sender) -> what an observed send needs (see ``_prepare``).
         self._plans: dict[int, _Prepared] = {}
-        # id(sender) -> the inline journal's call loop slot (see ``_traced_caller``).
+        # id(sender) -> the inline journal's call loop slot (see ``_make_traced_caller``).
         self._inline: dict[int, CacheSlot] = {}
-        # Counts cache drops, so that a plan made across one is not kept.
-        self._generation = 0
+        # A new number at every cache drop, so that a plan made across one is not kept.
+        self._generation = next(_generations)
         self._by_equality: weakref.WeakKeyDictionary[Any, _SharedEntry] = (
             weakref.WeakKeyDictionary()
         )
@@ -873,7 +877,11 @@ class Signal:
         """The one place the per-sender cache is dropped: on connect,
         disconnect, and a receiver's death (the equality-keyed entries are
         then bypassed until the next prune, as Django bypasses its cache)."""
-        self._generation += 1
+        # A fresh number, never one seen before: a receiver's death drops
+        # the cache from the garbage collector without the lock, and an
+        # increment there could write back an older count, one a plan made
+        # across a connect was checked against.
+        self._generation = next(_generations)
         self._cache.clear()
         self._sync_only.clear()
         self._plans.clear()
@@ -998,11 +1006,14 @@ class Signal:
         the cache is dropped, unless it shows a dead receiver: that one is
         shown once, then it is pruned. Without ``lookup`` nothing is pruned
         or kept (a send that exits early)."""
-        generation = self._generation
-        infos = self._infos
         # Read before the lookup prunes dead entries, so that a receiver whose
-        # weak reference died shows up once as skipped.
-        entries = [(entry, infos.get(id(entry))) for entry in self.receivers]
+        # weak reference died shows up once as skipped; under the lock, since
+        # a disconnect in another thread would shift the list under the loop
+        # (and skip an entry).
+        with self.lock:
+            generation = self._generation
+            infos = self._infos
+            entries = [(entry, infos.get(id(entry))) for entry in self.receivers]
         if lookup:
             self._lookup(sender)
         sender_key = _make_id(sender)

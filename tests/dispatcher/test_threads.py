@@ -102,6 +102,26 @@ def test_concurrent_observed_sends(use_caching: bool, fast_switching: None) -> N
         stress(Signal(use_caching=use_caching))
 
 
+@pytest.mark.parametrize("use_caching", [False, True])
+def test_concurrent_sends_under_the_recorder(use_caching: bool, fast_switching: None) -> None:
+    """The recorder's journal takes the inline events of the fast path, from
+    every thread at once; its tree is then built without a hitch."""
+    from sigcli.dispatcher import Signal, observe
+    from sigcli.trace import Recorder, Trace
+
+    recorder = Recorder(Trace(scenario=None))
+    recorder.start_step("stress", "stress")
+    signal = Signal(use_caching=use_caching)
+    with observe(recorder):
+        stress(signal)
+    recorder.finish_step(None)
+    dispatches = list(recorder.trace.dispatches())
+    assert len(dispatches) > 200
+    assert all(d.depth == 1 and not d.error for d in dispatches)
+    called = [c for d in dispatches for c in d.receivers if c.called]
+    assert {c.name for c in called} >= {"stress.<locals>.anchor_any", "stress.<locals>.anchor_first"}
+
+
 def stress(signal: Any) -> None:
     """Run the threads against ``signal`` for DURATION seconds, then check."""
     failures: list[str] = []
