@@ -256,6 +256,8 @@ def observe(
     called back as events happen) for every signal until the block ends,
     then put back whatever was installed before."""
     global _observer, _journal
+    if isinstance(observer, Journal) and observer.inline and observer.max_depth is None:
+        raise ValueError("an inline journal needs a max_depth (its fast path checks it)")
     previous = _observer, _journal
     _observer = observer
     if observer is None or isinstance(observer, Journal):

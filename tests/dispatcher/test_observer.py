@@ -451,3 +451,93 @@ def test_observed_send_follows_the_caching_signals_shared_entries(recorder: Reco
     assert [e for e in recorder.events if e[0] != "send_started"] == [
         ("send_finished", "cached", None)
     ]
+
+
+def test_an_inline_journal_without_a_depth_limit_is_refused() -> None:
+    from sigcli.dispatcher import Journal
+
+    journal = Journal()
+    journal.inline = True
+    with pytest.raises(ValueError, match="an inline journal needs a max_depth"):
+        with observe(journal):
+            pass
+    assert current_observer() is None
+
+
+# -- journals: the events as written -------------------------------------------
+
+
+def journal_events(inline: bool, send: Any) -> list[Any]:
+    """The events of the second of two sends (the first makes the sender's plan)."""
+    from sigcli.dispatcher import Journal
+
+    journal = Journal(max_depth=10)
+    journal.inline = inline
+    with observe(journal):
+        send()
+        journal.events.clear()
+        send()
+    return list(journal.events)
+
+
+def test_a_journal_gets_each_event_as_fields_in_one_flat_list() -> None:
+    import threading
+
+    signal = Signal()
+
+    def first(sender: Any, **kwargs: Any) -> str:
+        return "one"
+
+    def second(sender: Any, **kwargs: Any) -> str:
+        raise KeyError("two")
+
+    signal.connect(first)
+    signal.connect(second)
+    signal.connect(first, sender=OtherSender, dispatch_uid="other")
+    infos = signal.receiver_infos()
+    thread = threading.get_ident()
+    error: list[BaseException] = []
+
+    def send() -> None:
+        error[:] = [result for _, result in signal.send_robust(sender=Sender, x=1)][1:]
+
+    events = journal_events(False, send)
+    plan = events[5]
+    assert [(entry.info, entry.decision) for entry in plan] == [
+        (infos[0], CALL),
+        (infos[1], CALL),
+        (infos[2], SKIP_SENDER),
+    ]
+    assert events == [
+        "send", thread, signal, Sender, {"x": 1}, plan, True,
+        "call", thread, signal, infos[0],
+        "done", thread, signal, infos[0], "one", None,
+        "call", thread, signal, infos[1],
+        "done", thread, signal, infos[1], None, error[0],
+        "end", thread, signal, None,
+    ]  # fmt: skip
+
+
+def test_an_inline_journal_gets_the_short_events_of_a_plain_send() -> None:
+    import threading
+
+    signal = Signal()
+    results = iter(range(100))
+
+    def first(sender: Any, **kwargs: Any) -> int:
+        return next(results)
+
+    def second(sender: Any, **kwargs: Any) -> list[int]:
+        return [next(results)]
+
+    signal.connect(first)
+    signal.connect(second)
+    infos = signal.receiver_infos()
+    thread = threading.get_ident()
+    events = journal_events(True, lambda: signal.send(sender=Sender, x=1))
+    plan = events[5]
+    assert events == [
+        "send inline", thread, signal, Sender, {"x": 1}, plan, False,
+        "done", thread, signal, infos[0], 2, None,
+        "last", thread, signal, infos[1], [3],
+    ]  # fmt: skip
