@@ -273,6 +273,10 @@ def test_the_depth_limit_counts_through_asend_its_tasks_and_its_worker_thread(ho
         recorder.finish_step(None)
         assert reached == expected
         assert stopped == ([] if expected else [3, 3])
+        if expected:  # and the tree nests them as they ran
+            once = [("outer", 1), ("middle", 2), ("inner", 3), ("deepest", 4)]
+            once += [("inner", 3), ("deepest", 4)]
+            assert depths(recorder.trace) == once + once
 
 
 def test_concurrent_asends_do_not_add_up_to_the_depth_limit() -> None:
