@@ -336,3 +336,31 @@ def test_querysets_are_recognised_by_class_even_when_subclassed() -> None:
         pass
 
     assert json_safe(ActiveQuerySet()) == {"queryset": "Model"}
+
+
+def test_a_receiver_field_of_the_wrong_type_is_refused_even_after_a_good_one(
+    tmp_path: Path,
+) -> None:
+    """Loading checks a receiver's repeating fields once per distinct set; a
+    ``true`` where a line number belongs is another set, not a repeat of 1."""
+    tick = named("tick")
+
+    def on_tick(sender, **kwargs):
+        return None
+
+    tick.connect(on_tick)
+    trace = record({"go": lambda: [tick.send(sender=None) for _ in range(2)]})
+    path = tmp_path / "t.json"
+    save([trace], path)
+    document = json.loads(path.read_text())
+    first, second = document["steps"][0]["children"]
+    assert isinstance(first["receivers"][0]["line"], int)
+    second["receivers"][0]["line"] = True
+    path.write_text(json.dumps(document))
+    with pytest.raises(TraceFormatError, match="expected int or null, found bool"):
+        load(path)
+    second["receivers"][0]["line"] = first["receivers"][0]["line"]
+    second["receivers"][0]["skipped_reason"] = "bored"
+    path.write_text(json.dumps(document))
+    with pytest.raises(TraceFormatError, match="'bored' is not a valid SkipReason"):
+        load(path)
