@@ -472,9 +472,10 @@ def _make_traced_caller(key: tuple[Any, ...]) -> Callable[..., Any]:
     """The observed twin of :func:`_make_caller`: for an inline journal, it
     writes SEND_INLINE, a DONE per receiver but the last, and LAST (see the
     event kinds), keeping values that may change through the journal's
-    snapshot, with the receivers called through literal keywords. The slot is
-    ``[call_loop, (resolver, description, resolver, ...), plan]``. Anything unusual (a dead
-    receiver, odd names, many receivers) takes ``Signal._send_observed``."""
+    snapshot, with the receivers called through literal keywords. The slot
+    is ``[call_loop, (resolver, description, resolver, ...), plan]``.
+    Anything unusual (a dead receiver, odd names, many receivers) takes
+    ``Signal._send_observed``."""
     count, names = key[0], key[1:]
     if (
         not 1 <= count <= _UNROLL_LIMIT
