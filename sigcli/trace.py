@@ -667,12 +667,7 @@ class Recorder(dispatcher.Journal):
             frame = _pop_to(stack, lambda f: f.kind == _DISPATCH and f.node.signal == name)
         if frame is None:
             return
-        dispatch: Dispatch = frame.node
-        if failure is not None:
-            dispatch.error = failure[0]
-        for call in dispatch.receivers:
-            if not call.called and call.skipped_reason is None:
-                call.skipped_reason = SkipReason.NOT_REACHED
+        _dispatch_ended(frame.node, failure)
 
     def _last_finished(self, event: Sequence[Any]) -> None:
         """The last receiver of an inline dispatch returned, so did the send."""
@@ -703,11 +698,7 @@ class Recorder(dispatcher.Journal):
         if running is not None:
             running.node.error, running.node.error_propagated = failure
         del stack[index:]
-        dispatch: Dispatch = frame.node
-        dispatch.error = failure[0]
-        for call in dispatch.receivers:
-            if not call.called and call.skipped_reason is None:
-                call.skipped_reason = SkipReason.NOT_REACHED
+        _dispatch_ended(frame.node, failure)
 
     def _cycle(self, stack: list[_Frame]) -> list[str]:
         """The shortest repeating tail of the open dispatch › receiver chain."""
@@ -736,6 +727,15 @@ class _Applying:
         recorder = self._recorder
         with recorder._lock:
             recorder._handlers[event[0]](event)
+
+
+def _dispatch_ended(dispatch: Dispatch, failure: tuple[str, bool] | None) -> None:
+    """The send is over: its error, if any, and the receivers it never reached."""
+    if failure is not None:
+        dispatch.error = failure[0]
+    for call in dispatch.receivers:
+        if not call.called and call.skipped_reason is None:
+            call.skipped_reason = SkipReason.NOT_REACHED
 
 
 def _depth(stack: list[_Frame]) -> int:
