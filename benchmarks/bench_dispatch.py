@@ -202,7 +202,11 @@ def report(samples: Samples) -> list[str]:
         ("sigcli / plain loop", "sigcli", "plain loop"),
         ("sigcli / blinker", "sigcli", "blinker"),
     ]
-    lines += ["", "ratios: median over rounds of the per-round ratio (lower is faster for sigcli)", ""]
+    lines += [
+        "",
+        "ratios: median over rounds of the per-round ratio (lower is faster for sigcli)",
+        "",
+    ]
     header = f"{'case':<12}" + "".join(f"{label:>32}" for label, _, _ in ratios)
     lines += [header, "-" * len(header)]
     for case in samples:
@@ -210,15 +214,36 @@ def report(samples: Samples) -> list[str]:
             f"{case:<12}" + "".join(f"{ratio(samples[case], a, b):>32.2f}" for _, a, b in ratios)
         )
     observed = ratio(samples["10"], "sigcli observed", "sigcli")
-    lines += ["", f"10 receivers, observed by a journal that keeps nothing / not observed: {observed:.2f}x"]
+    lines += [
+        "",
+        f"10 receivers, observed by a journal that keeps nothing / not observed: {observed:.2f}x",
+    ]
 
     targets = [
-        ("10 receivers: sigcli cached <= 0.5 x django cached", "10", "sigcli cached", "django cached", 0.5),
+        (
+            "10 receivers: sigcli cached <= 0.5 x django cached",
+            "10",
+            "sigcli cached",
+            "django cached",
+            0.5,
+        ),
         ("10 receivers: sigcli <= 0.5 x django", "10", "sigcli", "django", 0.5),
-        ("100 senders: sigcli cached <= 0.5 x django cached", "100 senders", "sigcli cached", "django cached", 0.5),
+        (
+            "100 senders: sigcli cached <= 0.5 x django cached",
+            "100 senders",
+            "sigcli cached",
+            "django cached",
+            0.5,
+        ),
         ("100 senders: sigcli <= 0.5 x django", "100 senders", "sigcli", "django", 0.5),
         ("10 receivers: sigcli <= 1.5 x plain loop", "10", "sigcli", "plain loop", 1.5),
-        ("10 receivers: sigcli cached <= 1.5 x plain loop", "10", "sigcli cached", "plain loop", 1.5),
+        (
+            "10 receivers: sigcli cached <= 1.5 x plain loop",
+            "10",
+            "sigcli cached",
+            "plain loop",
+            1.5,
+        ),
     ]
     lines += ["", "targets", ""]
     for label, case, a, b, limit in targets:

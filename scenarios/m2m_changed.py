@@ -71,7 +71,9 @@ def set_toppings():
 @sigcli.step
 def set_with_clear():
     """set([tomato], clear=True): pre/post_clear with pk_set None, then pre/post_add {1}."""
-    Pizza.objects.get(name="margherita").toppings.set([Topping.objects.get(name="tomato")], clear=True)
+    Pizza.objects.get(name="margherita").toppings.set(
+        [Topping.objects.get(name="tomato")], clear=True
+    )
 
 
 @sigcli.step

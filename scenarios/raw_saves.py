@@ -37,5 +37,8 @@ def normal_save():
 @sigcli.step
 def load_fixture():
     """A fixture with a user and their profile: raw=True, so the receiver does nothing."""
-    for obj in (User(id=10, username="fixture"), Profile(id=10, user_id=10, bio="from the fixture")):
+    for obj in (
+        User(id=10, username="fixture"),
+        Profile(id=10, user_id=10, bio="from the fixture"),
+    ):
         obj.save_base(raw=True)

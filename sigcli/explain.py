@@ -73,7 +73,10 @@ CATALOGUE: tuple[SignalDoc, ...] = (
             ("instance", "the instance being saved; pk is None for a new row"),
             ("raw", "True when loading fixtures: save_base(raw=True)"),
             ("using", "the database alias"),
-            ("update_fields", "a frozenset of the names passed to save(update_fields=...), or None"),
+            (
+                "update_fields",
+                "a frozenset of the names passed to save(update_fields=...), or None",
+            ),
         ),
         (
             "QuerySet.update(), bulk_create() and bulk_update() never call save(): no pre_save.",
@@ -90,8 +93,14 @@ CATALOGUE: tuple[SignalDoc, ...] = (
         "the model class (the proxy class for a proxy model)",
         (
             ("instance", "the saved instance, pk set"),
-            ("created", "True when the row was INSERTed (also for an explicit pk not yet in the table)"),
-            ("update_fields", "a frozenset of the names passed to save(update_fields=...), or None"),
+            (
+                "created",
+                "True when the row was INSERTed (also for an explicit pk not yet in the table)",
+            ),
+            (
+                "update_fields",
+                "a frozenset of the names passed to save(update_fields=...), or None",
+            ),
             ("raw", "True when loading fixtures: save_base(raw=True)"),
             ("using", "the database alias"),
         ),
@@ -122,7 +131,10 @@ CATALOGUE: tuple[SignalDoc, ...] = (
         (
             ("instance", "the instance about to be deleted, pk still set"),
             ("using", "the database alias"),
-            ("origin", "the instance or QuerySet whose delete() was called, the same for the whole cascade"),
+            (
+                "origin",
+                "the instance or QuerySet whose delete() was called, the same for the whole cascade",
+            ),
         ),
         (
             "Sent for cascaded rows too, leaf models first, pk ascending, all before the first DELETE.",
@@ -159,7 +171,10 @@ CATALOGUE: tuple[SignalDoc, ...] = (
             ("instance", "the object whose manager was used"),
             ("reverse", "False from the side declaring the field, True from the other side"),
             ("model", "the class of the objects added, removed or cleared"),
-            ("pk_set", "their pks; only the new ones for add; all requested for remove; None for clear"),
+            (
+                "pk_set",
+                "their pks; only the new ones for add; all requested for remove; None for clear",
+            ),
             ("using", "the database alias"),
         ),
         (
@@ -258,7 +273,9 @@ _BY_NAME = {doc.name: doc for doc in CATALOGUE}
 
 #: Signals the default tree hides: init signals nobody listens to are folded,
 #: and loading a scenario (class_prepared, migrate) is shown only with --all.
-HIDDEN_BY_DEFAULT = frozenset({"pre_init", "post_init", "class_prepared", "pre_migrate", "post_migrate"})
+HIDDEN_BY_DEFAULT = frozenset(
+    {"pre_init", "post_init", "class_prepared", "pre_migrate", "post_migrate"}
+)
 
 
 class UnknownSignal(LookupError):
@@ -289,7 +306,9 @@ def signal_table() -> Table:
     table.add_column("sender")
     table.add_column("kwargs")
     for doc in CATALOGUE:
-        table.add_row(doc.name, doc.sent_when, doc.sender, ", ".join(k for k, _ in doc.kwargs) or "—")
+        table.add_row(
+            doc.name, doc.sent_when, doc.sender, ", ".join(k for k, _ in doc.kwargs) or "—"
+        )
     return table
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from sigcli.scenario import LoadedScenario
 
+
 class SignalConsole(code.InteractiveConsole):
     """An interactive console that records each statement and shows its tree."""
 
@@ -47,7 +48,9 @@ class SignalConsole(code.InteractiveConsole):
     def runcode(self, code: CodeType) -> None:
         trace = Trace(scenario="shell")
         recorder = Recorder(trace, max_depth=self.max_depth)
-        recorder.start_step(self._source.strip().splitlines()[0] if self._source.strip() else "", "")
+        recorder.start_step(
+            self._source.strip().splitlines()[0] if self._source.strip() else "", ""
+        )
         failure: BaseException | None = None
         with recording(recorder):
             try:
@@ -95,7 +98,12 @@ def starting_names() -> dict[str, Any]:
     import sigcli
     from sigcli import Signal, models, receiver, signals
 
-    names: dict[str, Any] = {"sigcli": sigcli, "models": models, "receiver": receiver, "Signal": Signal}
+    names: dict[str, Any] = {
+        "sigcli": sigcli,
+        "models": models,
+        "receiver": receiver,
+        "Signal": Signal,
+    }
     names.update({signal.name: signal for signal in signals.BUILTIN_SIGNALS if signal.name})
     return names
 
@@ -123,14 +131,20 @@ def banner(scenario: LoadedScenario | None, ran: bool) -> str:
         )
     models = ", ".join(sorted(m.__name__ for m in scenario.registry.models.values())) or "none"
     count = len(scenario.steps)
-    steps = "its steps ran above" if ran else f"{count} step{'s' * (count != 1)} not run (--run runs them)"
+    steps = (
+        "its steps ran above"
+        if ran
+        else f"{count} step{'s' * (count != 1)} not run (--run runs them)"
+    )
     return (
         f"sigcli shell · {scenario.path.name} loaded · models: {models} · {steps}.\n"
         "The signal tree of each statement is printed after it. Ctrl-D leaves."
     )
 
 
-def start(name: str | None, console: Console, *, run_steps: bool = False, max_depth: int = 50) -> None:
+def start(
+    name: str | None, console: Console, *, run_steps: bool = False, max_depth: int = 50
+) -> None:
     """Load the scenario ``name`` (or nothing) and hand the terminal to the console."""
     from sigcli import render, scenario
 

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 class ModelSignal(Signal):
     """A signal whose sender may be given as a model reference string."""
 
-    def _lazy_method(self, method: Any, apps: Registry | None, receiver: Any, sender: Any, **kwargs: Any) -> Any:
+    def _lazy_method(
+        self, method: Any, apps: Registry | None, receiver: Any, sender: Any, **kwargs: Any
+    ) -> Any:
         operation = partial(method, receiver, **kwargs)
         if isinstance(sender, str):
             if apps is None:
@@ -32,7 +34,11 @@ class ModelSignal(Signal):
         return operation(sender=sender)
 
     def connect(  # type: ignore[override]
-        self, receiver: Any, sender: Any = None, weak: bool = True, dispatch_uid: Any = None,
+        self,
+        receiver: Any,
+        sender: Any = None,
+        weak: bool = True,
+        dispatch_uid: Any = None,
         apps: Registry | None = None,
     ) -> None:
         self._lazy_method(
@@ -40,7 +46,10 @@ class ModelSignal(Signal):
         )
 
     def disconnect(  # type: ignore[override]
-        self, receiver: Any = None, sender: Any = None, dispatch_uid: Any = None,
+        self,
+        receiver: Any = None,
+        sender: Any = None,
+        dispatch_uid: Any = None,
         apps: Registry | None = None,
     ) -> bool | None:
         return self._lazy_method(  # type: ignore[no-any-return]
@@ -68,13 +77,35 @@ request_finished = _named(Signal(), "request_finished")
 got_request_exception = _named(Signal(), "got_request_exception")
 
 BUILTIN_SIGNALS: tuple[Signal, ...] = (
-    pre_init, post_init, pre_save, post_save, pre_delete, post_delete, m2m_changed,
-    class_prepared, pre_migrate, post_migrate,
-    request_started, request_finished, got_request_exception,
+    pre_init,
+    post_init,
+    pre_save,
+    post_save,
+    pre_delete,
+    post_delete,
+    m2m_changed,
+    class_prepared,
+    pre_migrate,
+    post_migrate,
+    request_started,
+    request_finished,
+    got_request_exception,
 )
 
 __all__ = [
-    "ModelSignal", "BUILTIN_SIGNALS", "pre_init", "post_init", "pre_save", "post_save",
-    "pre_delete", "post_delete", "m2m_changed", "class_prepared", "pre_migrate", "post_migrate",
-    "request_started", "request_finished", "got_request_exception",
+    "ModelSignal",
+    "BUILTIN_SIGNALS",
+    "pre_init",
+    "post_init",
+    "pre_save",
+    "post_save",
+    "pre_delete",
+    "post_delete",
+    "m2m_changed",
+    "class_prepared",
+    "pre_migrate",
+    "post_migrate",
+    "request_started",
+    "request_finished",
+    "got_request_exception",
 ]

@@ -65,7 +65,9 @@ def _subclass_exception(name: str, bases: tuple[type, ...], module: str, owner: 
     return type(name, bases, {"__module__": module, "__qualname__": f"{owner.__qualname__}.{name}"})
 
 
-def _update_with_expressions(meta: Options, fields: Any, values: list[Any]) -> tuple[str, list[Any]]:
+def _update_with_expressions(
+    meta: Options, fields: Any, values: list[Any]
+) -> tuple[str, list[Any]]:
     """The UPDATE for a save whose values include ``F()`` expressions (the slow path)."""
     sets = []
     params: list[Any] = []
@@ -76,7 +78,9 @@ def _update_with_expressions(meta: Options, fields: Any, values: list[Any]) -> t
             params.extend(extra)
         else:
             sets.append(f'"{field.column}" = ?')
-            params.append(field.prep(value) if field.prep is not None and value is not None else value)
+            params.append(
+                field.prep(value) if field.prep is not None and value is not None else value
+            )
     return f'UPDATE "{meta.db_table}" SET {", ".join(sets)} WHERE {meta.pk_where}', params
 
 
@@ -111,21 +115,33 @@ def _check_field_name(model: str, name: str) -> None:
 class ModelBase(type):
     """Prepares model classes and registers them in the current registry."""
 
-    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any) -> Any:
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any
+    ) -> Any:
         parents: list[Any] = [b for b in bases if isinstance(b, ModelBase)]
         if not parents:
             return super().__new__(mcs, name, bases, attrs, **kwargs)
         meta = attrs.pop("Meta", None)
-        contributable = {k: v for k, v in attrs.items() if hasattr(v, "contribute_to_class") and not isinstance(v, type)}
+        contributable = {
+            k: v
+            for k, v in attrs.items()
+            if hasattr(v, "contribute_to_class") and not isinstance(v, type)
+        }
         for attr_name, value in contributable.items():
             if isinstance(value, Field):
                 _check_field_name(name, attr_name)
         plain = {k: v for k, v in attrs.items() if k not in contributable}
         cls: Any = super().__new__(mcs, name, bases, plain, **kwargs)
         registry = getattr(meta, "apps", None) or get_registry()
-        concrete_parents: list[Any] = [p for p in parents if p is not Model and not p._meta.abstract]
+        concrete_parents: list[Any] = [
+            p for p in parents if p is not Model and not p._meta.abstract
+        ]
         if meta is None:
-            abstract_metas = [p._meta.meta for p in parents if p is not Model and p._meta.abstract and p._meta.meta]
+            abstract_metas = [
+                p._meta.meta
+                for p in parents
+                if p is not Model and p._meta.abstract and p._meta.meta
+            ]
             meta = type("Meta", tuple(abstract_metas), {}) if abstract_metas else None
             if meta is not None and getattr(meta, "abstract", False):
                 meta = type("Meta", (meta,), {"abstract": False})
@@ -147,7 +163,9 @@ class ModelBase(type):
         if not opts.abstract:
             module = cls.__module__
             dne_bases = tuple(p.DoesNotExist for p in concrete_parents) or (ObjectDoesNotExist,)
-            mor_bases = tuple(p.MultipleObjectsReturned for p in concrete_parents) or (MultipleObjectsReturned,)
+            mor_bases = tuple(p.MultipleObjectsReturned for p in concrete_parents) or (
+                MultipleObjectsReturned,
+            )
             cls.DoesNotExist = _subclass_exception("DoesNotExist", dne_bases, module, cls)  # type: ignore[attr-defined]
             cls.MultipleObjectsReturned = _subclass_exception(  # type: ignore[attr-defined]
                 "MultipleObjectsReturned", mor_bases, module, cls
@@ -259,7 +277,11 @@ class Model(metaclass=ModelBase):
         Without a custom ``__init__`` this is the constructor's positional path
         inlined (loading is the hot path of a cascade); the signals are the same.
         """
-        if cls.__init__ is not Model.__init__ or len(row) != len(cls._meta.attnames) or DEFERRED in row:
+        if (
+            cls.__init__ is not Model.__init__
+            or len(row) != len(cls._meta.attnames)
+            or DEFERRED in row
+        ):
             obj = cls(*row)
             state = obj._state
             state.adding = False
@@ -327,7 +349,10 @@ class Model(metaclass=ModelBase):
     # -- saving --------------------------------------------------------------
 
     def save(
-        self, force_insert: bool = False, force_update: bool = False, using: str | None = None,
+        self,
+        force_insert: bool = False,
+        force_update: bool = False,
+        using: str | None = None,
         update_fields: Any = None,
     ) -> None:
         """Insert or update the row, sending ``pre_save`` and ``post_save``."""
@@ -345,7 +370,13 @@ class Model(metaclass=ModelBase):
             kwargs["update_fields"] = update_fields
         label = _observe.call_label(self._meta.model_name, "save", (), kwargs)
         return _observe.operation(
-            observer, label, self.__class__.__name__, self._save, force_insert, force_update, update_fields
+            observer,
+            label,
+            self.__class__.__name__,
+            self._save,
+            force_insert,
+            force_update,
+            update_fields,
         )
 
     save.alters_data = True  # type: ignore[attr-defined]
@@ -380,7 +411,8 @@ class Model(metaclass=ModelBase):
             if unknown:
                 raise ValueError(
                     f"The following fields do not exist in the model {self.__class__.__name__}, are "
-                    "m2m fields, primary keys, or are non-concrete fields: " + ", ".join(sorted(unknown))
+                    "m2m fields, primary keys, or are non-concrete fields: "
+                    + ", ".join(sorted(unknown))
                 )
         elif not force_insert and self._state.db == "default":
             d = self.__dict__
@@ -392,8 +424,12 @@ class Model(metaclass=ModelBase):
         self._save_base(False, force_insert, force_update, update_fields)
 
     def save_base(
-        self, raw: bool = False, force_insert: bool = False, force_update: bool = False,
-        using: str | None = None, update_fields: Any = None,
+        self,
+        raw: bool = False,
+        force_insert: bool = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Any = None,
     ) -> None:
         """Save without ``save()``'s checks; ``raw=True`` is how fixtures are loaded."""
         if update_fields is not None:
@@ -412,13 +448,24 @@ class Model(metaclass=ModelBase):
             kwargs["update_fields"] = sorted(update_fields)
         label = _observe.call_label(self._meta.model_name, "save_base", (), kwargs)
         return _observe.operation(
-            observer, label, self.__class__.__name__, self._save_base, raw, force_insert, force_update, update_fields
+            observer,
+            label,
+            self.__class__.__name__,
+            self._save_base,
+            raw,
+            force_insert,
+            force_update,
+            update_fields,
         )
 
     save_base.alters_data = True  # type: ignore[attr-defined]
 
     def _save_base(
-        self, raw: bool, force_insert: bool, force_update: bool, update_fields: frozenset[str] | None
+        self,
+        raw: bool,
+        force_insert: bool,
+        force_update: bool,
+        update_fields: frozenset[str] | None,
     ) -> None:
         """Send ``pre_save``, write the row, send ``post_save`` (not for auto-created through models)."""
         origin = self.__class__
@@ -428,22 +475,36 @@ class Model(metaclass=ModelBase):
         auto_created = meta.auto_created
         try:
             if not auto_created:
-                pre_save.send(sender=origin, instance=self, raw=raw, using="default", update_fields=update_fields)
+                pre_save.send(
+                    sender=origin,
+                    instance=self,
+                    raw=raw,
+                    using="default",
+                    update_fields=update_fields,
+                )
             updated = self._save_table(meta, raw, force_insert, force_update, update_fields)
             state = self._state
             state.db = "default"
             state.adding = False
             if not auto_created:
                 post_save.send(
-                    sender=origin, instance=self, created=not updated, update_fields=update_fields,
-                    raw=raw, using="default",
+                    sender=origin,
+                    instance=self,
+                    created=not updated,
+                    update_fields=update_fields,
+                    raw=raw,
+                    using="default",
                 )
         except Exception as error:
             meta.registry.db.error_passed(error)
             raise
 
     def _save_table(
-        self, meta: Options, raw: bool, force_insert: bool, force_update: bool,
+        self,
+        meta: Options,
+        raw: bool,
+        force_insert: bool,
+        force_update: bool,
         update_fields: frozenset[str] | None,
     ) -> bool:
         d = self.__dict__
@@ -454,10 +515,18 @@ class Model(metaclass=ModelBase):
             raise ValueError("Cannot force an update in save() with no primary key.")
         db = meta.registry.db
         updated = False
-        if not raw and not force_insert and not force_update and self._state.adding and meta.pk.has_default():
+        if (
+            not raw
+            and not force_insert
+            and not force_update
+            and self._state.adding
+            and meta.pk.has_default()
+        ):
             force_insert = True
         if pk_set and not force_insert:
-            sql, fields, preps = meta.update_all if update_fields is None else meta.update_plan_for(update_fields)
+            sql, fields, preps = (
+                meta.update_all if update_fields is None else meta.update_plan_for(update_fields)
+            )
             if fields:
                 if raw:
                     values = [d.get(f.attname) for f in fields]
@@ -475,9 +544,13 @@ class Model(metaclass=ModelBase):
             elif update_fields is not None:
                 updated = True
             else:
-                updated = db.execute(
-                    f'SELECT 1 AS "a" FROM "{meta.db_table}" WHERE {meta.pk_where} LIMIT 1', (pk_val,)
-                ).fetchone() is not None
+                updated = (
+                    db.execute(
+                        f'SELECT 1 AS "a" FROM "{meta.db_table}" WHERE {meta.pk_where} LIMIT 1',
+                        (pk_val,),
+                    ).fetchone()
+                    is not None
+                )
             if force_update and not updated:
                 raise DatabaseError("Forced update did not affect any rows.")
             if update_fields and not updated:
@@ -503,7 +576,9 @@ class Model(metaclass=ModelBase):
 
     # -- deleting and reloading ---------------------------------------------
 
-    def delete(self, using: str | None = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
+    def delete(
+        self, using: str | None = None, keep_parents: bool = False
+    ) -> tuple[int, dict[str, int]]:
         """Delete the row and everything that cascades from it (see ``deletion.Collector``)."""
         observer = _observe.current
         if observer is None:
@@ -546,7 +621,9 @@ class Model(metaclass=ModelBase):
         fresh_d = fresh.__dict__
         for field in self._meta.concrete_fields:
             attname = field.attname
-            if attname in fresh_d and (fields is None or field.name in fields or attname in fields or field.primary_key):
+            if attname in fresh_d and (
+                fields is None or field.name in fields or attname in fields or field.primary_key
+            ):
                 d[attname] = fresh_d[attname]
                 if field.is_relation:
                     cache.pop(field.name, None)

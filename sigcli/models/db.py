@@ -57,7 +57,10 @@ def _run_callback(func: Callable[[], Any], robust: bool) -> None:
         func()
     except Exception as error:  # noqa: BLE001 - robust callbacks log and carry on, as in Django
         logging.getLogger("sigcli.db").error(
-            "Error calling %s in on_commit() (%s).", getattr(func, "__qualname__", func), error, exc_info=True
+            "Error calling %s in on_commit() (%s).",
+            getattr(func, "__qualname__", func),
+            error,
+            exc_info=True,
         )
 
 

@@ -42,7 +42,9 @@ class RestrictedError(Exception):
 
 
 def CASCADE(collector: Collector, field: Any, sub_objs: Any) -> None:  # noqa: N802 - Django's name
-    collector.collect(sub_objs, source=field.remote_model, nullable=field.null, fail_on_restricted=False)
+    collector.collect(
+        sub_objs, source=field.remote_model, nullable=field.null, fail_on_restricted=False
+    )
 
 
 def PROTECT(collector: Collector, field: Any, sub_objs: Any) -> None:  # noqa: N802
@@ -61,9 +63,11 @@ def RESTRICT(collector: Collector, field: Any, sub_objs: Any) -> None:  # noqa: 
 def SET(value: Any) -> Any:  # noqa: N802
     """Set the foreign key to ``value`` (or ``value()`` when callable) without signals."""
     if callable(value):
+
         def set_on_delete(collector: Collector, field: Any, sub_objs: Any) -> None:
             collector.add_field_update(field, value(), sub_objs)
     else:
+
         def set_on_delete(collector: Collector, field: Any, sub_objs: Any) -> None:
             collector.add_field_update(field, value, sub_objs)
 
@@ -99,13 +103,21 @@ class Collector:
         # as in Django's sets), then model -> instances in pk order for the delete.
         self.data: dict[type[Model], Any] = {}
         self.field_updates: dict[tuple[Any, Any], list[Any]] = defaultdict(list)
-        self.restricted_objects: dict[type[Model], dict[Any, set[Any]]] = defaultdict(lambda: defaultdict(set))
+        self.restricted_objects: dict[type[Model], dict[Any, set[Any]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
         self.fast_deletes: list[QuerySet] = []
         self.dependencies: dict[type[Model], set[type[Model]]] = defaultdict(set)
 
     # -- collection ----------------------------------------------------------
 
-    def add(self, objs: Any, source: Any = None, nullable: bool = False, reverse_dependency: bool = False) -> list[Any]:
+    def add(
+        self,
+        objs: Any,
+        source: Any = None,
+        nullable: bool = False,
+        reverse_dependency: bool = False,
+    ) -> list[Any]:
         if not objs:
             return []
         model = objs[0].__class__
@@ -137,9 +149,13 @@ class Collector:
 
     def clear_restricted_objects_from_set(self, model: Any, objs: Any) -> None:
         if model in self.restricted_objects:
-            self.restricted_objects[model] = defaultdict(set, {
-                field: items - set(objs) for field, items in self.restricted_objects[model].items()
-            })
+            self.restricted_objects[model] = defaultdict(
+                set,
+                {
+                    field: items - set(objs)
+                    for field, items in self.restricted_objects[model].items()
+                },
+            )
 
     def clear_restricted_objects_from_queryset(self, model: Any, qs: QuerySet) -> None:
         if model in self.restricted_objects:
@@ -174,8 +190,13 @@ class Collector:
         return queryset
 
     def collect(
-        self, objs: Any, source: Any = None, nullable: bool = False, collect_related: bool = True,
-        reverse_dependency: bool = False, fail_on_restricted: bool = True,
+        self,
+        objs: Any,
+        source: Any = None,
+        nullable: bool = False,
+        collect_related: bool = True,
+        reverse_dependency: bool = False,
+        fail_on_restricted: bool = True,
     ) -> None:
         if self.can_fast_delete(objs):
             self.fast_deletes.append(objs)
@@ -198,11 +219,12 @@ class Collector:
                 fast_from.setdefault(related_model, []).append(field)
                 continue
             for start in range(0, len(new_objs), BATCH_SIZE):
-                batch = new_objs[start:start + BATCH_SIZE]
+                batch = new_objs[start : start + BATCH_SIZE]
                 sub_objs = self.related_objects(related_model, field, batch)
                 if not _has_delete_listeners(related_model):
                     referenced = {
-                        r.field.target_field.attname for r in related_model._meta.delete_candidates()
+                        r.field.target_field.attname
+                        for r in related_model._meta.delete_candidates()
                     }
                     if referenced:
                         sub_objs = sub_objs.only(*referenced)
@@ -220,7 +242,7 @@ class Collector:
             )
         for related_model, fields in fast_from.items():
             for start in range(0, len(new_objs), BATCH_SIZE):
-                batch = new_objs[start:start + BATCH_SIZE]
+                batch = new_objs[start : start + BATCH_SIZE]
                 conditions = [self.related_objects(related_model, field, batch) for field in fields]
                 if len(conditions) == 1:
                     self.fast_deletes.append(conditions[0])
@@ -276,7 +298,7 @@ class Collector:
         self.sort()
         counter: Counter[str] = Counter()
         if len(self.data) == 1:
-            (model, instances), = self.data.items()
+            ((model, instances),) = self.data.items()
             if len(instances) == 1 and self.can_fast_delete(instances[0]):
                 instance = instances[0]
                 db = self._db()
@@ -313,7 +335,10 @@ class Collector:
                     writes.update(qs, {field.name: value})
                 if loaded:
                     pks = list(dict.fromkeys(obj.pk for obj in loaded))
-                    writes.update(QuerySet(loaded[0].__class__)._filter({"pk__in": pks}, False), {field.name: value})
+                    writes.update(
+                        QuerySet(loaded[0].__class__)._filter({"pk__in": pks}, False),
+                        {field.name: value},
+                    )
             for instances in self.data.values():
                 instances.reverse()
             for model, instances in self.data.items():
@@ -345,7 +370,7 @@ class Collector:
         db = QuerySet(model)._db()
         count = 0
         for start in range(0, len(pks), DELETE_CHUNK):
-            chunk = pks[start:start + DELETE_CHUNK]
+            chunk = pks[start : start + DELETE_CHUNK]
             sql = meta.delete_sql + f"({', '.join('?' for _ in chunk)})"
             count += db.execute(sql, chunk).rowcount
         return count

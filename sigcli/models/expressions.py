@@ -17,7 +17,11 @@ class Combinable:
     """Arithmetic that builds a :class:`CombinedExpression` instead of computing."""
 
     def _combine(self, operator: str, other: Any, reversed_: bool) -> CombinedExpression:
-        return CombinedExpression(other, operator, self) if reversed_ else CombinedExpression(self, operator, other)
+        return (
+            CombinedExpression(other, operator, self)
+            if reversed_
+            else CombinedExpression(self, operator, other)
+        )
 
     def __add__(self, other: Any) -> CombinedExpression:
         return self._combine("+", other, False)
@@ -54,7 +58,10 @@ class OrderBy:
     """``F("stock").desc(nulls_last=True)`` in ``order_by()``."""
 
     def __init__(
-        self, expression: Any, descending: bool = False, nulls_first: bool | None = None,
+        self,
+        expression: Any,
+        descending: bool = False,
+        nulls_first: bool | None = None,
         nulls_last: bool | None = None,
     ) -> None:
         if nulls_first and nulls_last:
@@ -133,7 +140,9 @@ class Q:
     AND = "AND"
     OR = "OR"
 
-    def __init__(self, *args: Any, _connector: str = "AND", _negated: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, _connector: str = "AND", _negated: bool = False, **kwargs: Any
+    ) -> None:
         self.children: list[Any] = [*args, *sorted(kwargs.items())]
         self.connector = _connector
         self.negated = _negated
@@ -205,7 +214,11 @@ class Q:
         return demoted
 
     def as_sql(
-        self, meta: Options, in_negation: bool = False, joins: Any = None, outer: bool = False,
+        self,
+        meta: Options,
+        in_negation: bool = False,
+        joins: Any = None,
+        outer: bool = False,
         under_negation: bool = False,
     ) -> tuple[str, list[Any]]:
         """SQL for the whole tree, simplified as Django's WHERE compiler does it.
@@ -242,16 +255,26 @@ class Q:
                 if isinstance(child, Q):
                     compiled.append(child.as_sql(meta, negated, joins, outer, branch_negated))
                 else:
-                    compiled.append(compile_condition(
-                        meta, child[0], child[1], negated, joins, join_many=not branch_negated, outer=outer
-                    ))
+                    compiled.append(
+                        compile_condition(
+                            meta,
+                            child[0],
+                            child[1],
+                            negated,
+                            joins,
+                            join_many=not branch_negated,
+                            outer=outer,
+                        )
+                    )
             except (EmptyResultSet, FullResultSet) as outcome:
                 compiled.append(outcome)
             if joins is not None:
                 if isinstance(child, Q):
                     votes.append(joins.touched)
                 else:
-                    votes.append(set() if needs_outer(child[0], child[1], negated) else joins.touched)
+                    votes.append(
+                        set() if needs_outer(child[0], child[1], negated) else joins.touched
+                    )
         if joins is not None:
             joins.touched = self._promote(joins, votes, negated)
         parts: list[str] = []

@@ -52,12 +52,25 @@ class Field:
     from_db: Callable[[Any], Any] | None = None
 
     def __init__(
-        self, verbose_name: str | None = None, name: str | None = None, *,
-        primary_key: bool = False, max_length: int | None = None, unique: bool = False,
-        blank: bool = False, null: bool = False, db_index: bool = False,
-        default: Any = NOT_PROVIDED, editable: bool = True, db_column: str | None = None,
-        help_text: str = "", choices: Any = None, auto_created: bool = False,
-        validators: Any = (), error_messages: Any = None, db_comment: str | None = None,
+        self,
+        verbose_name: str | None = None,
+        name: str | None = None,
+        *,
+        primary_key: bool = False,
+        max_length: int | None = None,
+        unique: bool = False,
+        blank: bool = False,
+        null: bool = False,
+        db_index: bool = False,
+        default: Any = NOT_PROVIDED,
+        editable: bool = True,
+        db_column: str | None = None,
+        help_text: str = "",
+        choices: Any = None,
+        auto_created: bool = False,
+        validators: Any = (),
+        error_messages: Any = None,
+        db_comment: str | None = None,
     ) -> None:
         self.verbose_name = verbose_name
         self.name = name or ""
@@ -258,7 +271,9 @@ class CharField(Field):
 
 
 class SlugField(CharField):
-    def __init__(self, *args: Any, max_length: int = 50, db_index: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, max_length: int = 50, db_index: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, max_length=max_length, db_index=db_index, **kwargs)
 
 
@@ -294,7 +309,9 @@ class DateTimeField(Field):
     has_custom_pre_save = True
     prep = staticmethod(_datetime_prep)
 
-    def __init__(self, *args: Any, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, auto_now: bool = False, auto_now_add: bool = False, **kwargs: Any
+    ) -> None:
         self.auto_now = auto_now
         self.auto_now_add = auto_now_add
         if auto_now or auto_now_add:
@@ -351,7 +368,13 @@ class DecimalField(Field):
     db_type_name = "decimal"
     empty_strings_allowed = False
 
-    def __init__(self, *args: Any, max_digits: int | None = None, decimal_places: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.max_digits = max_digits
         self.decimal_places = decimal_places
         super().__init__(*args, **kwargs)
@@ -359,7 +382,11 @@ class DecimalField(Field):
 
         def from_db(value: Any) -> Any:
             number = decimal.Decimal(str(value))
-            return number.quantize(decimal.Decimal(1).scaleb(-places)) if places is not None else number
+            return (
+                number.quantize(decimal.Decimal(1).scaleb(-places))
+                if places is not None
+                else number
+            )
 
         self.from_db = from_db
 

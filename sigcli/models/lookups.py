@@ -18,15 +18,35 @@ from sigcli.models.fields import FieldDoesNotExist, FieldError
 if TYPE_CHECKING:
     from sigcli.models.options import Options
 
-LOOKUPS = frozenset({
-    "exact", "iexact", "in", "gt", "gte", "lt", "lte", "contains", "icontains",
-    "startswith", "istartswith", "endswith", "iendswith", "isnull", "range",
-})
+LOOKUPS = frozenset(
+    {
+        "exact",
+        "iexact",
+        "in",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "contains",
+        "icontains",
+        "startswith",
+        "istartswith",
+        "endswith",
+        "iendswith",
+        "isnull",
+        "range",
+    }
+)
 _RELATED_LOOKUPS = frozenset({"exact", "in", "gt", "gte", "lt", "lte", "isnull"})
 _COMPARISONS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _LIKE = {
-    "iexact": "{}", "contains": "%{}%", "icontains": "%{}%", "startswith": "{}%",
-    "istartswith": "{}%", "endswith": "%{}", "iendswith": "%{}",
+    "iexact": "{}",
+    "contains": "%{}%",
+    "icontains": "%{}%",
+    "startswith": "{}%",
+    "istartswith": "{}%",
+    "endswith": "%{}",
+    "iendswith": "%{}",
 }
 
 
@@ -61,7 +81,9 @@ def _value_for(field: Any, value: Any, key: str) -> Any:
         try:
             return prep(value)
         except (TypeError, ValueError) as error:
-            raise type(error)(f"Field '{field.name}' expected a number but got {value!r}.") from error
+            raise type(error)(
+                f"Field '{field.name}' expected a number but got {value!r}."
+            ) from error
     return value
 
 
@@ -72,7 +94,9 @@ def _related_values(target: Options, value: Any) -> Any:
     def one(item: Any) -> Any:
         if isinstance(item, Model):
             if item._meta.concrete_model is not target.concrete_model:
-                raise ValueError(f'Cannot query "{item!r}": Must be "{target.object_name}" instance.')
+                raise ValueError(
+                    f'Cannot query "{item!r}": Must be "{target.object_name}" instance.'
+                )
             return item.pk
         return item
 
@@ -114,7 +138,12 @@ def column_lookup(
         pattern = _LIKE[lookup].format(_escape_like(_pattern_value(value)))
         return f"{column} LIKE ? ESCAPE '\\'", [pattern]
     if lookup in _COMPARISONS:
-        if round_floats and lookup in ("gte", "lt") and isinstance(value, float) and field.number_kind is int:
+        if (
+            round_floats
+            and lookup in ("gte", "lt")
+            and isinstance(value, float)
+            and field.number_kind is int
+        ):
             value = math.ceil(value)
         return f"{column} {_COMPARISONS[lookup]} ?", [_value_for(field, value, key)]
     if lookup == "in":
@@ -130,7 +159,10 @@ def column_lookup(
         return (f"{column} IS NULL" if value else f"{column} IS NOT NULL"), []
     if lookup == "range":
         low, high = value
-        return f"{column} BETWEEN ? AND ?", [_value_for(field, low, key), _value_for(field, high, key)]
+        return f"{column} BETWEEN ? AND ?", [
+            _value_for(field, low, key),
+            _value_for(field, high, key),
+        ]
     raise FieldError(
         f"Unsupported lookup '{lookup}' for {type(field).__name__} or join on the field not permitted."
     )
@@ -149,7 +181,9 @@ class JoinSet:
     any ``exclude()``) is LEFT OUTER.
     """
 
-    def __init__(self, entries: tuple[tuple[Any, ...], ...] = (), shared: dict[Any, int] | None = None) -> None:
+    def __init__(
+        self, entries: tuple[tuple[Any, ...], ...] = (), shared: dict[Any, int] | None = None
+    ) -> None:
         self.entries = [list(entry) for entry in entries]
         self.shared = dict(shared or {})
         self.local: dict[Any, int] = {}
@@ -186,8 +220,13 @@ def join_clauses(entries: tuple[tuple[Any, ...], ...]) -> list[str]:
 
 
 def compile_condition(
-    meta: Options, key: str, value: Any, negated: bool = False, joins: JoinSet | None = None,
-    join_many: bool = False, outer: bool = False,
+    meta: Options,
+    key: str,
+    value: Any,
+    negated: bool = False,
+    joins: JoinSet | None = None,
+    join_many: bool = False,
+    outer: bool = False,
 ) -> tuple[str, list[Any]]:
     """SQL for ``key=value`` on ``meta``'s table; raises FieldError for unknown names.
 
@@ -198,7 +237,9 @@ def compile_condition(
     """
     parts = key.split("__")
     many = joins if join_many else None
-    return _compile(meta, f'"{meta.db_table}"', parts, value, key, negated, many, (), joins, False, outer)
+    return _compile(
+        meta, f'"{meta.db_table}"', parts, value, key, negated, many, (), joins, False, outer
+    )
 
 
 def _resolve(meta: Options, name: str) -> Any:
@@ -227,23 +268,38 @@ def needs_outer(key: str, value: Any, negated: bool) -> bool:
 def _accepts_null(rest: list[str], value: Any) -> bool:
     """Whether the condition at the end of a path matches a missing related row."""
     lookup = rest[-1] if rest and rest[-1] in LOOKUPS else "exact"
-    return (lookup == "isnull" and value is True) or (lookup in ("exact", "iexact") and value is None)
+    return (lookup == "isnull" and value is True) or (
+        lookup in ("exact", "iexact") and value is None
+    )
 
 
 def _compile(
-    meta: Options, table: str, parts: list[str], value: Any, key: str, negated: bool,
-    joins: JoinSet | None, path: tuple[Any, ...], fk_joins: JoinSet | None, nullable_join: bool,
-    force_outer: bool = False, guard_join: bool | None = None,
+    meta: Options,
+    table: str,
+    parts: list[str],
+    value: Any,
+    key: str,
+    negated: bool,
+    joins: JoinSet | None,
+    path: tuple[Any, ...],
+    fk_joins: JoinSet | None,
+    nullable_join: bool,
+    force_outer: bool = False,
+    guard_join: bool | None = None,
 ) -> tuple[str, list[Any]]:
     if guard_join is None:
         guard_join = nullable_join
     name, rest = parts[0], parts[1:]
     field = _resolve(meta, name)
     if len(rest) > 1 and rest[-1] not in LOOKUPS and not getattr(field, "is_relation", False):
-        raise FieldError(f"Unsupported lookup '{'__'.join(rest)}' for {type(field).__name__} or join on the field not permitted.")
+        raise FieldError(
+            f"Unsupported lookup '{'__'.join(rest)}' for {type(field).__name__} or join on the field not permitted."
+        )
     if getattr(field, "is_reverse", False) or getattr(field, "many_to_many", False):
         if joins is not None and not negated:
-            return _compile_join(meta, table, field, name, rest, value, key, joins, path, force_outer)
+            return _compile_join(
+                meta, table, field, name, rest, value, key, joins, path, force_outer
+            )
         return _compile_multi(meta, table, field, rest, value, key)
     column = f'{table}."{field.column}"'
     if field.is_relation and rest and rest[0] not in LOOKUPS and name == field.name:
@@ -259,21 +315,42 @@ def _compile(
         here = (*path, name)
         if fk_joins is not None:
             fk_joins.touched.add(here)
-            outer = nullable_join or (field.null and (negated or force_outer or _accepts_null(rest, value)))
+            outer = nullable_join or (
+                field.null and (negated or force_outer or _accepts_null(rest, value))
+            )
             alias = fk_joins.join(
-                here, remote.db_table, f'{column} = {{alias}}."{remote.pk.column}"', outer, shared=True
+                here,
+                remote.db_table,
+                f'{column} = {{alias}}."{remote.pk.column}"',
+                outer,
+                shared=True,
             )
             guarded = (guard_join or field.null) and here not in fk_joins.demoted
             return _compile(
-                remote, alias, rest, value, key, negated, joins, here, fk_joins, outer or field.null,
-                force_outer, guarded,
+                remote,
+                alias,
+                rest,
+                value,
+                key,
+                negated,
+                joins,
+                here,
+                fk_joins,
+                outer or field.null,
+                force_outer,
+                guarded,
             )
         inner = f'"{remote.db_table}"'
         sub_sql, params = _compile(remote, inner, rest, value, key, False, None, (), None, False)
         sql = f'{column} IN (SELECT {inner}."{remote.pk.column}" FROM {inner} WHERE {sub_sql})'
         if field.null and _accepts_null(rest, value):
             sql = f"({column} IS NULL OR {sql})"
-        if negated and field.null and not (rest and rest[-1] == "isnull") and not _accepts_null(rest, value):
+        if (
+            negated
+            and field.null
+            and not (rest and rest[-1] == "isnull")
+            and not _accepts_null(rest, value)
+        ):
             sql = f"{sql} AND {column} IS NOT NULL"
         return sql, params
     if len(rest) > 1 or (rest and rest[0] not in LOOKUPS):
@@ -306,25 +383,48 @@ def _relation_lookup(rest: list[str], value: Any, target_meta: Options) -> tuple
 
 
 def _compile_join(
-    meta: Options, table: str, relation: Any, name: str, rest: list[str], value: Any, key: str,
-    joins: JoinSet, path: tuple[Any, ...], force_outer: bool = False,
+    meta: Options,
+    table: str,
+    relation: Any,
+    name: str,
+    rest: list[str],
+    value: Any,
+    key: str,
+    joins: JoinSet,
+    path: tuple[Any, ...],
+    force_outer: bool = False,
 ) -> tuple[str, list[Any]]:
     """A ``filter()`` condition through a reverse FK or a many-to-many, as a join."""
     sub_table, link_column, target_column, target_meta = relation.join_info(meta)
     outer = force_outer or _accepts_null(rest, value)
     here = (*path, name, joins.call)
-    alias = joins.join(here, sub_table, f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"', outer, shared=False)
+    alias = joins.join(
+        here,
+        sub_table,
+        f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"',
+        outer,
+        shared=False,
+    )
     if not rest or rest[0] in LOOKUPS:
         lookup, value = _relation_lookup(rest, value, target_meta)
-        return column_lookup(target_meta.pk, f'{alias}."{target_column}"', lookup, value, key, round_floats=False)
+        return column_lookup(
+            target_meta.pk, f'{alias}."{target_column}"', lookup, value, key, round_floats=False
+        )
     if sub_table == target_meta.db_table:
-        return _compile(target_meta, alias, rest, value, key, False, joins, here, joins, outer, force_outer)
+        return _compile(
+            target_meta, alias, rest, value, key, False, joins, here, joins, outer, force_outer
+        )
     target_path = (*here, "+")
     target = joins.join(
-        target_path, target_meta.db_table,
-        f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"', outer, shared=False,
+        target_path,
+        target_meta.db_table,
+        f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"',
+        outer,
+        shared=False,
     )
-    return _compile(target_meta, target, rest, value, key, False, joins, target_path, joins, outer, force_outer)
+    return _compile(
+        target_meta, target, rest, value, key, False, joins, target_path, joins, outer, force_outer
+    )
 
 
 def _compile_multi(
@@ -337,7 +437,9 @@ def _compile_multi(
     if not rest or rest[0] in LOOKUPS:
         lookup, value = _relation_lookup(rest, value, target_meta)
         if lookup == "isnull":
-            inner = f'SELECT {sub}."{link_column}" FROM {sub} WHERE {sub}."{link_column}" IS NOT NULL'
+            inner = (
+                f'SELECT {sub}."{link_column}" FROM {sub} WHERE {sub}."{link_column}" IS NOT NULL'
+            )
             return (f"{own_pk} NOT IN ({inner})" if value else f"{own_pk} IN ({inner})"), []
         cond, params = column_lookup(
             target_meta.pk, f'{sub}."{target_column}"', lookup, value, key, round_floats=False
@@ -346,7 +448,9 @@ def _compile_multi(
         cond, params = _compile(target_meta, sub, rest, value, key, False, None, (), None, False)
     else:
         target = f'"{target_meta.db_table}"'
-        inner, params = _compile(target_meta, target, rest, value, key, False, None, (), None, False)
+        inner, params = _compile(
+            target_meta, target, rest, value, key, False, None, (), None, False
+        )
         cond = (
             f'{sub}."{target_column}" IN (SELECT {target}."{target_meta.pk.column}" '
             f"FROM {target} WHERE {inner})"
@@ -354,7 +458,9 @@ def _compile_multi(
     return f'{own_pk} IN (SELECT {sub}."{link_column}" FROM {sub} WHERE {cond})', params
 
 
-def field_expression(meta: Options, name: str, table: str | None = None, depth: int = 0) -> tuple[str, Any]:
+def field_expression(
+    meta: Options, name: str, table: str | None = None, depth: int = 0
+) -> tuple[str, Any]:
     """SQL for a value path (``"title"``, ``"pk"``, ``"author__name"``) and the field it ends on.
 
     A path through a foreign key becomes a correlated sub-query, so it never
@@ -374,7 +480,10 @@ def field_expression(meta: Options, name: str, table: str | None = None, depth: 
     remote = field.remote_model._meta
     alias = f"U{depth}"
     inner, target = field_expression(remote, rest, alias, depth + 1)
-    return f'(SELECT {inner} FROM "{remote.db_table}" {alias} WHERE {alias}."{remote.pk.column}" = {column})', target
+    return (
+        f'(SELECT {inner} FROM "{remote.db_table}" {alias} WHERE {alias}."{remote.pk.column}" = {column})',
+        target,
+    )
 
 
 def order_column(meta: Options, name: Any, joins: JoinSet | None = None) -> str:
@@ -401,7 +510,9 @@ def order_column(meta: Options, name: Any, joins: JoinSet | None = None) -> str:
     return f"{expression} DESC" if descending else f"{expression} ASC"
 
 
-def _ordering_expression(meta: Options, name: str, joins: JoinSet, table: str, path: tuple[Any, ...]) -> str:
+def _ordering_expression(
+    meta: Options, name: str, joins: JoinSet, table: str, path: tuple[Any, ...]
+) -> str:
     head, _, rest = name.partition("__")
     if head != "pk" and head not in meta.fields_map:
         relation = _resolve(meta, head)
@@ -409,13 +520,20 @@ def _ordering_expression(meta: Options, name: str, joins: JoinSet, table: str, p
             sub_table, link_column, target_column, target_meta = relation.join_info(meta)
             here = (*path, "order", head)
             alias = joins.join(
-                here, sub_table, f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"', True, shared=True
+                here,
+                sub_table,
+                f'{table}."{meta.pk.column}" = {{alias}}."{link_column}"',
+                True,
+                shared=True,
             )
             if sub_table != target_meta.db_table:
                 here = (*here, "+")
                 alias = joins.join(
-                    here, target_meta.db_table,
-                    f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"', True, shared=True,
+                    here,
+                    target_meta.db_table,
+                    f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"',
+                    True,
+                    shared=True,
                 )
             if not rest:
                 return f'{alias}."{target_meta.pk.column}"'

@@ -53,7 +53,11 @@ class Manager:
         return QuerySet(self.model, f"{self.model.__name__}.{self.name}")
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {self.model.__name__}.{self.name}>" if self.model else "<Manager>"
+        return (
+            f"<{type(self).__name__}: {self.model.__name__}.{self.name}>"
+            if self.model
+            else "<Manager>"
+        )
 
     def all(self) -> QuerySet:
         """The manager's queryset itself, not a copy: a related manager's prefetched rows stay."""
@@ -134,15 +138,22 @@ class Manager:
     def create(self, **kwargs: Any) -> Any:
         return self.get_queryset().create(**kwargs)
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, bool]:
         return self.get_queryset().get_or_create(defaults, **kwargs)
 
     def update_or_create(
-        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[Any, bool]:
         return self.get_queryset().update_or_create(defaults, create_defaults, **kwargs)
 
-    def bulk_create(self, objs: Any, batch_size: int | None = None, ignore_conflicts: bool = False) -> list[Any]:
+    def bulk_create(
+        self, objs: Any, batch_size: int | None = None, ignore_conflicts: bool = False
+    ) -> list[Any]:
         return self.get_queryset().bulk_create(objs, batch_size, ignore_conflicts)
 
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
@@ -152,7 +163,19 @@ class Manager:
         return self.get_queryset().update(**kwargs)
 
 
-_observe.async_variants(Manager, (
-    "get", "first", "last", "count", "exists", "create", "get_or_create", "update_or_create",
-    "bulk_create", "bulk_update", "update",
-))
+_observe.async_variants(
+    Manager,
+    (
+        "get",
+        "first",
+        "last",
+        "count",
+        "exists",
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "bulk_create",
+        "bulk_update",
+        "update",
+    ),
+)

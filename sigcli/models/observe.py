@@ -37,7 +37,12 @@ def observe_orm(observer: OrmObserver | None) -> Iterator[OrmObserver | None]:
 
 
 def operation(
-    observer: OrmObserver, label: str, model: str | None, func: Callable[..., T], *args: Any, **kwargs: Any
+    observer: OrmObserver,
+    label: str,
+    model: str | None,
+    func: Callable[..., T],
+    *args: Any,
+    **kwargs: Any,
 ) -> T:
     """Run ``func`` reported as one operation, its error (if any) included."""
     observer.operation_started(label, model)
@@ -82,7 +87,9 @@ def safe_repr(value: object) -> str:
         _describing.active = outer
 
 
-def call_label(prefix: str, method: str, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> str:
+def call_label(
+    prefix: str, method: str, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+) -> str:
     """Write a call as it reads in code: ``prefix.method(arg, key=value)``."""
     parts = [safe_repr(arg) for arg in args]
     if kwargs:
@@ -97,6 +104,7 @@ def async_variants(cls: type, names: tuple[str, ...]) -> None:
     sends the same signals in the same order.
     """
     for name in names:
+
         def make(method_name: str) -> Callable[..., Any]:
             async def variant(self: Any, *args: Any, **kwargs: Any) -> Any:
                 return getattr(self, method_name)(*args, **kwargs)

@@ -32,10 +32,14 @@ class Options:
         self.abstract = bool(getattr(meta, "abstract", False))
         self.proxy = bool(getattr(meta, "proxy", False))
         self.auto_created: Any = getattr(meta, "auto_created", False)
-        self.db_table: str = getattr(meta, "db_table", None) or f"{self.app_label}_{self.model_name}"
+        self.db_table: str = (
+            getattr(meta, "db_table", None) or f"{self.app_label}_{self.model_name}"
+        )
         self.ordering: list[str] = list(getattr(meta, "ordering", None) or [])
         self.get_latest_by: Any = getattr(meta, "get_latest_by", None)
-        self.unique_together: list[tuple[str, ...]] = _normalize_together(getattr(meta, "unique_together", ()))
+        self.unique_together: list[tuple[str, ...]] = _normalize_together(
+            getattr(meta, "unique_together", ())
+        )
         self.verbose_name = getattr(meta, "verbose_name", self.model_name)
         self.concrete_model: type[Model] = model
         self.local_fields: list[Field] = []
@@ -89,7 +93,9 @@ class Options:
         self.columns = tuple(f.column for f in fields)
         self.qualified_columns = tuple(f'"{table}"."{c}"' for c in self.columns)
         self.select_sql = f'SELECT {", ".join(self.qualified_columns)} FROM "{table}"'
-        self.converters = tuple((i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None)
+        self.converters = tuple(
+            (i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None
+        )
         self.fields_map: dict[str, Any] = {}
         for f in fields:
             self.fields_map[f.name] = f
@@ -104,7 +110,8 @@ class Options:
         self.custom_pre_save = tuple(f for f in fields if f.has_custom_pre_save)
         self.init_plan = tuple(
             (f.attname, f.default, callable(f.default))
-            if f.has_default() else (f.attname, f.get_default(), False)
+            if f.has_default()
+            else (f.attname, f.get_default(), False)
             for f in fields
         )
         self.relation_fields = tuple(f for f in fields if f.is_relation)
@@ -114,7 +121,9 @@ class Options:
         self.pk_where = f'"{table}"."{pk.column}" = ?'
         self.delete_sql = f'DELETE FROM "{table}" WHERE "{table}"."{pk.column}" IN '
 
-    def _insert_plan(self, fields: Any) -> tuple[str, tuple[Field, ...], tuple[tuple[int, Any], ...]]:
+    def _insert_plan(
+        self, fields: Any
+    ) -> tuple[str, tuple[Field, ...], tuple[tuple[int, Any], ...]]:
         fields = tuple(fields)
         if fields:
             columns = ", ".join(f'"{f.column}"' for f in fields)
@@ -124,7 +133,9 @@ class Options:
             sql = f'INSERT INTO "{self.db_table}" DEFAULT VALUES'
         return sql, fields, self._preps(fields)
 
-    def _update_plan(self, fields: Any) -> tuple[str, tuple[Field, ...], tuple[tuple[int, Any], ...]]:
+    def _update_plan(
+        self, fields: Any
+    ) -> tuple[str, tuple[Field, ...], tuple[tuple[int, Any], ...]]:
         fields = tuple(fields)
         sets = ", ".join(f'"{f.column}" = ?' for f in fields)
         pk = self.pk
@@ -135,7 +146,9 @@ class Options:
     def _preps(fields: Any) -> tuple[tuple[int, Any], ...]:
         return tuple((i, f.prep) for i, f in enumerate(fields) if f.prep is not None)
 
-    def update_plan_for(self, names: frozenset[str]) -> tuple[str, tuple[Field, ...], tuple[tuple[int, Any], ...]]:
+    def update_plan_for(
+        self, names: frozenset[str]
+    ) -> tuple[str, tuple[Field, ...], tuple[tuple[int, Any], ...]]:
         fields = [f for f in self.non_pk_fields if f.name in names or f.attname in names]
         return self._update_plan(fields)
 

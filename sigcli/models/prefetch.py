@@ -68,9 +68,17 @@ def _marks(values: list[Any]) -> str:
 def _many_to_many(objects: list[Any], name: str, descriptor: Any) -> None:
     field = descriptor.field
     if descriptor.reverse:
-        target, source_name, target_name = field.model, field.target_field_name, field.source_field_name
+        target, source_name, target_name = (
+            field.model,
+            field.target_field_name,
+            field.source_field_name,
+        )
     else:
-        target, source_name, target_name = field.remote_model, field.source_field_name, field.target_field_name
+        target, source_name, target_name = (
+            field.remote_model,
+            field.source_field_name,
+            field.target_field_name,
+        )
     through = field.through._meta
     source_column = through.get_field(source_name).column
     target_column = through.get_field(target_name).column
@@ -109,7 +117,9 @@ def _reverse_many(objects: list[Any], name: str, rel: Any) -> None:
 def _forward(objects: list[Any], field: Any) -> None:
     remote = field.remote_model
     meta = remote._meta
-    ids = list(dict.fromkeys(v for obj in objects if (v := obj.__dict__.get(field.attname)) is not None))
+    ids = list(
+        dict.fromkeys(v for obj in objects if (v := obj.__dict__.get(field.attname)) is not None)
+    )
     found: dict[Any, Any] = {}
     if ids:
         sql = f'{meta.select_sql} WHERE "{meta.db_table}"."{meta.pk.column}" IN ({_marks(ids)})'

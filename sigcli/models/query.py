@@ -60,7 +60,12 @@ class QuerySet:
 
     # -- building ------------------------------------------------------------
 
-    def _chain(self, method: str | None = None, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> QuerySet:
+    def _chain(
+        self,
+        method: str | None = None,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> QuerySet:
         clone = copy.copy(self)
         clone._result_cache = None
         if method is not None:
@@ -78,7 +83,9 @@ class QuerySet:
         joins = JoinSet(self._join_entries, self._shared_joins)
         for key in sorted(kwargs):
             try:
-                sql, values = compile_condition(meta, key, kwargs[key], negated, joins, join_many=not negated)
+                sql, values = compile_condition(
+                    meta, key, kwargs[key], negated, joins, join_many=not negated
+                )
             except EmptyResultSet:
                 empty = True
                 continue
@@ -225,7 +232,9 @@ class QuerySet:
 
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet:
         if flat and len(fields) > 1:
-            raise TypeError("'flat' is not valid when values_list is called with more than one field.")
+            raise TypeError(
+                "'flat' is not valid when values_list is called with more than one field."
+            )
         clone = self._chain("values_list", fields, {"flat": True} if flat else {})
         clone._fields = self._value_columns(fields)
         clone._kind = "flat" if flat else "tuple"
@@ -274,7 +283,9 @@ class QuerySet:
 
     def _limit_sql(self) -> str:
         if self._high is not None:
-            return f" LIMIT {self._high - self._low}" + (f" OFFSET {self._low}" if self._low else "")
+            return f" LIMIT {self._high - self._low}" + (
+                f" OFFSET {self._low}" if self._low else ""
+            )
         if self._low:
             return f" LIMIT -1 OFFSET {self._low}"
         return ""
@@ -288,11 +299,13 @@ class QuerySet:
         from_sql = self._from_sql(joins.frozen())
         if self._fields is not None:
             columns = ", ".join(field_expression(meta, name)[0] for name in self._fields)
-            sql = f'SELECT {"DISTINCT " if self._distinct else ""}{columns} FROM {from_sql}'
+            sql = f"SELECT {'DISTINCT ' if self._distinct else ''}{columns} FROM {from_sql}"
         elif self._only is not None:
             wanted = set(self._only) | {meta.pk.attname}
-            columns = ", ".join(c for c, a in zip(meta.qualified_columns, meta.attnames, strict=True) if a in wanted)
-            sql = f'SELECT {columns} FROM {from_sql}'
+            columns = ", ".join(
+                c for c, a in zip(meta.qualified_columns, meta.attnames, strict=True) if a in wanted
+            )
+            sql = f"SELECT {columns} FROM {from_sql}"
         elif self._related:
             selected = list(meta.qualified_columns)
             related_joins = []
@@ -305,11 +318,13 @@ class QuerySet:
                 )
                 selected.extend(f'{alias}."{column}"' for column in remote.columns)
             distinct = "DISTINCT " if self._distinct else ""
-            sql = f'SELECT {distinct}{", ".join(selected)} FROM {from_sql} {" ".join(related_joins)}'
+            sql = (
+                f"SELECT {distinct}{', '.join(selected)} FROM {from_sql} {' '.join(related_joins)}"
+            )
         else:
             sql = meta.select_sql
             if from_sql != f'"{table}"':
-                sql = f'SELECT {", ".join(meta.qualified_columns)} FROM {from_sql}'
+                sql = f"SELECT {', '.join(meta.qualified_columns)} FROM {from_sql}"
             if self._distinct:
                 sql = sql.replace("SELECT ", "SELECT DISTINCT ", 1)
         sql += self._where_sql()
@@ -323,7 +338,7 @@ class QuerySet:
             raise EmptyResultSet
         meta = self.model._meta
         column = field_expression(meta, self._fields[0] if self._fields else "pk")[0]
-        sql = f'SELECT {column} FROM {self._from_sql()}{self._where_sql()}{self._limit_sql()}'
+        sql = f"SELECT {column} FROM {self._from_sql()}{self._where_sql()}{self._limit_sql()}"
         return sql, list(self._params)
 
     def _db(self) -> Any:
@@ -357,7 +372,9 @@ class QuerySet:
         kind = self._kind
         if kind != "objects":
             fields = [field_expression(meta, n)[1] for n in self._fields or ()]
-            value_converters = [(i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None]
+            value_converters = [
+                (i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None
+            ]
             if value_converters:
                 rows = [_convert(row, value_converters) for row in rows]
             if kind == "flat":
@@ -372,9 +389,7 @@ class QuerySet:
 
             wanted = set(self._only) | {meta.pk.attname}
             positions = [a in wanted for a in meta.attnames]
-            converters = tuple(
-                (i, f) for i, f in converters if positions[i]
-            )
+            converters = tuple((i, f) for i, f in converters if positions[i])
             expanded = []
             for row in rows:
                 values = iter(row)
@@ -406,7 +421,7 @@ class QuerySet:
         for field in related_fields:
             remote = field.remote_model
             remote_width = len(remote._meta.attnames)
-            values = row[width:width + remote_width]
+            values = row[width : width + remote_width]
             width += remote_width
             if values[remote._meta.attnames.index(remote._meta.pk.attname)] is None:
                 cache[field.name] = None
@@ -417,7 +432,12 @@ class QuerySet:
                 related._state.fields_cache[field.rel.accessor_name] = obj
         return obj
 
-    def _label(self, method: str | None = None, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> str:
+    def _label(
+        self,
+        method: str | None = None,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> str:
         text = self._prefix
         calls = self._calls
         if not calls and method is None:
@@ -431,7 +451,14 @@ class QuerySet:
             text = _observe.call_label(text, method, args, kwargs)
         return text
 
-    def _report(self, method: str | None, args: tuple[Any, ...], kwargs: dict[str, Any] | None, func: Any, *call_args: Any) -> Any:
+    def _report(
+        self,
+        method: str | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any] | None,
+        func: Any,
+        *call_args: Any,
+    ) -> Any:
         observer = _observe.current
         if observer is None:
             return func(*call_args)
@@ -461,9 +488,12 @@ class QuerySet:
 
     def __getitem__(self, key: int | slice) -> Any:
         if not isinstance(key, (int, slice)):
-            raise TypeError(f"QuerySet indices must be integers or slices, not {type(key).__name__}.")
+            raise TypeError(
+                f"QuerySet indices must be integers or slices, not {type(key).__name__}."
+            )
         if (isinstance(key, int) and key < 0) or (
-            isinstance(key, slice) and ((key.start or 0) < 0 or (key.stop is not None and key.stop < 0))
+            isinstance(key, slice)
+            and ((key.start or 0) < 0 or (key.stop is not None and key.stop < 0))
         ):
             raise ValueError("Negative indexing is not supported.")
         if self._result_cache is not None:
@@ -488,7 +518,11 @@ class QuerySet:
             raise IndexError("list index out of range")
         label = self._label() + _index_label(key)
         observer = _observe.current
-        rows = clone._fetch() if observer is None else _observe.operation(observer, label, self.model.__name__, clone._fetch)
+        rows = (
+            clone._fetch()
+            if observer is None
+            else _observe.operation(observer, label, self.model.__name__, clone._fetch)
+        )
         return rows[0]
 
     # -- single objects ----------------------------------------------------------
@@ -513,7 +547,9 @@ class QuerySet:
         if not count:
             raise self.model.DoesNotExist(f"{name} matching query does not exist.")
         shown = count if count < MAX_GET_RESULTS else f"more than {MAX_GET_RESULTS - 1}"
-        raise self.model.MultipleObjectsReturned(f"get() returned more than one {name} -- it returned {shown}!")
+        raise self.model.MultipleObjectsReturned(
+            f"get() returned more than one {name} -- it returned {shown}!"
+        )
 
     def first(self) -> Any:
         return self._report("first", (), None, self._edge, False)
@@ -539,7 +575,8 @@ class QuerySet:
         if self._low or self._high is not None:
             raise TypeError("Cannot change a query once a slice has been taken.")
         order = fields or tuple(
-            [self.model._meta.get_latest_by] if isinstance(self.model._meta.get_latest_by, str)
+            [self.model._meta.get_latest_by]
+            if isinstance(self.model._meta.get_latest_by, str)
             else self.model._meta.get_latest_by or ()
         )
         if not order:
@@ -565,7 +602,9 @@ class QuerySet:
             raise TypeError("in_bulk() cannot be used with values() or values_list().")
         meta = self.model._meta
         if field_name != "pk" and not meta.get_field(field_name).unique:
-            raise ValueError(f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't.")
+            raise ValueError(
+                f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't."
+            )
         if id_list is None:
             objects = self._chain()._fetch()
         else:
@@ -574,7 +613,11 @@ class QuerySet:
                 return {}
             objects = []
             for start in range(0, len(ids), MAX_QUERY_PARAMS):
-                objects.extend(self._filter({f"{field_name}__in": ids[start:start + MAX_QUERY_PARAMS]}, False)._fetch())
+                objects.extend(
+                    self._filter(
+                        {f"{field_name}__in": ids[start : start + MAX_QUERY_PARAMS]}, False
+                    )._fetch()
+                )
         return {getattr(obj, field_name): obj for obj in objects}
 
     def contains(self, obj: Any) -> bool:
@@ -583,8 +626,15 @@ class QuerySet:
     def _contains(self, obj: Any) -> bool:
         if self._fields is not None:
             raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
-        if not isinstance(obj, Model) or obj._meta.concrete_model is not self.model._meta.concrete_model:
-            raise TypeError(f"'obj' must be a QuerySet instance of {self.model._meta.object_name}." if not isinstance(obj, Model) else f"'obj' must be a {self.model._meta.object_name} instance.")
+        if (
+            not isinstance(obj, Model)
+            or obj._meta.concrete_model is not self.model._meta.concrete_model
+        ):
+            raise TypeError(
+                f"'obj' must be a QuerySet instance of {self.model._meta.object_name}."
+                if not isinstance(obj, Model)
+                else f"'obj' must be a {self.model._meta.object_name} instance."
+            )
         if obj.pk is None:
             raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
         if self._result_cache is not None:
@@ -620,7 +670,10 @@ class QuerySet:
         if self._empty:
             return {alias: aggregate.empty_value for alias, aggregate in named.items()}
         row = self._db().execute(sql, self._params).fetchone()
-        return {alias: aggregate.convert(value) for (alias, aggregate), value in zip(named.items(), row, strict=True)}
+        return {
+            alias: aggregate.convert(value)
+            for (alias, aggregate), value in zip(named.items(), row, strict=True)
+        }
 
     def count(self) -> int:
         if self._result_cache is not None:
@@ -633,7 +686,7 @@ class QuerySet:
         if self._low or self._high is not None or self._distinct:
             inner = self._chain()
             inner._order = ()
-            sql = f'SELECT COUNT(*) FROM ({inner._select_sql()}) subquery'
+            sql = f"SELECT COUNT(*) FROM ({inner._select_sql()}) subquery"
         else:
             sql = f'SELECT COUNT(*) AS "__count" FROM {self._from_sql()}{self._where_sql()}'
         return int(self._db().execute(sql, self._params).fetchone()[0])
@@ -655,12 +708,19 @@ class QuerySet:
         """Build and insert one row: ``pre_init``, ``post_init``, ``pre_save``, ``post_save``."""
         return self._report("create", (), kwargs, writes.create, self, kwargs)
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, bool]:
         label_kwargs = dict(kwargs, defaults=defaults) if defaults is not None else kwargs
-        return self._report("get_or_create", (), label_kwargs, writes.get_or_create, self, defaults, kwargs)  # type: ignore[no-any-return]
+        return self._report(
+            "get_or_create", (), label_kwargs, writes.get_or_create, self, defaults, kwargs
+        )  # type: ignore[no-any-return]
 
     def update_or_create(
-        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[Any, bool]:
         label_kwargs = dict(kwargs)
         if defaults is not None:
@@ -668,19 +728,32 @@ class QuerySet:
         if create_defaults is not None:
             label_kwargs["create_defaults"] = create_defaults
         return self._report(  # type: ignore[no-any-return]
-            "update_or_create", (), label_kwargs, writes.update_or_create, self, defaults, create_defaults, kwargs
+            "update_or_create",
+            (),
+            label_kwargs,
+            writes.update_or_create,
+            self,
+            defaults,
+            create_defaults,
+            kwargs,
         )
 
-    def bulk_create(self, objs: Any, batch_size: int | None = None, ignore_conflicts: bool = False) -> list[Any]:
+    def bulk_create(
+        self, objs: Any, batch_size: int | None = None, ignore_conflicts: bool = False
+    ) -> list[Any]:
         """Insert the objects without any signal; pks are set on them."""
         objs = list(objs)
-        return self._report("bulk_create", (objs,), None, writes.bulk_create, self, objs, ignore_conflicts)  # type: ignore[no-any-return]
+        return self._report(
+            "bulk_create", (objs,), None, writes.bulk_create, self, objs, ignore_conflicts
+        )  # type: ignore[no-any-return]
 
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
         """Write ``fields`` of each object without any signal; the number of rows matched."""
         objs = list(objs)
         fields = list(fields)
-        return self._report("bulk_update", (objs, fields), None, writes.bulk_update, self, objs, fields)  # type: ignore[no-any-return]
+        return self._report(
+            "bulk_update", (objs, fields), None, writes.bulk_update, self, objs, fields
+        )  # type: ignore[no-any-return]
 
     def update(self, **kwargs: Any) -> int:
         """One UPDATE for the matching rows; no signals. Returns the number of rows."""
@@ -755,7 +828,20 @@ def _convert(row: tuple[Any, ...], converters: Any) -> tuple[Any, ...]:
     return tuple(values)
 
 
-_observe.async_variants(QuerySet, (
-    "get", "first", "last", "count", "exists", "create", "get_or_create", "update_or_create",
-    "bulk_create", "bulk_update", "update", "delete",
-))
+_observe.async_variants(
+    QuerySet,
+    (
+        "get",
+        "first",
+        "last",
+        "count",
+        "exists",
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "bulk_create",
+        "bulk_update",
+        "update",
+        "delete",
+    ),
+)

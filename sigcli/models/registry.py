@@ -150,14 +150,26 @@ class Registry:
 
         config = self.app_config
         signals.pre_migrate.send(
-            sender=config, app_config=config, verbosity=verbosity, interactive=interactive,
-            using="default", stdout=sys.stdout, apps=self, plan=[],
+            sender=config,
+            app_config=config,
+            verbosity=verbosity,
+            interactive=interactive,
+            using="default",
+            stdout=sys.stdout,
+            apps=self,
+            plan=[],
         )
         self.create_tables()
         self.migrated = True
         signals.post_migrate.send(
-            sender=config, app_config=config, verbosity=verbosity, interactive=interactive,
-            using="default", stdout=sys.stdout, apps=self, plan=[],
+            sender=config,
+            app_config=config,
+            verbosity=verbosity,
+            interactive=interactive,
+            using="default",
+            stdout=sys.stdout,
+            apps=self,
+            plan=[],
         )
 
     def close(self) -> None:

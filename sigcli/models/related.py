@@ -75,7 +75,9 @@ class Rel:
     def join_info(self, meta: Options) -> tuple[str, str, str, Options]:
         field = self.field
         if field.many_to_many:
-            return field.through_join(field.target_field_name, field.source_field_name, field.model._meta)
+            return field.through_join(
+                field.target_field_name, field.source_field_name, field.model._meta
+            )
         related = field.model._meta
         return related.db_table, field.column, related.pk.column, related
 
@@ -106,16 +108,25 @@ class ForeignKey(RelatedField):
     """A many-to-one relation stored in ``<name>_id``."""
 
     def __init__(
-        self, to: Any, on_delete: Any = None, related_name: str | None = None,
-        related_query_name: str | None = None, to_field: str | None = None,
-        db_constraint: bool = True, **kwargs: Any,
+        self,
+        to: Any,
+        on_delete: Any = None,
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        to_field: str | None = None,
+        db_constraint: bool = True,
+        **kwargs: Any,
     ) -> None:
         if on_delete is None:
-            raise TypeError(f"{type(self).__name__}.__init__() missing 1 required argument: 'on_delete'")
+            raise TypeError(
+                f"{type(self).__name__}.__init__() missing 1 required argument: 'on_delete'"
+            )
         if not callable(on_delete):
             raise TypeError("on_delete must be callable.")
         if to_field is not None:
-            raise TypeError(f"{type(self).__name__}(to_field=...) is not supported: relations point at the primary key.")
+            raise TypeError(
+                f"{type(self).__name__}(to_field=...) is not supported: relations point at the primary key."
+            )
         kwargs.setdefault("db_index", True)
         super().__init__(**kwargs)
         self.to = to
@@ -161,7 +172,9 @@ class ForeignKey(RelatedField):
         super()._target_resolved(model)
         rel = self.rel
         if not rel.hidden:
-            descriptor = ReverseOneToOneDescriptor(rel) if self.one_to_one else ReverseManyDescriptor(rel)
+            descriptor = (
+                ReverseOneToOneDescriptor(rel) if self.one_to_one else ReverseManyDescriptor(rel)
+            )
             setattr(model, rel.accessor_name, descriptor)
 
     def db_type(self) -> str:
@@ -180,7 +193,9 @@ class ForeignKey(RelatedField):
         sql = super().column_sql()
         if self.db_constraint:
             meta = remote._meta
-            sql += f' REFERENCES "{meta.db_table}" ("{meta.pk.column}") DEFERRABLE INITIALLY DEFERRED'
+            sql += (
+                f' REFERENCES "{meta.db_table}" ("{meta.pk.column}") DEFERRABLE INITIALLY DEFERRED'
+            )
         return sql
 
 
@@ -201,9 +216,15 @@ class ManyToManyField(RelatedField):
     concrete = False
 
     def __init__(
-        self, to: Any, related_name: str | None = None, related_query_name: str | None = None,
-        through: Any = None, through_fields: tuple[str, str] | None = None,
-        symmetrical: bool | None = None, db_table: str | None = None, **kwargs: Any,
+        self,
+        to: Any,
+        related_name: str | None = None,
+        related_query_name: str | None = None,
+        through: Any = None,
+        through_fields: tuple[str, str] | None = None,
+        symmetrical: bool | None = None,
+        db_table: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.to = to
@@ -268,22 +289,42 @@ class ManyToManyField(RelatedField):
         source = self.model._meta.concrete_model
         target = self.remote_model._meta.concrete_model
         fks = [f for f in self.through._meta.local_fields if f.is_relation]
-        to_source = [f for f in fks if f.remote_model is not None and f.remote_model._meta.concrete_model is source]
+        to_source = [
+            f
+            for f in fks
+            if f.remote_model is not None and f.remote_model._meta.concrete_model is source
+        ]
         if source is target:
             if len(to_source) >= 2:
-                self.source_field_name, self.target_field_name = to_source[0].name, to_source[1].name
+                self.source_field_name, self.target_field_name = (
+                    to_source[0].name,
+                    to_source[1].name,
+                )
             return
-        to_target = [f for f in fks if f.remote_model is not None and f.remote_model._meta.concrete_model is target]
+        to_target = [
+            f
+            for f in fks
+            if f.remote_model is not None and f.remote_model._meta.concrete_model is target
+        ]
         if to_source and to_target:
             self.source_field_name, self.target_field_name = to_source[0].name, to_target[0].name
 
     def join_info(self, meta: Options) -> tuple[str, str, str, Options]:
-        return self.through_join(self.source_field_name, self.target_field_name, self.remote_model._meta)
+        return self.through_join(
+            self.source_field_name, self.target_field_name, self.remote_model._meta
+        )
 
-    def through_join(self, link: str, target: str, target_meta: Options) -> tuple[str, str, str, Options]:
+    def through_join(
+        self, link: str, target: str, target_meta: Options
+    ) -> tuple[str, str, str, Options]:
         """The through table with the column pointing at our side and the one at the other side."""
         through = self.through._meta
-        return through.db_table, through.get_field(link).column, through.get_field(target).column, target_meta
+        return (
+            through.db_table,
+            through.get_field(link).column,
+            through.get_field(target).column,
+            target_meta,
+        )
 
     def column_sql(self) -> str:
         raise TypeError("many-to-many fields have no column")
@@ -306,12 +347,16 @@ def create_through_model(field: ManyToManyField, klass: type[Model]) -> type[Mod
     to_lower = to_name.lower()
     if to_lower == from_lower:
         to_lower, from_lower = f"to_{to_lower}", f"from_{from_lower}"
-    meta = type("Meta", (), {
-        "db_table": field.db_table or f"{klass._meta.db_table}_{field.name}",
-        "auto_created": klass,
-        "unique_together": (from_lower, to_lower),
-        "apps": klass._meta.registry,
-    })
+    meta = type(
+        "Meta",
+        (),
+        {
+            "db_table": field.db_table or f"{klass._meta.db_table}_{field.name}",
+            "auto_created": klass,
+            "unique_together": (from_lower, to_lower),
+            "apps": klass._meta.registry,
+        },
+    )
     target = klass if to == "self" else to
     attrs = {
         "Meta": meta,
@@ -324,8 +369,12 @@ def create_through_model(field: ManyToManyField, klass: type[Model]) -> type[Mod
 
 def _related_does_not_exist(target: type[Model], owner: type[Model], name: str) -> type[Exception]:
     return type(
-        "RelatedObjectDoesNotExist", (target.DoesNotExist, AttributeError),
-        {"__module__": owner.__module__, "__qualname__": f"{owner.__qualname__}.{name}.RelatedObjectDoesNotExist"},
+        "RelatedObjectDoesNotExist",
+        (target.DoesNotExist, AttributeError),
+        {
+            "__module__": owner.__module__,
+            "__qualname__": f"{owner.__qualname__}.{name}.RelatedObjectDoesNotExist",
+        },
     )
 
 

@@ -24,7 +24,14 @@ class _RelatedManagerBase(Manager):
     instance: Any
     accessor: str
 
-    def _report(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any] | None, func: Any, *call_args: Any) -> Any:
+    def _report(
+        self,
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any] | None,
+        func: Any,
+        *call_args: Any,
+    ) -> Any:
         observer = _observe.current
         if observer is None:
             return func(*call_args)
@@ -83,17 +90,24 @@ class ReverseManyManager(_RelatedManagerBase):
         kwargs[self.field.name] = self.instance
         return self._report("create", (), label_kwargs, writes.create, QuerySet(self.model), kwargs)
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, bool]:
         self._check_fk_val()
         kwargs[self.field.name] = self.instance
         return QuerySet(self.model, self._prefix()).get_or_create(defaults, **kwargs)
 
     def update_or_create(
-        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[Any, bool]:
         self._check_fk_val()
         kwargs[self.field.name] = self.instance
-        return QuerySet(self.model, self._prefix()).update_or_create(defaults, create_defaults, **kwargs)
+        return QuerySet(self.model, self._prefix()).update_or_create(
+            defaults, create_defaults, **kwargs
+        )
 
     def add(self, *objs: Any, bulk: bool = True) -> None:
         """Point the objects here: one UPDATE (``bulk``) or a full ``save()`` each."""
@@ -116,7 +130,10 @@ class ReverseManyManager(_RelatedManagerBase):
                         f"{obj!r} instance isn't saved. Use bulk=False or save the object first."
                     )
                 pks.append(obj.pk)
-            writes.update(QuerySet(self.model)._filter({"pk__in": pks}, False), {self.field.name: self.instance})
+            writes.update(
+                QuerySet(self.model)._filter({"pk__in": pks}, False),
+                {self.field.name: self.instance},
+            )
         else:
             with QuerySet(self.model)._db().atomic(savepoint=False):
                 for obj in objs:
@@ -147,13 +164,22 @@ class ReverseManyManager(_RelatedManagerBase):
             if obj.__dict__.get(self.field.attname) == value:
                 old_ids.add(obj.pk)
             else:
-                raise self.field.remote_model.DoesNotExist(f"{obj!r} is not related to {self.instance!r}.")
+                raise self.field.remote_model.DoesNotExist(
+                    f"{obj!r} is not related to {self.instance!r}."
+                )
         self._clear(self.get_queryset()._filter({"pk__in": old_ids}, False), bulk)
 
     def clear(self, *, bulk: bool = True) -> None:
         self._require_null("clear")
         self._check_fk_val()
-        self._report("clear", (), {"bulk": bulk} if not bulk else None, self._clear, self.get_queryset(), bulk)
+        self._report(
+            "clear",
+            (),
+            {"bulk": bulk} if not bulk else None,
+            self._clear,
+            self.get_queryset(),
+            bulk,
+        )
 
     def _clear(self, queryset: QuerySet, bulk: bool) -> None:
         self._forget_prefetched()
@@ -241,8 +267,13 @@ class ManyRelatedManager(_RelatedManagerBase):
 
     def _send(self, action: str, pk_set: Any) -> None:
         m2m_changed.send(
-            sender=self.through, action=action, instance=self.instance, reverse=self.on_reverse_side,
-            model=self.model, pk_set=pk_set, using="default",
+            sender=self.through,
+            action=action,
+            instance=self.instance,
+            reverse=self.on_reverse_side,
+            model=self.model,
+            pk_set=pk_set,
+            using="default",
         )
 
     def _target_ids(self, objs: tuple[Any, ...]) -> set[Any]:
@@ -254,7 +285,9 @@ class ManyRelatedManager(_RelatedManagerBase):
             if isinstance(obj, self.model):
                 pk = obj.pk
                 if pk is None:
-                    raise ValueError(f'Cannot add "{obj!r}": the value for field "{self.target_field_name}" is None')
+                    raise ValueError(
+                        f'Cannot add "{obj!r}": the value for field "{self.target_field_name}" is None'
+                    )
                 ids.add(pk)
             elif isinstance(obj, Model):
                 raise TypeError(f"'{self.model._meta.object_name}' instance expected, got {obj!r}")
@@ -271,31 +304,47 @@ class ManyRelatedManager(_RelatedManagerBase):
         with self.through._meta.registry.db.atomic(savepoint=False):
             self._add_items(self.source_field_name, self.target_field_name, objs, through_defaults)
             if self.symmetrical:
-                self._add_items(self.target_field_name, self.source_field_name, objs, through_defaults)
+                self._add_items(
+                    self.target_field_name, self.source_field_name, objs, through_defaults
+                )
 
-    def _add_items(self, source: str, target: str, objs: tuple[Any, ...], through_defaults: dict[str, Any] | None) -> None:
+    def _add_items(
+        self,
+        source: str,
+        target: str,
+        objs: tuple[Any, ...],
+        through_defaults: dict[str, Any] | None,
+    ) -> None:
         if not objs:
             return
         defaults = {k: v() if callable(v) else v for k, v in (through_defaults or {}).items()}
         target_ids = self._target_ids(objs)
         through = self.through
         auto = bool(through._meta.auto_created)
-        must_send = (self.on_reverse_side or source == self.source_field_name) and m2m_changed.has_listeners(through)
+        must_send = (
+            self.on_reverse_side or source == self.source_field_name
+        ) and m2m_changed.has_listeners(through)
         qs = QuerySet(through)
         source_key, target_key = f"{source}_id", f"{target}_id"
         if auto and not must_send:
-            rows = [through(**{source_key: self.related_val, target_key: tid}) for tid in target_ids]
+            rows = [
+                through(**{source_key: self.related_val, target_key: tid}) for tid in target_ids
+            ]
             writes.bulk_create(qs, rows, True)
             return
         existing = set(
             qs._filter({source: self.related_val, f"{target}__in": target_ids}, False)
-            .values_list(target, flat=True)._fetch()
+            .values_list(target, flat=True)
+            ._fetch()
         )
         missing = target_ids.difference(existing)
         with through._meta.registry.db.atomic(savepoint=False):
             if must_send:
                 self._send("pre_add", missing)
-            rows = [through(**defaults, **{source_key: self.related_val, target_key: tid}) for tid in missing]
+            rows = [
+                through(**defaults, **{source_key: self.related_val, target_key: tid})
+                for tid in missing
+            ]
             writes.bulk_create(qs, rows, auto)
             if must_send:
                 self._send("post_add", missing)
@@ -352,7 +401,9 @@ class ManyRelatedManager(_RelatedManagerBase):
             writes.delete(self._remove_filter(None))
             self._send("post_clear", None)
 
-    def set(self, objs: Any, *, clear: bool = False, through_defaults: dict[str, Any] | None = None) -> None:
+    def set(
+        self, objs: Any, *, clear: bool = False, through_defaults: dict[str, Any] | None = None
+    ) -> None:
         objs = tuple(objs)
         kwargs: dict[str, Any] = {}
         if clear:
@@ -361,7 +412,9 @@ class ManyRelatedManager(_RelatedManagerBase):
             kwargs["through_defaults"] = through_defaults
         self._report("set", (list(objs),), kwargs, self._set, objs, clear, through_defaults)
 
-    def _set(self, objs: tuple[Any, ...], clear: bool, through_defaults: dict[str, Any] | None) -> None:
+    def _set(
+        self, objs: tuple[Any, ...], clear: bool, through_defaults: dict[str, Any] | None
+    ) -> None:
         with self.through._meta.registry.db.atomic(savepoint=False):
             if clear:
                 self._clear()
@@ -387,14 +440,19 @@ class ManyRelatedManager(_RelatedManagerBase):
         self.add(obj, through_defaults=through_defaults)
         return obj
 
-    def get_or_create(self, defaults: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, bool]:
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, bool]:
         obj, created = self.get_queryset().get_or_create(defaults, **kwargs)
         if created:
             self.add(obj)
         return obj, created
 
     def update_or_create(
-        self, defaults: dict[str, Any] | None = None, create_defaults: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[Any, bool]:
         obj, created = self.get_queryset().update_or_create(defaults, create_defaults, **kwargs)
         if created:

@@ -24,7 +24,9 @@ def create(qs: QuerySet, kwargs: dict[str, Any]) -> Any:
     return obj
 
 
-def get_or_create(qs: QuerySet, defaults: dict[str, Any] | None, kwargs: dict[str, Any]) -> tuple[Any, bool]:
+def get_or_create(
+    qs: QuerySet, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
+) -> tuple[Any, bool]:
     try:
         return qs.get(**kwargs), False
     except qs.model.DoesNotExist:
@@ -41,13 +43,17 @@ def get_or_create(qs: QuerySet, defaults: dict[str, Any] | None, kwargs: dict[st
             raise
 
 
-def extract_model_params(qs: QuerySet, defaults: dict[str, Any] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+def extract_model_params(
+    qs: QuerySet, defaults: dict[str, Any] | None, kwargs: dict[str, Any]
+) -> dict[str, Any]:
     params = {k: v for k, v in kwargs.items() if "__" not in k}
     params.update(defaults or {})
     meta = qs.model._meta
     invalid = [
-        name for name in params
-        if name not in meta.fields_map and name != "pk"
+        name
+        for name in params
+        if name not in meta.fields_map
+        and name != "pk"
         and not isinstance(getattr(qs.model, name, None), property)
     ]
     if invalid:
@@ -58,7 +64,10 @@ def extract_model_params(qs: QuerySet, defaults: dict[str, Any] | None, kwargs: 
 
 
 def update_or_create(
-    qs: QuerySet, defaults: dict[str, Any] | None, create_defaults: dict[str, Any] | None, kwargs: dict[str, Any]
+    qs: QuerySet,
+    defaults: dict[str, Any] | None,
+    create_defaults: dict[str, Any] | None,
+    kwargs: dict[str, Any],
 ) -> tuple[Any, bool]:
     update_defaults = defaults or {}
     if create_defaults is None:
@@ -196,4 +205,6 @@ def raw_delete(qs: QuerySet) -> int:
     if qs._empty:
         return 0
     table = qs.model._meta.db_table
-    return int(qs._db().execute(f'DELETE FROM "{table}"{qs._rows_where_sql()}', qs._params).rowcount)
+    return int(
+        qs._db().execute(f'DELETE FROM "{table}"{qs._rows_where_sql()}', qs._params).rowcount
+    )

@@ -322,7 +322,9 @@ def test_recursion_through_asend_stops_at_the_depth_limit() -> None:
             stopped = None
     recorder.finish_step(None)
     assert stopped is not None and stopped.limit == 4
-    assert stopped.cycle == ["again None › test_recursion_through_asend_stops_at_the_depth_limit.<locals>.resend"]
+    assert stopped.cycle == [
+        "again None › test_recursion_through_asend_stops_at_the_depth_limit.<locals>.resend"
+    ]
     assert depths(recorder.trace) == [("again", 1), ("again", 2), ("again", 3), ("again", 4)]
 
 

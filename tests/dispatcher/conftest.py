@@ -33,7 +33,9 @@ def _django() -> Impl:
     from django.dispatch import Signal, receiver
     from django.test import override_settings
 
-    return Impl("django", Signal, receiver, "django.dispatch", lambda: override_settings(DEBUG=True))
+    return Impl(
+        "django", Signal, receiver, "django.dispatch", lambda: override_settings(DEBUG=True)
+    )
 
 
 @contextlib.contextmanager

@@ -51,6 +51,7 @@ class EqualSender:
     def __hash__(self) -> int:
         return 1
 
+
 SLOTS = 6
 KINDS = ("function", "method", "instance", "async")
 UIDS = (None, "u0", "u1")
@@ -305,7 +306,8 @@ def compare_worlds(use_caching: bool, slots: list[Slot], steps: list[tuple[Any, 
         lengths = [len(world.signal.receivers) for world in worlds]
         for world, result, length in zip(worlds[1:], results[1:], lengths[1:], strict=True):
             assert result == results[0], (
-                f"{world.name} differs from Django after:\n  " + "\n  ".join(history)
+                f"{world.name} differs from Django after:\n  "
+                + "\n  ".join(history)
                 + f"\n{world.name}: {result!r}\ndjango: {results[0]!r}"
             )
             assert length == lengths[0], (

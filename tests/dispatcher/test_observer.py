@@ -395,7 +395,12 @@ def test_async_receivers_are_observed(signal: Signal, recorder: Recorder, method
     assert result == [(s1, "S1"), (a1, "A1")]
     robust = method.endswith("robust")
     assert recorder.events[0] == (
-        "send_started", "sig", Sender, {}, [("a1", None, CALL), ("s1", None, CALL)], robust
+        "send_started",
+        "sig",
+        Sender,
+        {},
+        [("a1", None, CALL), ("s1", None, CALL)],
+        robust,
     )
     assert recorder.events[-1] == ("send_finished", "sig", None)
     assert sorted(recorder.events[1:-1]) == sorted(

@@ -1308,9 +1308,32 @@ def test_caching_has_listeners_without_sender_still_prunes_dead_receivers(impl: 
 
 
 LOCAL_LOOKING_NAMES = [
-    "r", "r0", "r1", "ref", "refs", "live", "receivers", "result", "results",
-    "caller", "names", "named", "kwargs", "args", "signal_", "sender_", "_r0", "__r0",
-    "__refs", "__signal", "__sender", "__live", "__r", "__ref", "__named", "_call",
+    "r",
+    "r0",
+    "r1",
+    "ref",
+    "refs",
+    "live",
+    "receivers",
+    "result",
+    "results",
+    "caller",
+    "names",
+    "named",
+    "kwargs",
+    "args",
+    "signal_",
+    "sender_",
+    "_r0",
+    "__r0",
+    "__refs",
+    "__signal",
+    "__sender",
+    "__live",
+    "__r",
+    "__ref",
+    "__named",
+    "_call",
 ]
 
 

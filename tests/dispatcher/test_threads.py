@@ -119,7 +119,10 @@ def test_concurrent_sends_under_the_recorder(use_caching: bool, fast_switching: 
     assert len(dispatches) > 200
     assert all(d.depth == 1 and not d.error for d in dispatches)
     called = [c for d in dispatches for c in d.receivers if c.called]
-    assert {c.name for c in called} >= {"stress.<locals>.anchor_any", "stress.<locals>.anchor_first"}
+    assert {c.name for c in called} >= {
+        "stress.<locals>.anchor_any",
+        "stress.<locals>.anchor_first",
+    }
 
 
 def stress(signal: Any) -> None:

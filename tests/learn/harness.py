@@ -25,8 +25,18 @@ from typing import Any
 from sigcli.scenario import bundled_scenarios, loaded, run_steps
 from sigcli.trace import Recorder, Trace, walk_dispatches
 
-MODEL_SIGNALS = ("pre_init", "post_init", "pre_save", "post_save", "pre_delete", "post_delete",
-                 "m2m_changed", "class_prepared", "pre_migrate", "post_migrate")
+MODEL_SIGNALS = (
+    "pre_init",
+    "post_init",
+    "pre_save",
+    "post_save",
+    "pre_delete",
+    "post_delete",
+    "m2m_changed",
+    "class_prepared",
+    "pre_migrate",
+    "post_migrate",
+)
 REQUEST_SIGNALS = ("request_started", "request_finished", "got_request_exception")
 
 
@@ -85,7 +95,11 @@ def sigcli_steps(name: str, sort: bool = False) -> list[list[str]]:
         [
             line(d.signal, d.sender, d.depth, d.kwargs)
             + outcome(
-                [(c.name, _error_name(c.error) if c.error else c.result) for c in d.receivers if c.called],
+                [
+                    (c.name, _error_name(c.error) if c.error else c.result)
+                    for c in d.receivers
+                    if c.called
+                ],
                 _error_name(d.error) if d.error else None,
                 sort,
             )
@@ -172,16 +186,26 @@ def _django_safe(value: Any) -> Any:
 def _recording_sends(lines: list[str], names: dict[int, str], sort: bool) -> Iterator[None]:
     from django.dispatch import Signal
 
-    originals = {name: getattr(Signal, name) for name in ("send", "send_robust", "asend", "asend_robust")}
+    originals = {
+        name: getattr(Signal, name) for name in ("send", "send_robust", "asend", "asend_robust")
+    }
     depth = [1]
 
     def note(signal: Any, sender: Any, named: dict[str, Any]) -> int:
         label = None if sender is None else getattr(sender, "__name__", repr(sender))
-        lines.append(line(names.get(id(signal), "?"), label, depth[0],
-                          {k: _django_safe(v) for k, v in named.items()}))
+        lines.append(
+            line(
+                names.get(id(signal), "?"),
+                label,
+                depth[0],
+                {k: _django_safe(v) for k, v in named.items()},
+            )
+        )
         return len(lines) - 1
 
-    def settle(index: int, responses: list[tuple[Any, Any]] | None, error: BaseException | None) -> None:
+    def settle(
+        index: int, responses: list[tuple[Any, Any]] | None, error: BaseException | None
+    ) -> None:
         calls = [
             (r.__qualname__, type(v).__name__ if isinstance(v, Exception) else _django_safe(v))
             for r, v in responses or []
@@ -294,7 +318,8 @@ def _disconnect_scenario_receivers(namespace: dict[str, Any]) -> None:
                 continue
             with signal.lock:
                 signal.receivers = [
-                    entry for entry in signal.receivers
+                    entry
+                    for entry in signal.receivers
                     if getattr(_target(entry[1]), "__module__", None) != module
                 ]
                 signal.sender_receivers_cache.clear()

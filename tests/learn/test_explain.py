@@ -85,7 +85,8 @@ def test_every_scenario_states_its_lesson_and_has_labelled_steps() -> None:
         sentences = docstring.count(". ") + docstring.rstrip().endswith(".")
         assert 2 <= sentences <= 6 and summary.lesson, summary.name
         steps = [
-            node for node in tree.body
+            node
+            for node in tree.body
             if isinstance(node, ast.FunctionDef)
             and any(ast.unparse(d) == "sigcli.step" for d in node.decorator_list)
         ]
@@ -98,7 +99,9 @@ def test_explain_without_a_name_prints_the_table() -> None:
     status, output = invoke("explain")
     assert status == 0
     assert output.splitlines()[0].strip() == "Django's built-in signals"
-    first_column = [line.split("│")[1].strip() for line in output.splitlines() if line.startswith("│")]
+    first_column = [
+        line.split("│")[1].strip() for line in output.splitlines() if line.startswith("│")
+    ]
     assert [name for name in first_column if name] == [s.name for s in BUILTIN_SIGNALS]
 
 
@@ -129,4 +132,7 @@ def test_scenarios_lists_every_bundled_scenario_with_its_lesson() -> None:
     rows = [line.split("│")[1:3] for line in output.splitlines() if line.startswith("│")]
     names = [name.strip() for name, _ in rows if name.strip()]
     assert names == sorted(bundled_scenarios())
-    assert "│ m2m_changed       │ m2m_changed for add, remove, clear and set, from both sides of the" in output
+    assert (
+        "│ m2m_changed       │ m2m_changed for add, remove, clear and set, from both sides of the"
+        in output
+    )

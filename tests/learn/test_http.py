@@ -12,7 +12,16 @@ import pytest
 from sigcli import http
 from sigcli.signals import got_request_exception, request_finished, request_started
 
-PATHS = ["/", "/articles/1/", "/articles/2/", "/forbidden/", "/bad/", "/broken/", "/none/", "/nope/"]
+PATHS = [
+    "/",
+    "/articles/1/",
+    "/articles/2/",
+    "/forbidden/",
+    "/bad/",
+    "/broken/",
+    "/none/",
+    "/nope/",
+]
 
 
 def sigcli_views(module: Any) -> list[Any]:
@@ -153,6 +162,11 @@ def test_view_receives_query_post_data_and_path_arguments() -> None:
     client = http.Client([http.path("tags/<slug:slug>/", view)])
     response = client.post("/tags/dj-ango/?page=2", {"name": "x"})
     assert response.status_code == 201 and response.content == b"ok"
-    assert received == {"slug": "dj-ango", "GET": {"page": "2"}, "POST": {"name": "x"}, "method": "POST"}
+    assert received == {
+        "slug": "dj-ango",
+        "GET": {"page": "2"},
+        "POST": {"name": "x"},
+        "method": "POST",
+    }
     assert client.get("/tags/a/", {"q": "a b"}).status_code == 201
     assert received["GET"] == {"q": "a b"} and received["POST"] == {}

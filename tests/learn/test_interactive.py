@@ -23,8 +23,13 @@ def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
     env = dict(os.environ, NO_COLOR="1", TERM="xterm", PYTHONPATH=str(ROOT))
     env.pop("COLUMNS", None)
     return pexpect.spawn(
-        sys.executable, ["-m", "sigcli", *args], cwd=str(tmp_path), env=env,
-        encoding="utf-8", timeout=20, dimensions=(50, 120),
+        sys.executable,
+        ["-m", "sigcli", *args],
+        cwd=str(tmp_path),
+        env=env,
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(50, 120),
     )
 
 
@@ -57,12 +62,12 @@ def test_shell_prints_the_tree_of_a_statement_that_sent_signals(tmp_path: Path) 
         "<User: bob>",
         "User.objects.create(username='bob')",
         "├── pre_save  User  instance=<User: bob>  (no receivers)",
-        "├── SQL  INSERT INTO \"app_user\" (\"username\") VALUES ('bob')",
+        '├── SQL  INSERT INTO "app_user" ("username") VALUES (\'bob\')',
         "└── post_save  User  instance=<User: bob>  created=True",
         "    └── ✓ create_profile  sender=User",
         "        └── Profile.objects.create(user=<User: bob>)",
         "            ├── pre_save  Profile  instance=<Profile: Profile object (None)>  (no receivers)",
-        "            ├── SQL  INSERT INTO \"app_profile\" (\"user_id\", \"bio\") VALUES (1, '')",
+        '            ├── SQL  INSERT INTO "app_profile" ("user_id", "bio") VALUES (1, \'\')',
         "            └── post_save  Profile  instance=<Profile: Profile object (1)>  created=True",
         "                └── ✗ create_profile  skipped: listens to sender=User",
     ]
@@ -104,13 +109,13 @@ def test_shell_shows_a_write_that_sent_no_signals(tmp_path: Path) -> None:
     assert typed(child, 'User.objects.bulk_create([User(username="ed")])')[1:] == [
         "User.objects.bulk_create([<User: ed>])  no signals",
         "├── SQL  BEGIN",
-        "├── SQL  INSERT INTO \"app_user\" (\"username\") VALUES ('ed')",
+        '├── SQL  INSERT INTO "app_user" ("username") VALUES (\'ed\')',
         "└── SQL  COMMIT",
     ]
     assert typed(child, 'User.objects.update(username="flo")') == [
         "1",
         "User.objects.update(username='flo')  no signals",
-        "└── SQL  UPDATE \"app_user\" SET \"username\" = 'flo'",
+        '└── SQL  UPDATE "app_user" SET "username" = \'flo\'',
     ]
     child.sendeof()
     child.expect(pexpect.EOF)
@@ -141,13 +146,17 @@ def test_shell_completes_names_with_tab(tmp_path: Path) -> None:
 def test_shell_without_a_scenario_defines_models_at_the_prompt(tmp_path: Path) -> None:
     child = spawn(tmp_path, "shell")
     child.expect_exact(PROMPT)
-    assert lines_of(child.before)[0] == "sigcli shell · no scenario: define models and receivers here."
+    assert (
+        lines_of(child.before)[0] == "sigcli shell · no scenario: define models and receivers here."
+    )
     for line in ["class Tag(models.Model):", "    name = models.CharField(max_length=20)", ""]:
         child.sendline(line)
     child.expect_exact(PROMPT)
     output = typed(child, 'Tag.objects.create(name="x")')
     assert output[0] == "<Tag: Tag object (1)>"
-    assert "└── post_save  Tag  instance=<Tag: Tag object (1)>  created=True  (no receivers)" in output
+    assert (
+        "└── post_save  Tag  instance=<Tag: Tag object (1)>  created=True  (no receivers)" in output
+    )
     child.sendeof()
     child.expect(pexpect.EOF)
 
@@ -242,14 +251,23 @@ def test_step_refuses_options_it_cannot_honour(tmp_path: Path, option: str) -> N
 def run_piped(tmp_path: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, NO_COLOR="1", COLUMNS="120", PYTHONPATH=str(ROOT))
     return subprocess.run(
-        [sys.executable, "-m", "sigcli", *args], input=stdin, capture_output=True,
-        text=True, cwd=tmp_path, env=env, timeout=60,
+        [sys.executable, "-m", "sigcli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
     )
 
 
 def test_shell_reads_statements_from_a_pipe(tmp_path: Path) -> None:
-    done = run_piped(tmp_path, 'User.objects.create(username="x")\nProfile.objects.count()\n',
-                     "shell", "profile_on_signup")
+    done = run_piped(
+        tmp_path,
+        'User.objects.create(username="x")\nProfile.objects.count()\n',
+        "shell",
+        "profile_on_signup",
+    )
     assert done.returncode == 0
     assert done.stdout.splitlines()[:2] == [">>> <User: x>", "User.objects.create(username='x')"]
     assert done.stdout.splitlines()[-2:] == [">>> 1", ">>> "]
@@ -258,7 +276,10 @@ def test_shell_reads_statements_from_a_pipe(tmp_path: Path) -> None:
 def test_shell_with_an_unknown_scenario_is_a_usage_error(tmp_path: Path) -> None:
     done = run_piped(tmp_path, "", "shell", "profile_on_sign")
     assert done.returncode == 2
-    assert "No file 'profile_on_sign' and no bundled scenario of that name. Did you mean 'profile_on_signup'?" in done.stderr
+    assert (
+        "No file 'profile_on_sign' and no bundled scenario of that name. Did you mean 'profile_on_signup'?"
+        in done.stderr
+    )
 
 
 def test_step_reads_one_key_per_line_from_a_pipe(tmp_path: Path) -> None:

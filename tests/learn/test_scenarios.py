@@ -22,7 +22,7 @@ from tests.learn.harness import NotDjango, django_source, django_steps, sigcli_s
 INIT = ("pre_init ", "post_init ")
 
 EXPECTED: dict[str, list[list[str]]] = {
-    'async_receivers': [
+    "async_receivers": [
         [
             "order_shipped Shipment tracking='TRK-1' -> email_customer='emailed about TRK-1', update_stock='stock updated'",
         ],
@@ -30,11 +30,11 @@ EXPECTED: dict[str, list[list[str]]] = {
             "order_shipped Shipment tracking='TRK-2' -> email_customer='emailed about TRK-2', update_stock='stock updated'",
         ],
         [
-            'pre_save Shipment instance=Shipment:None raw=False update_fields=None',
+            "pre_save Shipment instance=Shipment:None raw=False update_fields=None",
             "post_save Shipment instance=Shipment:1 created=True update_fields=None raw=False -> notify_courier='courier told about TRK-3', log_shipment='logged'",
         ],
     ],
-    'bulk_operations': [
+    "bulk_operations": [
         [
             "pre_save Product instance=Product:None raw=False update_fields=None -> reindex='reindex lamp'",
             "post_save Product instance=Product:1 created=True update_fields=None raw=False -> reindex='reindex lamp'",
@@ -47,28 +47,28 @@ EXPECTED: dict[str, list[list[str]]] = {
             "post_save Product instance=Product:2 created=False update_fields=None raw=False -> reindex='reindex desk'",
         ],
     ],
-    'cascade_order': [
+    "cascade_order": [
         [
-            'pre_save Author instance=Author:None raw=False update_fields=None',
-            'post_save Author instance=Author:1 created=True update_fields=None raw=False',
-            'pre_save Book instance=Book:None raw=False update_fields=None',
-            'post_save Book instance=Book:1 created=True update_fields=None raw=False',
-            'pre_save Review instance=Review:None raw=False update_fields=None',
-            'post_save Review instance=Review:1 created=True update_fields=None raw=False',
-            'pre_save Review instance=Review:None raw=False update_fields=None',
-            'post_save Review instance=Review:2 created=True update_fields=None raw=False',
-            'pre_save Book instance=Book:None raw=False update_fields=None',
-            'post_save Book instance=Book:2 created=True update_fields=None raw=False',
-            'pre_save Review instance=Review:None raw=False update_fields=None',
-            'post_save Review instance=Review:3 created=True update_fields=None raw=False',
-            'pre_save Review instance=Review:None raw=False update_fields=None',
-            'post_save Review instance=Review:4 created=True update_fields=None raw=False',
-            'pre_save Author instance=Author:None raw=False update_fields=None',
-            'post_save Author instance=Author:2 created=True update_fields=None raw=False',
-            'pre_save Book instance=Book:None raw=False update_fields=None',
-            'post_save Book instance=Book:3 created=True update_fields=None raw=False',
-            'pre_save Review instance=Review:None raw=False update_fields=None',
-            'post_save Review instance=Review:5 created=True update_fields=None raw=False',
+            "pre_save Author instance=Author:None raw=False update_fields=None",
+            "post_save Author instance=Author:1 created=True update_fields=None raw=False",
+            "pre_save Book instance=Book:None raw=False update_fields=None",
+            "post_save Book instance=Book:1 created=True update_fields=None raw=False",
+            "pre_save Review instance=Review:None raw=False update_fields=None",
+            "post_save Review instance=Review:1 created=True update_fields=None raw=False",
+            "pre_save Review instance=Review:None raw=False update_fields=None",
+            "post_save Review instance=Review:2 created=True update_fields=None raw=False",
+            "pre_save Book instance=Book:None raw=False update_fields=None",
+            "post_save Book instance=Book:2 created=True update_fields=None raw=False",
+            "pre_save Review instance=Review:None raw=False update_fields=None",
+            "post_save Review instance=Review:3 created=True update_fields=None raw=False",
+            "pre_save Review instance=Review:None raw=False update_fields=None",
+            "post_save Review instance=Review:4 created=True update_fields=None raw=False",
+            "pre_save Author instance=Author:None raw=False update_fields=None",
+            "post_save Author instance=Author:2 created=True update_fields=None raw=False",
+            "pre_save Book instance=Book:None raw=False update_fields=None",
+            "post_save Book instance=Book:3 created=True update_fields=None raw=False",
+            "pre_save Review instance=Review:None raw=False update_fields=None",
+            "post_save Review instance=Review:5 created=True update_fields=None raw=False",
         ],
         [
             "pre_delete Review instance=Review:1 origin=Author:1 -> log_delete='Review 1'",
@@ -93,9 +93,9 @@ EXPECTED: dict[str, list[list[str]]] = {
             "post_delete Book instance=Book:3 origin=QuerySet<Book> -> log_delete='Book 3'",
         ],
     ],
-    'connecting': [
+    "connecting": [
         [
-            'pre_save Book instance=Book:None raw=False update_fields=None',
+            "pre_save Book instance=Book:None raw=False update_fields=None",
             "post_save Book instance=Book:1 created=True update_fields=None raw=False -> book_saved='book Dune', anything_saved='Book Dune'",
         ],
         [
@@ -107,7 +107,7 @@ EXPECTED: dict[str, list[list[str]]] = {
             "post_save Author instance=Author:2 created=True update_fields=None raw=False -> anything_saved='Author Brian', author_changing='after the write'",
         ],
     ],
-    'custom_signal': [
+    "custom_signal": [
         [
             "payment_received Stripe amount=100 currency='EUR' -> book_payment='booked 100 EUR via Stripe', stripe_fee=3.15",
         ],
@@ -115,30 +115,30 @@ EXPECTED: dict[str, list[list[str]]] = {
             "payment_received PayPal amount=40 currency='EUR' -> book_payment='booked 40 EUR via PayPal'",
         ],
     ],
-    'dispatch_uid': [
+    "dispatch_uid": [
         [
-            'pre_save Order instance=Order:None raw=False update_fields=None',
+            "pre_save Order instance=Order:None raw=False update_fields=None",
             "post_save Order instance=Order:1 created=True update_fields=None raw=False -> import_receipts_module.<locals>.send_receipt='receipt for order 1', import_receipts_module.<locals>.send_receipt='receipt for order 1'",
         ],
         [
-            'pre_save Order instance=Order:None raw=False update_fields=None',
+            "pre_save Order instance=Order:None raw=False update_fields=None",
             "post_save Order instance=Order:2 created=True update_fields=None raw=False -> import_receipts_module.<locals>.send_receipt='receipt for order 2'",
         ],
     ],
-    'm2m_changed': [
+    "m2m_changed": [
         [
-            'pre_save Topping instance=Topping:None raw=False update_fields=None',
-            'post_save Topping instance=Topping:1 created=True update_fields=None raw=False',
-            'pre_save Topping instance=Topping:None raw=False update_fields=None',
-            'post_save Topping instance=Topping:2 created=True update_fields=None raw=False',
-            'pre_save Topping instance=Topping:None raw=False update_fields=None',
-            'post_save Topping instance=Topping:3 created=True update_fields=None raw=False',
-            'pre_save Topping instance=Topping:None raw=False update_fields=None',
-            'post_save Topping instance=Topping:4 created=True update_fields=None raw=False',
-            'pre_save Pizza instance=Pizza:None raw=False update_fields=None',
-            'post_save Pizza instance=Pizza:1 created=True update_fields=None raw=False',
-            'pre_save Pizza instance=Pizza:None raw=False update_fields=None',
-            'post_save Pizza instance=Pizza:2 created=True update_fields=None raw=False',
+            "pre_save Topping instance=Topping:None raw=False update_fields=None",
+            "post_save Topping instance=Topping:1 created=True update_fields=None raw=False",
+            "pre_save Topping instance=Topping:None raw=False update_fields=None",
+            "post_save Topping instance=Topping:2 created=True update_fields=None raw=False",
+            "pre_save Topping instance=Topping:None raw=False update_fields=None",
+            "post_save Topping instance=Topping:3 created=True update_fields=None raw=False",
+            "pre_save Topping instance=Topping:None raw=False update_fields=None",
+            "post_save Topping instance=Topping:4 created=True update_fields=None raw=False",
+            "pre_save Pizza instance=Pizza:None raw=False update_fields=None",
+            "post_save Pizza instance=Pizza:1 created=True update_fields=None raw=False",
+            "pre_save Pizza instance=Pizza:None raw=False update_fields=None",
+            "post_save Pizza instance=Pizza:2 created=True update_fields=None raw=False",
         ],
         [
             "m2m_changed Pizza_toppings action='pre_add' instance=Pizza:1 reverse=False model='Topping' pk_set=[1] -> toppings_changed='pre_add Topping [1]'",
@@ -175,7 +175,7 @@ EXPECTED: dict[str, list[list[str]]] = {
             "m2m_changed Pizza_toppings action='post_clear' instance=Topping:4 reverse=True model='Pizza' pk_set=None -> toppings_changed='post_clear Pizza None'",
         ],
     ],
-    'on_delete': [
+    "on_delete": [
         [
             "pre_save Owner instance=Owner:None raw=False update_fields=None -> log='Owner None'",
             "post_save Owner instance=Owner:1 created=True update_fields=None raw=False -> log='Owner 1'",
@@ -196,68 +196,68 @@ EXPECTED: dict[str, list[list[str]]] = {
         ],
         [],
     ],
-    'profile_on_signup': [
+    "profile_on_signup": [
         [
-            'pre_save User instance=User:None raw=False update_fields=None',
-            'post_save User instance=User:1 created=True update_fields=None raw=False -> create_profile=None',
-            '  pre_save Profile instance=Profile:None raw=False update_fields=None',
-            '  post_save Profile instance=Profile:1 created=True update_fields=None raw=False',
+            "pre_save User instance=User:None raw=False update_fields=None",
+            "post_save User instance=User:1 created=True update_fields=None raw=False -> create_profile=None",
+            "  pre_save Profile instance=Profile:None raw=False update_fields=None",
+            "  post_save Profile instance=Profile:1 created=True update_fields=None raw=False",
         ],
         [
-            'pre_save User instance=User:1 raw=False update_fields=None',
-            'post_save User instance=User:1 created=False update_fields=None raw=False -> create_profile=None',
+            "pre_save User instance=User:1 raw=False update_fields=None",
+            "post_save User instance=User:1 created=False update_fields=None raw=False -> create_profile=None",
         ],
     ],
-    'profiles': [
+    "profiles": [
         [
-            'pre_save User instance=User:None raw=False update_fields=None -> audit=None',
-            'post_save User instance=User:1 created=True update_fields=None raw=False -> create_profile=None',
-            '  pre_save Profile instance=Profile:None raw=False update_fields=None -> audit=None',
-            '  post_save Profile instance=Profile:1 created=True update_fields=None raw=False',
+            "pre_save User instance=User:None raw=False update_fields=None -> audit=None",
+            "post_save User instance=User:1 created=True update_fields=None raw=False -> create_profile=None",
+            "  pre_save Profile instance=Profile:None raw=False update_fields=None -> audit=None",
+            "  post_save Profile instance=Profile:1 created=True update_fields=None raw=False",
         ],
         [
             "pre_save User instance=User:1 raw=False update_fields=['username'] -> audit=None",
             "post_save User instance=User:1 created=False update_fields=['username'] raw=False -> create_profile=None",
         ],
         [
-            'pre_delete Profile instance=Profile:1 origin=User:1 -> goodbye=None',
-            'pre_delete User instance=User:1 origin=User:1',
-            'post_delete Profile instance=Profile:1 origin=User:1',
-            'post_delete User instance=User:1 origin=User:1',
+            "pre_delete Profile instance=Profile:1 origin=User:1 -> goodbye=None",
+            "pre_delete User instance=User:1 origin=User:1",
+            "post_delete Profile instance=Profile:1 origin=User:1",
+            "post_delete User instance=User:1 origin=User:1",
         ],
     ],
-    'raw_saves': [
+    "raw_saves": [
         [
-            'pre_save User instance=User:None raw=False update_fields=None',
-            'post_save User instance=User:1 created=True update_fields=None raw=False -> create_profile=None',
-            '  pre_save Profile instance=Profile:None raw=False update_fields=None',
-            '  post_save Profile instance=Profile:1 created=True update_fields=None raw=False',
+            "pre_save User instance=User:None raw=False update_fields=None",
+            "post_save User instance=User:1 created=True update_fields=None raw=False -> create_profile=None",
+            "  pre_save Profile instance=Profile:None raw=False update_fields=None",
+            "  post_save Profile instance=Profile:1 created=True update_fields=None raw=False",
         ],
         [
-            'pre_save User instance=User:10 raw=True update_fields=None',
-            'post_save User instance=User:10 created=True update_fields=None raw=True -> create_profile=None',
-            'pre_save Profile instance=Profile:10 raw=True update_fields=None',
-            'post_save Profile instance=Profile:10 created=True update_fields=None raw=True',
-        ],
-    ],
-    'recursion': [
-        [
-            'pre_save Page instance=Page:None raw=False update_fields=None',
-            'post_save Page instance=Page:1 created=True update_fields=None raw=False -> count_saves=None',
-            '  pre_save Page instance=Page:1 raw=False update_fields=None',
-            '  post_save Page instance=Page:1 created=False update_fields=None raw=False -> count_saves=None',
-            '    pre_save Page instance=Page:1 raw=False update_fields=None',
-            '    post_save Page instance=Page:1 created=False update_fields=None raw=False -> count_saves=None',
-        ],
-        [
-            'pre_save Post instance=Post:None raw=False update_fields=None',
-            'post_save Post instance=Post:1 created=True update_fields=None raw=False -> count_words=None',
+            "pre_save User instance=User:10 raw=True update_fields=None",
+            "post_save User instance=User:10 created=True update_fields=None raw=True -> create_profile=None",
+            "pre_save Profile instance=Profile:10 raw=True update_fields=None",
+            "post_save Profile instance=Profile:10 created=True update_fields=None raw=True",
         ],
     ],
-    'request_cycle': [
+    "recursion": [
+        [
+            "pre_save Page instance=Page:None raw=False update_fields=None",
+            "post_save Page instance=Page:1 created=True update_fields=None raw=False -> count_saves=None",
+            "  pre_save Page instance=Page:1 raw=False update_fields=None",
+            "  post_save Page instance=Page:1 created=False update_fields=None raw=False -> count_saves=None",
+            "    pre_save Page instance=Page:1 raw=False update_fields=None",
+            "    post_save Page instance=Page:1 created=False update_fields=None raw=False -> count_saves=None",
+        ],
+        [
+            "pre_save Post instance=Post:None raw=False update_fields=None",
+            "post_save Post instance=Post:1 created=True update_fields=None raw=False -> count_words=None",
+        ],
+    ],
+    "request_cycle": [
         [
             "request_started ClientHandler environ={REQUEST_METHOD: 'GET', PATH_INFO: '/', QUERY_STRING: '', SERVER_NAME: 'testserver'} -> open_request='/'",
-            'pre_save Visit instance=Visit:None raw=False update_fields=None',
+            "pre_save Visit instance=Visit:None raw=False update_fields=None",
             "post_save Visit instance=Visit:1 created=True update_fields=None raw=False -> count_visit='visit to /'",
             "request_finished None -> close_request='closed'",
         ],
@@ -267,52 +267,52 @@ EXPECTED: dict[str, list[list[str]]] = {
         ],
         [
             "request_started ClientHandler environ={REQUEST_METHOD: 'GET', PATH_INFO: '/broken/', QUERY_STRING: '', SERVER_NAME: 'testserver'} -> open_request='/broken/'",
-            'got_request_exception None request="<HttpRequest: GET \'/broken/\'>" -> report_error=\'error while serving /broken/\'',
+            "got_request_exception None request=\"<HttpRequest: GET '/broken/'>\" -> report_error='error while serving /broken/'",
             "request_finished None -> close_request='closed'",
         ],
     ],
-    'send_robust': [
+    "send_robust": [
         [
-            'pre_save Order instance=Order:None raw=False update_fields=None',
-            'post_save Order instance=Order:1 created=True update_fields=None raw=False -> check_total=None',
-            'order_paid Order order=Order:1 !! GatewayDown',
+            "pre_save Order instance=Order:None raw=False update_fields=None",
+            "post_save Order instance=Order:1 created=True update_fields=None raw=False -> check_total=None",
+            "order_paid Order order=Order:1 !! GatewayDown",
         ],
         [
             "order_paid Order order=Order:1 -> charge_card='GatewayDown', send_receipt='receipt for order 1'",
         ],
         [
-            'pre_save Order instance=Order:None raw=False update_fields=None',
-            'post_save Order instance=Order:2 created=True update_fields=None raw=False !! ValueError',
+            "pre_save Order instance=Order:None raw=False update_fields=None",
+            "post_save Order instance=Order:2 created=True update_fields=None raw=False !! ValueError",
         ],
     ],
-    'sender_filtering': [
+    "sender_filtering": [
         [
-            'pre_save Author instance=Author:None raw=False update_fields=None',
+            "pre_save Author instance=Author:None raw=False update_fields=None",
             "post_save Author instance=Author:1 created=True update_fields=None raw=False -> author_saved='author', any_model_saved='Author'",
         ],
         [
-            'pre_save Book instance=Book:None raw=False update_fields=None',
+            "pre_save Book instance=Book:None raw=False update_fields=None",
             "post_save Book instance=Book:1 created=True update_fields=None raw=False -> any_model_saved='Book', book_saved='book'",
         ],
         [
-            'pre_save Bestseller instance=Bestseller:None raw=False update_fields=None',
+            "pre_save Bestseller instance=Bestseller:None raw=False update_fields=None",
             "post_save Bestseller instance=Bestseller:2 created=True update_fields=None raw=False -> any_model_saved='Bestseller'",
         ],
     ],
-    'slug_from_title': [
+    "slug_from_title": [
         [
             "pre_save Article instance=Article:None raw=False update_fields=None -> set_slug='signals-in-django'",
-            'post_save Article instance=Article:1 created=True update_fields=None raw=False',
+            "post_save Article instance=Article:1 created=True update_fields=None raw=False",
         ],
         [
             "pre_save Article instance=Article:1 raw=False update_fields=None -> set_slug='signals-in-django'",
-            'post_save Article instance=Article:1 created=False update_fields=None raw=False',
+            "post_save Article instance=Article:1 created=False update_fields=None raw=False",
         ],
         [],
     ],
-    'update_fields': [
+    "update_fields": [
         [
-            'pre_save Article instance=Article:None raw=False update_fields=None',
+            "pre_save Article instance=Article:None raw=False update_fields=None",
             "post_save Article instance=Article:1 created=True update_fields=None raw=False -> reindex='indexed Signals'",
         ],
         [
@@ -325,19 +325,19 @@ EXPECTED: dict[str, list[list[str]]] = {
         ],
         [],
     ],
-    'weak_receivers': [
+    "weak_receivers": [
         [
-            'pre_save Note instance=Note:None raw=False update_fields=None',
-            'post_save Note instance=Note:1 created=True update_fields=None raw=False',
+            "pre_save Note instance=Note:None raw=False update_fields=None",
+            "post_save Note instance=Note:1 created=True update_fields=None raw=False",
         ],
         [
-            'pre_save Note instance=Note:None raw=False update_fields=None',
+            "pre_save Note instance=Note:None raw=False update_fields=None",
             "post_save Note instance=Note:2 created=True update_fields=None raw=False -> connect_local_receiver.<locals>.note_saved='heard heard'",
         ],
         [
-            'pre_save Note instance=Note:None raw=False update_fields=None',
+            "pre_save Note instance=Note:None raw=False update_fields=None",
             "post_save Note instance=Note:3 created=True update_fields=None raw=False -> connect_local_receiver.<locals>.note_saved='heard audited', Auditor.note_saved='audited audited'",
-            'pre_save Note instance=Note:None raw=False update_fields=None',
+            "pre_save Note instance=Note:None raw=False update_fields=None",
             "post_save Note instance=Note:4 created=True update_fields=None raw=False -> connect_local_receiver.<locals>.note_saved='heard not audited'",
         ],
     ],

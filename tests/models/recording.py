@@ -13,8 +13,13 @@ from typing import Any
 from sigcli import models, signals
 
 MODEL_SIGNALS = (
-    signals.pre_init, signals.post_init, signals.pre_save, signals.post_save,
-    signals.pre_delete, signals.post_delete, signals.m2m_changed,
+    signals.pre_init,
+    signals.post_init,
+    signals.pre_save,
+    signals.post_save,
+    signals.pre_delete,
+    signals.post_delete,
+    signals.m2m_changed,
 )
 
 _SHOWN = {

@@ -8,6 +8,7 @@ from tests.models.recording import recording
 
 def test_async_variants_send_the_sync_sequence():
     with recording() as (registry, log):
+
         class Tag(models.Model):
             pass
 
@@ -32,12 +33,26 @@ def test_async_variants_send_the_sync_sequence():
     assert (titles, counted) == (["b"], 1)
     assert deleted == (2, {"app.Post_tags": 1, "app.Post": 1})
     assert [line.split(" ")[0] for line in log.take()] == [
-        "pre_init", "post_init", "pre_save", "post_save",
-        "pre_save", "post_save",
-        "pre_init", "post_init", "pre_save", "post_save",
-        "m2m_changed", "pre_init", "post_init", "m2m_changed",
-        "pre_init", "post_init",
-        "pre_init", "post_init",
-        "pre_init", "post_init",
-        "pre_delete", "post_delete",
+        "pre_init",
+        "post_init",
+        "pre_save",
+        "post_save",
+        "pre_save",
+        "post_save",
+        "pre_init",
+        "post_init",
+        "pre_save",
+        "post_save",
+        "m2m_changed",
+        "pre_init",
+        "post_init",
+        "m2m_changed",
+        "pre_init",
+        "post_init",
+        "pre_init",
+        "post_init",
+        "pre_init",
+        "post_init",
+        "pre_delete",
+        "post_delete",
     ]

@@ -6,6 +6,7 @@ from sigcli import models
 def test_choices_enums_save_as_plain_values_and_display_their_labels():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Order(models.Model):
             class Status(models.TextChoices):
                 NEW = "new", "New order"
@@ -30,4 +31,6 @@ def test_choices_enums_save_as_plain_values_and_display_their_labels():
         assert loaded.get_priority_display() == "Low"
         loaded.priority = 7
         assert loaded.get_priority_display() == "7"
-        assert repr(Order.Status.NEW).endswith(".Order.Status.NEW") and str(Order.Status.NEW) == "new"
+        assert (
+            repr(Order.Status.NEW).endswith(".Order.Status.NEW") and str(Order.Status.NEW) == "new"
+        )

@@ -31,16 +31,27 @@ def test_three_level_cascade_sends_leaf_first_then_posts_in_descending_pk_order(
         result = a1.delete()
 
         assert log.take() == [
-            "pre_init B args=(1, 1) kwargs={}", "post_init B#1",
-            "pre_init B args=(2, 1) kwargs={}", "post_init B#2",
-            "pre_init C args=(1, 1) kwargs={}", "post_init C#1",
-            "pre_init C args=(2, 1) kwargs={}", "post_init C#2",
-            "pre_init C args=(3, 2) kwargs={}", "post_init C#3",
-            "pre_delete C#1 origin=A#1", "pre_delete C#2 origin=A#1", "pre_delete C#3 origin=A#1",
-            "pre_delete B#1 origin=A#1", "pre_delete B#2 origin=A#1",
+            "pre_init B args=(1, 1) kwargs={}",
+            "post_init B#1",
+            "pre_init B args=(2, 1) kwargs={}",
+            "post_init B#2",
+            "pre_init C args=(1, 1) kwargs={}",
+            "post_init C#1",
+            "pre_init C args=(2, 1) kwargs={}",
+            "post_init C#2",
+            "pre_init C args=(3, 2) kwargs={}",
+            "post_init C#3",
+            "pre_delete C#1 origin=A#1",
+            "pre_delete C#2 origin=A#1",
+            "pre_delete C#3 origin=A#1",
+            "pre_delete B#1 origin=A#1",
+            "pre_delete B#2 origin=A#1",
             "pre_delete A#1 origin=A#1",
-            "post_delete C#3 origin=A#1", "post_delete C#2 origin=A#1", "post_delete C#1 origin=A#1",
-            "post_delete B#2 origin=A#1", "post_delete B#1 origin=A#1",
+            "post_delete C#3 origin=A#1",
+            "post_delete C#2 origin=A#1",
+            "post_delete C#1 origin=A#1",
+            "post_delete B#2 origin=A#1",
+            "post_delete B#1 origin=A#1",
             "post_delete A#1 origin=A#1",
         ]
         assert result == (6, {"app.C": 3, "app.B": 2, "app.A": 1})
@@ -78,19 +89,32 @@ def test_leaf_without_listeners_is_deleted_without_loading():
         registry.migrate()
         a1 = A.objects.create()
         C.objects.create(b=B.objects.create(a=a1))
-        for signal in (signals.pre_init, signals.post_init, signals.pre_delete, signals.post_delete):
+        for signal in (
+            signals.pre_init,
+            signals.post_init,
+            signals.pre_delete,
+            signals.post_delete,
+        ):
             signal.connect(log.receiver, sender=B, weak=False)
             signal.connect(log.receiver, sender=A, weak=False)
         try:
             assert a1.delete() == (3, {"app.C": 1, "app.B": 1, "app.A": 1})
         finally:
-            for signal in (signals.pre_init, signals.post_init, signals.pre_delete, signals.post_delete):
+            for signal in (
+                signals.pre_init,
+                signals.post_init,
+                signals.pre_delete,
+                signals.post_delete,
+            ):
                 signal.disconnect(log.receiver, sender=B)
                 signal.disconnect(log.receiver, sender=A)
     assert log.take() == [
-        "pre_init B args=(1, 1) kwargs={}", "post_init B#1",
-        "pre_delete B#1 origin=A#1", "pre_delete A#1 origin=A#1",
-        "post_delete B#1 origin=A#1", "post_delete A#1 origin=A#1",
+        "pre_init B args=(1, 1) kwargs={}",
+        "post_init B#1",
+        "pre_delete B#1 origin=A#1",
+        "pre_delete A#1 origin=A#1",
+        "post_delete B#1 origin=A#1",
+        "post_delete A#1 origin=A#1",
     ]
 
 
@@ -114,6 +138,7 @@ def test_no_listeners_at_all_deletes_with_raw_statements_and_no_signals():
 
 def test_set_null_sends_no_save_signals_and_does_not_load_children():
     with recording() as (registry, log):
+
         class Team(models.Model):
             pass
 
@@ -132,6 +157,7 @@ def test_set_null_sends_no_save_signals_and_does_not_load_children():
 
 def test_set_default_loads_children_but_sends_no_save_signals():
     with recording() as (registry, log):
+
         class Shelf(models.Model):
             pass
 
@@ -145,14 +171,17 @@ def test_set_default_loads_children_but_sends_no_save_signals():
         log.take()
         shelf2.delete()
         assert log.take() == [
-            "pre_init Item args=(1, 2) kwargs={}", "post_init Item#1",
-            "pre_delete Shelf#2 origin=Shelf#2", "post_delete Shelf#2 origin=Shelf#2",
+            "pre_init Item args=(1, 2) kwargs={}",
+            "post_init Item#1",
+            "pre_delete Shelf#2 origin=Shelf#2",
+            "post_delete Shelf#2 origin=Shelf#2",
         ]
         assert list(Item.objects.values_list("shelf", flat=True)) == [1]
 
 
 def test_protect_raises_before_any_delete_signal_and_deletes_nothing():
     with recording() as (registry, log):
+
         class Customer(models.Model):
             pass
 
@@ -172,6 +201,7 @@ def test_protect_raises_before_any_delete_signal_and_deletes_nothing():
 
 def test_restrict_raises_unless_the_rows_are_also_cascaded():
     with recording(connect=False) as (registry, _):
+
         class Artist(models.Model):
             pass
 
@@ -216,6 +246,7 @@ def test_receiver_error_rolls_back_the_whole_delete_and_keeps_pks():
 
 def test_queryset_delete_loads_rows_then_pre_ascending_post_descending():
     with recording() as (registry, log):
+
         class Note(models.Model):
             text = models.CharField(max_length=10)
 
@@ -225,19 +256,26 @@ def test_queryset_delete_loads_rows_then_pre_ascending_post_descending():
         log.take()
         assert Note.objects.exclude(text="b").delete() == (2, {"app.Note": 2})
         assert log.take() == [
-            "pre_init Note args=(1, 'a') kwargs={}", "post_init Note#1",
-            "pre_init Note args=(3, 'c') kwargs={}", "post_init Note#3",
-            "pre_delete Note#1 origin=QuerySet<Note>", "pre_delete Note#3 origin=QuerySet<Note>",
-            "post_delete Note#3 origin=QuerySet<Note>", "post_delete Note#1 origin=QuerySet<Note>",
+            "pre_init Note args=(1, 'a') kwargs={}",
+            "post_init Note#1",
+            "pre_init Note args=(3, 'c') kwargs={}",
+            "post_init Note#3",
+            "pre_delete Note#1 origin=QuerySet<Note>",
+            "pre_delete Note#3 origin=QuerySet<Note>",
+            "post_delete Note#3 origin=QuerySet<Note>",
+            "post_delete Note#1 origin=QuerySet<Note>",
         ]
         assert Note.objects.filter(pk__in=[]).delete() == (0, {})
 
 
 def test_delete_of_unsaved_instance_raises_value_error():
     with recording() as (registry, log):
+
         class Note(models.Model):
             pass
 
         registry.migrate()
-        with pytest.raises(ValueError, match="Note object can't be deleted because its id attribute is set to None"):
+        with pytest.raises(
+            ValueError, match="Note object can't be deleted because its id attribute is set to None"
+        ):
             Note().delete()

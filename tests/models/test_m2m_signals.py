@@ -25,7 +25,9 @@ def test_the_worked_example_forward_and_reverse():
         Topping, Pizza = declare_pizza()
         registry.migrate()
         p1, p2 = Pizza.objects.create(), Pizza.objects.create()
-        t1, t2, t3, t4 = (Topping.objects.create(name=n) for n in ("tomato", "cheese", "basil", "salami"))
+        t1, t2, t3, t4 = (
+            Topping.objects.create(name=n) for n in ("tomato", "cheese", "basil", "salami")
+        )
         p1.toppings.add(t1)
         log.take()
         fwd = "m2m_changed Pizza_toppings Pizza#1 action={!r} reverse=False model=Topping pk_set={}"
@@ -40,20 +42,27 @@ def test_the_worked_example_forward_and_reverse():
         assert m2m_only(log) == [fwd.format("pre_remove", "{3}"), fwd.format("post_remove", "{3}")]
         for _ in range(2):
             p1.toppings.clear()
-            assert m2m_only(log) == [fwd.format("pre_clear", "None"), fwd.format("post_clear", "None")]
+            assert m2m_only(log) == [
+                fwd.format("pre_clear", "None"),
+                fwd.format("post_clear", "None"),
+            ]
         p1.toppings.add(t2)
         log.take()
         p1.toppings.set([t1, t3])
         assert m2m_only(log) == [
-            fwd.format("pre_remove", "{2}"), fwd.format("post_remove", "{2}"),
-            fwd.format("pre_add", "{1, 3}"), fwd.format("post_add", "{1, 3}"),
+            fwd.format("pre_remove", "{2}"),
+            fwd.format("post_remove", "{2}"),
+            fwd.format("pre_add", "{1, 3}"),
+            fwd.format("post_add", "{1, 3}"),
         ]
         p1.toppings.set([t1, t3])
         assert m2m_only(log) == []
         p1.toppings.set([t3], clear=True)
         assert m2m_only(log) == [
-            fwd.format("pre_clear", "None"), fwd.format("post_clear", "None"),
-            fwd.format("pre_add", "{3}"), fwd.format("post_add", "{3}"),
+            fwd.format("pre_clear", "None"),
+            fwd.format("post_clear", "None"),
+            fwd.format("pre_add", "{3}"),
+            fwd.format("post_add", "{3}"),
         ]
         p1.toppings.add(4)
         assert m2m_only(log) == [fwd.format("pre_add", "{4}"), fwd.format("post_add", "{4}")]
@@ -106,6 +115,7 @@ def test_pre_add_receiver_editing_pk_set_changes_what_is_inserted():
 
 def test_symmetrical_self_relation_sends_one_pair_and_writes_both_rows():
     with recording() as (registry, log):
+
         class Person(models.Model):
             friends = models.ManyToManyField("self")
 
@@ -118,7 +128,11 @@ def test_symmetrical_self_relation_sends_one_pair_and_writes_both_rows():
             "m2m_changed Person_friends Person#1 action='pre_add' reverse=False model=Person pk_set={2}",
             "m2m_changed Person_friends Person#1 action='post_add' reverse=False model=Person pk_set={2}",
         ]
-        assert [f.name for f in Person.friends.through._meta.local_fields] == ["id", "from_person", "to_person"]
+        assert [f.name for f in Person.friends.through._meta.local_fields] == [
+            "id",
+            "from_person",
+            "to_person",
+        ]
         assert list(bob.friends.all()) == [ann]
         bob.friends.remove(ann)
         assert list(ann.friends.all()) == []
@@ -126,6 +140,7 @@ def test_symmetrical_self_relation_sends_one_pair_and_writes_both_rows():
 
 def test_explicit_through_remove_nests_through_deletes_between_pre_and_post():
     with recording() as (registry, log):
+
         class Musician(models.Model):
             pass
 
@@ -193,7 +208,7 @@ def test_errors_come_before_any_signal():
         log.take()
         with pytest.raises(TypeError, match="'Topping' instance expected"):
             pizza.toppings.add(pizza)
-        with pytest.raises(ValueError, match="the value for field \"topping\" is None"):
+        with pytest.raises(ValueError, match='the value for field "topping" is None'):
             pizza.toppings.add(Topping())
         assert m2m_only(log) == []
         with pytest.raises(ValueError, match="needs to have a primary key"):

@@ -25,6 +25,7 @@ def test_labels_read_like_the_calls_and_nest():
     registry = models.Registry()
     recorder = Recorder()
     with models.use_registry(registry):
+
         class Author(models.Model):
             name = models.CharField(max_length=10)
 
@@ -79,6 +80,7 @@ def test_nothing_is_reported_once_the_observer_is_removed():
     registry = models.Registry()
     recorder = Recorder()
     with models.use_registry(registry):
+
         class Note(models.Model):
             pass
 
@@ -92,6 +94,7 @@ def test_a_failing_str_does_not_break_the_observed_call():
     registry = models.Registry()
     recorder = Recorder()
     with models.use_registry(registry):
+
         class Tag(models.Model):
             def __str__(self):
                 raise RuntimeError("no str")

@@ -9,6 +9,7 @@ from sigcli import models
 def library():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Author(models.Model):
             name = models.CharField(max_length=20)
 
@@ -63,7 +64,11 @@ def test_ordering_first_last_slicing_and_values(library):
     assert Book.objects.all()[1].title == "beta_1"
     assert titles(Book.objects.order_by("title")[1:]) == ["Gamma", "beta_1"]
     assert list(Book.objects.values_list("pages", flat=True)) == [10, 20, 30]
-    assert list(Book.objects.values_list("title", "author")) == [("Alpha", 1), ("beta_1", 2), ("Gamma", None)]
+    assert list(Book.objects.values_list("title", "author")) == [
+        ("Alpha", 1),
+        ("beta_1", 2),
+        ("Gamma", None),
+    ]
     assert Book.objects.count() == 3 and Book.objects.filter(pages=99).exists() is False
     assert len(Book.objects.all()) == 3
     assert Book.objects.filter(pages=99).first() is None
@@ -77,7 +82,9 @@ def test_get_errors_name_the_model(library):
     Author, Book = library
     with pytest.raises(Book.DoesNotExist, match="Book matching query does not exist"):
         Book.objects.get(title="nope")
-    with pytest.raises(Book.MultipleObjectsReturned, match="returned more than one Book -- it returned 3!"):
+    with pytest.raises(
+        Book.MultipleObjectsReturned, match="returned more than one Book -- it returned 3!"
+    ):
         Book.objects.get()
     assert issubclass(Book.DoesNotExist, models.ObjectDoesNotExist)
 
@@ -113,6 +120,7 @@ def test_related_access_both_ways(library):
 def test_one_to_one_both_ways():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class User(models.Model):
             pass
 
@@ -164,6 +172,7 @@ def test_q_objects_combine_with_or_and_not(library):
 def test_field_error_lists_the_choices_of_a_model_with_hidden_through_relations():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Tag(models.Model):
             pass
 
@@ -182,6 +191,7 @@ def test_select_related_builds_each_row_then_its_related_object():
     from tests.models.recording import recording
 
     with recording() as (registry, log):
+
         class Team(models.Model):
             name = models.CharField(max_length=5)
 
@@ -195,9 +205,12 @@ def test_select_related_builds_each_row_then_its_related_object():
         log.take()
         players = list(Player.objects.select_related("team"))
         assert log.take() == [
-            "pre_init Player args=(1, 1) kwargs={}", "post_init Player#1",
-            "pre_init Team args=(1, 't') kwargs={}", "post_init Team#1",
-            "pre_init Player args=(2, None) kwargs={}", "post_init Player#2",
+            "pre_init Player args=(1, 1) kwargs={}",
+            "post_init Player#1",
+            "pre_init Team args=(1, 't') kwargs={}",
+            "post_init Team#1",
+            "pre_init Player args=(2, None) kwargs={}",
+            "post_init Player#2",
         ]
         assert [p.team for p in players] == [team, None]
         assert log.take() == []
@@ -209,6 +222,7 @@ def test_prefetch_related_builds_rows_once_and_managers_answer_from_the_cache():
     from tests.models.recording import recording
 
     with recording() as (registry, log):
+
         class Topping(models.Model):
             pass
 
@@ -223,8 +237,10 @@ def test_prefetch_related_builds_rows_once_and_managers_answer_from_the_cache():
         log.take()
         pizzas = list(Pizza.objects.prefetch_related("toppings"))
         assert [line for line in log.take() if line.startswith("pre_init")] == [
-            "pre_init Pizza args=(1,) kwargs={}", "pre_init Pizza args=(2,) kwargs={}",
-            "pre_init Topping args=(1,) kwargs={}", "pre_init Topping args=(1,) kwargs={}",
+            "pre_init Pizza args=(1,) kwargs={}",
+            "pre_init Pizza args=(2,) kwargs={}",
+            "pre_init Topping args=(1,) kwargs={}",
+            "pre_init Topping args=(1,) kwargs={}",
         ]
         assert [list(p.toppings.all()) for p in pizzas] == [[t1], [t1]]
         assert pizzas[0].toppings.count() == 1
@@ -240,15 +256,21 @@ def test_filters_through_reverse_relations_join_once_per_call(library):
     assert [a.name for a in Author.objects.filter(book__pages__lt=50)] == ["Ann", "bob", "Ann"]
     assert Author.objects.filter(book__pages__lt=50).count() == 3
     assert [a.name for a in Author.objects.filter(book__pages=10, book__title="Alpha")] == ["Ann"]
-    assert [a.name for a in Author.objects.filter(book__pages=10).filter(book__title="Another")] == ["Ann"]
+    assert [
+        a.name for a in Author.objects.filter(book__pages=10).filter(book__title="Another")
+    ] == ["Ann"]
     assert [a.name for a in Author.objects.exclude(book__pages=10)] == ["bob"]
     assert [b.title for b in Book.objects.filter(author__name__isnull=True)] == ["Gamma"]
 
 
 def test_aggregates_latest_in_bulk_contains_and_defer(library):
     Author, Book = library
-    assert Book.objects.aggregate(models.Sum("pages"), most=models.Max("pages"), n=models.Count("id")) == {
-        "pages__sum": 60, "most": 30, "n": 3,
+    assert Book.objects.aggregate(
+        models.Sum("pages"), most=models.Max("pages"), n=models.Count("id")
+    ) == {
+        "pages__sum": 60,
+        "most": 30,
+        "n": 3,
     }
     assert Book.objects.filter(pages__gt=99).aggregate(models.Count("id")) == {"id__count": 0}
     assert Book.objects.latest("pages").title == "Gamma"

@@ -18,12 +18,14 @@ def collect(signal, **connect):
 def test_two_registries_share_no_models_or_rows():
     first, second = models.Registry(), models.Registry()
     with models.use_registry(first):
+
         class Item(models.Model):
             name = models.CharField(max_length=5)
 
         first.migrate()
         Item.objects.create(name="a")
     with models.use_registry(second):
+
         class Item(models.Model):  # noqa: F811 - the same name in another registry
             name = models.CharField(max_length=5)
 
@@ -38,6 +40,7 @@ def test_class_prepared_comes_for_the_through_model_before_its_owner():
     seen, receiver = collect(signals.class_prepared)
     try:
         with models.use_registry(registry):
+
             class Topping(models.Model):
                 pass
 
@@ -59,6 +62,7 @@ def test_migrate_sends_pre_and_post_migrate_with_the_app_config():
     post, post_receiver = collect(signals.post_migrate)
     try:
         with models.use_registry(registry):
+
             class Note(models.Model):
                 pass
 
@@ -67,10 +71,20 @@ def test_migrate_sends_pre_and_post_migrate_with_the_app_config():
         signals.pre_migrate.disconnect(pre_receiver)
         signals.post_migrate.disconnect(post_receiver)
     for seen in (pre, post):
-        (sender, kwargs), = seen
+        ((sender, kwargs),) = seen
         assert sender is registry.app_config and sender.label == "app"
-        assert list(kwargs) == ["app_config", "verbosity", "interactive", "using", "stdout", "apps", "plan"]
-        assert kwargs["app_config"] is sender and kwargs["using"] == "default" and kwargs["plan"] == []
+        assert list(kwargs) == [
+            "app_config",
+            "verbosity",
+            "interactive",
+            "using",
+            "stdout",
+            "apps",
+            "plan",
+        ]
+        assert (
+            kwargs["app_config"] is sender and kwargs["using"] == "default" and kwargs["plan"] == []
+        )
 
 
 def test_models_defined_after_migrate_get_their_tables():
@@ -88,6 +102,7 @@ def test_models_defined_after_migrate_get_their_tables():
 def test_models_used_without_migrate_get_their_tables_on_first_use():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Early(models.Model):
             pass
 
@@ -143,6 +158,7 @@ def test_disconnect_by_string_before_the_model_exists_cancels_the_connection():
 def test_unknown_string_reference_names_the_field_and_the_model():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Book(models.Model):
             author = models.ForeignKey("Autor", on_delete=models.CASCADE)
 
@@ -154,6 +170,7 @@ def test_unknown_string_reference_names_the_field_and_the_model():
 def test_string_references_resolve_when_the_target_is_defined():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Book(models.Model):
             author = models.ForeignKey("Author", on_delete=models.CASCADE, related_name="books")
             tags = models.ManyToManyField("Tag")
@@ -176,6 +193,7 @@ def test_string_references_resolve_when_the_target_is_defined():
 def test_abstract_base_fields_and_ordering_are_inherited():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Stamped(models.Model):
             name = models.CharField(max_length=10)
 
@@ -221,11 +239,13 @@ def test_a_project_app_label_is_kept_and_its_references_resolve():
 def test_a_model_defined_twice_replaces_the_first_with_a_warning():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Item(models.Model):
             name = models.CharField(max_length=5)
 
         first = Item
         with pytest.warns(RuntimeWarning, match="'Item' is defined a second time") as caught:
+
             class Item(models.Model):  # noqa: F811 - on purpose
                 title = models.CharField(max_length=5)
 
@@ -236,6 +256,7 @@ def test_a_model_defined_twice_replaces_the_first_with_a_warning():
 def test_two_models_of_one_name_from_different_modules_conflict():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Item(models.Model):
             pass
 
@@ -254,7 +275,9 @@ def test_two_models_of_one_name_from_different_modules_conflict():
 )
 def test_field_names_that_django_checks_reject_are_refused(name, problem):
     with models.use_registry(models.Registry()), pytest.raises(TypeError) as refused:
-        type("Item", (models.Model,), {"__module__": __name__, name: models.CharField(max_length=5)})
+        type(
+            "Item", (models.Model,), {"__module__": __name__, name: models.CharField(max_length=5)}
+        )
     assert str(refused.value) == (
         f"Item.{name}: {problem} (Django's system check rejects it); rename the field"
     )

@@ -47,7 +47,8 @@ def test_non_bulk_add_saves_each_object_and_non_bulk_remove_saves_the_fk_only():
         ]
         team.player_set.remove(p1, bulk=False)
         assert log.take() == [
-            "pre_init Player args=(1, 1) kwargs={}", "post_init Player#1",
+            "pre_init Player args=(1, 1) kwargs={}",
+            "post_init Player#1",
             "pre_save Player#1 update_fields={team}",
             "post_save Player#1 created=False update_fields={team}",
         ]
@@ -93,6 +94,7 @@ def test_removing_an_unrelated_object_raises_does_not_exist():
 
 def test_do_nothing_leaves_the_constraint_to_the_database_and_the_delete_is_undone():
     with recording(connect=False) as (registry, _):
+
         class Owner(models.Model):
             pass
 

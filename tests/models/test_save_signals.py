@@ -47,6 +47,7 @@ def test_update_and_update_fields_frozenset_and_empty_update_fields_sends_nothin
 def test_update_fields_reaches_receivers_as_a_frozenset_of_the_given_names():
     seen = []
     with recording(connect=False) as (registry, _):
+
         class Book(models.Model):
             owner = models.ForeignKey("Owner", on_delete=models.CASCADE, null=True)
 
@@ -109,8 +110,10 @@ def test_loaded_rows_send_init_with_positional_values_and_empty_kwargs():
         log.take()
         users = list(User.objects.all())
         assert log.take() == [
-            "pre_init User args=(1, 'a', 1) kwargs={}", "post_init User#1",
-            "pre_init User args=(2, 'b', None) kwargs={}", "post_init User#2",
+            "pre_init User args=(1, 'a', 1) kwargs={}",
+            "post_init User#1",
+            "pre_init User args=(2, 'b', None) kwargs={}",
+            "post_init User#2",
         ]
         assert users[0]._state.adding is False
 
@@ -175,6 +178,7 @@ def test_proxy_model_is_the_sender_and_shares_the_table():
 
 def test_update_or_create_hit_saves_defaults_plus_auto_fields():
     with recording() as (registry, log):
+
         class Note(models.Model):
             text = models.CharField(max_length=10)
             done = models.BooleanField(default=False)
@@ -205,6 +209,7 @@ def test_get_or_create_hit_and_miss():
 
 def test_save_errors_before_any_signal():
     with recording() as (registry, log):
+
         class Author(models.Model):
             pass
 
@@ -221,7 +226,9 @@ def test_save_errors_before_any_signal():
         with pytest.raises(TypeError, match=r"Book\(\) got unexpected keyword arguments: 'nope'"):
             Book(nope=1)
         assert [line for line in log.take() if "save" in line] == []
-        with pytest.raises(models.IntegrityError, match="NOT NULL constraint failed: app_book.author_id"):
+        with pytest.raises(
+            models.IntegrityError, match="NOT NULL constraint failed: app_book.author_id"
+        ):
             Book.objects.create()
 
 
@@ -238,4 +245,7 @@ def test_instance_loaded_with_only_saves_its_loaded_fields_and_loads_the_rest_on
             "post_save User#1 created=False update_fields={username}",
         ]
         assert user.age == 3
-        assert log.take() == ["pre_init User args=(1, <Deferred field>, 3) kwargs={}", "post_init User#1"]
+        assert log.take() == [
+            "pre_init User args=(1, <Deferred field>, 3) kwargs={}",
+            "post_init User#1",
+        ]

@@ -10,6 +10,7 @@ def test_on_commit_runs_after_commit_and_is_dropped_by_a_rollback():
     registry = models.Registry()
     ran = []
     with models.use_registry(registry):
+
         class Note(models.Model):
             text = models.CharField(max_length=5)
 
@@ -35,6 +36,7 @@ def test_a_delete_receiver_callback_runs_when_the_delete_commits():
         transaction.on_commit(lambda: ran.append((instance.pk, Note.objects.count())))
 
     with models.use_registry(registry):
+
         class Note(models.Model):
             pass
 
@@ -51,6 +53,7 @@ def test_a_delete_receiver_callback_runs_when_the_delete_commits():
 def test_atomic_as_a_decorator_rolls_back_on_error():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Note(models.Model):
             pass
 
@@ -69,6 +72,7 @@ def test_atomic_as_a_decorator_rolls_back_on_error():
 def test_an_error_caught_inside_atomic_breaks_the_block_until_it_ends():
     registry = models.Registry()
     with models.use_registry(registry):
+
         class Tag(models.Model):
             slug = models.CharField(max_length=5, unique=True)
 
