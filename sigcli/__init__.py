@@ -1,19 +1,20 @@
 """sigcli: see what Django-style model signals really do.
 
 Importing the package stays cheap, so that ``sigcli --help`` answers fast:
-``Signal``, ``receiver``, ``step`` and ``capture`` load on first use.
+``Signal``, ``receiver``, ``step``, ``capture`` and ``mute`` load on first use.
 """
 
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Signal", "receiver", "step", "capture", "__version__"]
+__all__ = ["Signal", "receiver", "step", "capture", "mute", "__version__"]
 
 _LAZY = {
     "Signal": "sigcli.dispatcher",
     "receiver": "sigcli.dispatcher",
     "step": "sigcli.scenario",
     "capture": "sigcli.trace",
+    "mute": "sigcli.muting",
 }
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "Signal",
     "observe",
     "receiver",
+    "set_muted",
     "validate_receivers",
 ]
 
@@ -272,6 +273,25 @@ def observe(
 
 def current_observer() -> SendObserver | Journal | None:
     return _observer
+
+
+#: Decides which receivers ``sigcli.mute`` silences: called as
+#: ``muted(signal, sender, receiver)`` while the receivers for a sender are
+#: looked up (never on the cached hot path), or None when nothing is muted.
+_muted: Callable[[Signal, object, Any], bool] | None = None
+_signals: weakref.WeakSet[Signal] = weakref.WeakSet()
+
+
+def set_muted(muted: Callable[[Signal, object, Any], bool] | None) -> None:
+    """Install the rule that silences receivers, and drop every signal's
+    cached lookups so that the next send follows it. The receiver lists are
+    left alone: a muted receiver is skipped as if it were not connected, and
+    comes back in its place when the rule is lifted."""
+    global _muted
+    _muted = muted
+    for signal in list(_signals):
+        with signal.lock:
+            signal._invalidate()
 
 
 # ---------------------------------------------------------------------------
@@ -776,6 +796,7 @@ class Signal:
             weakref.WeakKeyDictionary()
         )
         self.receivers = []
+        _signals.add(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Code written for Django swaps or edits ``receivers`` by hand (e.g.
@@ -994,11 +1015,15 @@ class Signal:
         the lock."""
         self._prune_dead_receivers()
         sender_key = _make_id(sender)
+        muted = _muted
         sync: list[Any] = []
         asynchronous: list[Any] = []
         for (_receiver_key, r_sender_key), stored, is_async in self.receivers:
             if r_sender_key == NONE_ID or r_sender_key == sender_key:
-                if not isinstance(stored, weakref.ReferenceType):
+                weak = isinstance(stored, weakref.ReferenceType)
+                if muted is not None and muted(self, sender, stored() if weak else stored):
+                    continue
+                if not weak:
                     stored = _strong_resolver(stored)
                 (asynchronous if is_async else sync).append(stored)
         return tuple(sync), tuple(asynchronous)
@@ -1028,9 +1053,12 @@ class Signal:
         sync: list[tuple[Callable[[], Any], ReceiverInfo]] = []
         asynchronous: list[tuple[Callable[[], Any], ReceiverInfo]] = []
         any_dead = False
+        muted = _muted
         for (lookup_key, stored, is_async), info in entries:
             weak = isinstance(stored, weakref.ReferenceType)
             live = stored() if weak else stored
+            if muted is not None and live is not None and muted(self, sender, live):
+                continue
             if info is None:  # an entry put into ``receivers`` by hand
                 info = _describe(live, None, weak, None, is_async)
             r_sender_key = lookup_key[1]
