@@ -112,6 +112,25 @@ def _check_field_name(model: str, name: str) -> None:
         )
 
 
+def _link_parent(cls: Any, parent: Any, declared: dict[str, Any]) -> None:
+    """Multi-table inheritance: the child's row points at its parent's row through a
+    one-to-one primary key (``place_ptr``), declared by the model or added as Django adds it."""
+    from sigcli.models.deletion import CASCADE
+    from sigcli.models.related import OneToOneField
+
+    for value in declared.values():
+        if isinstance(value, OneToOneField) and value.parent_link and value.to is parent:
+            link = value
+            break
+    else:
+        name = f"{parent._meta.model_name}_ptr"
+        link = OneToOneField(
+            parent, on_delete=CASCADE, auto_created=True, parent_link=True, name=name
+        )
+        link.contribute_to_class(cls, name)
+    cls._meta.parents[parent] = link
+
+
 class ModelBase(type):
     """Prepares model classes and registers them in the current registry."""
 
@@ -147,12 +166,19 @@ class ModelBase(type):
                 meta = type("Meta", (meta,), {"abstract": False})
         opts = Options(cls, meta, registry)
         cls._meta = opts  # type: ignore[attr-defined]
-        if concrete_parents and not opts.proxy:
+        if len(concrete_parents) > 1 and not opts.proxy:
+            names = " and ".join(p.__name__ for p in concrete_parents)
             raise TypeError(
-                f"{name} subclasses the concrete model {concrete_parents[0].__name__}: multi-table "
-                "inheritance is not supported; make the parent abstract (Meta.abstract = True) "
-                "or this model a proxy (Meta.proxy = True)."
+                f"{name} subclasses two concrete models ({names}): multi-table inheritance from "
+                "more than one parent is not supported by sigcli's own engine; "
+                "`sigcli run --engine django` runs it on Django."
             )
+        if concrete_parents and not opts.proxy:
+            base_meta = concrete_parents[0]._meta
+            if not hasattr(meta, "ordering"):
+                opts.ordering = list(base_meta.ordering)
+            if not hasattr(meta, "get_latest_by"):
+                opts.get_latest_by = base_meta.get_latest_by
         if opts.proxy:
             if not concrete_parents:
                 raise TypeError(f"Proxy model '{name}' has no non-abstract model base class.")
@@ -182,6 +208,8 @@ class ModelBase(type):
                     field.contribute_to_class(cls, field_name)
         for attr_name, value in contributable.items():
             value.contribute_to_class(cls, attr_name)
+        if concrete_parents and not opts.proxy and not opts.abstract:
+            _link_parent(cls, concrete_parents[0], contributable)
         if opts.abstract:
             opts.prepare()
             return cls
@@ -482,6 +510,8 @@ class Model(metaclass=ModelBase):
                     using="default",
                     update_fields=update_fields,
                 )
+            if meta.parents and not raw:
+                force_insert = self._save_parents(meta, update_fields) or force_insert
             updated = self._save_table(meta, raw, force_insert, force_update, update_fields)
             state = self._state
             state.db = "default"
@@ -498,6 +528,25 @@ class Model(metaclass=ModelBase):
         except Exception as error:
             meta.registry.db.error_passed(error)
             raise
+
+    def _save_parents(self, meta: Options, update_fields: frozenset[str] | None) -> bool:
+        """Write each parent's table first (no signals: only the child is saved), and
+        point the link at the parent's row; True when a parent row was inserted."""
+        d = self.__dict__
+        inserted = False
+        for parent, link in meta.parents.items():
+            pmeta = parent._meta
+            pk_attname = pmeta.pk.attname
+            if d.get(pk_attname) is None and d.get(link.attname) is not None:
+                d[pk_attname] = d[link.attname]
+            parent_inserted = bool(pmeta.parents) and self._save_parents(pmeta, update_fields)
+            if not self._save_table(pmeta, False, parent_inserted, False, update_fields):
+                inserted = True
+            d[link.attname] = d.get(pk_attname)
+            cache = self._state.cache
+            if cache:
+                cache.pop(link.name, None)
+        return inserted
 
     def _save_table(
         self,
@@ -582,13 +631,16 @@ class Model(metaclass=ModelBase):
         """Delete the row and everything that cascades from it (see ``deletion.Collector``)."""
         observer = _observe.current
         if observer is None:
-            return self._delete()
-        label = _observe.call_label(self._meta.model_name, "delete")
-        return _observe.operation(observer, label, self.__class__.__name__, self._delete)
+            return self._delete(keep_parents)
+        kwargs = {"keep_parents": True} if keep_parents else None
+        label = _observe.call_label(self._meta.model_name, "delete", (), kwargs)
+        return _observe.operation(
+            observer, label, self.__class__.__name__, self._delete, keep_parents
+        )
 
     delete.alters_data = True  # type: ignore[attr-defined]
 
-    def _delete(self) -> tuple[int, dict[str, int]]:
+    def _delete(self, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
         from sigcli.models.deletion import Collector
 
         if self.pk is None:
@@ -597,7 +649,7 @@ class Model(metaclass=ModelBase):
                 f"{self._meta.pk.attname} attribute is set to None."
             )
         collector = Collector(origin=self)
-        collector.collect([self])
+        collector.collect([self], keep_parents=keep_parents)
         return collector.delete()
 
     def refresh_from_db(self, using: str | None = None, fields: Any = None) -> None:

@@ -177,14 +177,17 @@ class Collector:
             return False
         if _has_delete_listeners(model):
             return False
-        return all(rel.field.on_delete is DO_NOTHING for rel in model._meta.delete_candidates())
+        meta = model._meta
+        if any(link is not from_field for link in meta.concrete_model._meta.parents.values()):
+            return False
+        return all(rel.field.on_delete is DO_NOTHING for rel in meta.delete_candidates())
 
     def related_objects(self, related_model: Any, field: Any, batch: list[Any]) -> QuerySet:
         """The rows of ``related_model`` whose ``field`` points at one of ``batch``."""
         queryset = QuerySet(related_model)
         attname = batch[0]._meta.pk.attname
         pks = list(dict.fromkeys(obj.__dict__[attname] for obj in batch))
-        column = f'"{related_model._meta.db_table}"."{field.column}"'
+        column = f'"{related_model._meta.read_table}"."{field.column}"'
         queryset._where = (f"{column} IN ({', '.join('?' for _ in pks)})",)
         queryset._params = tuple(pks)
         return queryset
@@ -197,6 +200,7 @@ class Collector:
         collect_related: bool = True,
         reverse_dependency: bool = False,
         fail_on_restricted: bool = True,
+        keep_parents: bool = False,
     ) -> None:
         if self.can_fast_delete(objs):
             self.fast_deletes.append(objs)
@@ -204,15 +208,29 @@ class Collector:
         if isinstance(objs, QuerySet):
             objs = objs._fetch()
         new_objs = self.add(objs, source, nullable, reverse_dependency)
-        if not new_objs or not collect_related:
+        if not new_objs:
             return
         model = new_objs[0].__class__
+        if not keep_parents:
+            # The parents' rows go too; their relations are the child's candidates below.
+            for link in model._meta.concrete_model._meta.parents.values():
+                parent_objs = [getattr(obj, link.name) for obj in new_objs]
+                self.collect(
+                    parent_objs,
+                    source=model,
+                    collect_related=False,
+                    reverse_dependency=True,
+                    fail_on_restricted=False,
+                )
+        if not collect_related:
+            return
+        parents = set(model._meta.get_parent_list()) if keep_parents else set()
         protected: dict[str, list[Any]] = defaultdict(list)
         fast_from: dict[Any, list[Any]] = {}
         for rel in model._meta.delete_candidates():
             field = rel.field
             on_delete = field.on_delete
-            if on_delete is DO_NOTHING:
+            if on_delete is DO_NOTHING or rel.model in parents:
                 continue
             related_model = rel.related_model
             if self.can_fast_delete(related_model, from_field=field):

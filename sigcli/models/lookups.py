@@ -238,7 +238,7 @@ def compile_condition(
     parts = key.split("__")
     many = joins if join_many else None
     return _compile(
-        meta, f'"{meta.db_table}"', parts, value, key, negated, many, (), joins, False, outer
+        meta, f'"{meta.read_table}"', parts, value, key, negated, many, (), joins, False, outer
     )
 
 
@@ -320,7 +320,7 @@ def _compile(
             )
             alias = fk_joins.join(
                 here,
-                remote.db_table,
+                remote.read_table,
                 f'{column} = {{alias}}."{remote.pk.column}"',
                 outer,
                 shared=True,
@@ -340,7 +340,7 @@ def _compile(
                 force_outer,
                 guarded,
             )
-        inner = f'"{remote.db_table}"'
+        inner = f'"{remote.read_table}"'
         sub_sql, params = _compile(remote, inner, rest, value, key, False, None, (), None, False)
         sql = f'{column} IN (SELECT {inner}."{remote.pk.column}" FROM {inner} WHERE {sub_sql})'
         if field.null and _accepts_null(rest, value):
@@ -410,14 +410,14 @@ def _compile_join(
         return column_lookup(
             target_meta.pk, f'{alias}."{target_column}"', lookup, value, key, round_floats=False
         )
-    if sub_table == target_meta.db_table:
+    if sub_table == target_meta.read_table:
         return _compile(
             target_meta, alias, rest, value, key, False, joins, here, joins, outer, force_outer
         )
     target_path = (*here, "+")
     target = joins.join(
         target_path,
-        target_meta.db_table,
+        target_meta.read_table,
         f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"',
         outer,
         shared=False,
@@ -444,10 +444,10 @@ def _compile_multi(
         cond, params = column_lookup(
             target_meta.pk, f'{sub}."{target_column}"', lookup, value, key, round_floats=False
         )
-    elif sub_table == target_meta.db_table:
+    elif sub_table == target_meta.read_table:
         cond, params = _compile(target_meta, sub, rest, value, key, False, None, (), None, False)
     else:
-        target = f'"{target_meta.db_table}"'
+        target = f'"{target_meta.read_table}"'
         inner, params = _compile(
             target_meta, target, rest, value, key, False, None, (), None, False
         )
@@ -473,7 +473,7 @@ def field_expression(
             f"Cannot resolve keyword '{head if field is None else name}' into field of model "
             f"{meta.object_name}. Choices are: {meta.field_choices()}"
         )
-    qualifier = table or f'"{meta.db_table}"'
+    qualifier = table or f'"{meta.read_table}"'
     column = f'{qualifier}."{field.column}"'
     if not rest:
         return column, field
@@ -481,7 +481,7 @@ def field_expression(
     alias = f"U{depth}"
     inner, target = field_expression(remote, rest, alias, depth + 1)
     return (
-        f'(SELECT {inner} FROM "{remote.db_table}" {alias} WHERE {alias}."{remote.pk.column}" = {column})',
+        f'(SELECT {inner} FROM "{remote.read_table}" {alias} WHERE {alias}."{remote.pk.column}" = {column})',
         target,
     )
 
@@ -504,7 +504,7 @@ def order_column(meta: Options, name: Any, joins: JoinSet | None = None) -> str:
     descending = name.startswith("-")
     bare = name.lstrip("-")
     if joins is not None:
-        expression = _ordering_expression(meta, bare, joins, f'"{meta.db_table}"', ())
+        expression = _ordering_expression(meta, bare, joins, f'"{meta.read_table}"', ())
     else:
         expression, _ = field_expression(meta, bare)
     return f"{expression} DESC" if descending else f"{expression} ASC"
@@ -526,11 +526,11 @@ def _ordering_expression(
                 True,
                 shared=True,
             )
-            if sub_table != target_meta.db_table:
+            if sub_table != target_meta.read_table:
                 here = (*here, "+")
                 alias = joins.join(
                     here,
-                    target_meta.db_table,
+                    target_meta.read_table,
                     f'{alias}."{target_column}" = {{alias}}."{target_meta.pk.column}"',
                     True,
                     shared=True,

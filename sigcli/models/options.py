@@ -42,8 +42,13 @@ class Options:
         )
         self.verbose_name = getattr(meta, "verbose_name", self.model_name)
         self.concrete_model: type[Model] = model
+        # Multi-table inheritance: each concrete parent and the one-to-one field
+        # linking this model's row to the parent's, nearest parent first.
+        self.parents: dict[type[Model], Any] = {}
         self.local_fields: list[Field] = []
         self.local_many_to_many: list[Any] = []
+        self.concrete_fields: list[Field] = []
+        self.many_to_many: list[Any] = []
         self.pk: Field = None  # type: ignore[assignment]
         self.auto_field: Field | None = None
         self.table_ready = False
@@ -69,6 +74,7 @@ class Options:
         self.local_many_to_many = cmeta.local_many_to_many
         self.pk = cmeta.pk
         self.auto_field = cmeta.auto_field
+        self.parents = cmeta.parents
 
     def prepare(self) -> None:
         """Add the automatic ``id`` and compute the SQL and plans saves use.
@@ -77,7 +83,11 @@ class Options:
         """
         if self.abstract:
             return
-        if self.pk is None and not self.proxy:
+        if self.pk is None and self.parents:
+            link = next(iter(self.parents.values()))
+            link.primary_key = link.unique = True
+            self.pk = link
+        elif self.pk is None and not self.proxy:
             auto = AutoField(verbose_name="ID", primary_key=True, auto_created=True)
             auto.contribute_to_class(self.model, "id")
             self.auto_field = auto
@@ -86,40 +96,64 @@ class Options:
         self._compute()
 
     def _compute(self) -> None:
+        """Reads see every field, the parents' first (a child's table is read through
+        a view joining its parents'); writes are planned for this model's own table."""
         fields = self.local_fields
-        table = self.db_table
-        self.concrete_fields = fields
-        self.attnames = tuple(f.attname for f in fields)
-        self.columns = tuple(f.column for f in fields)
+        parent_fields: list[Field] = []
+        parent_m2m: list[Any] = []
+        for parent in self.parents:
+            parent_fields.extend(parent._meta.concrete_fields)
+            parent_m2m.extend(parent._meta.many_to_many)
+        self.read_table = f"{self.db_table}__joined" if self.parents else self.db_table
+        table = self.read_table
+        self.concrete_fields = concrete = [*parent_fields, *fields]
+        self.many_to_many = [*parent_m2m, *self.local_many_to_many]
+        self.attnames = tuple(f.attname for f in concrete)
+        self.columns = tuple(f.column for f in concrete)
         self.qualified_columns = tuple(f'"{table}"."{c}"' for c in self.columns)
         self.select_sql = f'SELECT {", ".join(self.qualified_columns)} FROM "{table}"'
         self.converters = tuple(
-            (i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None
+            (i, f.from_db) for i, f in enumerate(concrete) if f.from_db is not None
         )
         self.fields_map: dict[str, Any] = {}
-        for f in fields:
+        for f in concrete:
             self.fields_map[f.name] = f
             self.fields_map[f.attname] = f
-        for f in self.local_many_to_many:
+        for f in self.many_to_many:
             self.fields_map[f.name] = f
         pk = self.pk
-        self.non_pk_fields = tuple(f for f in fields if f is not pk)
+        self.non_pk_fields = tuple(f for f in concrete if not f.primary_key)
         self.non_pk_names = frozenset(
             name for f in self.non_pk_fields for name in (f.name, f.attname)
         )
-        self.custom_pre_save = tuple(f for f in fields if f.has_custom_pre_save)
+        self.local_non_pk_fields = tuple(f for f in fields if f is not pk)
+        self.custom_pre_save = tuple(f for f in concrete if f.has_custom_pre_save)
         self.init_plan = tuple(
             (f.attname, f.default, callable(f.default))
             if f.has_default()
             else (f.attname, f.get_default(), False)
-            for f in fields
+            for f in concrete
         )
-        self.relation_fields = tuple(f for f in fields if f.is_relation)
+        self.relation_fields = tuple(f for f in concrete if f.is_relation)
         self.insert_all = self._insert_plan(fields)
         self.insert_auto = self._insert_plan(tuple(f for f in fields if f is not self.auto_field))
-        self.update_all = self._update_plan(self.non_pk_fields)
-        self.pk_where = f'"{table}"."{pk.column}" = ?'
-        self.delete_sql = f'DELETE FROM "{table}" WHERE "{table}"."{pk.column}" IN '
+        self.update_all = self._update_plan(self.local_non_pk_fields)
+        self.pk_where = f'"{self.db_table}"."{pk.column}" = ?'
+        self.delete_sql = f'DELETE FROM "{self.db_table}" WHERE "{self.db_table}"."{pk.column}" IN '
+
+    def view_sql(self) -> str | None:
+        """The view a child model is read through: its parent's columns, then its own."""
+        if not self.parents or self.proxy:
+            return None
+        ((parent, link),) = self.parents.items()
+        pmeta = parent._meta
+        own = ", ".join(f'"{self.db_table}"."{f.column}"' for f in self.local_fields)
+        inherited = ", ".join(pmeta.qualified_columns)
+        return (
+            f'CREATE VIEW IF NOT EXISTS "{self.read_table}" AS SELECT {inherited}, {own} '
+            f'FROM "{self.db_table}" INNER JOIN "{pmeta.read_table}" ON '
+            f'("{self.db_table}"."{link.column}" = "{pmeta.read_table}"."{pmeta.pk.column}")'
+        )
 
     def _insert_plan(
         self, fields: Any
@@ -149,7 +183,7 @@ class Options:
     def update_plan_for(
         self, names: frozenset[str]
     ) -> tuple[str, tuple[Field, ...], tuple[tuple[int, Any], ...]]:
-        fields = [f for f in self.non_pk_fields if f.name in names or f.attname in names]
+        fields = [f for f in self.local_non_pk_fields if f.name in names or f.attname in names]
         return self._update_plan(fields)
 
     def create_table_sql(self) -> list[str]:
@@ -179,23 +213,37 @@ class Options:
         raise FieldDoesNotExist(f"{self.object_name} has no field named '{name}'")
 
     def get_fields(self) -> list[Any]:
-        return [*self.related_objects, *self.local_fields, *self.local_many_to_many]
+        return [*self.related_objects, *self.concrete_fields, *self.many_to_many]
+
+    def get_parent_list(self) -> list[type[Model]]:
+        """Every concrete ancestor, nearest first."""
+        found: list[type[Model]] = []
+        for parent in self.parents:
+            found.append(parent)
+            found.extend(p for p in parent._meta.get_parent_list() if p not in found)
+        return found
 
     def field_choices(self) -> str:
-        names = {f.name for f in self.local_fields} | {f.name for f in self.local_many_to_many}
+        names = {f.name for f in self.concrete_fields} | {f.name for f in self.many_to_many}
         names.update(r.query_name for r in self.related_objects if r.query_name)
         return ", ".join(sorted(names))
 
     @property
     def related_objects(self) -> list[Any]:
         """Relations pointing at this model (reverse FK, one-to-one, many-to-many),
-        in model registration order then field order, as Django lists them."""
+        in model registration order then field order, as Django lists them; a
+        child model's start with its parents' (but not their links to other children)."""
         generation = self.registry.generation
         cached = self._related_cache
         if cached is not None and cached[0] == generation:
             return cached[1]
         concrete = self.concrete_model
-        relations: list[Any] = []
+        relations: list[Any] = [
+            rel
+            for parent in self.concrete_model._meta.parents
+            for rel in parent._meta.related_objects
+            if not rel.field.parent_link
+        ]
         for model in list(self.registry.models.values()):
             meta = model._meta
             if meta.proxy:

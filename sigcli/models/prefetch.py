@@ -86,8 +86,8 @@ def _many_to_many(objects: list[Any], name: str, descriptor: Any) -> None:
     pks = list(dict.fromkeys(obj.pk for obj in objects))
     sql = (
         f'SELECT {", ".join(meta.qualified_columns)}, "{through.db_table}"."{source_column}" '
-        f'FROM "{meta.db_table}" INNER JOIN "{through.db_table}" ON '
-        f'("{meta.db_table}"."{meta.pk.column}" = "{through.db_table}"."{target_column}") '
+        f'FROM "{meta.read_table}" INNER JOIN "{through.db_table}" ON '
+        f'("{meta.read_table}"."{meta.pk.column}" = "{through.db_table}"."{target_column}") '
         f'WHERE "{through.db_table}"."{source_column}" IN ({_marks(pks)})'
     )
     groups: dict[Any, list[Any]] = {}
@@ -102,7 +102,7 @@ def _reverse_many(objects: list[Any], name: str, rel: Any) -> None:
     related = rel.related_model
     meta = related._meta
     pks = list(dict.fromkeys(obj.pk for obj in objects))
-    sql = f'{meta.select_sql} WHERE "{meta.db_table}"."{field.column}" IN ({_marks(pks)})'
+    sql = f'{meta.select_sql} WHERE "{meta.read_table}"."{field.column}" IN ({_marks(pks)})'
     by_pk = {obj.pk: obj for obj in objects}
     groups: dict[Any, list[Any]] = {}
     for row in _rows(related, sql, pks):
@@ -122,7 +122,7 @@ def _forward(objects: list[Any], field: Any) -> None:
     )
     found: dict[Any, Any] = {}
     if ids:
-        sql = f'{meta.select_sql} WHERE "{meta.db_table}"."{meta.pk.column}" IN ({_marks(ids)})'
+        sql = f'{meta.select_sql} WHERE "{meta.read_table}"."{meta.pk.column}" IN ({_marks(ids)})'
         for row in _rows(remote, sql, ids):
             instance = _build(remote, row)
             found[instance.pk] = instance
@@ -139,7 +139,7 @@ def _reverse_one(objects: list[Any], rel: Any) -> None:
     related = rel.related_model
     meta = related._meta
     pks = list(dict.fromkeys(obj.pk for obj in objects))
-    sql = f'{meta.select_sql} WHERE "{meta.db_table}"."{field.column}" IN ({_marks(pks)})'
+    sql = f'{meta.select_sql} WHERE "{meta.read_table}"."{field.column}" IN ({_marks(pks)})'
     found: dict[Any, Any] = {}
     for row in _rows(related, sql, pks):
         child = _build(related, row)

@@ -269,17 +269,21 @@ class QuerySet:
         return f" WHERE {' AND '.join(self._where)}" if self._where else ""
 
     def _from_sql(self, entries: tuple[tuple[Any, ...], ...] | None = None) -> str:
-        table = f'"{self.model._meta.db_table}"'
+        table = f'"{self.model._meta.read_table}"'
         entries = self._join_entries if entries is None else entries
         return f"{table} {' '.join(join_clauses(entries))}" if entries else table
 
-    def _rows_where_sql(self) -> str:
-        """The WHERE of an UPDATE or DELETE: through the joined query when filters joined tables."""
-        if not self._join_entries:
-            return self._where_sql()
+    def _rows_where_sql(self, table: Any = None) -> str:
+        """The WHERE of an UPDATE or DELETE of ``table`` (the model's own ``_meta``, or
+        a parent's): through the read query when filters joined tables or the model
+        is read through its parents' view."""
         meta = self.model._meta
-        pk = f'"{meta.db_table}"."{meta.pk.column}"'
-        return f" WHERE {pk} IN (SELECT {pk} FROM {self._from_sql()}{self._where_sql()})"
+        table = table or meta
+        if not self._join_entries and table.db_table == meta.read_table:
+            return self._where_sql()
+        pk = f'"{table.db_table}"."{table.pk.column}"'
+        selected = f'"{meta.read_table}"."{meta.pk.column}"'
+        return f" WHERE {pk} IN (SELECT {selected} FROM {self._from_sql()}{self._where_sql()})"
 
     def _limit_sql(self) -> str:
         if self._high is not None:
@@ -292,7 +296,7 @@ class QuerySet:
 
     def _select_sql(self) -> str:
         meta = self.model._meta
-        table = meta.db_table
+        table = meta.read_table
         order = self._ordering()
         joins = JoinSet(self._join_entries, self._shared_joins)
         order_sql = ", ".join(order_column(meta, name, joins) for name in order)
@@ -314,7 +318,7 @@ class QuerySet:
                 alias = f"T{number}"
                 join = "LEFT OUTER JOIN" if field.null else "INNER JOIN"
                 related_joins.append(
-                    f'{join} "{remote.db_table}" {alias} ON ("{table}"."{field.column}" = {alias}."{remote.pk.column}")'
+                    f'{join} "{remote.read_table}" {alias} ON ("{table}"."{field.column}" = {alias}."{remote.pk.column}")'
                 )
                 selected.extend(f'{alias}."{column}"' for column in remote.columns)
             distinct = "DISTINCT " if self._distinct else ""
@@ -663,7 +667,7 @@ class QuerySet:
             inner = self._chain()
             inner._order = ()
             source = f"({inner._select_sql()}) subquery"
-            columns = [c.replace(f'"{meta.db_table}".', "subquery.") for c in columns]
+            columns = [c.replace(f'"{meta.read_table}".', "subquery.") for c in columns]
             sql = f"SELECT {', '.join(columns)} FROM {source}"
         else:
             sql = f"SELECT {', '.join(columns)} FROM {self._from_sql()}{self._where_sql()}"

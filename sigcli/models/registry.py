@@ -127,6 +127,9 @@ class Registry:
             self._tables_created.add(meta.db_table)
             for statement in meta.create_table_sql():
                 db.execute(statement)
+            view = meta.view_sql()
+            if view is not None:
+                db.execute(view)
             meta.table_ready = True
         for model in self.models.values():
             if model._meta.proxy:

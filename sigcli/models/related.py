@@ -79,7 +79,7 @@ class Rel:
                 field.target_field_name, field.source_field_name, field.model._meta
             )
         related = field.model._meta
-        return related.db_table, field.column, related.pk.column, related
+        return related.read_table, field.column, related.pk.column, related
 
     def __repr__(self) -> str:
         return f"<{type(self.field).__name__}Rel: {self.field.model.__name__}.{self.field.name}>"
@@ -90,6 +90,7 @@ class RelatedField(Field):
 
     is_relation = True
     remote_model: Any = None
+    parent_link = False
 
     def _resolve_target(self, cls: type[Model], to: Any) -> None:
         if to == "self":
@@ -115,6 +116,7 @@ class ForeignKey(RelatedField):
         related_query_name: str | None = None,
         to_field: str | None = None,
         db_constraint: bool = True,
+        parent_link: bool = False,
         **kwargs: Any,
     ) -> None:
         if on_delete is None:
@@ -134,6 +136,7 @@ class ForeignKey(RelatedField):
         self.related_name = related_name
         self.related_query_name = related_query_name
         self.db_constraint = db_constraint
+        self.parent_link = parent_link
         self.rel = Rel(self)
         self.prep = self._prep_target
 
@@ -378,6 +381,21 @@ def _related_does_not_exist(target: type[Model], owner: type[Model], name: str) 
     )
 
 
+def _parent_deferred(instance: Any, parent: type[Model]) -> bool:
+    d = instance.__dict__
+    return any(attname not in d for attname in parent._meta.attnames)
+
+
+def _parent_from_child(instance: Any, parent: type[Model]) -> Any:
+    """``restaurant.place_ptr``: the child holds every parent value, so the parent is
+    built from them (by keyword, sending ``pre_init``/``post_init``), not loaded."""
+    d = instance.__dict__
+    obj = parent(**{attname: d[attname] for attname in parent._meta.attnames})
+    obj._state.adding = instance._state.adding
+    obj._state.db = instance._state.db
+    return obj
+
+
 class ForwardDescriptor:
     """``book.author``: the related object, loaded on first access and cached."""
 
@@ -399,6 +417,8 @@ class ForwardDescriptor:
         if obj is _MISSING or (obj.pk != value if obj is not None else value is not None):
             if value is None:
                 obj = None
+            elif field.parent_link and not _parent_deferred(instance, field.remote_model):
+                obj = _parent_from_child(instance, field.remote_model)
             else:
                 from sigcli.models.query import QuerySet
 

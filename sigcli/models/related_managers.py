@@ -259,7 +259,7 @@ class ManyRelatedManager(_RelatedManagerBase):
         meta = self.model._meta
         qs = QuerySet(self.model, self._prefix())
         qs._where = (
-            f'"{meta.db_table}"."{meta.pk.column}" IN (SELECT "{through}"."{self.target_column}" '
+            f'"{meta.read_table}"."{meta.pk.column}" IN (SELECT "{through}"."{self.target_column}" '
             f'FROM "{through}" WHERE "{through}"."{self.source_column}" = ?)',
         )
         qs._params = (self.related_val,)

@@ -92,9 +92,11 @@ def update_or_create(
 
 
 def bulk_create(qs: QuerySet, objs: list[Any], ignore_conflicts: bool) -> list[Any]:
+    meta = qs.model._meta
+    if meta.concrete_model._meta.parents:
+        raise ValueError("Can't bulk create a multi-table inherited model")
     if not objs:
         return objs
-    meta = qs.model._meta
     db = qs._db()
     with db.atomic(savepoint=False):
         for obj in objs:
@@ -150,10 +152,10 @@ def update(qs: QuerySet, kwargs: dict[str, Any]) -> int:
     if qs._low or qs._high is not None:
         raise TypeError("Cannot update a query once a slice has been taken.")
     from sigcli.models.lookups import _value_for
+    from sigcli.models.query import QuerySet
 
     meta = qs.model._meta
-    sets = []
-    params: list[Any] = []
+    tables: dict[Any, tuple[list[str], list[Any]]] = {}
     for name, value in kwargs.items():
         try:
             field = meta.get_field(name)
@@ -163,6 +165,8 @@ def update(qs: QuerySet, kwargs: dict[str, Any]) -> int:
             raise FieldError(
                 f"Cannot update model field {field!r} (only non-relations and foreign keys permitted)."
             )
+        # A parent's field is written in the parent's table (multi-table inheritance).
+        sets, params = tables.setdefault(field.model._meta.concrete_model._meta, ([], []))
         if is_expression(value):
             sql, extra = value.as_sql(meta)
             sets.append(f'"{field.column}" = {sql}')
@@ -171,15 +175,27 @@ def update(qs: QuerySet, kwargs: dict[str, Any]) -> int:
             sets.append(f'"{field.column}" = ?')
             params.append(_value_for(field, value, name))
     qs._result_cache = None
-    if not sets or qs._empty:
+    if not tables or qs._empty:
         return 0
-    sql = f'UPDATE "{meta.db_table}" SET {", ".join(sets)}{qs._rows_where_sql()}'
     db = qs._db()
+    own = meta.concrete_model._meta
+    count = 0
+    if len(tables) > 1 or own not in tables:
+        # As Django does, the rows are chosen once, before any table changes.
+        selected = qs._chain()
+        selected._order = ()
+        pks = selected.values_list("pk", flat=True)._fetch()
+        qs = QuerySet(qs.model)._filter({"pk__in": pks}, False)
     try:
-        return int(db.execute(sql, [*params, *qs._params]).rowcount)
+        for table, (sets, params) in tables.items():
+            sql = f'UPDATE "{table.db_table}" SET {", ".join(sets)}{qs._rows_where_sql(table)}'
+            rows = int(db.execute(sql, [*params, *qs._params]).rowcount)
+            if table is own or own not in tables:
+                count = rows
     except Exception as error:
         db.error_passed(error)
         raise
+    return count
 
 
 def delete(qs: QuerySet) -> tuple[int, dict[str, int]]:

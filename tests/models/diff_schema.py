@@ -214,6 +214,49 @@ def declare(models: Any, module: str = __name__) -> dict[str, type]:
             self.calls.append(("delete", sorted(kwargs)))
             return super().delete(*args, **kwargs)
 
+    class Place(models.Model):
+        __module__ = module
+        name = models.CharField(max_length=50)
+        address = models.CharField(max_length=80, default="")
+
+    class Restaurant(Place):
+        """Multi-table inheritance: its own table, linked to Place's by ``place_ptr``."""
+
+        __module__ = module
+        serves_pizza = models.BooleanField(default=False)
+
+    class Pizzeria(Restaurant):
+        __module__ = module
+        oven = models.CharField(max_length=20, default="wood")
+
+    class Waiter(models.Model):
+        __module__ = module
+        restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE)
+        name = models.CharField(max_length=50)
+
+    class Visit(models.Model):
+        __module__ = module
+        place = models.ForeignKey(Place, on_delete=models.CASCADE)
+        day = models.IntegerField(default=1)
+
+    class LiveManager(models.Manager):
+        def get_queryset(self):  # type: ignore[no-untyped-def]
+            return super().get_queryset().filter(deleted=False)
+
+    class Folder(models.Model):
+        __module__ = module
+        name = models.CharField(max_length=50)
+
+    class Doc(models.Model):
+        """Its default manager hides deleted rows; related managers and prefetching use it."""
+
+        __module__ = module
+        folder = models.ForeignKey(Folder, on_delete=models.CASCADE)
+        title = models.CharField(max_length=50)
+        deleted = models.BooleanField(default=False)
+        objects = LiveManager()
+        everything = models.Manager()
+
     return {
         "User": User,
         "Profile": Profile,
@@ -250,4 +293,11 @@ def declare(models: Any, module: str = __name__) -> dict[str, type]:
         "Lamp": Lamp,
         "Ticket": Ticket,
         "Diary": Diary,
+        "Place": Place,
+        "Restaurant": Restaurant,
+        "Pizzeria": Pizzeria,
+        "Waiter": Waiter,
+        "Visit": Visit,
+        "Folder": Folder,
+        "Doc": Doc,
     }
