@@ -111,18 +111,30 @@ def _as_click_error(error: Exception) -> click.ClickException | None:
     return None
 
 
-def _check_save(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
-    if value is not None and not value.name:
-        raise click.BadParameter("the file name is empty.")
-    return value
-
-
 def _check_export(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     if value is not None and value.suffix.lower() not in (".svg", ".html", ".mmd"):
         raise click.BadParameter("the file name must end in .svg, .html or .mmd")
-    if value is not None and value.exists() and not value.is_file():
-        raise click.BadParameter(f"{value} is not a regular file; choose another file name.")
     return value
+
+
+def _check_outputs(save: Path | None, export: Path | None, force: bool) -> None:
+    """Before anything runs: the files asked for can be written, and replace
+    nothing that sigcli did not write (unless ``--force``). A trace that
+    cannot be saved is a usage error (2); an export, output that cannot be
+    written (1)."""
+    from sigcli import render, safefile
+    from sigcli.trace import printable
+
+    if save is not None:
+        try:
+            safefile.check_target(save, "trace", force=force)
+        except safefile.UnsafeTarget as error:
+            raise click.BadParameter(printable(str(error)), param_hint="'--save'") from None
+    if export is not None:
+        try:
+            safefile.check_target(export, render.export_kind(export), force=force)
+        except safefile.UnsafeTarget as error:
+            raise click.ClickException(f"--export {printable(str(error))}") from None
 
 
 def _view_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -142,9 +154,14 @@ def _view_options(command: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--export",
-                type=click.Path(dir_okay=False, path_type=Path),
+                type=click.Path(path_type=Path),
                 callback=_check_export,
                 help="Also write the view to FILE.svg, FILE.html or FILE.mmd (Mermaid).",
+            ),
+            click.option(
+                "--force",
+                is_flag=True,
+                help="Let --save and --export replace a file that sigcli did not write.",
             ),
             click.option(
                 "--max-depth",
@@ -178,15 +195,12 @@ def main() -> None:
 @click.option(
     "--save",
     "save_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    callback=_check_save,
+    type=click.Path(path_type=Path),
     help=f"Where to save the trace (default {DEFAULT_TRACE}).",
 )
 @click.option("--no-save", is_flag=True, help="Do not save the trace.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON trace instead of the tree.")
-@click.option(
-    "--db", type=click.Path(dir_okay=False), help="Keep the SQLite database in this new file."
-)
+@click.option("--db", help="Keep the SQLite database in this new file (a plain path, not a URI).")
 @click.option(
     "--step",
     is_flag=True,
@@ -203,43 +217,39 @@ def run(
     verbose: bool,
     show_all: bool,
     export: Path | None,
+    force: bool,
     max_depth: int,
     limit: int,
 ) -> None:
     """Run SCENARIO files (or bundled scenario names) and print the signal tree."""
-    from sigcli import scenario, trace
+    from sigcli import safefile, scenario, trace
     from sigcli.trace import printable
 
     if step and (as_json or db):
         raise click.UsageError("--step does not combine with --json or --db.")
+    saved = None if no_save else (save_path or DEFAULT_TRACE)
+    _check_outputs(None if no_save else save_path, export, force)
     if step:
         from sigcli import render, stepper
 
         result = stepper.run_stepping(list(scenarios), render.make_console(), max_depth=max_depth)
     else:
         result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
-    saved = None if no_save else (save_path or DEFAULT_TRACE)
     unsaved: str | None = None
     if saved is not None:
         try:
-            if saved.exists() and not saved.is_file():  # saving renames over it
-                raise OSError(errno.EINVAL, "not a regular file")
-            trace.save(result.traces, saved)
-        except OSError as error:  # the run is still shown before saying so
-            unsaved = f"{saved}: {error.strerror or error}"
+            _save(result.traces, saved, force or saved is DEFAULT_TRACE)
+        except (OSError, safefile.UnsafeTarget) as error:  # the run is still shown first
+            unsaved = _unsaved(saved, error)
             saved = None
     if as_json:
         click.echo(trace.dumps(result.traces))
     else:
-        _show_runs(result.traces, _options(verbose, show_all, limit), export)
+        _show_runs(result.traces, _options(verbose, show_all, limit), export, force)
     _report(result.traces, saved, result.interrupted)
     _report_threads(result)
     if unsaved is not None:
-        click.echo(
-            f"Error: could not save the trace in {printable(unsaved)}. "
-            "Choose another file with --save FILE, or pass --no-save.",
-            err=True,
-        )
+        click.echo(f"Error: could not save the trace {printable(unsaved)}", err=True)
     _exit(result.exit_status or (2 if unsaved else 0), bool(result.threads_left))
 
 
@@ -267,6 +277,7 @@ def trace_command(
     verbose: bool,
     show_all: bool,
     export: Path | None,
+    force: bool,
     max_depth: int,
     limit: int,
 ) -> None:
@@ -274,6 +285,7 @@ def trace_command(
     from sigcli import query
     from sigcli.trace import json_text, printable
 
+    _check_outputs(None, export, force)
     traces, status, threads_left = _traces_for(source, max_depth)
     if not traces and fmt != "json":
         click.echo(f"{printable(source or str(DEFAULT_TRACE))} holds no runs.")
@@ -292,7 +304,7 @@ def trace_command(
         renderables = [render.run_view(t, options) for t in traces]
     else:
         renderables = [render.selection_view(selection, options)]
-    _print(renderables, traces, export)
+    _print(renderables, traces, export, force)
     _exit(status, threads_left)
 
 
@@ -393,21 +405,58 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, b
     return result.traces, result.exit_status, bool(result.threads_left)
 
 
-def _show_runs(traces: list[Trace], options: ViewOptions, export: Path | None) -> None:
+def _save(traces: list[Trace], path: Path, force: bool) -> None:
+    """Save the traces; the default file's folder ``.sigcli`` is made if missing,
+    and must be a real folder (a link there could lead anywhere)."""
+    from sigcli import safefile, trace
+
+    if path is DEFAULT_TRACE:
+        folder = DEFAULT_TRACE.parent
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            what = "a symbolic link" if folder.is_symlink() else "not a folder"
+            raise safefile.UnsafeTarget(
+                f"{folder} is {what}; sigcli keeps its last trace in a folder {folder} of "
+                "its own. Rename or remove it."
+            )
+        folder.mkdir(exist_ok=True)
+    trace.save(traces, path, force=force)
+
+
+def _unsaved(path: Path, error: Exception) -> str:
+    """Why the trace was not saved in ``path``: the end of a message that
+    starts "could not save the trace"."""
+    if isinstance(error, OSError):
+        return (
+            f"in {path}: {error.strerror or error}. "
+            "Choose another file with --save FILE, or pass --no-save."
+        )
+    return f"({error})"
+
+
+def _show_runs(traces: list[Trace], options: ViewOptions, export: Path | None, force: bool) -> None:
     from sigcli import render
 
     shown = [t for t in traces if t.steps or not t.error]
-    _print([render.run_view(t, options) for t in shown], traces, export)
+    _print([render.run_view(t, options) for t in shown], traces, export, force)
 
 
-def _print(renderables: list[Any], traces: list[Trace], export: Path | None) -> None:
-    from sigcli import render
+def _print(
+    renderables: list[Any], traces: list[Trace], export: Path | None, force: bool = False
+) -> None:
+    from sigcli import render, safefile
+    from sigcli.trace import printable
 
     console = render.make_console()
     for renderable in renderables:
         console.print(renderable)
     if export is not None:
-        render.export(export, renderables, traces)
+        try:
+            render.export(export, renderables, traces, force=force)
+        except safefile.UnsafeTarget as error:
+            raise click.ClickException(f"--export {printable(str(error))}") from None
+        except OSError as error:
+            problem = printable(f"{export}: {error.strerror or error}")
+            raise click.ClickException(f"could not write the export {problem}") from None
 
 
 def _report(traces: list[Trace], saved: Path | None, interrupted: bool) -> None:

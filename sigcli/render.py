@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from sigcli import safefile
 from sigcli.query import Selection, instance_of
 from sigcli.trace import (
     INIT_SIGNALS,
@@ -605,20 +606,34 @@ def make_console() -> Console:
     return Console(highlight=False, emoji=False)
 
 
-def export(path: Path, renderables: Iterable[RenderableType], traces: list[Trace]) -> None:
-    """Write the view to ``path``: ``.svg``/``.html`` as drawn, ``.mmd`` as Mermaid."""
-    suffix = path.suffix.lower()
-    if suffix == ".mmd":
-        path.write_text(mermaid(traces), encoding="utf-8")
-        return
-    console = Console(record=True, file=io.StringIO(), width=120, highlight=False, emoji=False)
-    for renderable in renderables:
-        console.print(renderable)
-    title = clean(", ".join(Path(t.scenario).name for t in traces if t.scenario) or "sigcli")
-    if suffix == ".svg":
-        console.save_svg(str(path), title=f"sigcli · {title}")
+def export(
+    path: Path, renderables: Iterable[RenderableType], traces: list[Trace], *, force: bool = False
+) -> None:
+    """Write the view to ``path``: ``.svg``/``.html`` as drawn, ``.mmd`` as Mermaid.
+
+    Each kind carries its marker (:func:`sigcli.safefile.marker`), so that the
+    next export may replace it and nothing else (unless ``force``).
+    """
+    kind = export_kind(path)
+    if kind == "mmd":
+        text = safefile.marker(kind) + mermaid(traces)
     else:
-        console.save_html(str(path))
+        console = Console(record=True, file=io.StringIO(), width=120, highlight=False, emoji=False)
+        for renderable in renderables:
+            console.print(renderable)
+        if kind == "svg":
+            title = clean(", ".join(Path(t.scenario).name for t in traces if t.scenario))
+            drawn = console.export_svg(title=f"sigcli · {title or 'sigcli'}")
+            text = f"{safefile.marker(kind)}\n{drawn}"
+        else:
+            doctype, _, page = console.export_html().partition("\n")
+            text = f"{doctype}\n{safefile.marker(kind)}\n{page}"
+    safefile.write_text(path, text, kind, force=force)
+
+
+def export_kind(path: Path) -> str:
+    """``svg``, ``html`` or ``mmd``, from the file name's suffix."""
+    return path.suffix.lower().removeprefix(".")
 
 
 # -- Mermaid --------------------------------------------------------------------

@@ -237,7 +237,7 @@ LARGEST_SCENARIO = 1_000_000
 def loaded(
     path: Path,
     *,
-    database: str = ":memory:",
+    database: str | None = None,
     recorder: Any = None,
     thread_errors: list[str] | None = None,
 ) -> Iterator[LoadedScenario]:
@@ -250,11 +250,13 @@ def loaded(
     """
     from sigcli import models, signals
 
-    registry = models.Registry(database)
+    registry = models.Registry()
     saved = [(signal, signal._snapshot()) for signal in signals.BUILTIN_SIGNALS]
     module_name = f"sigcli_scenario_{next(_module_numbers)}_{_identifier(path.stem)}"
     with ExitStack() as stack:
         stack.callback(registry.close)
+        if database is not None:
+            stack.callback(_keep_database, registry, Path(database))
         stack.callback(sys.modules.pop, module_name, None)
         for signal, snapshot in saved:
             stack.callback(signal._restore, snapshot)
@@ -289,6 +291,21 @@ def loaded(
                 raise ScenarioError(problem)
         all_signals = {s.name or "": s for s in signals.BUILTIN_SIGNALS} | named
         yield LoadedScenario(path, module, registry, steps, all_signals, thread_errors)
+
+
+def _keep_database(registry: Any, path: Path) -> None:
+    """Copy the scenario's database (kept in memory while it runs) into ``path``,
+    through :mod:`sigcli.safefile`: the file appears whole, or not at all."""
+    import sqlite3
+
+    from sigcli import safefile
+
+    with safefile.replacing(path) as temporary:
+        copy = sqlite3.connect(temporary)
+        try:
+            registry.db.connection.backup(copy)
+        finally:
+            copy.close()
 
 
 @contextmanager
@@ -606,8 +623,8 @@ def run(
     paths = [resolve(name) for name in names]
     if database is not None and len(paths) > 1:
         raise ScenarioPathError("--db keeps the database of one scenario; pass a single scenario.")
-    if database is not None and Path(database).exists():
-        raise ScenarioPathError(f"{database} already exists; --db needs a new file name.")
+    if database is not None:
+        check_new_database(database)
     result = RunResult()
     with recursion_room(1000 + 60 * max_depth):
         _run_all(names, paths, result, max_depth, database, watch)
@@ -636,7 +653,7 @@ def _run_all(
                 output,
                 loaded(
                     path,
-                    database=database or ":memory:",
+                    database=database,
                     recorder=observer,
                     thread_errors=result.thread_errors,
                 ) as scenario,
@@ -657,6 +674,39 @@ def _run_all(
             left = threads_started_since(before)
             if left:
                 result.threads_left[trace.scenario or name] = left
+
+
+def check_new_database(name: str) -> Path:
+    """The file ``--db name`` will create, or :class:`ScenarioPathError` saying why not.
+
+    Only a plain path of a file that does not exist yet is accepted: SQLite
+    would read ``file:...`` as a URI naming an existing database (which a
+    scenario would then change) and ``:memory:`` as no file at all, and a
+    link (even one leading nowhere) could put the database anywhere.
+    """
+    fix = "--db takes the plain path of a new file, such as --db run.sqlite3."
+    if not name:
+        raise ScenarioPathError(f"The --db file name is empty; {fix}")
+    if name.lower().startswith("file:"):
+        raise ScenarioPathError(
+            f"--db {name}: SQLite would read this as a URI and open an existing database, "
+            f"which the scenario would change. {fix}"
+        )
+    if name.startswith(":"):
+        raise ScenarioPathError(
+            f"--db {name}: SQLite would keep this database in memory, not in a file "
+            f"(without --db it is in memory anyway). {fix}"
+        )
+    path = Path(name)
+    if path.is_symlink():
+        raise ScenarioPathError(f"--db {name} is a symbolic link; {fix}")
+    if path.exists():
+        raise ScenarioPathError(f"{name} already exists; --db needs a new file name.")
+    if not path.parent.is_dir():
+        raise ScenarioPathError(
+            f"--db {name}: the folder {path.parent} does not exist; create it first."
+        )
+    return path
 
 
 def threads_started_since(before: set[threading.Thread]) -> list[str]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sigcli import dispatcher
+from sigcli import dispatcher, safefile
 from sigcli.models.observe import safe_repr
 
 FORMAT_VERSION = 1
@@ -901,22 +901,18 @@ def dumps(traces: list[Trace]) -> str:
 _JSON_RECURSION = 5000
 
 
-def save(traces: list[Trace], path: Path) -> None:
+def save(traces: list[Trace], path: Path, *, force: bool = False) -> None:
     """Write the traces to ``path``, replacing it only once the whole file is written.
 
     The JSON is streamed node by node, so that a run of 200,000 dispatches
-    is never held as one document or one string; an interrupted save leaves
-    the previous file as it was.
+    is never held as one document or one string. The file is written by
+    :mod:`sigcli.safefile`: an interrupted save leaves the previous file as
+    it was, and a file there that is not a trace is replaced only with
+    ``force`` (:class:`~sigcli.safefile.UnsafeTarget` otherwise).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with partial.open("w", encoding="utf-8") as file, recursion_room(_JSON_RECURSION):
-            file.writelines(_chunks(traces))
-            file.write("\n")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with recursion_room(_JSON_RECURSION), safefile.writing(path, "trace", force=force) as file:
+        file.writelines(_chunks(traces))
+        file.write("\n")
 
 
 #: What ``json`` leaves as is with ``ensure_ascii=False`` that a terminal may

@@ -208,6 +208,7 @@ def test_a_model_receiver_saving_its_own_instance_is_stopped_at_the_default_dept
 def test_run_saves_the_trace_where_asked(sigcli: Invoke) -> None:
     sigcli("run", "payments.py")
     assert json.loads(Path(".sigcli/last-trace.json").read_text())["scenario"] == "payments.py"
+    Path("out").mkdir()
     sigcli("run", "payments.py", "--save", "out/t.json")
     assert json.loads(Path("out/t.json").read_text())["sigcli_trace"] == 1
     Path(".sigcli/last-trace.json").unlink()
@@ -268,7 +269,8 @@ def test_export_writes_svg_html_and_mermaid(sigcli: Invoke) -> None:
         assert sigcli("run", "payments.py", "--export", name).exit_code == 0
     assert "<svg" in Path("t.svg").read_text()
     assert "book_payment" in Path("t.html").read_text()
-    assert Path("t.mmd").read_text().splitlines()[:3] == [
+    assert Path("t.mmd").read_text().splitlines()[:4] == [
+        "%% sigcli export: mermaid",
         "sequenceDiagram",
         "    participant p0 as scenario",
         "    participant p1 as book_payment",

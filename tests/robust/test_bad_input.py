@@ -324,25 +324,73 @@ def test_unknown_sender_and_signal_names_list_the_known_ones(
 # -- files sigcli writes ----------------------------------------------------------------
 
 
-def test_a_trace_that_cannot_be_saved_is_still_shown_then_reported(
+def test_a_save_folder_that_is_a_file_is_refused_before_the_run(
     sigcli: Invoke, tmp_path: Path
 ) -> None:
     (tmp_path / "pay.py").write_text(RAISING.replace("raise ConnectionError", "return"))
     (tmp_path / "taken").write_text("a file, not a directory")
     result = sigcli("run", "pay.py", "--save", "taken/trace.json")
-    assert result.exit_code == 2
-    assert result.stdout.startswith("pay.py · 2 steps · 1 dispatch · no errors\n")
-    assert result.stderr == (
-        "Error: could not save the trace in taken/trace.json: File exists. "
-        "Choose another file with --save FILE, or pass --no-save.\n"
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--save': taken/trace.json: the folder taken is not a "
+        "folder; create it first or choose another file.\n"
     )
-    assert not Path("taken/trace.json").exists()
+    assert not SAVED.exists()
 
 
-def test_an_export_that_cannot_be_written_is_a_usage_error(sigcli: Invoke, tmp_path: Path) -> None:
+def test_a_save_into_a_missing_folder_is_refused_and_creates_nothing(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "pay.py").write_text(RAISING)
+    result = sigcli("run", "pay.py", "--save", "missing/dir/t.json")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--save': missing/dir/t.json: the folder missing/dir does "
+        "not exist; create it first or choose another file.\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pay.py"]
+
+
+VANISHING = """\
+import shutil
+
+import sigcli
+
+
+@sigcli.step
+def tidy():
+    \"\"\"removes the folder the trace goes to\"\"\"
+    shutil.rmtree("out")
+"""
+
+
+def test_a_trace_that_cannot_be_saved_is_still_shown_then_reported(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    (tmp_path / "tidy.py").write_text(VANISHING)
+    (tmp_path / "out").mkdir()
+    result = sigcli("run", "tidy.py", "--save", "out/trace.json")
+    assert result.exit_code == 2
+    assert result.stdout.startswith("tidy.py · 1 step · 0 dispatches · no errors\n")
+    assert result.stderr == (
+        "Error: could not save the trace (out/trace.json: the folder out does not exist; "
+        "create it first or choose another file.)\n"
+    )
+    assert not Path("out").exists()
+
+
+def test_an_export_into_a_missing_folder_fails_before_the_run(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
     (tmp_path / "pay.py").write_text(RAISING)
     (tmp_path / "taken").write_text("a file, not a directory")
-    result = sigcli("run", "pay.py", "--export", "taken/tree.svg")
-    assert result.exit_code == 2
-    assert result.stderr.endswith("Error: taken/tree.svg: Not a directory\n")
-    assert saved()["scenario"] == "pay.py"
+    for export, problem in [
+        ("missing-dir/x.html", "the folder missing-dir does not exist"),
+        ("taken/tree.svg", "the folder taken is not a folder"),
+    ]:
+        result = sigcli("run", "pay.py", "--export", export)
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr == (
+            f"Error: --export {export}: {problem}; create it first or choose another file.\n"
+        )
+    assert not SAVED.exists()
