@@ -153,6 +153,17 @@ def _view_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="Unfold pre_init/post_init with no receiver and the setup section.",
             ),
             click.option(
+                "--hide-skipped",
+                is_flag=True,
+                help="Count skipped receivers on their dispatch's line instead of drawing them.",
+            ),
+            click.option("--no-sql", is_flag=True, help="Leave SQL statements out of the tree."),
+            click.option(
+                "--compact",
+                is_flag=True,
+                help="One line per dispatch, its receivers on that line; no ORM calls or SQL.",
+            ),
+            click.option(
                 "--export",
                 type=click.Path(path_type=Path),
                 callback=_check_export,
@@ -216,6 +227,9 @@ def run(
     step: bool,
     verbose: bool,
     show_all: bool,
+    hide_skipped: bool,
+    no_sql: bool,
+    compact: bool,
     export: Path | None,
     force: bool,
     max_depth: int,
@@ -232,7 +246,9 @@ def run(
     if step:
         from sigcli import render, stepper
 
-        result = stepper.run_stepping(list(scenarios), render.make_console(), max_depth=max_depth)
+        result = stepper.run_stepping(
+            list(scenarios), render.make_console(), max_depth=max_depth, show_all=show_all
+        )
     else:
         result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
     unsaved: str | None = None
@@ -245,7 +261,8 @@ def run(
     if as_json:
         click.echo(trace.dumps(result.traces))
     else:
-        _show_runs(result.traces, _options(verbose, show_all, limit), export, force)
+        options = _options(verbose, show_all, limit, hide_skipped, no_sql, compact)
+        _show_runs(result.traces, options, export, force)
     _report(result.traces, saved, result.interrupted)
     _report_threads(result)
     if unsaved is not None:
@@ -276,6 +293,9 @@ def trace_command(
     fmt: str,
     verbose: bool,
     show_all: bool,
+    hide_skipped: bool,
+    no_sql: bool,
+    compact: bool,
     export: Path | None,
     force: bool,
     max_depth: int,
@@ -291,7 +311,7 @@ def trace_command(
         click.echo(f"{printable(source or str(DEFAULT_TRACE))} holds no runs.")
         _exit(status, threads_left)
     filters = query.Filters(sender, signal, receiver, instance)
-    options = _options(verbose, show_all, limit)
+    options = _options(verbose, show_all, limit, hide_skipped, no_sql, compact)
     selection = query.select(traces, filters, show_all=show_all)
     if fmt == "json":
         click.echo(json_text(selection.to_json()))
@@ -359,10 +379,19 @@ def shell_command(scenario_name: str | None, run_steps: bool) -> None:
 # -- helpers --------------------------------------------------------------------
 
 
-def _options(verbose: bool, show_all: bool, limit: int) -> ViewOptions:
+def _options(
+    verbose: bool, show_all: bool, limit: int, hide_skipped: bool, no_sql: bool, compact: bool
+) -> ViewOptions:
     from sigcli.render import ViewOptions
 
-    return ViewOptions(verbose=verbose, show_all=show_all, limit=limit)
+    return ViewOptions(
+        verbose=verbose,
+        show_all=show_all,
+        limit=limit,
+        hide_skipped=hide_skipped,
+        sql=not no_sql,
+        compact=compact,
+    )
 
 
 def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, bool]:

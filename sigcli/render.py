@@ -10,11 +10,12 @@ scenario: the input is always a finished :class:`~sigcli.trace.Trace`.
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rich import box
 from rich.console import Console, RenderableType
@@ -33,6 +34,7 @@ from sigcli.trace import (
     ReceiverCall,
     SkipReason,
     SqlStatement,
+    Step,
     Trace,
     walk_dispatches,
 )
@@ -63,11 +65,17 @@ _SELECT_COLUMNS = re.compile(r"^SELECT (.+?) FROM ", re.DOTALL)
 class ViewOptions:
     """``verbose`` adds receiver locations, full SQL and every keyword argument;
     ``show_all`` unfolds init signals and the setup section; ``limit`` caps the
-    dispatches and ORM calls drawn per tree (0: no cap)."""
+    dispatches and ORM calls drawn per tree (0: no cap). Less noise, by choice:
+    ``hide_skipped`` counts skipped receivers on the dispatch's line instead of
+    drawing them, ``sql=False`` leaves SQL out, and ``compact`` draws one line
+    per dispatch (its receivers on that line), nested dispatches under it."""
 
     verbose: bool = False
     show_all: bool = False
     limit: int = DEFAULT_LIMIT
+    hide_skipped: bool = False
+    sql: bool = True
+    compact: bool = False
 
 
 @dataclass(slots=True)
@@ -144,11 +152,17 @@ class _Lines:
 
 
 class _CappedTree(Tree):
-    """A :class:`Tree` whose nodes stop adding children once ``lines`` runs out."""
+    """A :class:`Tree` whose nodes stop adding children once ``lines`` runs out.
+
+    ``source`` is the record a node draws (a step, a dispatch, a receiver
+    call), so that another output (the HTML page) can draw the same tree
+    and still know what each line is about.
+    """
 
     def __init__(self, label: RenderableType, lines: _Lines, **options: Any) -> None:
         super().__init__(label, **options)
         self.lines = lines
+        self.source: Step | Dispatch | ReceiverCall | Operation | None = None
 
     def add(
         self,
@@ -174,6 +188,14 @@ class _CappedTree(Tree):
         else:
             self.lines.cut += 1
         return node
+
+
+def _add_for(tree: Tree, source: Step | Dispatch | ReceiverCall | Operation, label: Text) -> Tree:
+    """Add a node drawing ``source`` under ``tree``."""
+    node = tree.add(label)
+    if isinstance(node, _CappedTree):
+        node.source = source
+    return node
 
 
 def _left_out(dispatches: int, operations: int) -> str:
@@ -307,16 +329,31 @@ def is_folded(dispatch: Dispatch, options: ViewOptions) -> bool:
     )
 
 
-def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
-    """The whole trace of one scenario as a tree, with a summary line on top."""
+def failed(call: ReceiverCall) -> bool:
+    """A receiver that raised, itself or through a nested receiver."""
+    return call.called and call.error is not None
+
+
+def interruption(step: Step) -> str:
+    """How the step that was running when the run stopped is labelled."""
+    return "stopped with q" if step.error == STOPPED_WITH_Q else "interrupted (Ctrl-C)"
+
+
+#: What a step stopped by ``q`` in step mode holds as its error.
+STOPPED_WITH_Q = "stopped with q"
+
+
+def trace_summary(trace: Trace, options: ViewOptions) -> list[str]:
+    """``profiles.py · 3 steps · 10 dispatches · … · no errors``, in parts."""
     dispatches = list(trace.dispatches())
     folded = sum(1 for d in dispatches if is_folded(d, options))
     interrupted_step = trace.steps[-1] if trace.interrupted and trace.steps else None
     errors = sum(1 for step in trace.steps if step.error and step is not interrupted_step)
     errors += trace.error is not None
+    steps = len(trace.steps) + len(trace.not_run)
     summary = [
         Path(trace.scenario).name if trace.scenario else "capture",
-        _count(len(trace.steps), "step"),
+        _count(steps, "step") if not trace.not_run else f"{len(trace.steps)} of {steps} steps run",
         _count(len(dispatches) - folded, "dispatch", "dispatches"),
     ]
     if folded:
@@ -324,21 +361,27 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
     if trace.interrupted:
         summary.append("interrupted")
     summary.append(_count(errors, "error") if errors else "no errors")
+    return summary
+
+
+def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
+    """The whole trace of one scenario as a tree, with a summary line on top."""
     lines = _Lines.for_limit(options.limit)
-    root = _CappedTree(_text(" · ".join(summary)), lines, guide_style=DIM)
+    root = _CappedTree(_text(" · ".join(trace_summary(trace, options))), lines, guide_style=DIM)
     if trace.error:
         root.add(_text(("✗ could not run: ", ERROR), (trace.error, ERROR), multiline=True))
     budget = _Budget(options.limit)
     _add_setup(root, trace, options, budget)
+    interrupted_step = trace.steps[-1] if trace.interrupted and trace.steps else None
     for number, step in enumerate(trace.steps, 1):
         label = _text((f"{number} · ", "bold"), (step.label, "bold"))
         if step is interrupted_step:
-            label.append_text(_text(("  ✗ interrupted (Ctrl-C)", ERROR)))
+            label.append_text(_text((f"  ✗ {interruption(step)}", ERROR)))
         elif step.error:
             label.append_text(_text(("  ✗ stopped: ", ERROR), (step.error, ERROR), multiline=True))
             if step.error_at and options.verbose:
                 label.append_text(_text((f"  at {step.error_at}", DIM)))
-        _add_nodes(root.add(label), step.children, options, budget)
+        _add_nodes(_add_for(root, step, label), step.children, options, budget)
     why = "the run was interrupted" if trace.interrupted else "an earlier step failed"
     for number, skipped in enumerate(trace.not_run, len(trace.steps) + 1):
         root.add(_text((f"{number} · {skipped}", DIM), (f"  not run: {why}", DIM)))
@@ -403,10 +446,15 @@ def _add_nodes(tree: Tree, nodes: list[Node], options: ViewOptions, budget: _Bud
             elif not is_folded(node, options):
                 _add_dispatch(tree, node, options, budget)
         elif isinstance(node, Operation):
-            _add_operation(tree, node, options, budget)
+            if options.compact:
+                _add_nodes(tree, node.children, options, budget)
+            else:
+                _add_operation(tree, node, options, budget)
+        elif options.compact:
+            continue
         elif isinstance(node, Output):
             tree.add(_text(("print  ", DIM), node.text.removesuffix("\n"), multiline=True))
-        else:
+        elif options.sql:
             _add_sql(tree, node, options)
 
 
@@ -416,7 +464,7 @@ def _add_operation(tree: Tree, operation: Operation, options: ViewOptions, budge
         label.append_text(_text(("  no signals", SKIPPED)))
     if operation.error:
         label.append_text(_text(("  ✗ ", ERROR), (brief(operation.error), ERROR)))
-    _add_nodes(tree.add(label), operation.children, options, budget)
+    _add_nodes(_add_for(tree, operation, label), operation.children, options, budget)
 
 
 def _add_sql(tree: Tree, statement: SqlStatement, options: ViewOptions) -> None:
@@ -431,11 +479,7 @@ def dispatch_line(dispatch: Dispatch, verbose: bool) -> Text:
     if dispatch.sender is not None:
         line.append_text(_text("  ", (dispatch.sender, SENDER)))
     for key, value in shown_kwargs(dispatch, verbose):
-        if key in _SET_KWARGS and isinstance(value, list):
-            shown = "{" + ", ".join(show_value(v, True) for v in value) + "}" if value else "set()"
-        else:
-            shown = show_value(value)
-        line.append_text(_text(f"  {key}=", shown))
+        line.append_text(_text(f"  {key}=", show_kwarg(key, value)))
     if dispatch.robust:
         line.append_text(_text(("  (send_robust)", DIM)))
     if not dispatch.receivers:
@@ -443,14 +487,69 @@ def dispatch_line(dispatch: Dispatch, verbose: bool) -> Text:
     return line
 
 
+def show_kwarg(key: str, value: Any) -> str:
+    """A keyword argument's value; ``update_fields`` and ``pk_set`` as the sets Django sends."""
+    if key in _SET_KWARGS and isinstance(value, list):
+        return "{" + ", ".join(show_value(v, True) for v in value) + "}" if value else "set()"
+    return show_value(value)
+
+
+def _skipped_note(skipped: int) -> Text:
+    return _text((f"  ({_count(skipped, 'receiver')} skipped)", SKIPPED))
+
+
+def _compact_line(dispatch: Dispatch, options: ViewOptions) -> Text:
+    """``post_save  User  created=True  → ✓ create_profile, ✗ audit raised ValueError: …``."""
+    line = dispatch_line(dispatch, options.verbose)
+    shown = [call for call in dispatch.receivers if _drawn_when_compact(call)]
+    for index, call in enumerate(shown):
+        line.append_text(_text(("  → " if index == 0 else ", ", DIM)))
+        name = _one_line(call.name)
+        if not call.called:
+            line.append_text(_text(("· ", DIM), (f"{name} not called", DIM)))
+        elif call.error and call.error_propagated:
+            kind = call.error.partition(":")[0]
+            line.append_text(_text(("✗ ", ERROR), (f"{name} ↑ {kind}", ERROR)))
+        elif call.error:
+            line.append_text(_text(("✗ ", ERROR), (f"{name} raised {brief(call.error)}", ERROR)))
+        else:
+            line.append_text(_text(("✓ ", CALLED), (name, CALLED)))
+    skipped = len(dispatch.receivers) - len(shown)
+    if skipped:
+        line.append_text(_skipped_note(skipped))
+    return line
+
+
+def _drawn_when_compact(call: ReceiverCall) -> bool:
+    """Called receivers, and those an earlier one kept from being called."""
+    return call.called or call.skipped_reason is SkipReason.NOT_REACHED
+
+
 def _add_dispatch(
     tree: Tree, dispatch: Dispatch, options: ViewOptions, budget: _Budget | None = None
 ) -> None:
     """The dispatch and its receivers; with a ``budget``, what they caused too."""
-    branch = tree.add(dispatch_line(dispatch, options.verbose))
-    width = max((len(_one_line(call.name)) for call in dispatch.receivers), default=0)
-    for call in dispatch.receivers:
-        sub = branch.add(receiver_line(call, width, options.verbose, dispatch.robust))
+    if options.compact:
+        branch = _add_for(tree, dispatch, _compact_line(dispatch, options))
+    else:
+        label = dispatch_line(dispatch, options.verbose)
+        skipped = sum(not _drawn_when_compact(call) for call in dispatch.receivers)
+        if options.hide_skipped and skipped:
+            label.append_text(_skipped_note(skipped))
+        branch = _add_for(tree, dispatch, label)
+    shown = [
+        call
+        for call in dispatch.receivers
+        if not (options.hide_skipped or options.compact) or _drawn_when_compact(call)
+    ]
+    width = max((len(_one_line(call.name)) for call in shown), default=0)
+    for call in shown:
+        if options.compact:
+            sub = branch
+        else:
+            sub = _add_for(
+                branch, call, receiver_line(call, width, options.verbose, dispatch.robust)
+            )
         if budget is None:
             continue
         link = f"{dispatch.signal} {dispatch.sender} › {call.name}"
@@ -466,25 +565,33 @@ def _add_dispatch(
         budget.chain.pop()
 
 
+def listens_to(sender_filter: str | None) -> str:
+    """``any sender`` or ``sender=User``: what a receiver listens to."""
+    return "any sender" if sender_filter is None else f"sender={sender_filter}"
+
+
 def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = False) -> Text:
-    """``✓ audit  any sender`` or ``✗ create_profile  skipped: listens to sender=User``."""
+    """``✓ audit  any sender``, ``✗ notify  any sender  → raised ValueError: …``
+    or ``○ create_profile  skipped: listens to sender=User``."""
     name = _one_line(call.name).ljust(width)
-    listens = "any sender" if call.sender_filter is None else f"sender={call.sender_filter}"
-    if call.called:
+    listens = listens_to(call.sender_filter)
+    if call.called and call.error and call.error_propagated:
+        kind = call.error.partition(":")[0]
+        line = _text(("✗ ", ERROR), (name, ERROR), f"  {listens}")
+        line.append_text(_text((f"  ↑ {kind} from a nested receiver", ERROR)))
+    elif call.called and call.error:
+        line = _text(("✗ ", ERROR), (name, ERROR), f"  {listens}")
+        line.append_text(_text(("  → raised ", ERROR), (brief(call.error), ERROR)))
+        if robust:
+            line.append_text(_text(("  (send_robust returned it)", DIM)))
+    elif call.called:
         line = _text(("✓ ", CALLED), (name, CALLED), f"  {listens}")
-        if call.error and call.error_propagated:
-            kind = call.error.partition(":")[0]
-            line.append_text(_text((f"  ↑ {kind} from a nested receiver", ERROR)))
-        elif call.error:
-            line.append_text(_text(("  → raised ", ERROR), (brief(call.error), ERROR)))
-            if robust:
-                line.append_text(_text(("  (send_robust returned it)", DIM)))
-        elif call.result is not None:
+        if call.result is not None:
             line.append_text(_text(("  → returned ", DIM), (show_value(call.result), DIM)))
     elif call.skipped_reason is SkipReason.SENDER_MISMATCH:
-        line = _text(("✗ ", SKIPPED), (name, SKIPPED), f"  skipped: listens to {listens}")
+        line = _text(("○ ", SKIPPED), (name, SKIPPED), f"  skipped: listens to {listens}")
     elif call.skipped_reason is SkipReason.DEAD_REFERENCE:
-        line = _text(("✗ ", SKIPPED), (name, SKIPPED), "  skipped: weak reference is dead")
+        line = _text(("○ ", SKIPPED), (name, SKIPPED), "  skipped: weak reference is dead")
     else:
         line = _text(("· ", DIM), (name, DIM), ("  not called: an earlier receiver raised", DIM))
     if verbose and call.file:
@@ -582,8 +689,9 @@ def receivers_view(name: str, listing: list[tuple[str, list[Any]]]) -> Tree:
     for signal, infos in listing:
         branch = root.add(_text((signal, SIGNAL)))
         for info in infos:
-            listens = "any sender" if info.sender_label is None else f"sender={info.sender_label}"
-            line = _text((f"{info.module}:{info.name}", "bold"), f"  {listens}")
+            line = _text(
+                (f"{info.module}:{info.name}", "bold"), f"  {listens_to(info.sender_label)}"
+            )
             line.append_text(_text(("  weak" if info.weak else "  strong", DIM)))
             if info.dispatch_uid is not None:
                 line.append_text(_text(f"  dispatch_uid={info.dispatch_uid!r}"))
@@ -602,8 +710,48 @@ def receivers_view(name: str, listing: list[tuple[str, list[Any]]]) -> Tree:
 
 def make_console() -> Console:
     """A console for stdout; plain text when not a terminal or with NO_COLOR.
-    Highlighting and emoji codes are off: user text is shown as it is."""
-    return Console(highlight=False, emoji=False)
+    Highlighting and emoji codes are off: user text is shown as it is.
+
+    Piped, a line is never wrapped (``grep`` must find what it looks for
+    whole) and never ends in spaces."""
+    console = Console(highlight=False, emoji=False)
+    if console.is_terminal:
+        return console
+    width = None if "COLUMNS" in os.environ else PIPED_WIDTH  # a width asked for is kept
+    return Console(file=_NoTrailingSpaces(console.file), width=width, highlight=False, emoji=False)
+
+
+#: Lines written to a pipe are this wide at most: in practice, never wrapped.
+PIPED_WIDTH = 100_000
+
+
+class _NoTrailingSpaces(io.TextIOBase):
+    """Writes through to ``stream``, dropping the spaces that end a line (rich
+    pads table cells and tree labels); spaces at the end of a write wait for
+    what follows them."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._spaces = ""
+
+    def write(self, text: str) -> int:
+        text = _TRAILING_SPACES.sub("\n", self._spaces + text)
+        kept = text.rstrip(" ")
+        self._spaces = text[len(kept) :]
+        self._stream.write(kept)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+_TRAILING_SPACES = re.compile(r" +\n")
 
 
 def export(

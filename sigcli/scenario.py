@@ -589,6 +589,8 @@ def run_steps(scenario: LoadedScenario, recorder: Recorder) -> None:
             recorder.trace.steps[-1].error_at = f"{scenario.path}:{line}" if line else None
             recorder.trace.not_run = [s.label for s in scenario.steps[index + 1 :]]
             if isinstance(error, KeyboardInterrupt):
+                # Ctrl-C is recorded by name; ``q`` in step mode by what it says.
+                recorder.trace.steps[-1].error = str(error) or describe_error(error)
                 recorder.trace.interrupted = True
                 raise
             return

@@ -7,8 +7,8 @@ will call it, then waits for a key. Enter goes on to the next dispatch, ``c``
 runs to the end without stopping, ``q`` stops the run as Ctrl-C does (the
 steps after it are not run; the trace recorded so far is kept).
 
-Like the tree's default view, it does not stop at ``pre_init``/``post_init``
-when nobody listens to them.
+It does not stop at a dispatch with no receiver connected unless ``--all``:
+such a pause would only say that nothing happens.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sigcli import dispatcher
-from sigcli.trace import INIT_SIGNALS, Recorder, sender_label, signal_label
+from sigcli.render import STOPPED_WITH_Q
+from sigcli.trace import Recorder, printable, sender_label, signal_label
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -54,18 +55,23 @@ class Stepper(dispatcher.Journal):
     them as they are); the recorder keeps its own pictures of them."""
 
     def __init__(
-        self, recorder: Recorder, console: Console, read_key: Callable[[], str] = read_key
+        self,
+        recorder: Recorder,
+        console: Console,
+        read_key: Callable[[], str] = read_key,
+        show_all: bool = False,
     ) -> None:
         super().__init__(_Pausing(self), max_depth=recorder.max_depth)
         self.recorder = recorder
         self.console = console
         self.read_key = read_key
         self.pausing = True
+        self.show_all = show_all
 
     def event(self, event: tuple[Any, ...]) -> None:
         if event[0] == dispatcher.SEND and self.pausing:
             _, _thread, signal, sender, named, plan, robust = event
-            if self._worth_a_pause(signal, plan):
+            if self._worth_a_pause(plan):
                 where = self._step_label()
                 self.console.print(pause_view(where, signal, sender, named, plan, robust))
                 self._wait()
@@ -90,12 +96,10 @@ class Stepper(dispatcher.Journal):
 
     # pausing
 
-    def _worth_a_pause(
-        self, signal: dispatcher.Signal, plan: list[dispatcher.ReceiverPlan]
-    ) -> bool:
+    def _worth_a_pause(self, plan: list[dispatcher.ReceiverPlan]) -> bool:
         if not self.recorder.trace.steps:
             return False
-        return bool(plan) or signal_label(signal) not in INIT_SIGNALS
+        return bool(plan) or self.show_all
 
     def _step_label(self) -> str:
         steps = self.recorder.trace.steps
@@ -103,14 +107,16 @@ class Stepper(dispatcher.Journal):
 
     def _wait(self) -> None:
         while True:
-            key = self.read_key().lower()
-            if key in ("", "\r", "\n"):
+            # A terminal hands over everything that arrived at once: "c" and a
+            # quick Enter come as "c\r". The first key that is not Enter counts.
+            key = self.read_key().lower().strip()[:1]
+            if not key:
                 return
             if key == "c":
                 self.pausing = False
                 return
             if key == "q":
-                raise StopRun("stopped with q")
+                raise StopRun(STOPPED_WITH_Q)
             self.console.print(PROMPT, markup=False, highlight=False)
 
 
@@ -132,41 +138,42 @@ def pause_view(
     plan: list[dispatcher.ReceiverPlan],
     robust: bool,
 ) -> RenderableType:
-    """What a pause shows: the dispatch about to happen and who it will call."""
+    """What a pause shows: the dispatch about to happen and who it will call,
+    in the tree's words."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    method = "send_robust" if robust else "send"
-    head = Text.assemble(
-        ("⏸ ", "yellow"),
-        (signal_label(signal), "bold"),
-        f"  sender={sender_label(sender)}  ({method})",
-    )
+    from sigcli.render import DIM, SENDER, SIGNAL, SKIPPED, listens_to
+
+    head = Text.assemble(("⏸ ", "yellow"), (printable(signal_label(signal)), SIGNAL))
+    label = sender_label(sender)
+    if label is not None:
+        head.append_text(Text.assemble("  ", (printable(label), SENDER)))
+    if robust:
+        head.append("  (send_robust)", style=DIM)
     arguments = Table.grid(padding=(0, 1))
     arguments.add_column(style="cyan", no_wrap=True)
     arguments.add_column()
     for key, value in named.items():
-        arguments.add_row(f"  {key}", Text(_short_repr(value)))
+        arguments.add_row(f"  {key}", Text(printable(_short_repr(value))))
     receivers = Table.grid(padding=(0, 2))
     receivers.add_column(no_wrap=True)
     receivers.add_column()
     if not plan:
-        receivers.add_row(Text("  no receivers connected", style="dim"), "")
+        receivers.add_row(Text("  (no receivers)", style=DIM), "")
     for entry in plan:
-        listens = (
-            "any sender" if entry.info.sender_label is None else f"sender={entry.info.sender_label}"
-        )
+        listens = listens_to(entry.info.sender_label)
+        name = printable(entry.info.name)
         if entry.decision is dispatcher.Decision.CALL:
-            mark, verdict = Text("  ✓ ", style="green"), f"will run · {listens}"
+            mark, verdict = Text("  ✓ " + name, style="green"), f"{listens}  will run"
+        elif entry.decision is dispatcher.Decision.SKIP_DEAD:
+            mark, verdict = Text("  ○ " + name, style=SKIPPED), "skipped: weak reference is dead"
         else:
-            mark, verdict = (
-                Text("  ✗ ", style="red"),
-                f"skipped: {entry.decision.value} ({listens})",
-            )
-        receivers.add_row(mark + Text(entry.info.name), Text(verdict))
-    prompt = Text(PROMPT, style="dim")
-    return Group(Text(where, style="dim"), head, arguments, receivers, prompt)
+            mark, verdict = Text("  ○ " + name, style=SKIPPED), f"skipped: listens to {listens}"
+        receivers.add_row(mark, Text(verdict))
+    prompt = Text(PROMPT, style=DIM)
+    return Group(Text(where, style=DIM), head, arguments, receivers, prompt)
 
 
 def _short_repr(value: object, limit: int = 100) -> str:
@@ -183,6 +190,7 @@ def run_stepping(
     *,
     read_key: Callable[[], str] = read_key,
     max_depth: int = 50,
+    show_all: bool = False,
 ) -> RunResult:
     """Run scenarios as ``sigcli run`` does, pausing before each dispatch.
 
@@ -194,5 +202,5 @@ def run_stepping(
     return scenario.run(
         names,
         max_depth=max_depth,
-        watch=lambda recorder: Stepper(recorder, console, read_key),
+        watch=lambda recorder: Stepper(recorder, console, read_key, show_all),
     )

@@ -27,7 +27,7 @@ profiles · 3 steps · 10 dispatches · 10 pre_init/post_init with no receiver f
 │                   │   └── ✓ audit  any sender
 │                   ├── SQL  INSERT INTO "app_profile" ("user_id", "bio") VALUES (1, '')
 │                   └── post_save  Profile  instance=<Profile: Profile object (1)>  created=True
-│                       └── ✗ create_profile  skipped: listens to sender=User
+│                       └── ○ create_profile  skipped: listens to sender=User
 ├── 2 · rename with update_fields
 │   ├── User.objects.get(username='ann')
 │   │   └── SQL  SELECT ... FROM "app_user" WHERE "app_user"."username" = 'ann' LIMIT 21
@@ -46,7 +46,7 @@ profiles · 3 steps · 10 dispatches · 10 pre_init/post_init with no receiver f
         ├── pre_delete  Profile  instance=<Profile: Profile object (1)>  origin=<User: anna>
         │   └── ✓ goodbye  sender=Profile
         ├── pre_delete  User  instance=<User: anna>  origin=<User: anna>
-        │   └── ✗ goodbye  skipped: listens to sender=Profile
+        │   └── ○ goodbye  skipped: listens to sender=Profile
         ├── SQL  DELETE FROM "app_profile" WHERE "app_profile"."id" IN (1)
         ├── post_delete  Profile  instance=<Profile: Profile object (1)>  origin=<User: anna>  (no
         │   receivers)
@@ -60,24 +60,24 @@ payments.py · 2 steps · 4 dispatches · no errors
 │   └── payment_received  Stripe  amount=100
 │       ├── ✓ book_payment  any sender  → returned booked 100
 │       │   └── receipt_sent  Stripe  amount=100
-│       │       └── ✗ paypal_receipt  skipped: listens to sender=PayPal
+│       │       └── ○ paypal_receipt  skipped: listens to sender=PayPal
 │       └── ✓ stripe_fee    sender=Stripe  → returned 3.0
 └── 2 · PayPal pays 40
     └── payment_received  PayPal  amount=40
         ├── ✓ book_payment  any sender  → returned booked 40
         │   └── receipt_sent  PayPal  amount=40
         │       └── ✓ paypal_receipt  sender=PayPal  → returned mailed
-        └── ✗ stripe_fee    skipped: listens to sender=Stripe"""
+        └── ○ stripe_fee    skipped: listens to sender=Stripe"""
 
 FAILING_TREE = """\
-failing.py · 2 steps · 2 dispatches · 1 error
+failing.py · 2 of 3 steps run · 2 dispatches · 1 error
 ├── 1 · order 2
 │   └── order_placed  Shop  quantity=2
 │       ├── ✓ reserve_stock  any sender  → returned 2
 │       └── ✓ send_invoice   any sender  → returned sent
 ├── 2 · order 9  ✗ stopped: ValueError: only 5 in stock, 9 ordered
 │   └── order_placed  Shop  quantity=9
-│       ├── ✓ reserve_stock  any sender  → raised ValueError: only 5 in stock, 9 ordered
+│       ├── ✗ reserve_stock  any sender  → raised ValueError: only 5 in stock, 9 ordered
 │       └── · send_invoice   not called: an earlier receiver raised
 └── 3 · order 1  not run: an earlier step failed"""
 
@@ -135,7 +135,7 @@ def test_verbose_adds_receiver_locations(sigcli: Invoke) -> None:
         in result.stdout
     )
     assert (
-        "        └── ✗ stripe_fee    skipped: listens to sender=Stripe  payments.py:24\n"
+        "        └── ○ stripe_fee    skipped: listens to sender=Stripe  payments.py:24\n"
         in result.stdout
     )
 
@@ -161,19 +161,19 @@ runaway.py · 1 step · 6 dispatches · 1 error
     dispatch that calls it again: guard it (check `created` or `update_fields`), or write with
     QuerySet.update(), which sends no signals
     └── ping  Net
-        └── ✓ answer  any sender  ↑ DepthLimitExceeded from a nested receiver
+        └── ✗ answer  any sender  ↑ DepthLimitExceeded from a nested receiver
             └── pong  Net
-                └── ✓ ask_again  any sender  ↑ DepthLimitExceeded from a nested receiver
+                └── ✗ ask_again  any sender  ↑ DepthLimitExceeded from a nested receiver
                     └── ping  Net
-                        └── ✓ answer  any sender  ↑ DepthLimitExceeded from a nested receiver
+                        └── ✗ answer  any sender  ↑ DepthLimitExceeded from a nested receiver
                             └── pong  Net
-                                └── ✓ ask_again  any sender  ↑ DepthLimitExceeded from a nested
+                                └── ✗ ask_again  any sender  ↑ DepthLimitExceeded from a nested
                                     receiver
                                     └── ping  Net
-                                        └── ✓ answer  any sender  ↑ DepthLimitExceeded from a nested
+                                        └── ✗ answer  any sender  ↑ DepthLimitExceeded from a nested
                                             receiver
                                             └── pong  Net
-                                                └── ✓ ask_again  any sender  → raised
+                                                └── ✗ ask_again  any sender  → raised
                                                     DepthLimitExceeded: signals nested deeper than 6
                                                     levels; this cycle repeats: pi…"""
     )
@@ -298,7 +298,7 @@ def test_ctrl_c_exits_130_and_keeps_the_partial_trace(sigcli: Invoke, tmp_path: 
     assert (
         lines(result.stdout)
         == """\
-interrupt.py · 2 steps · 0 dispatches · interrupted · no errors
+interrupt.py · 2 of 3 steps run · 0 dispatches · interrupted · no errors
 ├── 1 · first
 ├── 2 · second  ✗ interrupted (Ctrl-C)
 └── 3 · third  not run: the run was interrupted"""
@@ -440,7 +440,7 @@ filter: sender=Profile · 4 of 10 dispatches shown · 6 hidden (sender User ×6)
 │   ├── pre_save  Profile  instance=<Profile: Profile object (None)>
 │   │   └── ✓ audit  any sender
 │   └── post_save  Profile  instance=<Profile: Profile object (1)>  created=True
-│       └── ✗ create_profile  skipped: listens to sender=User
+│       └── ○ create_profile  skipped: listens to sender=User
 └── 3 · delete the user › user.delete()
     ├── pre_delete  Profile  instance=<Profile: Profile object (1)>  origin=<User: anna>
     │   └── ✓ goodbye  sender=Profile
@@ -463,7 +463,7 @@ filter: signal=post_save, signal=pre_delete, receiver~good · 2 of 10 dispatches
     ├── pre_delete  Profile  instance=<Profile: Profile object (1)>  origin=<User: anna>
     │   └── ✓ goodbye  sender=Profile
     └── pre_delete  User  instance=<User: anna>  origin=<User: anna>
-        └── ✗ goodbye  skipped: listens to sender=Profile"""
+        └── ○ goodbye  skipped: listens to sender=Profile"""
     )
 
 
@@ -647,7 +647,7 @@ def test_send_robust_shows_the_caught_exception_as_the_response(sigcli: Invoke) 
     result = sigcli("run", "send_robust")
     assert result.stderr == ""
     assert (
-        "│       ├── ✓ charge_card   any sender  → raised GatewayDown: the payment gateway timed out\n"
+        "│       ├── ✗ charge_card   any sender  → raised GatewayDown: the payment gateway timed out\n"
         "│       │   (send_robust returned it)\n"
     ) in lines(result.stdout)
 

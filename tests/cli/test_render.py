@@ -90,7 +90,7 @@ def test_run_tree() -> None:
     assert (
         text(run_view(shop_trace()))
         == """\
-shop.py · 2 steps · 3 dispatches · 1 pre_init/post_init with no receiver folded · 1 error
+shop.py · 2 of 3 steps run · 3 dispatches · 1 pre_init/post_init with no receiver folded · 1 error
 ├── setup · loading the scenario and creating its tables
 │   ├── class_prepared  User
 │   │   └── ✓ on_class  any sender
@@ -106,8 +106,8 @@ shop.py · 2 steps · 3 dispatches · 1 pre_init/post_init with no receiver fold
 │       └── post_save  User  instance=<User: ann>  created=True
 │           ├── ✓ greet    sender=User  → returned hello
 │           │   └── welcome  User  user=<User: ann>
-│           │       └── ✗ mail  skipped: listens to sender=Admin
-│           ├── ✓ explode  any sender  → raised ValueError: [bold]no[/]
+│           │       └── ○ mail  skipped: listens to sender=Admin
+│           ├── ✗ explode  any sender  → raised ValueError: [bold]no[/]
 │           └── · late     not called: an earlier receiver raised
 └── 3 · never  not run: an earlier step failed"""
     )
@@ -115,7 +115,7 @@ shop.py · 2 steps · 3 dispatches · 1 pre_init/post_init with no receiver fold
 
 def test_verbose_and_all_unfold_everything() -> None:
     shown = text(run_view(shop_trace(), ViewOptions(verbose=True, show_all=True)), width=140)
-    assert "shop.py · 2 steps · 4 dispatches · 1 error\n" in shown
+    assert "shop.py · 2 of 3 steps run · 4 dispatches · 1 error\n" in shown
     assert "│   └── post_migrate  <AppConfig: app>  (no receivers)\n" in shown
     assert (
         "│       ├── pre_init  User  args=[]  kwargs={'username': 'ann'}  (no receivers)\n" in shown
@@ -137,11 +137,11 @@ filter: sender=User, signal=welcome, signal=post_save · 2 of 3 dispatches shown
 ├── 2 · sign up › User.objects.create(username='ann')
 │   └── post_save  User  instance=<User: ann>  created=True
 │       ├── ✓ greet    sender=User  → returned hello
-│       ├── ✓ explode  any sender  → raised ValueError: [bold]no[/]
+│       ├── ✗ explode  any sender  → raised ValueError: [bold]no[/]
 │       └── · late     not called: an earlier receiver raised
 └── 2 · sign up › User.objects.create(username='ann') › post_save User › greet
     └── welcome  User  user=<User: ann>
-        └── ✗ mail  skipped: listens to sender=Admin"""
+        └── ○ mail  skipped: listens to sender=Admin"""
     )
 
 

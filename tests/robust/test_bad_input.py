@@ -183,10 +183,10 @@ def test_a_receiver_that_raises_is_shown_in_the_tree_and_exits_1(
     result = sigcli("run", "pay.py")
     assert result.exit_code == 1
     assert lines(result.stdout) == (
-        "pay.py · 1 step · 1 dispatch · 1 error\n"
+        "pay.py · 1 of 2 steps run · 1 dispatch · 1 error\n"
         "├── 1 · the customer pays  ✗ stopped: ConnectionError: mail server down\n"
         "│   └── paid  'shop'  amount=10\n"
-        "│       ├── ✓ send_receipt   any sender  → raised ConnectionError: mail server down\n"
+        "│       ├── ✗ send_receipt   any sender  → raised ConnectionError: mail server down\n"
         "│       └── · update_ledger  not called: an earlier receiver raised\n"
         "└── 2 · the order ships  not run: an earlier step failed"
     )

@@ -356,7 +356,7 @@ def test_newlines_in_names_are_shown_escaped(sigcli: Invoke, tmp_path: Path) -> 
     result = sigcli("trace", "forged.json")
     assert result.exit_code == 0
     assert lines(result.stdout).splitlines() == [
-        "s\\n└── forged.py · 1 step · 1 dispatch · no errors",
+        "s\\n└── forged.py · 1 of 2 steps run · 1 dispatch · no errors",
         "├── 1 · step\\n└── 2 · forged",
         "│   └── tick\\n└── forged  S\\n└── forged  k\\nforged=1",
         "│       └── ✓ r\\n└── forged  any sender",

@@ -81,7 +81,7 @@ def test_sigint_during_a_step_exits_130_and_saves_the_partial_trace(tmp_path: Pa
     assert process.returncode == 130
     assert stderr == "Interrupted; the partial trace is saved in .sigcli/last-trace.json.\n"
     tree = stdout.splitlines()
-    assert tree[0].startswith("endless.py · 2 steps · ")
+    assert tree[0].startswith("endless.py · 2 of 3 steps run · ")
     assert tree[0].endswith(" · interrupted · no errors")
     assert tree[1:3] == ["├── 1 · one tick", "│   └── tick  'clock'  n=0"]
     assert "├── 2 · ticks until interrupted  ✗ interrupted (Ctrl-C)" in tree

@@ -1,0 +1,103 @@
+"""Every view tells the same truth about failures, pipes cleanly, and can be
+made quieter: hidden skipped receivers, no SQL, one line per dispatch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sigcli.render import ViewOptions, run_view
+from sigcli.trace import Step, Trace
+from tests.cli.conftest import Invoke, lines
+from tests.cli.test_render import shop_trace, text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_receiver_that_raised_is_marked_failed_not_called() -> None:
+    tree = text(run_view(shop_trace()))
+    assert "│           ├── ✗ explode  any sender  → raised ValueError: [bold]no[/]\n" in tree
+    assert "✓ explode" not in tree
+
+
+def test_the_header_counts_every_step_of_the_file() -> None:
+    """A 3-step file that stopped at step 2 is not a "2 steps" file."""
+    header = text(run_view(shop_trace())).splitlines()[0]
+    assert header.startswith("shop.py · 2 of 3 steps run · 3 dispatches")
+
+
+def test_q_in_step_mode_reads_as_such_in_the_tree() -> None:
+    trace = Trace("s.py", steps=[Step("first", "first", error="stopped with q")], interrupted=True)
+    assert text(run_view(trace)).splitlines()[1] == "└── 1 · first  ✗ stopped with q"
+    ctrl_c = Trace(
+        "s.py", steps=[Step("first", "first", error="KeyboardInterrupt")], interrupted=True
+    )
+    assert text(run_view(ctrl_c)).splitlines()[1] == "└── 1 · first  ✗ interrupted (Ctrl-C)"
+
+
+def test_hide_skipped_counts_them_on_the_dispatch_line() -> None:
+    tree = text(run_view(shop_trace(), ViewOptions(hide_skipped=True)))
+    assert "│           │   └── welcome  User  user=<User: ann>  (1 receiver skipped)\n" in tree
+    assert "mail" not in tree
+    assert "· late     not called: an earlier receiver raised" in tree
+
+
+def test_no_sql_leaves_statements_out() -> None:
+    tree = text(run_view(shop_trace(), ViewOptions(sql=False)))
+    assert "SQL" not in tree
+    assert "User.objects.filter(pk=1).update(username='bo')  no signals" in tree
+
+
+def test_compact_draws_one_line_per_dispatch() -> None:
+    assert (
+        text(run_view(shop_trace(), ViewOptions(compact=True)), width=200)
+        == """\
+shop.py · 2 of 3 steps run · 3 dispatches · 1 pre_init/post_init with no receiver folded · 1 error
+├── setup · loading the scenario and creating its tables
+│   ├── class_prepared  User  → ✓ on_class
+│   └── 1 other dispatch with no receiver called (--all shows them)
+├── 1 · bulk first
+├── 2 · sign up  ✗ stopped: ValueError: [bold]no[/]
+│   ├── pre_save  User  instance=<User: ann>  → ✓ audit
+│   └── post_save  User  instance=<User: ann>  created=True  → ✓ greet, ✗ explode raised ValueError: [bold]no[/], · late not called
+│       └── welcome  User  user=<User: ann>  (1 receiver skipped)
+└── 3 · never  not run: an earlier step failed"""
+    )
+
+
+def test_compact_and_quiet_options_on_the_command_line(sigcli: Invoke) -> None:
+    result = sigcli("run", "payments.py", "--compact", "--no-save")
+    assert result.exit_code == 0
+    assert lines(result.stdout) == (
+        "payments.py · 2 steps · 4 dispatches · no errors\n"
+        "├── 1 · Stripe pays 100\n"
+        "│   └── payment_received  Stripe  amount=100  → ✓ book_payment, ✓ stripe_fee\n"
+        "│       └── receipt_sent  Stripe  amount=100  (1 receiver skipped)\n"
+        "└── 2 · PayPal pays 40\n"
+        "    └── payment_received  PayPal  amount=40  → ✓ book_payment  (1 receiver skipped)\n"
+        "        └── receipt_sent  PayPal  amount=40  → ✓ paypal_receipt"
+    )
+    hidden = sigcli("run", "payments.py", "--hide-skipped", "--no-sql", "--no-save")
+    assert "○" not in hidden.stdout and "(1 receiver skipped)" in hidden.stdout
+
+
+def test_piped_output_is_neither_wrapped_nor_padded(tmp_path: Path) -> None:
+    """`sigcli run profiles | grep "Profile object (None)"` finds the line whole."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR")}
+    env.update(PYTHONPATH=str(ROOT), NO_COLOR="1", TERM="dumb")
+    piped = subprocess.run(
+        [sys.executable, "-m", "sigcli", "run", "profiles", "--no-save"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+    ).stdout
+    assert (
+        "│                   ├── pre_save  Profile  instance=<Profile: Profile object (None)>\n"
+        in piped
+    )
+    assert max(len(line) for line in piped.splitlines()) > 80
+    assert [line for line in piped.splitlines() if line != line.rstrip()] == []
