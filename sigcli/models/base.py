@@ -134,6 +134,24 @@ def _link_parent(cls: Any, parent: Any, declared: dict[str, Any]) -> None:
 class ModelBase(type):
     """Prepares model classes and registers them in the current registry."""
 
+    @property
+    def _default_manager(cls) -> Any:
+        """The first manager declared (``Meta.default_manager_name`` names another):
+        what related managers and prefetching start from, as in Django."""
+        model: Any = cls
+        name = getattr(model._meta.meta, "default_manager_name", None) or model._manager_names[0]
+        return getattr(model, name)
+
+    @property
+    def _base_manager(cls) -> Any:
+        """A plain manager, whatever the model declares: what following a foreign key
+        and the delete collector use, so that no custom filter hides a row."""
+        from sigcli.models.manager import Manager
+
+        manager = Manager()
+        manager.model = cls  # type: ignore[assignment]
+        return manager
+
     def __new__(
         mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any
     ) -> Any:
@@ -662,25 +680,46 @@ class Model(metaclass=ModelBase):
         return _observe.operation(observer, label, self.__class__.__name__, self._refresh, fields)
 
     def _refresh(self, fields: Any) -> None:
+        """Django's rules: a prefetched relation named in ``fields`` is only forgotten;
+        without ``fields`` every prefetch is forgotten and only the loaded fields are
+        reloaded, so a deferred field stays deferred."""
         from sigcli.models.query import QuerySet
 
+        d = self.__dict__
+        if fields is None:
+            d["_prefetched_objects_cache"] = {}
+        else:
+            prefetched = d.get("_prefetched_objects_cache") or {}
+            fields = set(fields)
+            for name in list(fields):
+                if name in prefetched:
+                    del prefetched[name]
+                    fields.discard(name)
+            if not fields:
+                return
+            if any("__" in name for name in fields):
+                raise ValueError(
+                    'Found "__" in fields argument. Relations and transforms are not allowed '
+                    "in fields."
+                )
         qs = QuerySet(self.__class__).filter(pk=self.pk)
+        meta = self._meta
+        deferred = self.get_deferred_fields()
         if fields is not None:
             qs = qs.only(*fields)
+        elif deferred:
+            qs = qs.only(*(a for a in meta.attnames if a not in deferred))
         fresh = qs._get()
-        d = self.__dict__
-        cache = self._state.fields_cache
         fresh_d = fresh.__dict__
-        for field in self._meta.concrete_fields:
+        cache = self._state.fields_cache
+        for field in meta.concrete_fields:
             attname = field.attname
-            if attname in fresh_d and (
-                fields is None or field.name in fields or attname in fields or field.primary_key
-            ):
+            if attname in fresh_d:
                 d[attname] = fresh_d[attname]
                 if field.is_relation:
                     cache.pop(field.name, None)
-        if fields is None:
-            for relation in self._meta.related_objects:
+        for relation in meta.related_objects:
+            if fields is None or relation.name in fields:
                 cache.pop(relation.accessor_name, None)
         self._state.db = "default"
 

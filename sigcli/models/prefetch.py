@@ -84,29 +84,31 @@ def _many_to_many(objects: list[Any], name: str, descriptor: Any) -> None:
     target_column = through.get_field(target_name).column
     meta = target._meta
     pks = list(dict.fromkeys(obj.pk for obj in objects))
+    # The target's default manager decides which rows count (its filters join in).
+    base = target._default_manager.get_queryset()
+    where = "".join(f" AND {condition}" for condition in base._where)
     sql = (
         f'SELECT {", ".join(meta.qualified_columns)}, "{through.db_table}"."{source_column}" '
-        f'FROM "{meta.read_table}" INNER JOIN "{through.db_table}" ON '
+        f'FROM {base._from_sql()} INNER JOIN "{through.db_table}" ON '
         f'("{meta.read_table}"."{meta.pk.column}" = "{through.db_table}"."{target_column}") '
-        f'WHERE "{through.db_table}"."{source_column}" IN ({_marks(pks)})'
+        f'WHERE "{through.db_table}"."{source_column}" IN ({_marks(pks)}){where}'
     )
     groups: dict[Any, list[Any]] = {}
-    for row in _rows(target, sql, pks):
+    for row in _rows(target, sql, [*pks, *base._params]):
         groups.setdefault(row[-1], []).append(_build(target, row[:-1]))
     for obj in objects:
         _cache(obj, name, groups.get(obj.pk, []))
 
 
 def _reverse_many(objects: list[Any], name: str, rel: Any) -> None:
+    """``author.book_set``: the rows the related model's default manager gives."""
     field = rel.field
     related = rel.related_model
-    meta = related._meta
     pks = list(dict.fromkeys(obj.pk for obj in objects))
-    sql = f'{meta.select_sql} WHERE "{meta.read_table}"."{field.column}" IN ({_marks(pks)})'
+    queryset = related._default_manager.get_queryset()._filter({f"{field.name}__in": pks}, False)
     by_pk = {obj.pk: obj for obj in objects}
     groups: dict[Any, list[Any]] = {}
-    for row in _rows(related, sql, pks):
-        child = _build(related, row)
+    for child in queryset._fetch():
         owner_pk = child.__dict__.get(field.attname)
         child._state.fields_cache[field.name] = by_pk.get(owner_pk)
         groups.setdefault(owner_pk, []).append(child)

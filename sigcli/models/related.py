@@ -496,9 +496,10 @@ class ReverseManyDescriptor:
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self
-        from sigcli.models.related_managers import ReverseManyManager
+        from sigcli.models.related_managers import ReverseManyManager, related_manager_class
 
-        return ReverseManyManager(instance, self.rel)
+        manager_class = related_manager_class(ReverseManyManager, self.rel.related_model)
+        return manager_class(instance, self.rel)
 
     def __set__(self, instance: Any, value: Any) -> None:
         raise TypeError(
@@ -522,9 +523,11 @@ class ManyToManyDescriptor:
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self
-        from sigcli.models.related_managers import ManyRelatedManager
+        from sigcli.models.related_managers import ManyRelatedManager, related_manager_class
 
-        return ManyRelatedManager(instance, self.field, self.reverse)
+        target = self.field.model if self.reverse else self.field.remote_model
+        manager_class = related_manager_class(ManyRelatedManager, target)
+        return manager_class(instance, self.field, self.reverse)
 
     def __set__(self, instance: Any, value: Any) -> None:
         side = "reverse" if self.reverse else "forward"

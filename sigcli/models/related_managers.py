@@ -17,12 +17,33 @@ from sigcli.models.manager import Manager
 from sigcli.models.query import QuerySet
 from sigcli.signals import m2m_changed
 
+_manager_classes: dict[tuple[type, type], type] = {}
+
+
+def related_manager_class(kind: type, model: Any) -> type:
+    """``kind`` on top of ``model``'s default manager class, as Django builds related
+    managers: its filters and methods apply to ``author.book_set`` and ``pizza.toppings``."""
+    default = type(model._default_manager)
+    if default is Manager:
+        return kind
+    key = (kind, default)
+    made = _manager_classes.get(key)
+    if made is None:
+        made = _manager_classes[key] = type(kind.__name__, (kind, default), {})
+    return made
+
 
 class _RelatedManagerBase(Manager):
     """Labels operations as ``<instance>.<accessor>.<method>(...)``."""
 
     instance: Any
     accessor: str
+
+    def _default_queryset(self) -> QuerySet:
+        """The default manager's queryset for the related model, labelled as this manager's."""
+        qs = super().get_queryset()
+        qs._prefix = self._prefix()
+        return qs
 
     def _report(
         self,
@@ -72,8 +93,9 @@ class ReverseManyManager(_RelatedManagerBase):
             )
 
     def get_queryset(self) -> QuerySet:
-        qs = QuerySet(self.model, self._prefix())._filter({self.field.name: self.instance}, False)
-        qs._calls = ()
+        base = self._default_queryset()
+        qs = base._filter({self.field.name: self.instance}, False)
+        qs._calls = base._calls
         qs._known = (self.field.name, self.instance)
         return self._with_prefetched(qs)
 
@@ -85,7 +107,9 @@ class ReverseManyManager(_RelatedManagerBase):
             )
 
     def create(self, **kwargs: Any) -> Any:
+        """Create a row pointing here; the instance's prefetched rows are forgotten."""
         self._check_fk_val()
+        self._forget_prefetched()
         label_kwargs = dict(kwargs)
         kwargs[self.field.name] = self.instance
         return self._report("create", (), label_kwargs, writes.create, QuerySet(self.model), kwargs)
@@ -95,7 +119,7 @@ class ReverseManyManager(_RelatedManagerBase):
     ) -> tuple[Any, bool]:
         self._check_fk_val()
         kwargs[self.field.name] = self.instance
-        return QuerySet(self.model, self._prefix()).get_or_create(defaults, **kwargs)
+        return self.get_queryset()._chain().get_or_create(defaults, **kwargs)
 
     def update_or_create(
         self,
@@ -105,9 +129,7 @@ class ReverseManyManager(_RelatedManagerBase):
     ) -> tuple[Any, bool]:
         self._check_fk_val()
         kwargs[self.field.name] = self.instance
-        return QuerySet(self.model, self._prefix()).update_or_create(
-            defaults, create_defaults, **kwargs
-        )
+        return self.get_queryset()._chain().update_or_create(defaults, create_defaults, **kwargs)
 
     def add(self, *objs: Any, bulk: bool = True) -> None:
         """Point the objects here: one UPDATE (``bulk``) or a full ``save()`` each."""
@@ -183,6 +205,7 @@ class ReverseManyManager(_RelatedManagerBase):
 
     def _clear(self, queryset: QuerySet, bulk: bool) -> None:
         self._forget_prefetched()
+        queryset = queryset._chain()  # the current rows, never the prefetched ones
         if bulk:
             writes.update(queryset, {self.field.name: None})
             return
@@ -210,7 +233,7 @@ class ReverseManyManager(_RelatedManagerBase):
                 self._clear(self.get_queryset(), bulk)
                 self._add(objs, bulk)
                 return
-            old_objs = set(self.get_queryset()._fetch())
+            old_objs = set(self.get_queryset()._chain()._fetch())
             new_objs = []
             for obj in objs:
                 if obj in old_objs:
@@ -257,12 +280,13 @@ class ManyRelatedManager(_RelatedManagerBase):
     def get_queryset(self) -> QuerySet:
         through = self.through._meta.db_table
         meta = self.model._meta
-        qs = QuerySet(self.model, self._prefix())
+        qs = self._default_queryset()._chain()
         qs._where = (
+            *qs._where,
             f'"{meta.read_table}"."{meta.pk.column}" IN (SELECT "{through}"."{self.target_column}" '
             f'FROM "{through}" WHERE "{through}"."{self.source_column}" = ?)',
         )
-        qs._params = (self.related_val,)
+        qs._params = (*qs._params, self.related_val)
         return self._with_prefetched(qs)
 
     def _send(self, action: str, pk_set: Any) -> None:
@@ -436,27 +460,37 @@ class ManyRelatedManager(_RelatedManagerBase):
         return self._report("create", (), kwargs, self._create, kwargs, through_defaults)
 
     def _create(self, kwargs: dict[str, Any], through_defaults: dict[str, Any] | None) -> Any:
-        obj = QuerySet(self.model).create(**kwargs)
+        obj = self._default_queryset().create(**kwargs)
         self.add(obj, through_defaults=through_defaults)
         return obj
 
     def get_or_create(
-        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+        self,
+        defaults: dict[str, Any] | None = None,
+        *,
+        through_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> tuple[Any, bool]:
-        obj, created = self.get_queryset().get_or_create(defaults, **kwargs)
+        """Only a row it creates is linked (with ``through_defaults``): a row it finds
+        is linked already."""
+        obj, created = self.get_queryset()._chain().get_or_create(defaults, **kwargs)
         if created:
-            self.add(obj)
+            self.add(obj, through_defaults=through_defaults)
         return obj, created
 
     def update_or_create(
         self,
         defaults: dict[str, Any] | None = None,
         create_defaults: dict[str, Any] | None = None,
+        *,
+        through_defaults: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> tuple[Any, bool]:
-        obj, created = self.get_queryset().update_or_create(defaults, create_defaults, **kwargs)
+        obj, created = (
+            self.get_queryset()._chain().update_or_create(defaults, create_defaults, **kwargs)
+        )
         if created:
-            self.add(obj)
+            self.add(obj, through_defaults=through_defaults)
         return obj, created
 
 
