@@ -15,9 +15,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from rich import box
+from rich._export_format import CONSOLE_SVG_FORMAT
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -718,7 +719,8 @@ def make_console() -> Console:
     if console.is_terminal:
         return console
     width = None if "COLUMNS" in os.environ else PIPED_WIDTH  # a width asked for is kept
-    return Console(file=_NoTrailingSpaces(console.file), width=width, highlight=False, emoji=False)
+    piped = cast(IO[str], _NoTrailingSpaces(console.file))
+    return Console(file=piped, width=width, highlight=False, emoji=False)
 
 
 #: Lines written to a pipe are this wide at most: in practice, never wrapped.
@@ -757,26 +759,37 @@ _TRAILING_SPACES = re.compile(r" +\n")
 def export(
     path: Path, renderables: Iterable[RenderableType], traces: list[Trace], *, force: bool = False
 ) -> None:
-    """Write the view to ``path``: ``.svg``/``.html`` as drawn, ``.mmd`` as Mermaid.
+    """Write the view to ``path``: ``.html`` as a page that folds and filters,
+    ``.svg`` as drawn, ``.mmd`` as Mermaid. Nothing in them is fetched from
+    the network.
 
     Each kind carries its marker (:func:`sigcli.safefile.marker`), so that the
     next export may replace it and nothing else (unless ``force``).
     """
     kind = export_kind(path)
+    names = clean(", ".join(Path(t.scenario).name for t in traces if t.scenario))
+    title = f"sigcli · {names or 'sigcli'}"
     if kind == "mmd":
         text = safefile.marker(kind) + mermaid(traces)
+    elif kind == "html":
+        from sigcli.html import page
+
+        doctype, _, rest = page(title, renderables).partition("\n")
+        text = f"{doctype}\n{safefile.marker(kind)}\n{rest}"
     else:
         console = Console(record=True, file=io.StringIO(), width=120, highlight=False, emoji=False)
         for renderable in renderables:
             console.print(renderable)
-        if kind == "svg":
-            title = clean(", ".join(Path(t.scenario).name for t in traces if t.scenario))
-            drawn = console.export_svg(title=f"sigcli · {title or 'sigcli'}")
-            text = f"{safefile.marker(kind)}\n{drawn}"
-        else:
-            doctype, _, page = console.export_html().partition("\n")
-            text = f"{doctype}\n{safefile.marker(kind)}\n{page}"
+        drawn = console.export_svg(title=title, code_format=_SVG_WITHOUT_WEB_FONTS)
+        text = f"{safefile.marker(kind)}\n{drawn}"
     safefile.write_text(path, text, kind, force=force)
+
+
+#: rich's SVG template loads Fira Code from a CDN; without it the picture
+#: uses the reader's monospace font and fetches nothing.
+_SVG_WITHOUT_WEB_FONTS = re.sub(
+    r"@font-face \{\{.*?\}\}\s*", "", CONSOLE_SVG_FORMAT, flags=re.DOTALL
+)
 
 
 def export_kind(path: Path) -> str:

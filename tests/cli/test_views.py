@@ -101,3 +101,15 @@ def test_piped_output_is_neither_wrapped_nor_padded(tmp_path: Path) -> None:
     )
     assert max(len(line) for line in piped.splitlines()) > 80
     assert [line for line in piped.splitlines() if line != line.rstrip()] == []
+
+
+def test_exports_fetch_nothing_from_the_network(sigcli: Invoke) -> None:
+    result = sigcli("run", "failing.py", "--no-save", "--export", "run.svg")
+    assert result.exit_code == 1
+    svg = Path("run.svg").read_text(encoding="utf-8")
+    assert "@font-face" not in svg and "cdnjs" not in svg and "woff" not in svg
+    assert svg.count(">✗&#160;</text>") == 1  # reserve_stock raised
+    result = sigcli("run", "failing.py", "--no-save", "--export", "run.html", "--force")
+    page = Path("run.html").read_text(encoding="utf-8")
+    assert "http" not in page and "<title>sigcli · failing.py</title>" in page
+    assert '<li class="n r failed"><span class="l"><span class="err">✗ reserve_stock</span>' in page
