@@ -62,7 +62,8 @@ def dropping_journal() -> dispatcher.Journal:
     (the recorder's journal keeps the events, and builds its tree later)."""
     from collections import deque
 
-    journal = dispatcher.Journal(deque(maxlen=0), max_depth=50)
+    journal = dispatcher.Journal(max_depth=50)
+    journal.write = deque(maxlen=0).extend
     journal.inline = True
     return journal
 

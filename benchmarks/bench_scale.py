@@ -90,7 +90,8 @@ def dropping_journal() -> Any:
 
     from sigcli import dispatcher
 
-    journal = dispatcher.Journal(deque(maxlen=0), max_depth=50)
+    journal = dispatcher.Journal(max_depth=50)
+    journal.write = deque(maxlen=0).extend
     journal.inline = True
     return journal
 

@@ -13,7 +13,7 @@ _LAZY = {
     "Signal": "sigcli.dispatcher",
     "receiver": "sigcli.dispatcher",
     "step": "sigcli.scenario",
-    "capture": "sigcli.trace",
+    "capture": "sigcli.recorder",
     "mute": "sigcli.muting",
 }
 

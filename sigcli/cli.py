@@ -87,7 +87,7 @@ def _silence_stdout() -> None:
 
 def _file_problem(error: OSError) -> str:
     """``"out/t.svg: Not a directory"``: a file sigcli could not read or write."""
-    from sigcli.trace import printable
+    from sigcli.text import printable
 
     return printable(f"{error.filename}: {error.strerror or error}")
 
@@ -98,7 +98,8 @@ def _as_click_error(error: Exception) -> click.ClickException | None:
     from sigcli.explain import UnknownSignal
     from sigcli.query import FilterError
     from sigcli.scenario import ScenarioError, ScenarioPathError
-    from sigcli.trace import TraceFormatError, printable
+    from sigcli.text import printable
+    from sigcli.trace import TraceFormatError
 
     if isinstance(error, UnknownSignal):
         return click.BadParameter(str(error), param_hint="'SIGNAL'")
@@ -123,7 +124,7 @@ def _check_outputs(save: Path | None, export: Path | None, force: bool) -> None:
     cannot be saved is a usage error (2); an export, output that cannot be
     written (1)."""
     from sigcli import render, safefile
-    from sigcli.trace import printable
+    from sigcli.text import printable
 
     if save is not None:
         try:
@@ -236,8 +237,8 @@ def run(
     limit: int,
 ) -> None:
     """Run SCENARIO files (or bundled scenario names) and print the signal tree."""
-    from sigcli import safefile, scenario, trace
-    from sigcli.trace import printable
+    from sigcli import safefile, scenario, tracefile
+    from sigcli.text import printable
 
     if step and (as_json or db):
         raise click.UsageError("--step does not combine with --json or --db.")
@@ -259,7 +260,7 @@ def run(
             unsaved = _unsaved(saved, error)
             saved = None
     if as_json:
-        click.echo(trace.dumps(result.traces))
+        click.echo(tracefile.dumps(result.traces))
     else:
         options = _options(verbose, show_all, limit, hide_skipped, no_sql, compact)
         _show_runs(result.traces, options, export, force)
@@ -303,7 +304,7 @@ def trace_command(
 ) -> None:
     """Show a saved trace (default: the last run), or run SOURCE.py first, filtered."""
     from sigcli import query
-    from sigcli.trace import json_text, printable
+    from sigcli.text import json_text, printable
 
     _check_outputs(None, export, force)
     traces, status, threads_left = _traces_for(source, max_depth)
@@ -401,7 +402,7 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, b
     Only a regular file is read as a trace: ``/dev/zero`` would never end and
     a FIFO would wait for a writer.
     """
-    from sigcli import scenario, trace
+    from sigcli import scenario, tracefile
 
     if source is None:
         if DEFAULT_TRACE.exists() and not DEFAULT_TRACE.is_file():
@@ -414,7 +415,7 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, b
                 f"No saved trace in {DEFAULT_TRACE}. Run `sigcli run SCENARIO` first, "
                 "or pass a trace file or a scenario."
             )
-        return trace.load(DEFAULT_TRACE), 0, False
+        return tracefile.load(DEFAULT_TRACE), 0, False
     path = Path(source)
     if path.suffix != ".py" and source != "-":
         kinds = "pass a trace .json file or a scenario .py file."
@@ -423,7 +424,7 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, b
         if path.exists() and not path.is_file():
             raise scenario.ScenarioPathError(f"{source} is not a regular file; {kinds}")
         if path.is_file():
-            return trace.load(path), 0, False
+            return tracefile.load(path), 0, False
         if path.suffix == ".json":
             raise scenario.ScenarioPathError(
                 f"No trace file {source!r}; `sigcli trace` alone shows the last run."
@@ -437,7 +438,7 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, b
 def _save(traces: list[Trace], path: Path, force: bool) -> None:
     """Save the traces; the default file's folder ``.sigcli`` is made if missing,
     and must be a real folder (a link there could lead anywhere)."""
-    from sigcli import safefile, trace
+    from sigcli import safefile, tracefile
 
     if path is DEFAULT_TRACE:
         folder = DEFAULT_TRACE.parent
@@ -448,7 +449,7 @@ def _save(traces: list[Trace], path: Path, force: bool) -> None:
                 "its own. Rename or remove it."
             )
         folder.mkdir(exist_ok=True)
-    trace.save(traces, path, force=force)
+    tracefile.save(traces, path, force=force)
 
 
 def _unsaved(path: Path, error: Exception) -> str:
@@ -473,7 +474,7 @@ def _print(
     renderables: list[Any], traces: list[Trace], export: Path | None, force: bool = False
 ) -> None:
     from sigcli import render, safefile
-    from sigcli.trace import printable
+    from sigcli.text import printable
 
     console = render.make_console()
     for renderable in renderables:
@@ -490,7 +491,7 @@ def _print(
 
 def _report(traces: list[Trace], saved: Path | None, interrupted: bool) -> None:
     """One line per problem on stderr, so that a piped tree still tells."""
-    from sigcli.trace import printable
+    from sigcli.text import printable
 
     for t in traces:
         if t.error:
@@ -506,7 +507,7 @@ def _report(traces: list[Trace], saved: Path | None, interrupted: bool) -> None:
 
 
 def _report_threads(result: RunResult) -> None:
-    from sigcli.trace import printable
+    from sigcli.text import printable
 
     for error in result.thread_errors:
         click.echo(printable(f"Error: {_clipped(error)}"), err=True)
@@ -515,7 +516,7 @@ def _report_threads(result: RunResult) -> None:
 
 
 def _warn_threads(name: str, threads: list[str]) -> None:
-    from sigcli.trace import printable
+    from sigcli.text import printable
 
     count = f"{len(threads)} thread{'s' if len(threads) > 1 else ''}"
     what = "them" if len(threads) > 1 else "it"
@@ -542,9 +543,9 @@ _LONGEST_MESSAGE = 1000
 
 
 def _clipped(text: str, limit: int = _LONGEST_MESSAGE) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+    from sigcli.text import clip
+
+    return clip(text, limit)
 
 
 def _exit(status: int, threads_left: bool) -> NoReturn:

@@ -7,273 +7,75 @@ weakly connected receivers vanish with their referent.
 
 Two things are sigcli's own:
 
-* observers, installed with :func:`observe`, that see every send, every
-  connected receiver with this send's decision for it, and each call's
-  result or exception: a :class:`Journal`, to which an observed send
-  appends plain tuples (cheap enough to trace huge runs), or a
-  :class:`SendObserver`, called back as each event happens. With no
-  observer installed a send pays a single global lookup for it;
+* observation (:mod:`sigcli.observation`): an observer installed with
+  :func:`observe` sees every send, every connected receiver with this
+  send's decision for it, and each call's result or exception. With no
+  observer installed a send pays a single lookup for it;
 * speed: each signal keeps a per-sender cache of live-receiver references,
-  and receivers are called through a small function generated once per set
-  of keyword names, so that a send does not pay ``**named`` per receiver.
+  and receivers are called through a loop generated once per set of keyword
+  names (:mod:`sigcli.callloops`), so that a send does not pay ``**named``
+  per receiver.
 
-This module imports nothing of sigcli's and no heavy stdlib module at import
-time; ``asyncio``, ``inspect`` and ``logging`` load when first needed.
+The dispatcher imports nothing of sigcli's beyond those two modules, and no
+heavy stdlib module at import time; ``asyncio``, ``inspect`` and
+``logging`` load when first needed.
 """
 
 from __future__ import annotations
 
 import itertools
-import keyword
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
-from contextvars import ContextVar
-from dataclasses import dataclass
-from enum import Enum
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from threading import get_ident
-from typing import Any, Protocol
+from typing import Any
+
+from sigcli import observation
+from sigcli.callloops import CacheSlot, relearn, relearn_traced
+from sigcli.observation import (  # noqa: F401 - event kinds, for readers of journals
+    CALL,
+    DONE,
+    END,
+    EVENT_FIELDS,
+    FAILED,
+    LAST,
+    SCALARS,
+    SEND,
+    SEND_INLINE,
+    Decision,
+    Journal,
+    ReceiverInfo,
+    ReceiverPlan,
+    SendObserver,
+    counting_from,
+    current_observer,
+    describe,
+    name_of,
+    observe,
+    snapshot_all,
+    sync_depths,
+    write_done,
+    write_end,
+    write_send,
+)
 
 __all__ = [
-    "CALL",
-    "DONE",
-    "END",
-    "EVENT_FIELDS",
-    "FAILED",
-    "LAST",
-    "SEND",
-    "SEND_INLINE",
     "Decision",
     "Journal",
     "ReceiverInfo",
     "ReceiverPlan",
     "SendObserver",
     "Signal",
+    "current_observer",
     "observe",
     "receiver",
-    "set_muted",
-    "validate_receivers",
 ]
 
 #: When true, ``connect`` rejects non-callables and receivers without
 #: ``**kwargs`` at once, as Django does with ``settings.DEBUG`` on. Off by
 #: default (Django's behaviour without DEBUG); the scenario runner turns it on.
 validate_receivers: bool = False
-
-Receiver = Callable[..., Any]
-LookupKey = tuple[Any, int]
-
-
-def _make_id(target: object) -> Any:
-    """Identity of a receiver or sender; a bound method is identified by its
-    object and function, since every attribute access makes a new one."""
-    if hasattr(target, "__func__"):
-        return (id(target.__self__), id(target.__func__))  # type: ignore[attr-defined]
-    return id(target)
-
-
-NONE_ID = _make_id(None)
-
-
-class Decision(Enum):
-    """What one send decided for one connected receiver."""
-
-    CALL = "called"
-    SKIP_SENDER = "sender filter is another sender"
-    SKIP_DEAD = "weak reference is dead"
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiverInfo:
-    """A description of a receiver taken at connect time, so that it can
-    still be named after its weak reference has died."""
-
-    name: str
-    module: str | None
-    file: str | None
-    line: int | None
-    sender_label: str | None
-    weak: bool
-    dispatch_uid: Any
-    is_async: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiverPlan:
-    info: ReceiverInfo
-    decision: Decision
-
-
-class SendObserver(Protocol):
-    """Sees sends as they happen, through one method call per event. Calls
-    nest: a send made inside a receiver reports ``send_started`` before the
-    outer ``receiver_finished``. (A :class:`Journal` sees the same events at a
-    fraction of the cost.)"""
-
-    def send_started(
-        self,
-        signal: Signal,
-        sender: object,
-        named: dict[str, Any],
-        plan: list[ReceiverPlan],
-        robust: bool,
-    ) -> None: ...
-
-    def receiver_started(self, signal: Signal, info: ReceiverInfo) -> None: ...
-
-    def receiver_finished(
-        self, signal: Signal, info: ReceiverInfo, result: Any, error: BaseException | None
-    ) -> None: ...
-
-    def send_finished(self, signal: Signal, error: BaseException | None) -> None: ...
-
-
-# The kinds of event a journal receives. An event is a few fields, the first
-# its kind and the second the id of the thread it happened on, handed to the
-# journal's ``events.extend`` in one call (so that a list of events stays
-# flat: no object per event for the garbage collector to walk). Each kind
-# has a fixed number of fields, ``EVENT_FIELDS``:
-#   (SEND, thread, signal, sender, kwargs, plan, robust)
-#   (CALL, thread, signal, info)                 a receiver is about to run
-#   (DONE, thread, signal, info, result, failure)
-#   (END, thread, signal, failure)               the send is over
-# ``failure`` is None, or what :meth:`Journal.failure` made of the exception.
-#
-# A journal whose ``inline`` is true also receives, from the common case of a
-# send (sync receivers only, all alive, non-robust), shorter events:
-#   (SEND_INLINE, thread, signal, sender, kwargs, plan, robust)
-#       the receivers called are the plan's CALL entries, in order, each
-#       started without a CALL event: what happens in one (nested sends...)
-#       comes after the DONE of the one before, or after this event;
-#   (LAST, thread, signal, info, result)      DONE of the last one, then END;
-#   (FAILED, thread, signal, failure)         the running one raised; END.
-SEND, CALL, DONE, END = "send", "call", "done", "end"
-SEND_INLINE, LAST, FAILED = "send inline", "last", "failed"
-EVENT_FIELDS = {SEND: 7, CALL: 4, DONE: 6, END: 4, SEND_INLINE: 7, LAST: 5, FAILED: 4}
-
-#: Values that cannot change after the send, so a journal keeps them as they are.
-SCALARS = frozenset({type(None), bool, int, float, str})
-
-
-class Journal:
-    """An observer the dispatcher writes to instead of calling back: the
-    fields of each event of an observed send are added to :attr:`events`, so
-    being observed costs a send little more than that. Reading the
-    events (the recorder builds its tree from them) happens later, at the
-    reader's pace.
-
-    Values that may change after the send (model instances in ``kwargs``, a
-    receiver's result, a sender that is not a class) pass through
-    :meth:`snapshot` and :meth:`label_sender` at once; scalars are kept as
-    they are. The base class keeps everything as it is.
-    """
-
-    #: Whether the reader takes the shorter events of the common case
-    #: (SEND_INLINE, LAST, FAILED). A reader that acts as receivers start
-    #: needs CALL events, so the default is no. An inline journal must
-    #: have a ``max_depth``.
-    inline: bool = False
-
-    def __init__(self, events: Any = None, max_depth: int | None = None) -> None:
-        #: Anything with ``extend``; a plain list unless given, which then
-        #: holds the events' fields one after another.
-        self.events: Any = [] if events is None else events
-        #: Sends nested deeper than this (counted per thread and per asyncio
-        #: task) call :meth:`too_deep` before they start; None for no limit.
-        self.max_depth = max_depth
-
-    def snapshot(self, value: Any) -> Any:
-        """What to keep of a keyword argument's value or a receiver's result."""
-        return value
-
-    def label_sender(self, sender: object) -> Any:
-        """What to keep of a sender that is neither a class nor None."""
-        return sender
-
-    def failure(self, error: BaseException) -> Any:
-        """What to keep of an exception a receiver raised or a send ended with."""
-        return error
-
-    def too_deep(self, depth: int) -> None:
-        """Called instead of starting a send ``depth`` levels deep; raises."""
-        raise RecursionError(f"signals nested deeper than {self.max_depth} levels")
-
-
-class _Callbacks:
-    """The events list of a journal that hands each event to a
-    :class:`SendObserver` as it is written."""
-
-    def __init__(self, observer: SendObserver) -> None:
-        self.observer = observer
-
-    def extend(self, event: tuple[Any, ...]) -> None:
-        kind = event[0]
-        if kind == SEND:
-            self.observer.send_started(*event[2:])
-        elif kind == CALL:
-            self.observer.receiver_started(event[2], event[3])
-        elif kind == DONE:
-            self.observer.receiver_finished(*event[2:])
-        else:
-            self.observer.send_finished(event[2], event[3])
-
-
-#: The observer given to :func:`observe`, and the journal sends write to.
-_observer: SendObserver | Journal | None = None
-_journal: Journal | None = None
-
-# How deep an observed send is nested: the sync sends open in its thread
-# (a plain per-thread count: sync sends nest strictly, and counting them
-# costs no allocation) plus what the context it runs in started from. An
-# ``asend``, or the gathering of a send's async receivers, sets that for its
-# tasks and worker threads to its own depth, less the sync sends open in the
-# thread they run on, so that nothing is counted twice.
-_sync_depths: dict[int, int] = {}
-_async_depth: ContextVar[int] = ContextVar("sigcli_async_depth", default=0)
-
-
-def _depth_here(thread: int) -> int:
-    """How many observed sends enclose whatever runs now on ``thread``."""
-    return _async_depth.get() + _sync_depths.get(thread, 0)
-
-
-@contextmanager
-def _async_context(depth: int) -> Iterator[None]:
-    """Make the current context (an ``asend``, a task, a worker thread) count
-    from ``depth`` for the block."""
-    token = _async_depth.set(depth - _sync_depths.get(get_ident(), 0))
-    try:
-        yield
-    finally:
-        _async_depth.reset(token)
-
-
-@contextmanager
-def observe(
-    observer: SendObserver | Journal | None,
-) -> Iterator[SendObserver | Journal | None]:
-    """Install ``observer`` (a :class:`Journal`, or a :class:`SendObserver`
-    called back as events happen) for every signal until the block ends,
-    then put back whatever was installed before."""
-    global _observer, _journal
-    if isinstance(observer, Journal) and observer.inline and observer.max_depth is None:
-        raise ValueError("an inline journal needs a max_depth (its fast path checks it)")
-    previous = _observer, _journal
-    _observer = observer
-    if observer is None or isinstance(observer, Journal):
-        _journal = observer
-    else:
-        _journal = Journal(_Callbacks(observer))
-    try:
-        yield observer
-    finally:
-        _observer, _journal = previous
-
-
-def current_observer() -> SendObserver | Journal | None:
-    return _observer
-
 
 #: Decides which receivers ``sigcli.mute`` silences: called as
 #: ``muted(signal, sender, receiver)`` while the receivers for a sender are
@@ -294,52 +96,23 @@ def set_muted(muted: Callable[[Signal, object, Any], bool] | None) -> None:
             signal._invalidate()
 
 
+Receiver = Callable[..., Any]
+LookupKey = tuple[Any, int]
+
+
+def _make_id(target: object) -> Any:
+    """Identity of a receiver or sender; a bound method is identified by its
+    object and function, since every attribute access makes a new one."""
+    if hasattr(target, "__func__"):
+        return (id(target.__self__), id(target.__func__))  # type: ignore[attr-defined]
+    return id(target)
+
+
+NONE_ID = _make_id(None)
+
+
 # ---------------------------------------------------------------------------
 # Receiver description and validation
-
-
-def _code_of(receiver: Any) -> Any:
-    target = getattr(receiver, "__func__", receiver)
-    code = getattr(target, "__code__", None)
-    if code is None:
-        inner = getattr(target, "func", None)  # functools.partial
-        code = getattr(inner, "__code__", None)
-    if code is None:
-        call = type(receiver).__dict__.get("__call__")
-        code = getattr(call, "__code__", None)
-    return code
-
-
-def _describe(
-    receiver: Any, sender: object, weak: bool, dispatch_uid: Any, is_async: bool
-) -> ReceiverInfo:
-    code = _code_of(receiver)
-    if sender is None:
-        sender_label = None
-    else:
-        sender_label = _name_of(sender, "__name__")
-    return ReceiverInfo(
-        name=_name_of(receiver, "__qualname__"),
-        module=getattr(receiver, "__module__", None),
-        file=code.co_filename if code is not None else None,
-        line=code.co_firstlineno if code is not None else None,
-        sender_label=sender_label,
-        weak=weak,
-        dispatch_uid=dispatch_uid,
-        is_async=is_async,
-    )
-
-
-def _name_of(target: object, attribute: str) -> str:
-    """``target``'s ``__qualname__`` or ``__name__``, else its repr; a repr
-    that raises (or an attribute lookup that does) still gives a name."""
-    try:
-        name = getattr(target, attribute, None)
-        if isinstance(name, str) and name:
-            return name
-        return repr(target)
-    except Exception:
-        return f"<{type(target).__qualname__} object at {id(target):#x}>"
 
 
 def _is_coroutine_function(receiver: Any) -> bool:
@@ -370,239 +143,6 @@ def _check_receiver(receiver: Any) -> None:
 # ---------------------------------------------------------------------------
 # Calling receivers
 #
-# A cached live list holds one zero-argument "resolver" per receiver: the
-# weak reference itself, or for a strong receiver ``repeat(r).__next__``, a
-# C-level callable that always returns ``r``. Resolving is then one uniform
-# call, done for the whole list before the first receiver runs, as Django
-# does.
-
-# A sync-only cache entry is a two-item list ``[call_loop, resolvers]``. The
-# call loop was generated for the keyword names of the last send that used
-# the entry; it checks them (one length test and the lookups it needs
-# anyway) and hands over to ``_relearn`` when a send uses other names.
-CacheSlot = list[Any]
-CallLoop = Callable[[CacheSlot, "Signal", object, dict[str, Any]], list[tuple[Receiver, Any]]]
-
-
-def _generic_call(
-    slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any]
-) -> list[tuple[Receiver, Any]]:
-    """The reference call loop, good for any names; raises exactly what
-    Django raises for odd ones, e.g. a duplicate ``signal`` keyword."""
-    live = [ref() for ref in slot[1]]
-    return [(r, r(signal=signal, sender=sender, **named)) for r in live if r is not None]
-
-
-def _relearn(
-    slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any]
-) -> list[tuple[Receiver, Any]]:
-    """Install in ``slot`` the call loop for this send's names, and use it."""
-    key = (len(slot[1]), *named)
-    call_loop = _CALLERS.get(key) or _make_caller(key)
-    slot[0] = call_loop
-    return call_loop(slot, signal, sender, named)
-
-
-_CALLERS: dict[tuple[Any, ...], CallLoop] = {}
-_UNROLL_LIMIT = 16
-_LOOP_LOCALS = {"signal", "sender", "slot", "named", "live", "r", "ref", "relearn"}
-
-
-def _make_caller(key: tuple[Any, ...]) -> CallLoop:
-    """A call loop for ``key = (receiver count, *keyword names)``, generated
-    once per key with the names written out as literal keywords, so that a
-    send does not pay ``**named`` per receiver. Up to ``_UNROLL_LIMIT``
-    receivers the loop is unrolled. Every receiver is resolved before the
-    first one runs, as in Django. Names that cannot be local variables get
-    ``_generic_call``."""
-    count, names = key[0], key[1:]
-    if not all(name.isidentifier() and not keyword.iskeyword(name) for name in names) or (
-        set(names) & _LOOP_LOCALS or any(name.startswith("_r") for name in names)
-    ):
-        caller = _generic_call
-    else:
-        if names:
-            unpack = "".join(f"        {name} = named[{name!r}]\n" for name in names)
-            check = (
-                f"    if len(named) != {len(names)}:\n"
-                "        return relearn(slot, signal, sender, named)\n"
-                "    try:\n"
-                f"{unpack}"
-                "    except KeyError:\n"
-                "        return relearn(slot, signal, sender, named)\n"
-            )
-        else:
-            check = "    if named:\n        return relearn(slot, signal, sender, named)\n"
-        passing = "".join(f", {name}={name}" for name in names)
-        if count == 0:
-            body = "    return []\n"
-        elif count <= _UNROLL_LIMIT:
-            slots = [f"_r{i}" for i in range(count)]
-            resolve = "".join(f"    {each} = {each}()\n" for each in slots)
-            calls = ", ".join(
-                f"({each}, {each}(signal=signal, sender=sender{passing}))" for each in slots
-            )
-            all_live = " and ".join(f"{each} is not None" for each in slots)
-            body = (
-                f"    {', '.join(slots)}, = slot[1]\n"
-                f"{resolve}"
-                f"    if {all_live}:\n"
-                f"        return [{calls}]\n"
-                f"    return [(r, r(signal=signal, sender=sender{passing}))"
-                f" for r in ({', '.join(slots)},) if r is not None]\n"
-            )
-        else:
-            body = (
-                "    live = [ref() for ref in slot[1]]\n"
-                f"    return [(r, r(signal=signal, sender=sender{passing}))"
-                " for r in live if r is not None]\n"
-            )
-        source = f"def call_loop(slot, signal, sender, named):\n{check}{body}"
-        namespace: dict[str, Any] = {"relearn": _relearn}
-        exec(compile(source, f"<sigcli call loop {key}>", "exec"), namespace)
-        caller = namespace["call_loop"]
-    _CALLERS[key] = caller
-    return caller
-
-
-def _relearn_traced(
-    slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any], journal: Journal
-) -> list[tuple[Receiver, Any]]:
-    """Install in ``slot`` the traced call loop for this send's names, and use it."""
-    key = (len(slot[1]) // 2, *named)
-    call_loop = _TRACED_CALLERS.get(key) or _make_traced_caller(key)
-    slot[0] = call_loop
-    return call_loop(slot, signal, sender, named, journal)  # type: ignore[no-any-return]
-
-
-def _send_observed_generic(
-    slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any], journal: Journal
-) -> list[tuple[Receiver, Any]]:
-    return signal._send_observed(journal, sender, named, False)
-
-
-def _failed_inline(journal: Journal, thread: int, signal: Signal, error: BaseException) -> None:
-    journal.events.extend((FAILED, thread, signal, journal.failure(error)))
-
-
-_TRACED_CALLERS: dict[tuple[Any, ...], Callable[..., Any]] = {}
-
-
-def _make_traced_caller(key: tuple[Any, ...]) -> Callable[..., Any]:
-    """The observed twin of :func:`_make_caller`: for an inline journal, it
-    writes SEND_INLINE, a DONE per receiver but the last, and LAST (see the
-    event kinds), keeping values that may change through the journal's
-    snapshot, with the receivers called through literal keywords. The slot
-    is ``[call_loop, (resolver, description, resolver, ...), plan]``.
-    Anything unusual (a dead receiver, odd names, many receivers) takes
-    ``Signal._send_observed``."""
-    count, names = key[0], key[1:]
-    if (
-        not 1 <= count <= _UNROLL_LIMIT
-        or not all(name.isidentifier() and not keyword.iskeyword(name) for name in names)
-        or set(names) & _TRACED_LOCALS
-        or any(name.startswith("_") for name in names)
-    ):
-        _TRACED_CALLERS[key] = _send_observed_generic
-        return _send_observed_generic
-    if names:
-        unpack = "".join(f"        {name} = named[{name!r}]\n" for name in names)
-        check = (
-            f"    if len(named) != {len(names)}:\n"
-            "        return relearn(slot, signal, sender, named, journal)\n"
-            "    try:\n"
-            f"{unpack}"
-            "    except KeyError:\n"
-            "        return relearn(slot, signal, sender, named, journal)\n"
-        )
-        unchanging = " and ".join(f"type({name}) in SCALARS" for name in names)
-    else:
-        check = "    if named:\n        return relearn(slot, signal, sender, named, journal)\n"
-        unchanging = "True"
-    passing = "".join(f", {name}={name}" for name in names)
-    slots = [f"_r{i}" for i in range(count)]
-    infos = [f"_i{i}" for i in range(count)]
-    lines = [
-        "def call_loop(slot, signal, sender, named, journal):",
-        check.rstrip("\n"),
-        f"    {', '.join(f'{r}, {i}' for r, i in zip(slots, infos, strict=True))}, = slot[1]",
-        *(f"    {each} = {each}()" for each in slots),
-        f"    if {' or '.join(f'{each} is None' for each in slots)}:",
-        "        return signal._send_observed(journal, sender, named, False)",
-        "    _thread = get_ident()",
-        "    _level = sync_depths.get(_thread, 0)",
-        "    _depth = get_async_depth() + _level + 1",
-        "    if _depth > journal.max_depth:",
-        "        journal.too_deep(_depth)",
-        f"    _kwargs = named if {unchanging} else snapshot_all(journal, named)",
-        "    if sender is None or isinstance(sender, type):",
-        "        _shown = sender",
-        "    else:",
-        "        _shown = journal.label_sender(sender)",
-        "    _record = journal.events.extend",
-        "    _record((SEND_INLINE, _thread, signal, _shown, _kwargs, slot[2], False))",
-        "    sync_depths[_thread] = _level + 1",
-        "    try:",
-    ]
-    for index, (each, info) in enumerate(zip(slots, infos, strict=True)):
-        lines.append(f"        _v{index} = {each}(signal=signal, sender=sender{passing})")
-        if index < count - 1:
-            kept = f"_v{index} if type(_v{index}) in SCALARS else journal.snapshot(_v{index})"
-            lines.append(f"        _record((DONE, _thread, signal, {info}, {kept}, None))")
-    last = count - 1
-    lines += [
-        "    except BaseException as _error:",
-        "        failed(journal, _thread, signal, _error)",
-        "        raise",
-        "    finally:",
-        "        sync_depths[_thread] = _level",
-        f"    _kept = _v{last} if type(_v{last}) in SCALARS else journal.snapshot(_v{last})",
-        f"    _record((LAST, _thread, signal, {infos[last]}, _kept))",
-        f"    return [{', '.join(f'({each}, _v{i})' for i, each in enumerate(slots))}]",
-    ]
-    namespace: dict[str, Any] = {
-        "relearn": _relearn_traced,
-        "get_async_depth": _async_depth.get,
-        "sync_depths": _sync_depths,
-        "get_ident": get_ident,
-        "snapshot_all": _snapshot_all,
-        "failed": _failed_inline,
-        "SCALARS": SCALARS,
-        "SEND_INLINE": SEND_INLINE,
-        "DONE": DONE,
-        "LAST": LAST,
-    }
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<sigcli traced call loop {key}>", "exec"), namespace)
-    caller: Callable[..., Any] = namespace["call_loop"]
-    _TRACED_CALLERS[key] = caller
-    return caller
-
-
-#: Names the traced call loop uses itself; a keyword argument of one of
-#: these names takes the generic path.
-_TRACED_LOCALS = {
-    "signal",
-    "sender",
-    "slot",
-    "named",
-    "journal",
-    "relearn",
-    "get_async_depth",
-    "sync_depths",
-    "get_ident",
-    "snapshot_all",
-    "failed",
-    "SCALARS",
-    "SEND_INLINE",
-    "DONE",
-    "LAST",
-    "len",
-    "type",
-    "isinstance",
-    "KeyError",
-    "BaseException",
-}
 
 
 def _strong_resolver(receiver: Any) -> Callable[[], Any]:
@@ -622,7 +162,7 @@ def _log_robust_failure(receiver: Any, error: Exception) -> None:
     sigcli falls back to ``repr()`` instead."""
     import logging
 
-    name = _name_of(receiver, "__qualname__")
+    name = name_of(receiver, "__qualname__")
     logging.getLogger("sigcli.dispatch").error(
         "Error calling %s in Signal.send_robust() (%s)", name, error, exc_info=error
     )
@@ -843,7 +383,7 @@ class Signal:
         else:
             lookup_key = (_make_id(receiver), _make_id(sender))
         is_async = _is_coroutine_function(receiver)
-        info = _describe(receiver, sender, weak, dispatch_uid, is_async)
+        info = describe(receiver, sender, weak, dispatch_uid, is_async)
         stored: Any = receiver
         if weak:
             if hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
@@ -990,7 +530,7 @@ class Signal:
                 self._forget_cache()
             self._cache[key] = entry
             if not asynchronous:
-                self._sync_only[key] = [_relearn, sync]
+                self._sync_only[key] = [relearn, sync]
         return entry
 
     def _shared_entry(self, sender: object) -> _SharedEntry:
@@ -1060,7 +600,7 @@ class Signal:
             if muted is not None and live is not None and muted(self, sender, live):
                 continue
             if info is None:  # an entry put into ``receivers`` by hand
-                info = _describe(live, None, weak, None, is_async)
+                info = describe(live, None, weak, None, is_async)
             r_sender_key = lookup_key[1]
             if r_sender_key != NONE_ID and r_sender_key != sender_key:
                 plan.append(ReceiverPlan(info, Decision.SKIP_SENDER))
@@ -1077,7 +617,7 @@ class Signal:
                 self._plans[id(sender)] = prepared
                 if sync and not asynchronous:
                     pairs = tuple(item for pair in sync for item in pair)
-                    self._inline[id(sender)] = [_relearn_traced, pairs, plan]
+                    self._inline[id(sender)] = [relearn_traced, pairs, plan]
         return prepared
 
     # -- sending ------------------------------------------------------------
@@ -1086,7 +626,7 @@ class Signal:
         """Call every live receiver for ``sender``; sync receivers in
         connection order, then async ones concurrently. The first exception
         propagates and stops the dispatch."""
-        journal = _journal
+        journal = observation.journal
         if journal is None:
             slot = self._sync_only.get(id(sender))
             if slot is not None and self.receivers:
@@ -1106,13 +646,13 @@ class Signal:
             return self._send_generic(None, sender, named, False)
         if not sync:
             return []
-        return _relearn([_relearn, sync], self, sender, named)
+        return relearn([relearn, sync], self, sender, named)
 
     def send_robust(self, sender: object, **named: Any) -> list[tuple[Receiver, Any]]:
         """Like :meth:`send`, but an ``Exception`` raised by a receiver is
         logged on ``sigcli.dispatch`` and becomes that receiver's response.
         Other ``BaseException``s propagate."""
-        journal = _journal
+        journal = observation.journal
         if journal is not None:
             return self._send_observed(journal, sender, named, True)
         if self._nothing_to_send(sender):
@@ -1134,18 +674,18 @@ class Signal:
     ) -> list[tuple[Receiver, Any]]:
         import asyncio
 
-        journal = _journal
+        journal = observation.journal
         if self._nothing_to_send(sender):
             if journal is not None:
                 self._report_nothing_sent(journal, sender, named, robust)
             return []
         plan, sync, asynchronous = self._receivers_to_call(journal, sender)
         depth = self._open(journal, sender, named, plan, robust)
-        counting = _async_context(depth) if journal is not None else nullcontext()
+        counting = counting_from(depth) if journal is not None else nullcontext()
 
         def call_sync_bundle() -> list[tuple[Receiver, Any]]:
             # A worker thread, in a copy of this context: count from here too.
-            with _async_context(depth) if journal is not None else nullcontext():
+            with counting_from(depth) if journal is not None else nullcontext():
                 return [
                     (r, self._call(journal, r, info, sender, named, robust)) for r, info in sync
                 ]
@@ -1199,21 +739,21 @@ class Signal:
             return self._send_generic(journal, sender, named, robust)
 
         thread = get_ident()
-        level = _sync_depths.get(thread, 0)
-        depth = _async_depth.get() + level + 1
+        level = sync_depths.get(thread, 0)
+        depth = observation.async_depth.get() + level + 1
         if journal.max_depth is not None and depth > journal.max_depth:
             journal.too_deep(depth)
         kwargs = named
         for value in named.values():
             if type(value) not in SCALARS:
-                kwargs = _snapshot_all(journal, named)
+                kwargs = snapshot_all(journal, named)
                 break
         shown = sender
         if sender is not None and not isinstance(sender, type):
             shown = journal.label_sender(sender)
-        record = journal.events.extend
+        record = journal.write
         record((SEND, thread, self, shown, kwargs, plan, robust))
-        _sync_depths[thread] = level + 1
+        sync_depths[thread] = level + 1
         responses = []
         try:
             for r, info in calls:
@@ -1221,7 +761,7 @@ class Signal:
                 try:
                     result = r(signal=self, sender=sender, **named)
                 except BaseException as error:
-                    record((DONE, thread, self, info, None, journal.failure(error)))
+                    record((DONE, thread, self, info, None, journal.note_failure(error)))
                     if not robust or not isinstance(error, Exception):
                         raise
                     _log_robust_failure(r, error)
@@ -1231,10 +771,10 @@ class Signal:
                     record((DONE, thread, self, info, kept, None))
                 responses.append((r, result))
         except BaseException as error:
-            record((END, thread, self, journal.failure(error)))
+            record((END, thread, self, journal.note_failure(error)))
             raise
         finally:
-            _sync_depths[thread] = level
+            sync_depths[thread] = level
         record((END, thread, self, None))
         return responses
 
@@ -1295,22 +835,12 @@ class Signal:
         """Write the start of an observed send; returns its depth (0 unobserved)."""
         if journal is None:
             return 0
-        depth = _depth_here(get_ident()) + 1
-        if journal.max_depth is not None and depth > journal.max_depth:
-            journal.too_deep(depth)
-        shown = sender
-        if sender is not None and not isinstance(sender, type):
-            shown = journal.label_sender(sender)
-        kwargs = _snapshot_all(journal, named)
-        journal.events.extend((SEND, get_ident(), self, shown, kwargs, plan, robust))
-        return depth
+        return write_send(journal, self, sender, named, plan, robust)
 
     def _close(self, journal: Journal | None, error: BaseException | None) -> None:
         """Write the end of an observed send."""
-        if journal is None:
-            return
-        failure = None if error is None else journal.failure(error)
-        journal.events.extend((END, get_ident(), self, failure))
+        if journal is not None:
+            write_end(journal, self, error)
 
     def _send_generic(
         self, journal: Journal | None, sender: object, named: dict[str, Any], robust: bool
@@ -1320,9 +850,9 @@ class Signal:
         plan, sync, asynchronous = self._receivers_to_call(journal, sender)
         depth = self._open(journal, sender, named, plan, robust)
         thread = get_ident()
-        level = _sync_depths.get(thread, 0)
+        level = sync_depths.get(thread, 0)
         if journal is not None:
-            _sync_depths[thread] = level + 1
+            sync_depths[thread] = level + 1
         try:
             responses = [
                 (r, self._call(journal, r, info, sender, named, robust)) for r, info in sync
@@ -1332,7 +862,7 @@ class Signal:
                 async def gather_all() -> list[Any]:
                     import asyncio
 
-                    with _async_context(depth) if journal is not None else nullcontext():
+                    with counting_from(depth) if journal is not None else nullcontext():
                         return await asyncio.gather(
                             *(
                                 self._call_async(journal, r, info, sender, named, robust)
@@ -1349,7 +879,7 @@ class Signal:
             raise
         finally:
             if journal is not None:
-                _sync_depths[thread] = level
+                sync_depths[thread] = level
         self._close(journal, None)
         return responses
 
@@ -1372,12 +902,12 @@ class Signal:
                 _log_robust_failure(r, error)
                 return error
         thread = get_ident()
-        journal.events.extend((CALL, thread, self, info))
+        journal.write((CALL, thread, self, info))
         try:
             result = r(signal=self, sender=sender, **named)
         except BaseException as error:
             return self._failed(journal, thread, r, info, error, robust)
-        self._finished(journal, thread, info, result)
+        write_done(journal, thread, self, info, result, None)
         return result
 
     async def _call_async(
@@ -1398,19 +928,13 @@ class Signal:
                 _log_robust_failure(r, error)
                 return error
         thread = get_ident()
-        journal.events.extend((CALL, thread, self, info))
+        journal.write((CALL, thread, self, info))
         try:
             result = await r(signal=self, sender=sender, **named)
         except BaseException as error:
             return self._failed(journal, thread, r, info, error, robust)
-        self._finished(journal, thread, info, result)
+        write_done(journal, thread, self, info, result, None)
         return result
-
-    def _finished(
-        self, journal: Journal, thread: int, info: ReceiverInfo | None, result: Any
-    ) -> None:
-        kept = result if type(result) in SCALARS else journal.snapshot(result)
-        journal.events.extend((DONE, thread, self, info, kept, None))
 
     def _failed(
         self,
@@ -1423,16 +947,11 @@ class Signal:
     ) -> Any:
         """Write a receiver's exception; in a robust send an ``Exception``
         becomes the response, anything else propagates."""
-        journal.events.extend((DONE, thread, self, info, None, journal.failure(error)))
+        write_done(journal, thread, self, info, None, error)
         if robust and isinstance(error, Exception):
             _log_robust_failure(r, error)
             return error
         raise error
-
-
-def _snapshot_all(journal: Journal, named: dict[str, Any]) -> dict[str, Any]:
-    """``named`` with every value that may change replaced by the journal's snapshot."""
-    return {k: v if type(v) in SCALARS else journal.snapshot(v) for k, v in named.items()}
 
 
 _Call = tuple[Receiver, "ReceiverInfo | None"]

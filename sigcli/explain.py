@@ -2,7 +2,7 @@
 
 The catalogue is plain data (:data:`CATALOGUE`), written from what Django 5.2
 does; :func:`signal_table` and :func:`signal_detail` turn it into rich
-renderables for ``sigcli explain``. :func:`bundled_scenarios` reads the
+renderables for ``sigcli explain``. :func:`bundled_summaries` reads the
 lessons of the scenario library from the files' docstrings without importing
 them, for ``sigcli scenarios``.
 """
@@ -348,12 +348,12 @@ class ScenarioSummary:
     lesson: str
 
 
-def bundled_scenarios() -> list[ScenarioSummary]:
+def bundled_summaries() -> list[ScenarioSummary]:
     """Every bundled scenario with the first paragraph of its docstring, by name.
 
     The files are parsed, not imported, so listing runs none of their code.
     """
-    from sigcli.scenario import bundled_scenarios as bundled_paths
+    from sigcli.scenario import bundled_paths
 
     summaries = []
     for name, path in bundled_paths().items():
@@ -370,6 +370,6 @@ def scenarios_table() -> Table:
     table = Table(title="Bundled scenarios: sigcli run NAME", title_justify="left")
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("lesson")
-    for summary in bundled_scenarios():
+    for summary in bundled_summaries():
         table.add_row(summary.name, Text(summary.lesson))
     return table

@@ -25,7 +25,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from sigcli.trace import Dispatch, Operation, ReceiverCall, Step, printable
+from sigcli.text import printable
+from sigcli.trace import Dispatch, Operation, ReceiverCall, Step
 
 if TYPE_CHECKING:
     from rich.style import Style

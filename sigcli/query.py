@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sigcli.trace import INIT_SIGNALS, Dispatch, Node, Operation, Trace, node_json
+from sigcli.trace import INIT_SIGNALS, Dispatch, Node, Operation, Trace
+from sigcli.tracefile import node_json
 
 
 class FilterError(LookupError):

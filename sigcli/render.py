@@ -2,7 +2,7 @@
 
 Every string that came from a scenario or a trace file (reprs, labels,
 receiver names, error messages) goes into a :class:`rich.text.Text` after
-:func:`clean`, never into markup, so ``[bold]`` in a repr is shown as typed
+:func:`~sigcli.text.printable`, never into markup, so ``[bold]`` in a repr is shown as typed
 and terminal control characters are shown escaped. Nothing here runs a
 scenario: the input is always a finished :class:`~sigcli.trace.Trace`.
 """
@@ -26,6 +26,7 @@ from rich.tree import Tree
 
 from sigcli import safefile
 from sigcli.query import Selection, instance_of
+from sigcli.text import clip, listens_to, printable
 from sigcli.trace import (
     INIT_SIGNALS,
     Dispatch,
@@ -39,7 +40,6 @@ from sigcli.trace import (
     Trace,
     walk_dispatches,
 )
-from sigcli.trace import printable as clean
 
 SIGNAL = "bold cyan"
 SENDER = "green"
@@ -228,12 +228,14 @@ def _text(*parts: tuple[str, str] | str, multiline: bool = False) -> Text:
     line = Text()
     for part in parts:
         text, style = (part, "") if isinstance(part, str) else part
-        line.append(_one_line(_clip(text)) if not multiline else clean(_clip(text)), style=style)
+        line.append(
+            _one_line(_clip(text)) if not multiline else printable(_clip(text)), style=style
+        )
     return line
 
 
 def _one_line(text: str) -> str:
-    return clean(text).replace("\n", "\\n")
+    return printable(text).replace("\n", "\\n")
 
 
 #: The most characters of one string a view draws (a 2 MB argument would
@@ -242,9 +244,7 @@ LONGEST = 1000
 
 
 def _clip(text: str) -> str:
-    if len(text) <= LONGEST:
-        return text
-    return f"{text[:LONGEST]}… ({len(text) - LONGEST} more characters)"
+    return clip(text, LONGEST)
 
 
 # -- values -------------------------------------------------------------------
@@ -566,11 +566,6 @@ def _add_dispatch(
         budget.chain.pop()
 
 
-def listens_to(sender_filter: str | None) -> str:
-    """``any sender`` or ``sender=User``: what a receiver listens to."""
-    return "any sender" if sender_filter is None else f"sender={sender_filter}"
-
-
 def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = False) -> Text:
     """``✓ audit  any sender``, ``✗ notify  any sender  → raised ValueError: …``
     or ``○ create_profile  skipped: listens to sender=User``."""
@@ -668,7 +663,7 @@ def timeline_table(selection: Selection, limit: int = DEFAULT_LIMIT) -> Table:
     for match in drawn:
         dispatch = match.dispatch
         instance = instance_of(dispatch)
-        called = [clean(call.name) for call in dispatch.receivers if call.called]
+        called = [printable(call.name) for call in dispatch.receivers if call.called]
         table.add_row(
             str(dispatch.seq),
             str(dispatch.depth),
@@ -767,7 +762,7 @@ def export(
     next export may replace it and nothing else (unless ``force``).
     """
     kind = export_kind(path)
-    names = clean(", ".join(Path(t.scenario).name for t in traces if t.scenario))
+    names = printable(", ".join(Path(t.scenario).name for t in traces if t.scenario))
     title = f"sigcli · {names or 'sigcli'}"
     if kind == "mmd":
         text = safefile.marker(kind) + mermaid(traces)
@@ -843,4 +838,4 @@ _MERMAID_ESCAPES = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", "\n": " 
 
 
 def _mermaid_text(text: str) -> str:
-    return "".join(_MERMAID_ESCAPES.get(c, c) for c in clean(text))
+    return "".join(_MERMAID_ESCAPES.get(c, c) for c in printable(text))

@@ -29,15 +29,9 @@ from types import ModuleType, TracebackType
 from typing import Any, TypeVar
 
 from sigcli import dispatcher
-from sigcli.models.observe import safe_repr
-from sigcli.trace import (
-    PrintedOutput,
-    Recorder,
-    Trace,
-    describe_error,
-    recording,
-    recursion_room,
-)
+from sigcli.recorder import PrintedOutput, Recorder, recording, recursion_room
+from sigcli.text import describe_error, safe_repr
+from sigcli.trace import Trace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -157,7 +151,7 @@ def _step_problem(path: Path, function: Callable[..., Any]) -> str | None:
 # -- finding a scenario ---------------------------------------------------------
 
 
-def bundled_scenarios() -> dict[str, Path]:
+def bundled_paths() -> dict[str, Path]:
     """The scenarios shipped with sigcli, by name (file name without ``.py``)."""
     from importlib import resources
 
@@ -211,7 +205,7 @@ def resolve(name: str) -> Path:
                 f"{LARGEST_SCENARIO:,} bytes. Move data it needs into a file it reads."
             )
         return path
-    bundled = bundled_scenarios()
+    bundled = bundled_paths()
     stem = name.removesuffix(".py")
     if "/" not in name and stem in bundled:
         return bundled[stem]

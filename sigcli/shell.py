@@ -22,7 +22,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sigcli.trace import INIT_SIGNALS, Node, Operation, Recorder, SqlStatement, Trace, recording
+from sigcli.recorder import Recorder, recording
+from sigcli.trace import INIT_SIGNALS, Node, Operation, SqlStatement, Trace
 
 if TYPE_CHECKING:
     from types import CodeType

@@ -17,14 +17,21 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sigcli import dispatcher
+from sigcli import observation
+from sigcli.observation import Decision, Journal, ReceiverPlan
+from sigcli.recorder import Recorder
 from sigcli.render import STOPPED_WITH_Q
-from sigcli.trace import Recorder, printable, sender_label, signal_label
+from sigcli.snapshot import sender_label, signal_label
+from sigcli.text import clip, listens_to, printable, safe_repr
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
+    from sigcli.dispatcher import Signal
     from sigcli.scenario import RunResult
+
+#: The most characters of an argument a pause shows; the trace keeps more.
+SHORTEST = 100
 
 PROMPT = "[Enter] next dispatch · c run to the end · q stop"
 
@@ -49,7 +56,7 @@ def read_key() -> str:
     return line.strip()[:1] if line else "c"
 
 
-class Stepper(dispatcher.Journal):
+class Stepper(Journal):
     """Pauses before each dispatch of a step, then hands every event on to
     the recorder. The dispatcher writes raw values here (the pause shows
     them as they are); the recorder keeps its own pictures of them."""
@@ -61,21 +68,21 @@ class Stepper(dispatcher.Journal):
         read_key: Callable[[], str] = read_key,
         show_all: bool = False,
     ) -> None:
-        super().__init__(_Pausing(self), max_depth=recorder.max_depth)
+        super().__init__(max_depth=recorder.max_depth)
         self.recorder = recorder
         self.console = console
         self.read_key = read_key
         self.pausing = True
         self.show_all = show_all
 
-    def event(self, event: tuple[Any, ...]) -> None:
-        if event[0] == dispatcher.SEND and self.pausing:
+    def write(self, event: tuple[Any, ...]) -> None:
+        if event[0] == observation.SEND and self.pausing:
             _, _thread, signal, sender, named, plan, robust = event
             if self._worth_a_pause(plan):
                 where = self._step_label()
                 self.console.print(pause_view(where, signal, sender, named, plan, robust))
                 self._wait()
-        self.recorder.take(event)
+        self.recorder.write_raw(event)
 
     def too_deep(self, depth: int) -> None:
         self.recorder.too_deep(depth)
@@ -96,7 +103,7 @@ class Stepper(dispatcher.Journal):
 
     # pausing
 
-    def _worth_a_pause(self, plan: list[dispatcher.ReceiverPlan]) -> bool:
+    def _worth_a_pause(self, plan: list[ReceiverPlan]) -> bool:
         if not self.recorder.trace.steps:
             return False
         return bool(plan) or self.show_all
@@ -120,22 +127,12 @@ class Stepper(dispatcher.Journal):
             self.console.print(PROMPT, markup=False, highlight=False)
 
 
-class _Pausing:
-    """The stepper's events list: every event goes through :meth:`Stepper.event`."""
-
-    def __init__(self, stepper: Stepper) -> None:
-        self._stepper = stepper
-
-    def extend(self, event: tuple[Any, ...]) -> None:
-        self._stepper.event(event)
-
-
 def pause_view(
     where: str,
-    signal: dispatcher.Signal,
+    signal: Signal,
     sender: object,
     named: dict[str, Any],
-    plan: list[dispatcher.ReceiverPlan],
+    plan: list[ReceiverPlan],
     robust: bool,
 ) -> RenderableType:
     """What a pause shows: the dispatch about to happen and who it will call,
@@ -144,7 +141,7 @@ def pause_view(
     from rich.table import Table
     from rich.text import Text
 
-    from sigcli.render import DIM, SENDER, SIGNAL, SKIPPED, listens_to
+    from sigcli.render import DIM, SENDER, SIGNAL, SKIPPED
 
     head = Text.assemble(("⏸ ", "yellow"), (printable(signal_label(signal)), SIGNAL))
     label = sender_label(sender)
@@ -156,7 +153,7 @@ def pause_view(
     arguments.add_column(style="cyan", no_wrap=True)
     arguments.add_column()
     for key, value in named.items():
-        arguments.add_row(f"  {key}", Text(printable(_short_repr(value))))
+        arguments.add_row(f"  {key}", Text(printable(clip(safe_repr(value), SHORTEST))))
     receivers = Table.grid(padding=(0, 2))
     receivers.add_column(no_wrap=True)
     receivers.add_column()
@@ -165,23 +162,15 @@ def pause_view(
     for entry in plan:
         listens = listens_to(entry.info.sender_label)
         name = printable(entry.info.name)
-        if entry.decision is dispatcher.Decision.CALL:
+        if entry.decision is Decision.CALL:
             mark, verdict = Text("  ✓ " + name, style="green"), f"{listens}  will run"
-        elif entry.decision is dispatcher.Decision.SKIP_DEAD:
+        elif entry.decision is Decision.SKIP_DEAD:
             mark, verdict = Text("  ○ " + name, style=SKIPPED), "skipped: weak reference is dead"
         else:
             mark, verdict = Text("  ○ " + name, style=SKIPPED), f"skipped: listens to {listens}"
         receivers.add_row(mark, Text(verdict))
     prompt = Text(PROMPT, style=DIM)
     return Group(Text(where, style=DIM), head, arguments, receivers, prompt)
-
-
-def _short_repr(value: object, limit: int = 100) -> str:
-    try:
-        text = repr(value)
-    except Exception as error:  # a broken __repr__ must not stop the stepping
-        text = f"<{type(value).__name__} (repr failed: {type(error).__name__})>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def run_stepping(

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sigcli.models import observe as _observe
+from sigcli.text import QueriesForbidden, describing
 
 # Values that reach a statement without a field's conversion (a pk in a
 # DELETE, an id in a many-to-many filter) are written as their fields store them.
@@ -82,8 +83,8 @@ class Database:
                 "An error occurred in the current transaction. You can't execute queries until "
                 "the end of the 'atomic' block."
             ) from self.rollback_exc
-        if _observe.describing():
-            raise _observe.QueriesForbidden(sql)
+        if describing():
+            raise QueriesForbidden(sql)
         observer = _observe.current
         if observer is not None:
             observer.sql_executed(sql, tuple(params))

@@ -13,9 +13,9 @@ from collections import Counter, defaultdict
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from sigcli.dispatcher import current_observer
 from sigcli.models import writes
 from sigcli.models.query import QuerySet
+from sigcli.observation import current_observer
 from sigcli.signals import post_delete, pre_delete
 
 if TYPE_CHECKING:

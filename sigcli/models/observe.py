@@ -7,10 +7,11 @@ check is the whole cost.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
+
+from sigcli.text import safe_repr
 
 T = TypeVar("T")
 
@@ -53,38 +54,6 @@ def operation(
         raise
     observer.operation_finished(None)
     return result
-
-
-class QueriesForbidden(Exception):
-    """Raised by the database when a ``__str__`` queries while being described."""
-
-
-_describing = threading.local()
-
-
-def describing() -> bool:
-    """True while :func:`safe_repr` runs on this thread: the database then
-    refuses to run statements, so that describing an instance never sends a
-    query (or the init signals of rows it would load) that Django would not."""
-    return getattr(_describing, "active", False)
-
-
-def safe_repr(value: object) -> str:
-    """``repr(value)`` without side effects on the database. A ``__str__``
-    that would query (``self.author.name`` on an unloaded relation) gets
-    Django's default ``<Model: Model object (pk)>`` instead; one that raises
-    gets a stand-in: describing a call must never change or break it."""
-    outer = describing()
-    _describing.active = True
-    try:
-        return repr(value)
-    except QueriesForbidden:
-        name = type(value).__name__
-        return f"<{name}: {name} object ({getattr(value, 'pk', None)})>"
-    except Exception as error:  # noqa: BLE001 - any failure of user code
-        return f"<{type(value).__name__} (repr failed: {type(error).__name__})>"
-    finally:
-        _describing.active = outer
 
 
 def call_label(

@@ -12,7 +12,6 @@ import copy
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from sigcli.dispatcher import current_observer
 from sigcli.models import observe as _observe
 from sigcli.models import writes
 from sigcli.models.base import Model, ModelState
@@ -27,6 +26,7 @@ from sigcli.models.lookups import (
     join_clauses,
     order_column,
 )
+from sigcli.observation import current_observer
 from sigcli.signals import post_init, pre_init
 
 MAX_GET_RESULTS = 21

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sigcli.scenario import bundled_scenarios
+from sigcli.scenario import bundled_paths
 from tests.cli.conftest import Invoke, lines
 
 PROFILES_TREE = """\
@@ -728,7 +728,7 @@ def test_an_exception_whose_str_fails_is_still_reported(sigcli: Invoke, tmp_path
     )
 
 
-@pytest.mark.parametrize("name", sorted(bundled_scenarios()))
+@pytest.mark.parametrize("name", sorted(bundled_paths()))
 def test_every_bundled_scenario_runs_and_round_trips(sigcli: Invoke, name: str) -> None:
     result = sigcli("run", name, "--save", "t.json")
     assert (result.exit_code, result.stderr) == (0, "")

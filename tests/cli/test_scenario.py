@@ -118,7 +118,7 @@ def test_resolve_names_the_problem() -> None:
     assert resolve("profiles.py").name == "profiles.py"
     with pytest.raises(ScenarioPathError, match="Did you mean 'profiles'"):
         resolve("profile")
-    assert "profiles" in scenario.bundled_scenarios()
+    assert "profiles" in scenario.bundled_paths()
 
 
 def test_setup_dispatches_are_recorded_apart_from_the_steps() -> None:

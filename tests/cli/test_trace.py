@@ -153,8 +153,8 @@ def test_plan_decisions_become_skip_reasons() -> None:
     trace = Trace(scenario=None)
     recorder = Recorder(trace)
     recorder.start_step("s", "s")
-    recorder.take((dispatcher.SEND, 1, paid, PayPal, {}, plan, False))
-    recorder.take((dispatcher.END, 1, paid, None))
+    recorder.write_raw((dispatcher.SEND, 1, paid, PayPal, {}, plan, False))
+    recorder.write_raw((dispatcher.END, 1, paid, None))
     (dispatch,) = recorder.trace.dispatches()
     assert [(c.name, c.called, c.skipped_reason) for c in dispatch.receivers] == [
         ("gone", False, SkipReason.DEAD_REFERENCE),

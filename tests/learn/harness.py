@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sigcli.scenario import bundled_scenarios, loaded, run_steps
+from sigcli.scenario import bundled_paths, loaded, run_steps
 from sigcli.trace import Recorder, Trace, walk_dispatches
 
 MODEL_SIGNALS = (
@@ -84,7 +84,7 @@ def _error_name(text: str) -> str:
 
 def sigcli_steps(name: str, sort: bool = False) -> list[list[str]]:
     """Each step's dispatches, as sigcli's recorder saw them."""
-    path = bundled_scenarios()[name]
+    path = bundled_paths()[name]
     trace = Trace(scenario=name)
     recorder = Recorder(trace)
     with loaded(path, recorder=recorder) as scenario:
@@ -266,7 +266,7 @@ def django_steps(name: str, sort: bool = False) -> list[list[str]]:
     from django.dispatch import Signal
     from django.test.utils import isolate_apps
 
-    path = bundled_scenarios()[name]
+    path = bundled_paths()[name]
     tree = django_source(path)
     steps = _Steps()
     prefix = f"learn_{name}_"

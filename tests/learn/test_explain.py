@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from sigcli import explain
 from sigcli.cli import main
-from sigcli.scenario import bundled_scenarios
+from sigcli.scenario import bundled_paths
 from sigcli.signals import BUILTIN_SIGNALS
 
 # The keyword arguments each signal is sent with, in the order Django passes them.
@@ -59,7 +59,7 @@ def test_every_scenario_named_in_the_catalogue_sends_that_signal() -> None:
     from sigcli.scenario import loaded, run_steps
     from sigcli.trace import Recorder, Trace
 
-    bundled = bundled_scenarios()
+    bundled = bundled_paths()
     named = {name for doc in explain.CATALOGUE for name in doc.scenarios}
     sent: dict[str, set[str]] = {}
     for name in named:
@@ -77,7 +77,7 @@ def test_every_scenario_named_in_the_catalogue_sends_that_signal() -> None:
 
 
 def test_every_scenario_states_its_lesson_and_has_labelled_steps() -> None:
-    summaries = explain.bundled_scenarios()
+    summaries = explain.bundled_summaries()
     assert len(summaries) >= 12
     for summary in summaries:
         tree = ast.parse(summary.path.read_text())
@@ -131,7 +131,7 @@ def test_scenarios_lists_every_bundled_scenario_with_its_lesson() -> None:
     assert status == 0
     rows = [line.split("│")[1:3] for line in output.splitlines() if line.startswith("│")]
     names = [name.strip() for name, _ in rows if name.strip()]
-    assert names == sorted(bundled_scenarios())
+    assert names == sorted(bundled_paths())
     assert (
         "│ m2m_changed       │ m2m_changed for add, remove, clear and set, from both sides of the"
         in output

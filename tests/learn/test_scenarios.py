@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from sigcli.scenario import bundled_scenarios
+from sigcli.scenario import bundled_paths
 from tests.learn.harness import NotDjango, django_source, django_steps, sigcli_steps
 
 INIT = ("pre_init ", "post_init ")
@@ -349,7 +349,7 @@ def without_init(steps: list[list[str]]) -> list[list[str]]:
 
 
 def test_every_bundled_scenario_has_an_expected_sequence() -> None:
-    assert sorted(EXPECTED) == sorted(bundled_scenarios())
+    assert sorted(EXPECTED) == sorted(bundled_paths())
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -359,13 +359,13 @@ def test_sequence(name: str) -> None:
 
 def _runs_on_django(name: str) -> bool:
     try:
-        django_source(bundled_scenarios()[name])
+        django_source(bundled_paths()[name])
     except NotDjango:
         return False
     return True
 
 
-@pytest.mark.parametrize("name", [n for n in sorted(bundled_scenarios()) if _runs_on_django(n)])
+@pytest.mark.parametrize("name", [n for n in sorted(bundled_paths()) if _runs_on_django(n)])
 def test_matches_django(name: str) -> None:
     mixed = name == "async_receivers"
     assert sigcli_steps(name, sort=mixed) == django_steps(name, sort=mixed)

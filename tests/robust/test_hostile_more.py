@@ -234,7 +234,7 @@ def test_modules_a_scenario_deletes_are_put_back(sigcli: Invoke, tmp_path: Path)
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
         "Error: forget.py: the scenario removed sigcli's own modules from sys.modules "
-        "(sigcli, sigcli.cli, sigcli.dispatcher, ...), so its steps and receivers cannot be "
+        "(sigcli, sigcli.callloops, sigcli.cli, ...), so its steps and receivers cannot be "
         "found. Delete only modules the scenario imported.\n"
     )
     assert "sigcli.scenario" in sys.modules

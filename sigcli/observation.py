@@ -1,0 +1,349 @@
+"""Watching sends: the events an observed send writes, and who reads them.
+
+An observer is installed with :func:`observe`. It is either a
+:class:`Journal`, an event sink the dispatcher writes each event to (cheap
+enough to trace huge runs), or a :class:`SendObserver`, called back as each
+event happens through a journal that turns events into calls.
+
+This module also counts how deeply observed sends nest, per thread and per
+asyncio context, so that a journal can refuse runaway recursion, and
+describes receivers (:class:`ReceiverInfo`) the way observers see them.
+
+Like the dispatcher, it imports nothing of sigcli's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import Enum
+from threading import get_ident
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sigcli.dispatcher import Signal
+
+__all__ = [
+    "Decision",
+    "EventSink",
+    "Journal",
+    "ReceiverInfo",
+    "ReceiverPlan",
+    "SendObserver",
+    "current_observer",
+    "observe",
+]
+
+
+class Decision(Enum):
+    """What one send decided for one connected receiver."""
+
+    CALL = "called"
+    SKIP_SENDER = "sender filter is another sender"
+    SKIP_DEAD = "weak reference is dead"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverInfo:
+    """A description of a receiver taken at connect time, so that it can
+    still be named after its weak reference has died."""
+
+    name: str
+    module: str | None
+    file: str | None
+    line: int | None
+    sender_label: str | None
+    weak: bool
+    dispatch_uid: Any
+    is_async: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverPlan:
+    """One connected receiver as a send saw it, and what it decided for it."""
+
+    info: ReceiverInfo
+    decision: Decision
+
+
+def describe(
+    receiver: Any, sender: object, weak: bool, dispatch_uid: Any, is_async: bool
+) -> ReceiverInfo:
+    """Describe ``receiver`` as connected for ``sender``."""
+    code = _code_of(receiver)
+    return ReceiverInfo(
+        name=name_of(receiver, "__qualname__"),
+        module=getattr(receiver, "__module__", None),
+        file=code.co_filename if code is not None else None,
+        line=code.co_firstlineno if code is not None else None,
+        sender_label=None if sender is None else name_of(sender, "__name__"),
+        weak=weak,
+        dispatch_uid=dispatch_uid,
+        is_async=is_async,
+    )
+
+
+def _code_of(receiver: Any) -> Any:
+    target = getattr(receiver, "__func__", receiver)
+    code = getattr(target, "__code__", None)
+    if code is None:
+        inner = getattr(target, "func", None)  # functools.partial
+        code = getattr(inner, "__code__", None)
+    if code is None:
+        call = type(receiver).__dict__.get("__call__")
+        code = getattr(call, "__code__", None)
+    return code
+
+
+def name_of(target: object, attribute: str) -> str:
+    """``target``'s ``__qualname__`` or ``__name__``, else its repr; a repr
+    that raises (or an attribute lookup that does) still gives a name."""
+    try:
+        name = getattr(target, attribute, None)
+        if isinstance(name, str) and name:
+            return name
+        return repr(target)
+    except Exception:
+        return f"<{type(target).__qualname__} object at {id(target):#x}>"
+
+
+class SendObserver(Protocol):
+    """Sees sends as they happen, through one method call per event. Calls
+    nest: a send made inside a receiver reports ``send_started`` before the
+    outer ``receiver_finished``. (A :class:`Journal` sees the same events at a
+    fraction of the cost.)"""
+
+    def send_started(
+        self,
+        signal: Signal,
+        sender: object,
+        named: dict[str, Any],
+        plan: list[ReceiverPlan],
+        robust: bool,
+    ) -> None: ...
+
+    def receiver_started(self, signal: Signal, info: ReceiverInfo) -> None: ...
+
+    def receiver_finished(
+        self, signal: Signal, info: ReceiverInfo, result: Any, error: BaseException | None
+    ) -> None: ...
+
+    def send_finished(self, signal: Signal, error: BaseException | None) -> None: ...
+
+
+class EventSink(Protocol):
+    """Takes the events of observed sends, one ``write`` per event."""
+
+    def write(self, event: tuple[Any, ...], /) -> None: ...
+
+
+# The kinds of event a journal receives. An event is a tuple of a few fields,
+# the first its kind and the second the id of the thread it happened on,
+# given to the journal's ``write`` in one call. Each kind has a fixed number
+# of fields, ``EVENT_FIELDS``:
+#   (SEND, thread, signal, sender, kwargs, plan, robust)
+#   (CALL, thread, signal, info)                 a receiver is about to run
+#   (DONE, thread, signal, info, result, failure)
+#   (END, thread, signal, failure)               the send is over
+# ``failure`` is None, or what :meth:`Journal.note_failure` made of the exception.
+#
+# A journal whose ``inline`` is true also receives, from the common case of a
+# send (sync receivers only, all alive, non-robust), shorter events:
+#   (SEND_INLINE, thread, signal, sender, kwargs, plan, robust)
+#       the receivers called are the plan's CALL entries, in order, each
+#       started without a CALL event: what happens in one (nested sends...)
+#       comes after the DONE of the one before, or after this event;
+#   (LAST, thread, signal, info, result)      DONE of the last one, then END;
+#   (FAILED, thread, signal, failure)         the running one raised; END.
+SEND, CALL, DONE, END = "send", "call", "done", "end"
+SEND_INLINE, LAST, FAILED = "send inline", "last", "failed"
+EVENT_FIELDS = {SEND: 7, CALL: 4, DONE: 6, END: 4, SEND_INLINE: 7, LAST: 5, FAILED: 4}
+
+#: Values that cannot change after the send, so a journal keeps them as they are.
+SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+class Journal:
+    """An observer the dispatcher writes to instead of calling back: an
+    event sink. By default each event's fields go flat into :attr:`events`
+    (one list for the whole run, no object per event for the garbage
+    collector to walk), so being observed costs a send little more than
+    that. Reading the events (the recorder builds its tree from them)
+    happens later, at the reader's pace. A subclass that acts on each event
+    as it comes defines its own :meth:`write`.
+
+    Values that may change after the send (model instances in ``kwargs``, a
+    receiver's result, a sender that is not a class) pass through
+    :meth:`snapshot` and :meth:`label_sender` at once; scalars are kept as
+    they are. The base class keeps everything as it is.
+    """
+
+    #: Whether the reader takes the shorter events of the common case
+    #: (SEND_INLINE, LAST, FAILED). A reader that acts as receivers start
+    #: needs CALL events, so the default is no. An inline journal must
+    #: have a ``max_depth``.
+    inline: bool = False
+
+    #: Takes one event (see the event kinds above).
+    write: Callable[[tuple[Any, ...]], None]
+
+    def __init__(self, max_depth: int | None = None) -> None:
+        #: The events' fields one after another, unless a subclass writes
+        #: them elsewhere.
+        self.events: list[Any] = []
+        if not hasattr(type(self), "write"):
+            # The list's own ``extend``: writing an event is one C call.
+            self.write = self.events.extend
+        #: Sends nested deeper than this (counted per thread and per asyncio
+        #: task) call :meth:`too_deep` before they start; None for no limit.
+        self.max_depth = max_depth
+
+    def snapshot(self, value: Any) -> Any:
+        """What to keep of a keyword argument's value or a receiver's result."""
+        return value
+
+    def label_sender(self, sender: object) -> Any:
+        """What to keep of a sender that is neither a class nor None."""
+        return sender
+
+    def note_failure(self, error: BaseException) -> Any:
+        """What to keep of an exception a receiver raised or a send ended
+        with. A recorder notes which exception it saw last, so this is
+        called once per event, as the event is written."""
+        return error
+
+    def too_deep(self, depth: int) -> None:
+        """Called instead of starting a send ``depth`` levels deep; raises."""
+        raise RecursionError(f"signals nested deeper than {self.max_depth} levels")
+
+
+class _CallingBack(Journal):
+    """The journal of a :class:`SendObserver`: each event becomes a call."""
+
+    def __init__(self, observer: SendObserver) -> None:
+        super().__init__()
+        self.observer = observer
+
+    def write(self, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        if kind == SEND:
+            self.observer.send_started(*event[2:])
+        elif kind == CALL:
+            self.observer.receiver_started(event[2], event[3])
+        elif kind == DONE:
+            self.observer.receiver_finished(*event[2:])
+        else:
+            self.observer.send_finished(event[2], event[3])
+
+
+#: The observer given to :func:`observe`, and the journal sends write to
+#: (the dispatcher reads ``journal`` at every send).
+_observer: SendObserver | Journal | None = None
+journal: Journal | None = None
+
+
+@contextmanager
+def observe(
+    observer: SendObserver | Journal | None,
+) -> Iterator[SendObserver | Journal | None]:
+    """Install ``observer`` (a :class:`Journal`, or a :class:`SendObserver`
+    called back as events happen) for every signal until the block ends,
+    then put back whatever was installed before."""
+    global _observer, journal
+    if isinstance(observer, Journal) and observer.inline and observer.max_depth is None:
+        raise ValueError("an inline journal needs a max_depth (its fast path checks it)")
+    previous = _observer, journal
+    _observer = observer
+    if observer is None or isinstance(observer, Journal):
+        journal = observer
+    else:
+        journal = _CallingBack(observer)
+    try:
+        yield observer
+    finally:
+        _observer, journal = previous
+
+
+def current_observer() -> SendObserver | Journal | None:
+    """What :func:`observe` installed, or None."""
+    return _observer
+
+
+# How deep an observed send is nested: the sync sends open in its thread
+# (a plain per-thread count: sync sends nest strictly, and counting them
+# costs no allocation) plus what the context it runs in started from. An
+# ``asend``, or the gathering of a send's async receivers, sets that for its
+# tasks and worker threads to its own depth, less the sync sends open in the
+# thread they run on, so that nothing is counted twice.
+sync_depths: dict[int, int] = {}
+async_depth: ContextVar[int] = ContextVar("sigcli_async_depth", default=0)
+
+
+@contextmanager
+def counting_from(depth: int) -> Iterator[None]:
+    """Make the current context (an ``asend``, a task, a worker thread) count
+    from ``depth`` for the block."""
+    token = async_depth.set(depth - sync_depths.get(get_ident(), 0))
+    try:
+        yield
+    finally:
+        async_depth.reset(token)
+
+
+# What an observed send writes, outside the written-out fast paths.
+
+
+def snapshot_all(journal: Journal, named: dict[str, Any]) -> dict[str, Any]:
+    """``named`` with every value that may change replaced by the journal's snapshot."""
+    return {k: v if type(v) in SCALARS else journal.snapshot(v) for k, v in named.items()}
+
+
+def write_send(
+    journal: Journal,
+    signal: Signal,
+    sender: object,
+    named: dict[str, Any],
+    plan: list[ReceiverPlan] | None,
+    robust: bool,
+) -> int:
+    """Write the start of a send, after checking its depth; returns the depth."""
+    thread = get_ident()
+    depth = async_depth.get() + sync_depths.get(thread, 0) + 1
+    if journal.max_depth is not None and depth > journal.max_depth:
+        journal.too_deep(depth)
+    shown = sender
+    if sender is not None and not isinstance(sender, type):
+        shown = journal.label_sender(sender)
+    journal.write((SEND, thread, signal, shown, snapshot_all(journal, named), plan, robust))
+    return depth
+
+
+def write_end(journal: Journal, signal: Signal, error: BaseException | None) -> None:
+    """Write the end of a send, and the exception it ends with."""
+    failure = None if error is None else journal.note_failure(error)
+    journal.write((END, get_ident(), signal, failure))
+
+
+def write_done(
+    journal: Journal,
+    thread: int,
+    signal: Signal,
+    info: ReceiverInfo | None,
+    result: Any,
+    error: BaseException | None,
+) -> None:
+    """Write that a receiver returned ``result`` or raised ``error``."""
+    if error is not None:
+        journal.write((DONE, thread, signal, info, None, journal.note_failure(error)))
+    else:
+        kept = result if type(result) in SCALARS else journal.snapshot(result)
+        journal.write((DONE, thread, signal, info, kept, None))
+
+
+def write_failed_inline(
+    journal: Journal, thread: int, signal: Signal, error: BaseException
+) -> None:
+    """Write that the running receiver of an inline send raised, ending it."""
+    journal.write((FAILED, thread, signal, journal.note_failure(error)))

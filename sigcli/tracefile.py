@@ -1,0 +1,398 @@
+"""Trace files: JSON writing and loading.
+
+A trace file is data. :func:`load` parses it with ``json`` and checks its
+shape; it never imports or evaluates anything named in it. :func:`save`
+streams the JSON node by node, so a big run is never one string.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sigcli import safefile
+from sigcli.recorder import recursion_room
+from sigcli.text import json_text
+from sigcli.trace import (
+    FORMAT_VERSION,
+    Dispatch,
+    Node,
+    Operation,
+    Output,
+    ReceiverCall,
+    SkipReason,
+    SqlStatement,
+    Step,
+    Trace,
+    TraceFormatError,
+)
+
+__all__ = ["dumps", "load", "node_json", "save"]
+
+
+def dumps(traces: list[Trace]) -> str:
+    """The JSON text of one trace, or of several under ``"runs"``."""
+    with recursion_room(_JSON_RECURSION):
+        return "".join(_chunks(traces))
+
+
+_JSON_RECURSION = 5000
+
+
+def save(traces: list[Trace], path: Path, *, force: bool = False) -> None:
+    """Write the traces to ``path``, replacing it only once the whole file is written.
+
+    The JSON is streamed node by node, so that a run of 200,000 dispatches
+    is never held as one document or one string. The file is written by
+    :mod:`sigcli.safefile`: an interrupted save leaves the previous file as
+    it was, and a file there that is not a trace is replaced only with
+    ``force`` (:class:`~sigcli.safefile.UnsafeTarget` otherwise).
+    """
+    with recursion_room(_JSON_RECURSION), safefile.writing(path, "trace", force=force) as file:
+        file.writelines(_chunks(traces))
+        file.write("\n")
+
+
+_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
+def _make_encode() -> Callable[[Any], str]:
+    """The encoder's C part, made once: ``JSONEncoder.encode`` makes it
+    anew at every call, which is most of the time of writing a big trace
+    one node at a time. Without the C accelerator, ``encode`` itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _encoder.encode
+
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    # (markers, default, encode a string, indent, key separator, item
+    # separator, sort keys, skip keys, allow nan): JSONEncoder's defaults.
+    encoder = make(
+        None, refuse, json.encoder.encode_basestring, None, ": ", ", ", False, False, False
+    )
+
+    def encode(value: Any) -> str:
+        if isinstance(value, str):
+            return _encoder.encode(value)
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_fast_encode = _make_encode()
+
+
+def _encode(value: Any) -> str:
+    """``value`` as strict JSON. JSON has no NaN or infinities: a float that
+    is one (a keyword argument, a result) is written as text, ``"nan"``."""
+    try:
+        return json_text(_fast_encode(value))
+    except ValueError:
+        return json_text(_fast_encode(_finite(value)))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+#: What a trace file written elsewhere may hold that JSON does not: read as
+#: the text sigcli writes for them.
+_CONSTANTS = {"NaN": "nan", "Infinity": "inf", "-Infinity": "-inf"}
+
+
+def _chunks(traces: list[Trace]) -> Iterator[str]:
+    """The JSON text in pieces: one line per node, so a file reads and greps well."""
+    if len(traces) == 1:
+        yield f'{{"sigcli_trace": {FORMAT_VERSION}, '
+        yield from _trace_chunks(traces[0])
+        yield "}"
+        return
+    yield f'{{"sigcli_trace": {FORMAT_VERSION}, "runs": ['
+    for index, trace in enumerate(traces):
+        yield "\n{" if index == 0 else ",\n{"
+        yield from _trace_chunks(trace)
+        yield "}"
+    yield "]}"
+
+
+def _unclosed(fields: dict[str, Any], key: str) -> str:
+    """``fields`` as an unfinished object whose last member ``key`` is a list."""
+    return f'{_encode(fields)[:-1]}, "{key}": ['
+
+
+def _trace_chunks(trace: Trace) -> Iterator[str]:
+    head = {
+        "scenario": trace.scenario,
+        "error": trace.error,
+        "interrupted": trace.interrupted,
+        "not_run": trace.not_run,
+    }
+    yield _unclosed(head, "setup")[1:]
+    yield from _list_chunks(trace.setup)
+    yield '], "steps": ['
+    for index, step in enumerate(trace.steps):
+        fields = {
+            "label": step.label,
+            "function": step.function,
+            "error": step.error,
+            "error_at": step.error_at,
+        }
+        yield ("\n" if index == 0 else ",\n") + _unclosed(fields, "children")
+        yield from _list_chunks(step.children)
+        yield "]}"
+    yield "]"
+
+
+def _list_chunks(nodes: list[Node]) -> Iterator[str]:
+    for index, node in enumerate(nodes):
+        yield "\n" if index == 0 else ",\n"
+        yield from _node_chunks(node)
+
+
+def _node_chunks(node: Node) -> Iterator[str]:
+    """One node; only nodes with children are split, the rest is one encode."""
+    if isinstance(node, Dispatch) and any(call.children for call in node.receivers):
+        fields = node_json(node, children=False)
+        receivers = fields.pop("receivers")
+        yield _unclosed(fields, "receivers")
+        for index, (call, call_fields) in enumerate(zip(node.receivers, receivers, strict=True)):
+            del call_fields["children"]
+            yield ("\n" if index == 0 else ",\n") + _unclosed(call_fields, "children")
+            yield from _list_chunks(call.children)
+            yield "]}"
+        yield "]}"
+    elif isinstance(node, Operation) and node.children:
+        fields = node_json(Operation(node.label, node.model, [], node.error))
+        del fields["children"]
+        yield _unclosed(fields, "children")
+        yield from _list_chunks(node.children)
+        yield "]}"
+    else:
+        yield _encode(node_json(node))
+
+
+def load(path: Path) -> list[Trace]:
+    """Read a trace file written by :func:`save`; never runs code from it."""
+    try:
+        with recursion_room(_JSON_RECURSION):
+            text = path.read_text(encoding="utf-8-sig")
+            document = json.loads(text, parse_constant=_CONSTANTS.__getitem__)
+    except RecursionError:
+        raise TraceFormatError(f"{path} is not a sigcli trace (nested too deeply)") from None
+    except UnicodeDecodeError as exc:
+        raise TraceFormatError(f"{path} is not a sigcli trace (not text: {exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise TraceFormatError(
+            f"{path} is not a sigcli trace (invalid JSON at line {exc.lineno}: {exc.msg})"
+        ) from None
+    except ValueError:  # an integer literal longer than Python converts
+        raise TraceFormatError(
+            f"{path} is not a sigcli trace (a number with too many digits)"
+        ) from None
+    if not isinstance(document, dict) or "sigcli_trace" not in document:
+        raise TraceFormatError(f'{path} is not a sigcli trace (no "sigcli_trace" version key)')
+    version = document["sigcli_trace"]
+    if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in Python
+        raise TraceFormatError(
+            f"{path} is a sigcli trace of format version {version!r}; this sigcli reads "
+            f"version {FORMAT_VERSION}. Record it again with `sigcli run`."
+        )
+    try:
+        runs = document["runs"] if "runs" in document else [document]
+        with recursion_room(_JSON_RECURSION):
+            traces = [_trace_from(_obj(run)) for run in _list(runs)]
+        for loaded in traces:
+            _check_nesting(loaded)
+        return traces
+    except RecursionError:
+        raise TraceFormatError(f"{path} is a damaged sigcli trace (nested too deeply)") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TraceFormatError(f"{path} is a damaged sigcli trace ({exc})") from None
+
+
+#: A run nests at most ``--max-depth`` (200) dispatches, each under an
+#: operation; values are cut at 8 levels when recorded. Anything deeper in a
+#: file was not written by sigcli, and would only exhaust the stack of
+#: whatever walks it next (filters, the tree, JSON output).
+_MAX_NODE_NESTING = 2 * 200 + 10
+_MAX_VALUE_NESTING = 20
+
+
+def _check_nesting(trace: Trace) -> None:
+    """Reject a loaded trace nested deeper than any run records; iterative."""
+    pending: list[tuple[list[Node], int]] = [(trace.setup, 1)]
+    pending += [(step.children, 1) for step in trace.steps]
+    while pending:
+        nodes, level = pending.pop()
+        if nodes and level > _MAX_NODE_NESTING:
+            raise ValueError(f"nodes nested more than {_MAX_NODE_NESTING} levels deep")
+        for node in nodes:
+            if isinstance(node, Dispatch):
+                _check_value(node.kwargs, "kwargs")
+                for call in node.receivers:
+                    _check_value(call.result, "a result")
+                    pending.append((call.children, level + 1))
+            elif isinstance(node, Operation):
+                pending.append((node.children, level + 1))
+            elif isinstance(node, SqlStatement):
+                _check_value(node.params, "SQL params")
+
+
+def _check_value(value: Any, what: str) -> None:
+    pending = [(value, 0)]
+    while pending:
+        item, level = pending.pop()
+        if level > _MAX_VALUE_NESTING:
+            raise ValueError(f"{what} nested more than {_MAX_VALUE_NESTING} levels deep")
+        if isinstance(item, dict):
+            pending.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            pending.extend((v, level + 1) for v in item)
+
+
+def node_json(node: Node, children: bool = True) -> dict[str, Any]:
+    """One node as JSON; without ``children``, receivers' nested nodes are left out."""
+    if isinstance(node, Dispatch):
+        return {
+            "type": "dispatch",
+            "seq": node.seq,
+            "signal": node.signal,
+            "sender": node.sender,
+            "depth": node.depth,
+            "robust": node.robust,
+            "kwargs": node.kwargs,
+            "error": node.error,
+            "receivers": [
+                {
+                    "name": c.name,
+                    "module": c.module,
+                    "file": c.file,
+                    "line": c.line,
+                    "sender_filter": c.sender_filter,
+                    "weak": c.weak,
+                    "dispatch_uid": c.dispatch_uid,
+                    "called": c.called,
+                    "skipped_reason": c.skipped_reason.value if c.skipped_reason else None,
+                    "result": c.result,
+                    "error": c.error,
+                    "error_propagated": c.error_propagated,
+                    "children": [node_json(n) for n in c.children] if children else [],
+                }
+                for c in node.receivers
+            ],
+        }
+    if isinstance(node, Operation):
+        return {
+            "type": "operation",
+            "label": node.label,
+            "model": node.model,
+            "error": node.error,
+            "children": [node_json(n) for n in node.children],
+        }
+    if isinstance(node, Output):
+        return {"type": "output", "text": node.text}
+    return {"type": "sql", "sql": node.sql, "params": node.params}
+
+
+def _trace_from(data: dict[str, Any]) -> Trace:
+    return Trace(
+        scenario=_opt(data.get("scenario"), str),
+        error=_opt(data.get("error"), str),
+        interrupted=bool(data.get("interrupted", False)),
+        not_run=[str(label) for label in _list(data.get("not_run", []))],
+        setup=[_node_from(_obj(n)) for n in _list(data.get("setup", []))],
+        steps=[
+            Step(
+                label=_req(s, "label", str),
+                function=_req(s, "function", str),
+                error=_opt(s.get("error"), str),
+                error_at=_opt(s.get("error_at"), str),
+                children=[_node_from(_obj(n)) for n in _list(s.get("children", []))],
+            )
+            for s in map(_obj, _list(data["steps"]))
+        ],
+    )
+
+
+def _node_from(data: dict[str, Any]) -> Node:
+    kind = data.get("type")
+    if kind == "dispatch":
+        return Dispatch(
+            seq=_req(data, "seq", int),
+            signal=_req(data, "signal", str),
+            sender=_opt(data.get("sender"), str),
+            depth=_req(data, "depth", int),
+            kwargs=_obj(data.get("kwargs", {})),
+            robust=bool(data.get("robust", False)),
+            error=_opt(data.get("error"), str),
+            receivers=[_receiver_from(_obj(r)) for r in _list(data.get("receivers", []))],
+        )
+    if kind == "operation":
+        return Operation(
+            label=_req(data, "label", str),
+            model=_opt(data.get("model"), str),
+            error=_opt(data.get("error"), str),
+            children=[_node_from(_obj(n)) for n in _list(data.get("children", []))],
+        )
+    if kind == "sql":
+        return SqlStatement(sql=_req(data, "sql", str), params=_list(data.get("params", [])))
+    if kind == "output":
+        return Output(text=_req(data, "text", str))
+    raise ValueError(f"unknown node type {kind!r}")
+
+
+def _receiver_from(data: dict[str, Any]) -> ReceiverCall:
+    reason = data.get("skipped_reason")
+    return ReceiverCall(
+        name=_req(data, "name", str),
+        module=_opt(data.get("module"), str),
+        file=_opt(data.get("file"), str),
+        line=_opt(data.get("line"), int),
+        sender_filter=_opt(data.get("sender_filter"), str),
+        weak=bool(data.get("weak", True)),
+        dispatch_uid=_opt(data.get("dispatch_uid"), str),
+        called=bool(data.get("called", False)),
+        skipped_reason=None if reason is None else SkipReason(reason),
+        result=data.get("result"),
+        error=_opt(data.get("error"), str),
+        error_propagated=bool(data.get("error_propagated", False)),
+        children=[_node_from(_obj(n)) for n in _list(data.get("children", []))],
+    )
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, found {type(value).__name__}")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, found {type(value).__name__}")
+    return value
+
+
+def _req(data: dict[str, Any], key: str, kind: type) -> Any:
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{key!r} should be {kind.__name__}, found {type(value).__name__}")
+    return value
+
+
+def _opt(value: Any, kind: type) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"expected {kind.__name__} or null, found {type(value).__name__}")
+    return value
