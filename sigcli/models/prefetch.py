@@ -13,7 +13,29 @@ from sigcli.models.lookups import order_column
 
 
 def prefetch_related_objects(objects: list[Any], lookups: tuple[str, ...]) -> None:
-    """Fill each instance's prefetch cache (or relation cache) for every lookup."""
+    """Fill each instance's prefetch cache (or relation cache) for every lookup.
+
+    A nested lookup (``"book_set__review_set"``) prefetches level by level, each
+    level once for all the objects the previous one found; a level an earlier
+    lookup (or ``select_related``) already filled is not queried again.
+    """
+    done: set[str] = set()
+    for lookup in lookups:
+        level = objects
+        parts = lookup.split("__")
+        for depth, name in enumerate(parts):
+            if not level:
+                break
+            path = "__".join(parts[: depth + 1])
+            kind, descriptor = _relation(type(level[0]), name)
+            if path not in done:
+                done.add(path)
+                if not _fetched(level[0], kind, descriptor, name):
+                    _prefetch_level(level, kind, descriptor, name)
+            level = _next_level(level, kind, descriptor, name)
+
+
+def _relation(model: Any, name: str) -> tuple[str, Any]:
     from sigcli.models.related import (
         ForwardDescriptor,
         ManyToManyDescriptor,
@@ -21,24 +43,58 @@ def prefetch_related_objects(objects: list[Any], lookups: tuple[str, ...]) -> No
         ReverseOneToOneDescriptor,
     )
 
-    if not objects:
-        return
-    model = type(objects[0])
-    for name in lookups:
-        descriptor = getattr(model, name, None)
-        if isinstance(descriptor, ManyToManyDescriptor):
-            _many_to_many(objects, name, descriptor)
-        elif isinstance(descriptor, ReverseManyDescriptor):
-            _reverse_many(objects, name, descriptor.rel)
-        elif isinstance(descriptor, ForwardDescriptor):
-            _forward(objects, descriptor.field)
-        elif isinstance(descriptor, ReverseOneToOneDescriptor):
-            _reverse_one(objects, descriptor.rel)
-        else:
-            raise AttributeError(
-                f"Cannot find '{name}' on {model.__name__} object, '{name}' is an invalid "
-                "parameter to prefetch_related()"
-            )
+    descriptor = getattr(model, name, None)
+    kinds = (
+        (ManyToManyDescriptor, "many"),
+        (ReverseManyDescriptor, "many"),
+        (ForwardDescriptor, "forward"),
+        (ReverseOneToOneDescriptor, "reverse one"),
+    )
+    for klass, kind in kinds:
+        if isinstance(descriptor, klass):
+            return kind, descriptor
+    if descriptor is None and name not in model._meta.fields_map:
+        raise AttributeError(
+            f"Cannot find '{name}' on {model.__name__} object, '{name}' is an invalid "
+            "parameter to prefetch_related()"
+        )
+    raise ValueError(
+        f"'{name}' does not resolve to an item that supports prefetching - this is an "
+        "invalid parameter to prefetch_related()."
+    )
+
+
+def _fetched(obj: Any, kind: str, descriptor: Any, name: str) -> bool:
+    if kind == "many":
+        return name in (obj.__dict__.get("_prefetched_objects_cache") or {})
+    key = descriptor.field.name if kind == "forward" else descriptor.rel.accessor_name
+    return key in (obj._state.cache or {})
+
+
+def _prefetch_level(objects: list[Any], kind: str, descriptor: Any, name: str) -> None:
+    from sigcli.models.related import ManyToManyDescriptor
+
+    if isinstance(descriptor, ManyToManyDescriptor):
+        _many_to_many(objects, name, descriptor)
+    elif kind == "many":
+        _reverse_many(objects, name, descriptor.rel)
+    elif kind == "forward":
+        _forward(objects, descriptor.field)
+    else:
+        _reverse_one(objects, descriptor.rel)
+
+
+def _next_level(objects: list[Any], kind: str, descriptor: Any, name: str) -> list[Any]:
+    found: list[Any] = []
+    for obj in objects:
+        if kind == "many":
+            found.extend(obj.__dict__["_prefetched_objects_cache"][name])
+            continue
+        key = descriptor.field.name if kind == "forward" else descriptor.rel.accessor_name
+        related = obj._state.fields_cache.get(key)
+        if related is not None:
+            found.append(related)
+    return found
 
 
 def _rows(model: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

@@ -181,31 +181,36 @@ class QuerySet:
         clone._only = tuple(attnames)
         return clone
 
-    def select_related(self, *fields: str) -> QuerySet:
-        """Load the related objects of these foreign keys in the same query (all
-        non-null ones when none are named): each row builds its object, then the
-        related object, as Django's joined rows do."""
+    def select_related(self, *fields: Any) -> QuerySet:
+        """Load related objects in the same query: the relations named (nested with
+        ``__``, reverse one-to-ones too), or every non-null foreign key when none
+        are; ``select_related(None)`` stops. Names are checked when the query runs."""
         clone = self._chain("select_related", fields)
-        clone._related = (*self._related, *(fields or ("",)))
+        if fields == (None,):
+            clone._related = ()
+        elif not fields:
+            clone._related = ("",)
+        elif self._related == ("",):
+            clone._related = fields
+        else:
+            clone._related = (*self._related, *fields)
         return clone
 
-    def _related_fields(self) -> list[Any]:
-        """The foreign keys ``select_related`` names, checked when the query is built (as Django does)."""
+    def _joins(self) -> list[Any]:
+        """The ``select_related`` joins; a relation ``only()`` leaves out cannot be followed."""
+        from sigcli.models.joined import join_tree
+
         meta = self.model._meta
-        related: list[Any] = []
-        for name in self._related:
-            if not name:
-                found = [f for f in meta.relation_fields if not f.null]
-            else:
-                field = meta.fields_map.get(name)
-                if field is None or not field.is_relation or field.name != name:
-                    choices = ", ".join(f.name for f in meta.relation_fields) or "(none)"
+        joins = join_tree(meta, self._related)
+        if self._only is not None:
+            wanted = set(self._only) | {meta.pk.attname}
+            for join in joins:
+                if not join.reverse and join.field.attname not in wanted:
                     raise FieldError(
-                        f"Invalid field name(s) given in select_related: '{name}'. Choices are: {choices}"
+                        f"Field {meta.object_name}.{join.field.name} cannot be both deferred and "
+                        "traversed using select_related at the same time."
                     )
-                found = [field]
-            related.extend(f for f in found if f not in related)
-        return related
+        return joins
 
     def prefetch_related(self, *lookups: str) -> QuerySet:
         """After the main query, one query per lookup fills each instance's cache."""
@@ -304,27 +309,22 @@ class QuerySet:
         if self._fields is not None:
             columns = ", ".join(field_expression(meta, name)[0] for name in self._fields)
             sql = f"SELECT {'DISTINCT ' if self._distinct else ''}{columns} FROM {from_sql}"
-        elif self._only is not None:
-            wanted = set(self._only) | {meta.pk.attname}
-            columns = ", ".join(
-                c for c, a in zip(meta.qualified_columns, meta.attnames, strict=True) if a in wanted
-            )
-            sql = f"SELECT {columns} FROM {from_sql}"
-        elif self._related:
-            selected = list(meta.qualified_columns)
-            related_joins = []
-            for number, field in enumerate(self._related_fields(), start=2):
-                remote = field.remote_model._meta
-                alias = f"T{number}"
-                join = "LEFT OUTER JOIN" if field.null else "INNER JOIN"
-                related_joins.append(
-                    f'{join} "{remote.read_table}" {alias} ON ("{table}"."{field.column}" = {alias}."{remote.pk.column}")'
-                )
-                selected.extend(f'{alias}."{column}"' for column in remote.columns)
+        elif self._only is not None or self._related:
+            wanted = None if self._only is None else set(self._only) | {meta.pk.attname}
+            selected = [
+                c
+                for c, a in zip(meta.qualified_columns, meta.attnames, strict=True)
+                if wanted is None or a in wanted
+            ]
+            joined = ""
+            if self._related:
+                from sigcli.models.joined import join_sql
+
+                related_columns, clauses = join_sql(meta, f'"{table}"', self._joins())
+                selected.extend(related_columns)
+                joined = "".join(f" {clause}" for clause in clauses)
             distinct = "DISTINCT " if self._distinct else ""
-            sql = (
-                f"SELECT {distinct}{', '.join(selected)} FROM {from_sql} {' '.join(related_joins)}"
-            )
+            sql = f"SELECT {distinct}{', '.join(selected)} FROM {from_sql}{joined}"
         else:
             sql = meta.select_sql
             if from_sql != f'"{table}"':
@@ -388,20 +388,31 @@ class QuerySet:
                 return [dict(zip(names, row, strict=True)) for row in rows]
             return [tuple(row) for row in rows]
         converters = meta.converters
+        width = len(meta.attnames)
         if self._only is not None:
             from sigcli.models.base import DEFERRED
 
             wanted = set(self._only) | {meta.pk.attname}
             positions = [a in wanted for a in meta.attnames]
             converters = tuple((i, f) for i, f in converters if positions[i])
+            width = sum(positions)
             expanded = []
             for row in rows:
                 values = iter(row)
-                expanded.append(tuple(next(values) if keep else DEFERRED for keep in positions))
+                main = tuple(next(values) if keep else DEFERRED for keep in positions)
+                expanded.append(main + row[width:])
             rows = expanded
-        if self._related and self._only is None:
-            related_fields = self._related_fields()
-            objects = [self._build_joined(row, related_fields) for row in rows]
+            width = len(positions)
+        if self._related:
+            from sigcli.models.joined import populate
+
+            joins = self._joins()
+            objects = []
+            for row in rows:
+                main = row[:width]
+                obj = model.from_db(_convert(main, converters) if converters else main)
+                populate(obj, joins, row, width, _from_row)
+                objects.append(obj)
         else:
             if converters:
                 rows = [_convert(row, converters) for row in rows]
@@ -415,26 +426,6 @@ class QuerySet:
             for obj in objects:
                 obj._state.fields_cache[name] = instance
         return objects
-
-    def _build_joined(self, row: tuple[Any, ...], related_fields: list[Any]) -> Any:
-        """One ``select_related`` row: the object first, then each related object (or None)."""
-        meta = self.model._meta
-        width = len(meta.attnames)
-        obj = _from_row(self.model, row[:width])
-        cache = obj._state.fields_cache
-        for field in related_fields:
-            remote = field.remote_model
-            remote_width = len(remote._meta.attnames)
-            values = row[width : width + remote_width]
-            width += remote_width
-            if values[remote._meta.attnames.index(remote._meta.pk.attname)] is None:
-                cache[field.name] = None
-                continue
-            related = _from_row(remote, values)
-            cache[field.name] = related
-            if field.one_to_one and not field.rel.hidden:
-                related._state.fields_cache[field.rel.accessor_name] = obj
-        return obj
 
     def _label(
         self,
@@ -768,7 +759,42 @@ class QuerySet:
         return self._report("delete", (), None, writes.delete, self)  # type: ignore[no-any-return]
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[Any]:
-        return iter(self._evaluate())
+        """Stream the rows: each object is built when the loop reaches it, so its
+        init signals interleave with the loop body, as in Django. Rows are fetched
+        ``chunk_size`` (2000) at a time; after ``prefetch_related()`` a chunk is
+        built and prefetched before it is handed out, and ``chunk_size`` is required."""
+        if chunk_size is None:
+            if self._prefetch:
+                raise ValueError(
+                    "chunk_size must be provided when using QuerySet.iterator() after "
+                    "prefetch_related()."
+                )
+        elif chunk_size <= 0:
+            raise ValueError("Chunk size must be strictly positive.")
+        return self._stream(chunk_size)
+
+    def _stream(self, chunk_size: int | None) -> Iterator[Any]:
+        if self._empty:
+            return
+        size = chunk_size or 2000
+        label_args = (chunk_size,) if chunk_size is not None else ()
+        cursor, rows = self._report("iterator", label_args, None, self._first_chunk, size)
+        prefetch = self._prefetch if chunk_size is not None and self._kind == "objects" else ()
+        while rows:
+            if prefetch:
+                from sigcli.models.prefetch import prefetch_related_objects
+
+                objects = self._build(rows)
+                prefetch_related_objects(objects, prefetch)
+                yield from objects
+            else:
+                for row in rows:
+                    yield self._build([row])[0]
+            rows = cursor.fetchmany(size)
+
+    def _first_chunk(self, size: int) -> tuple[Any, list[Any]]:
+        cursor = self._db().execute(self._select_sql(), self._params)
+        return cursor, cursor.fetchmany(size)
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         for obj in self._evaluate():
