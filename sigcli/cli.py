@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -244,31 +247,32 @@ def run(
         raise click.UsageError("--step does not combine with --json or --db.")
     saved = None if no_save else (save_path or DEFAULT_TRACE)
     _check_outputs(None if no_save else save_path, export, force)
-    if step:
-        from sigcli import render, stepper
+    with _second_interrupt_exits():
+        if step:
+            from sigcli import render, stepper
 
-        result = stepper.run_stepping(
-            list(scenarios), render.make_console(), max_depth=max_depth, show_all=show_all
-        )
-    else:
-        result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
-    unsaved: str | None = None
-    if saved is not None:
-        try:
-            _save(result.traces, saved, force or saved is DEFAULT_TRACE)
-        except (OSError, safefile.UnsafeTarget) as error:  # the run is still shown first
-            unsaved = _unsaved(saved, error)
-            saved = None
-    if as_json:
-        click.echo(tracefile.dumps(result.traces))
-    else:
-        options = _options(verbose, show_all, limit, hide_skipped, no_sql, compact)
-        _show_runs(result.traces, options, export, force)
-    _report(result.traces, saved, result.interrupted)
-    _report_threads(result)
-    if unsaved is not None:
-        click.echo(f"Error: could not save the trace {printable(unsaved)}", err=True)
-    _exit(result.exit_status or (2 if unsaved else 0), bool(result.threads_left))
+            result = stepper.run_stepping(
+                list(scenarios), render.make_console(), max_depth=max_depth, show_all=show_all
+            )
+        else:
+            result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
+        unsaved: str | None = None
+        if saved is not None:
+            try:
+                _save(result.traces, saved, force or saved is DEFAULT_TRACE)
+            except (OSError, safefile.UnsafeTarget) as error:  # the run is still shown first
+                unsaved = _unsaved(saved, error)
+                saved = None
+        if as_json:
+            click.echo(tracefile.dumps(result.traces))
+        else:
+            options = _options(verbose, show_all, limit, hide_skipped, no_sql, compact)
+            _show_runs(result.traces, options, export, force)
+        _report(result.traces, saved, result.interrupted)
+        _report_threads(result)
+        if unsaved is not None:
+            click.echo(f"Error: could not save the trace {printable(unsaved)}", err=True)
+        _exit(result.exit_status or (2 if unsaved else 0), bool(result.threads_left))
 
 
 @main.command("trace", short_help="Show and filter a saved or fresh trace.")
@@ -435,6 +439,38 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, b
     return result.traces, result.exit_status, bool(result.threads_left)
 
 
+#: ``os._exit`` as it was when sigcli started: a scenario's own call is
+#: refused while it runs (see :mod:`sigcli.scenario`), never sigcli's.
+_hard_exit = os._exit
+
+
+@contextmanager
+def _second_interrupt_exits() -> Iterator[None]:
+    """The first Ctrl-C stops the run, which then saves and shows what it
+    recorded; a second one ends the process at once (a file being saved is
+    left as it was before). Only in the real process's main thread."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    def first(number: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, again)
+        raise KeyboardInterrupt
+
+    def again(number: int, frame: object) -> None:
+        os.write(2, b"Interrupted again: exiting now.\n")
+        _hard_exit(130)
+
+    previous = signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _save(traces: list[Trace], path: Path, force: bool) -> None:
     """Save the traces; the default file's folder ``.sigcli`` is made if missing,
     and must be a real folder (a link there could lead anywhere)."""
@@ -556,5 +592,5 @@ def _exit(status: int, threads_left: bool) -> NoReturn:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
-        os._exit(status)
+        _hard_exit(status)
     sys.exit(status)

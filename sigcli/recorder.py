@@ -196,6 +196,12 @@ class Recorder(Journal):
             self._last_error = None
         return step
 
+    def stop(self) -> None:
+        """Keep nothing from now on (after Ctrl-C): what threads still send
+        while sigcli saves what it has is dropped, not recorded. (A send
+        already under way finishes writing its events.)"""
+        self.write = _drop
+
     def finish_step(self, error: BaseException | None) -> None:
         with self._lock:
             self.flush()
@@ -648,3 +654,7 @@ def recursion_room(limit: int) -> Iterator[None]:
         yield
     finally:
         sys.setrecursionlimit(previous)
+
+
+def _drop(event: tuple[Any, ...]) -> None:
+    """A journal's ``write`` once it keeps nothing more."""

@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext, redirect_stdout
@@ -234,21 +235,25 @@ def loaded(
     database: str | None = None,
     recorder: Any = None,
     thread_errors: list[str] | None = None,
+    threads: list[threading.Thread] | None = None,
 ) -> Iterator[LoadedScenario]:
     """Import the scenario at ``path`` into a fresh registry, for the block.
 
     With a ``recorder`` (or an observer that wraps one), everything from the
     first ``class_prepared`` on is recorded (loading lands in the trace's
     setup section). Exceptions that end the scenario's threads meanwhile are
-    appended to ``thread_errors`` (a new list by default), one line each.
+    appended to ``thread_errors`` (a new list by default), one line each;
+    the threads it starts are appended to ``threads``. The database stays
+    open for threads still running after the block, until they end.
     """
     from sigcli import models, signals
 
     registry = models.Registry()
     saved = [(signal, signal._snapshot()) for signal in signals.BUILTIN_SIGNALS]
     module_name = f"sigcli_scenario_{next(_module_numbers)}_{_identifier(path.stem)}"
+    threads = [] if threads is None else threads
     with ExitStack() as stack:
-        stack.callback(registry.close)
+        stack.callback(_close_when_done, registry, threads)
         if database is not None:
             stack.callback(_keep_database, registry, Path(database))
         stack.callback(sys.modules.pop, module_name, None)
@@ -257,6 +262,7 @@ def loaded(
         thread_errors = [] if thread_errors is None else thread_errors
         stack.enter_context(_process_restored(path.resolve().parent))
         stack.enter_context(_thread_errors_reported(path, thread_errors))
+        stack.enter_context(_threads_tracked(threads))
         stack.enter_context(_validating_receivers())
         stack.enter_context(_quiet_robust_log())
         stack.enter_context(_importable_neighbours(path))
@@ -285,6 +291,63 @@ def loaded(
                 raise ScenarioError(problem)
         all_signals = {s.name or "": s for s in signals.BUILTIN_SIGNALS} | named
         yield LoadedScenario(path, module, registry, steps, all_signals, thread_errors)
+
+
+@contextmanager
+def _threads_tracked(started: list[threading.Thread]) -> Iterator[None]:
+    """Append every thread started during the block to ``started``.
+
+    ``threading.enumerate()`` cannot tell: a thread whose ``join()`` was
+    interrupted by Ctrl-C is dropped from it while it still runs.
+    """
+    original = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        started.append(thread)
+        original(thread)
+
+    threading.Thread.start = start  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        threading.Thread.start = original  # type: ignore[method-assign]
+
+
+def running(threads: list[threading.Thread]) -> list[threading.Thread]:
+    """Those of ``threads`` that still run.
+
+    A thread whose ``join()`` Ctrl-C interrupted says it has stopped while it
+    runs on; for one that says so, the system is asked (Linux), else the
+    interpreter (whose thread idents a new thread may reuse).
+    """
+    frames = sys._current_frames().keys()
+
+    def runs(thread: threading.Thread) -> bool:
+        if thread.is_alive():
+            return True
+        if thread.ident is None or thread.ident not in frames:
+            return False
+        if thread.native_id is not None and os.path.isdir("/proc/self/task"):
+            return os.path.isdir(f"/proc/self/task/{thread.native_id}")
+        return True
+
+    return [t for t in threads if runs(t)]
+
+
+def _close_when_done(registry: Any, threads: list[threading.Thread]) -> None:
+    """Close the registry's database now, or, while threads the scenario
+    started still run (and may use it), once they have all ended: closing a
+    connection under a running statement crashes the interpreter."""
+    if not running(threads):
+        registry.close()
+        return
+
+    def close_later() -> None:
+        while running(threads):
+            time.sleep(0.05)
+        registry.close()
+
+    threading.Thread(target=close_later, name="sigcli-database-closer", daemon=True).start()
 
 
 def _keep_database(registry: Any, path: Path) -> None:
@@ -578,6 +641,8 @@ def run_steps(scenario: LoadedScenario, recorder: Recorder) -> None:
         try:
             _call_step(entry.function)
         except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                recorder.stop()
             recorder.finish_step(error)
             line, _ = _scenario_line(scenario.path, error.__traceback__)
             recorder.trace.steps[-1].error_at = f"{scenario.path}:{line}" if line else None
@@ -643,7 +708,7 @@ def _run_all(
         # a watching observer (run --step) needs the terminal itself.
         output = redirect_stdout(PrintedOutput(recorder)) if watch is None else nullcontext()
         observer = recorder if watch is None else watch(recorder)
-        before = set(threading.enumerate())
+        threads: list[threading.Thread] = []
         try:
             with (
                 output,
@@ -652,6 +717,7 @@ def _run_all(
                     database=database,
                     recorder=observer,
                     thread_errors=result.thread_errors,
+                    threads=threads,
                 ) as scenario,
             ):
                 if not scenario.steps:
@@ -667,7 +733,7 @@ def _run_all(
             result.interrupted = True
             break
         finally:
-            left = threads_started_since(before)
+            left = left_running(threads)
             if left:
                 result.threads_left[trace.scenario or name] = left
 
@@ -703,6 +769,21 @@ def check_new_database(name: str) -> Path:
             f"--db {name}: the folder {path.parent} does not exist; create it first."
         )
     return path
+
+
+def left_running(threads: list[threading.Thread]) -> list[str]:
+    """The names of ``threads`` still running that would keep Python from
+    exiting: not daemons, and not idle workers of a ``concurrent.futures``
+    pool (asyncio's, or an ``asend``'s), which the pool stops at exit by itself."""
+    from concurrent.futures import thread as pool_threads
+
+    pooled = getattr(pool_threads, "_threads_queues", {})
+    # A thread that has just done its work (asyncio's executor shutdown) is
+    # given a moment to be gone.
+    deadline = time.monotonic() + 0.2
+    while (left := running(threads)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return [t.name for t in left if not t.daemon and t not in pooled]
 
 
 def threads_started_since(before: set[threading.Thread]) -> list[str]:

@@ -120,3 +120,134 @@ def test_sigint_while_loading_a_big_trace_exits_130(tmp_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert (process.returncode, stdout, stderr) == (130, "", "Interrupted.\n")
+
+
+# -- threads a scenario leaves running ----------------------------------------------------
+
+WRITER = """\
+import threading
+
+import sigcli
+from sigcli import models
+
+
+class Row(models.Model):
+    n = models.IntegerField()
+
+
+def fill():
+    n = 0
+    while True:
+        n += 1
+        Row.objects.create(n=n)
+
+
+@sigcli.step
+def start():
+    \"\"\"starts a thread that writes rows for ever\"\"\"
+    threading.Thread(target=fill, name="filler", daemon=DAEMON).start()
+"""
+
+
+def test_a_thread_still_writing_after_the_scenario_keeps_its_database(tmp_path: Path) -> None:
+    (tmp_path / "writer.py").write_text(WRITER.replace("DAEMON", "False"))
+    stdout, stderr = start(tmp_path, "run", "writer.py").communicate(timeout=60)
+    assert stdout.startswith("writer.py · 1 step · 1 dispatch · ")
+    assert stderr == (
+        "Warning: writer.py left 1 thread running (filler); sigcli exits without waiting for it.\n"
+    )
+    assert json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())["error"] is None
+
+
+def test_the_shell_ends_beside_a_thread_still_writing(tmp_path: Path) -> None:
+    (tmp_path / "writer.py").write_text(WRITER.replace("DAEMON", "False"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", NO_COLOR="1", TERM="dumb")
+    shell = subprocess.run(
+        [sys.executable, "-m", "sigcli", "shell", "writer.py"],
+        cwd=tmp_path,
+        env=env,
+        input="start()\nimport time; time.sleep(0.3)\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shell.returncode == 0
+    assert shell.stderr.endswith(
+        "Ctrl-D leaves.\n\n"
+        "Warning: writer.py left 1 thread running (filler); sigcli exits without waiting for it.\n"
+    )
+    assert "Row.objects.create(n=1)" in shell.stdout
+
+
+PINGER = """\
+import threading
+from pathlib import Path
+
+import sigcli
+from sigcli import Signal, receiver
+
+ping = Signal()
+
+
+@receiver(ping)
+def pong(sender, n, **kwargs):
+    if n == COUNT:
+        Path("busy").touch()
+
+
+def loop():
+    n = 0
+    while True:
+        n += 1
+        ping.send(sender="pinger", n=n)
+
+
+@sigcli.step
+def start():
+    \"\"\"a thread pings for ever, the step waits for it\"\"\"
+    thread = threading.Thread(target=loop, name="pinger")
+    thread.start()
+    thread.join()
+"""
+
+
+def test_ctrl_c_during_a_join_stops_recording_and_names_the_thread(tmp_path: Path) -> None:
+    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "1000"))
+    process = start(tmp_path, "run", "pinger.py")
+    wait_for(tmp_path / "busy")
+    process.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - interrupted < 20  # it never ended: the thread pings for ever
+    assert process.returncode == 130
+    assert stderr == (
+        "Interrupted; the partial trace is saved in .sigcli/last-trace.json.\n"
+        "Warning: pinger.py left 1 thread running (pinger); sigcli exits without waiting for it.\n"
+    )
+    saved = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
+    counted = int(stdout.split(" · ")[2].removesuffix(" dispatches"))
+    assert saved["interrupted"] is True
+    assert len(saved["steps"][0]["children"]) == counted
+
+
+def test_a_second_ctrl_c_exits_at_once_leaving_a_whole_trace(tmp_path: Path) -> None:
+    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "1"))
+    first = start(tmp_path, "run", "pinger.py")
+    wait_for(tmp_path / "busy")
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=60)
+    before = (tmp_path / ".sigcli" / "last-trace.json").read_bytes()
+    (tmp_path / "busy").unlink()
+    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "200_000"))
+    process = start(tmp_path, "run", "pinger.py")
+    wait_for(tmp_path / "busy", timeout=120)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    again = time.monotonic()
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - again < 2
+    assert process.returncode == 130
+    assert stderr.endswith("Interrupted again: exiting now.\n")
+    after = (tmp_path / ".sigcli" / "last-trace.json").read_bytes()
+    assert after == before or json.loads(after)["interrupted"] is True
