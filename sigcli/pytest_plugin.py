@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -135,11 +136,24 @@ def pytest_runtest_makereport(
         item.stash[_recording_key] = None
         recording.stack.close()
         if directory is not None and (recording.failed or not _only_failed(item.config)):
-            from sigcli.trace import save
-
-            directory.mkdir(parents=True, exist_ok=True)
-            save([recording.recorder.trace], _trace_path(directory, item.nodeid))
+            _save(recording, _trace_path(directory, item.nodeid))
     return report
+
+
+def _save(recording: _TestRecording, path: Path) -> None:
+    """Write the trace; a file that cannot be written is a warning, not an
+    error in pytest's own machinery."""
+    from sigcli.safefile import UnsafeTarget
+    from sigcli.trace import save
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save([recording.recorder.trace], path)
+    except (OSError, UnsafeTarget) as error:
+        warnings.warn(
+            pytest.PytestWarning(f"sigcli could not save the trace {path}: {error}"),
+            stacklevel=1,
+        )
 
 
 def _only_failed(config: pytest.Config) -> bool:

@@ -376,3 +376,19 @@ def test_sigcli_trace_failed_keeps_failing_tests_only(pytester: pytest.Pytester)
         "pre_save",
         "post_save",
     ]
+
+
+def test_a_trace_that_cannot_be_saved_is_a_warning(pytester: pytest.Pytester) -> None:
+    (pytester.path / "out").mkdir()
+    (pytester.path / "out" / "test_app.py__test_it.json").write_text("my notes\n")
+    result = run(
+        pytester,
+        """
+        def test_it():
+            User.objects.create(username="ann")
+        """,
+        "--sigcli-trace=out",
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*PytestWarning: sigcli could not save the trace out/*"])
+    assert (pytester.path / "out" / "test_app.py__test_it.json").read_text() == "my notes\n"
