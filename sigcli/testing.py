@@ -15,7 +15,6 @@ import sys
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from sigcli import dispatcher
@@ -280,12 +279,11 @@ class Signals:
 
         from sigcli.render import ViewOptions, run_view
 
-        steps = [replace(step, children=_without_sql(step.children)) for step in self.steps()]
-        trace = Trace(scenario="the test", steps=steps)
+        trace = Trace(scenario="the test", steps=self.steps())
         console = Console(
             file=io.StringIO(), width=100, no_color=True, color_system=None, emoji=False
         )
-        console.print(run_view(trace, ViewOptions(limit=60)))
+        console.print(run_view(trace, ViewOptions(limit=60, sql=False)))
         return console.file.getvalue().rstrip()  # type: ignore[attr-defined, no-any-return]
 
     def _kwargs_match(self, dispatch: Dispatch, expected: dict[str, Any]) -> bool:
@@ -470,14 +468,3 @@ def _parent_of(
             if found is not None:
                 return found
     return None
-
-
-def _without_sql(nodes: list[Node]) -> list[Node]:
-    kept: list[Node] = []
-    for node in nodes:
-        if isinstance(node, Dispatch):
-            receivers = [replace(c, children=_without_sql(c.children)) for c in node.receivers]
-            kept.append(replace(node, receivers=receivers))
-        elif isinstance(node, Operation):
-            kept.append(replace(node, children=_without_sql(node.children)))
-    return kept

@@ -62,7 +62,7 @@ TREE = [
     "E                       └── Profile.objects.create(user=<User: ann>)",
     "E                           ├── pre_save  Profile  instance=<Profile: Profile object (None)>  (no receivers)",
     "E                           └── post_save  Profile  instance=<Profile: Profile object (1)>  created=True",
-    "E                               └── ✗ create_profile  skipped: listens to sender=User",
+    "E                               └── ○ create_profile  skipped: listens to sender=User",
 ]
 
 
