@@ -144,7 +144,7 @@ def _save(recording: _TestRecording, path: Path) -> None:
     """Write the trace; a file that cannot be written is a warning, not an
     error in pytest's own machinery."""
     from sigcli.safefile import UnsafeTarget
-    from sigcli.trace import save
+    from sigcli.tracefile import save
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,17 +18,16 @@ from contextlib import contextmanager
 from typing import Any
 
 from sigcli import dispatcher
+from sigcli.recorder import Recorder
+from sigcli.snapshot import json_safe, sender_label
 from sigcli.trace import (
     Dispatch,
     Node,
     Operation,
     ReceiverCall,
-    Recorder,
     SkipReason,
     Step,
     Trace,
-    json_safe,
-    sender_label,
     walk_dispatches,
 )
 

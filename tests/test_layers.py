@@ -25,7 +25,7 @@ LAYERS: dict[str, list[str]] = {
     "recording": ["sigcli.trace", "sigcli.snapshot", "sigcli.recorder", "sigcli.tracefile"],
     "djangoengine": ["sigcli.djangoengine", "sigcli.djangoengine.*"],
     "scenarios": ["sigcli.scenario"],
-    "testing": ["sigcli.muting", "sigcli.pytest_plugin"],
+    "testing": ["sigcli.muting", "sigcli.pytest_plugin", "sigcli.testing"],
     "views": [
         "sigcli.render",
         "sigcli.html",
@@ -47,7 +47,9 @@ ALLOWED: dict[str, set[str]] = {
     "recording": {"base", "dispatcher"},
     "djangoengine": {"base", "dispatcher", "recording"},
     "scenarios": {"base", "dispatcher", "models", "recording", "djangoengine"},
-    "testing": {"base", "dispatcher", "models", "recording", "api"},
+    # A failed assertion draws the test's tree as the views do; the fixture
+    # observes Django through the Django engine's observer.
+    "testing": {"base", "dispatcher", "models", "recording", "djangoengine", "views", "api"},
     "views": {"base", "dispatcher", "models", "recording", "djangoengine", "scenarios", "api"},
     # The package's own names load lazily (see sigcli/__init__.py).
     "api": {"dispatcher", "scenarios", "recording", "testing"},

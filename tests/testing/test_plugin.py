@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from sigcli import trace as trace_module
+from sigcli import tracefile
 
 APP = """
 from sigcli import models
@@ -329,7 +329,7 @@ def test_sigcli_trace_saves_one_loadable_trace_per_test(pytester: pytest.Pyteste
         "test_app.py__test_sign_up_ann.json",
         "test_app.py__test_sign_up_b_b.json",
     ]
-    [trace] = trace_module.load(pytester.path / "traces" / "test_app.py__test_sign_up_b_b.json")
+    [trace] = tracefile.load(pytester.path / "traces" / "test_app.py__test_sign_up_b_b.json")
     assert trace.scenario == "test_app.py::test_sign_up[b/b]"
     assert [step.label for step in trace.steps] == ["setup", "call", "teardown"]
     assert [(d.signal, d.sender) for d in trace.dispatches()] == [
@@ -369,7 +369,7 @@ def test_sigcli_trace_failed_keeps_failing_tests_only(pytester: pytest.Pytester)
     )
     result.assert_outcomes(passed=1, failed=1)
     assert [p.name for p in (pytester.path / "out").iterdir()] == ["test_app.py__test_fails.json"]
-    [trace] = trace_module.load(pytester.path / "out" / "test_app.py__test_fails.json")
+    [trace] = tracefile.load(pytester.path / "out" / "test_app.py__test_fails.json")
     assert [d.signal for d in trace.dispatches()][:4] == [
         "pre_init",
         "post_init",
