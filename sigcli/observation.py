@@ -43,6 +43,8 @@ class Decision(Enum):
     CALL = "called"
     SKIP_SENDER = "sender filter is another sender"
     SKIP_DEAD = "weak reference is dead"
+    #: Django 6.0+ only: the sender the receiver listens to was collected.
+    SKIP_DEAD_SENDER = "sender is dead"
 
 
 @dataclass(frozen=True, slots=True)

@@ -552,6 +552,7 @@ _CALL = Decision.CALL
 _SKIPS = {
     Decision.SKIP_SENDER: SkipReason.SENDER_MISMATCH,
     Decision.SKIP_DEAD: SkipReason.DEAD_REFERENCE,
+    Decision.SKIP_DEAD_SENDER: SkipReason.DEAD_SENDER,
 }
 
 

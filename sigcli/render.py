@@ -588,6 +588,8 @@ def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = 
         line = _text(("○ ", SKIPPED), (name, SKIPPED), f"  skipped: listens to {listens}")
     elif call.skipped_reason is SkipReason.DEAD_REFERENCE:
         line = _text(("○ ", SKIPPED), (name, SKIPPED), "  skipped: weak reference is dead")
+    elif call.skipped_reason is SkipReason.DEAD_SENDER:
+        line = _text(("○ ", SKIPPED), (name, SKIPPED), "  skipped: its sender is dead")
     else:
         line = _text(("· ", DIM), (name, DIM), ("  not called: an earlier receiver raised", DIM))
     if verbose and call.file:

@@ -166,6 +166,8 @@ def pause_view(
             mark, verdict = Text("  ✓ " + name, style="green"), f"{listens}  will run"
         elif entry.decision is Decision.SKIP_DEAD:
             mark, verdict = Text("  ○ " + name, style=SKIPPED), "skipped: weak reference is dead"
+        elif entry.decision is Decision.SKIP_DEAD_SENDER:
+            mark, verdict = Text("  ○ " + name, style=SKIPPED), "skipped: its sender is dead"
         else:
             mark, verdict = Text("  ○ " + name, style=SKIPPED), f"skipped: listens to {listens}"
         receivers.add_row(mark, Text(verdict))

@@ -44,6 +44,7 @@ class SkipReason(enum.Enum):
 
     SENDER_MISMATCH = "sender_mismatch"
     DEAD_REFERENCE = "dead_reference"
+    DEAD_SENDER = "dead_sender"
     NOT_REACHED = "not_reached"
 
 
