@@ -1,13 +1,25 @@
 """sigcli: see what Django-style model signals really do.
 
 Importing the package stays cheap, so that ``sigcli --help`` answers fast:
-``Signal``, ``receiver``, ``step``, ``capture`` and ``mute`` load on first use.
+``Signal``, ``receiver``, ``step``, ``capture``, ``mute`` and the trace's
+types (``Trace``, ``Dispatch``, ``ReceiverCall``...) load on first use.
 """
 
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Signal", "receiver", "step", "capture", "mute", "__version__"]
+_TRACE_TYPES = (
+    "Trace",
+    "Step",
+    "Dispatch",
+    "ReceiverCall",
+    "Operation",
+    "SqlStatement",
+    "Output",
+    "SkipReason",
+)
+
+__all__ = ["Signal", "receiver", "step", "capture", "mute", *_TRACE_TYPES, "__version__"]
 
 _LAZY = {
     "Signal": "sigcli.dispatcher",
@@ -15,6 +27,7 @@ _LAZY = {
     "step": "sigcli.scenario",
     "capture": "sigcli.recorder",
     "mute": "sigcli.muting",
+    **dict.fromkeys(_TRACE_TYPES, "sigcli.trace"),
 }
 
 

@@ -15,7 +15,7 @@ import io
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
 
 from sigcli import observation
@@ -111,6 +111,11 @@ class Recorder(Journal):
         super().__init__(max_depth=max_depth)
         if live:
             self.write = self._apply
+        #: A recorder that was observing when this one was installed (a
+        #: capture inside a capture): it is written every event too, so that
+        #: it misses nothing while this one observes, and it takes the
+        #: snapshots, so that both trees hold the same values.
+        self.forward: Recorder | None = None
         self._trace = trace
         self._lock = threading.RLock()
         self._base = _Frame(_STEP, trace.setup)
@@ -214,6 +219,8 @@ class Recorder(Journal):
     # what the dispatcher keeps of values (Journal's hooks)
 
     def snapshot(self, value: Any) -> Any:
+        if self.forward is not None:
+            return self.forward.snapshot(value)
         return json_safe(value)
 
     def label_sender(self, sender: object) -> Any:
@@ -255,6 +262,8 @@ class Recorder(Journal):
         """A live recorder's ``write``: the event goes into the tree at once."""
         with self._lock:
             self._handlers[event[0]](event)
+        if self.forward is not None:
+            self.forward.write(event)
 
     # ORM observer
 
@@ -576,13 +585,26 @@ class PrintedOutput(io.TextIOBase):
 @contextmanager
 def recording(recorder: Any) -> Iterator[Any]:
     """Install ``recorder`` (or an observer wrapping one) as the send observer
-    and the ORM observer."""
+    and the ORM observer, for a run: the garbage collector runs less often
+    meanwhile (see ``_RECORDING_GC_THRESHOLD``)."""
+    with observing(recorder), _fewer_collections():
+        yield recorder
+
+
+@contextmanager
+def observing(recorder: Any) -> Iterator[Any]:
+    """Install ``recorder`` as the send observer and the ORM observer, and
+    flush it at the end. A live recorder installed over another recorder
+    forwards its events to it (see :attr:`Recorder.forward`)."""
     from sigcli.models.observe import observe_orm
 
+    previous = observation.current_observer()
+    if isinstance(recorder, Recorder) and recorder.forward is None:
+        if recorder.write == recorder._apply and isinstance(previous, Recorder):
+            recorder.forward = previous
     with ExitStack() as stack:
         stack.enter_context(observation.observe(recorder))
         stack.enter_context(observe_orm(recorder))
-        stack.enter_context(_fewer_collections())
         stack.callback(recorder.flush)
         yield recorder
 
@@ -617,22 +639,32 @@ def _fewer_collections() -> Iterator[None]:
 
 
 @contextmanager
-def capture(max_depth: int = 50) -> Iterator[Trace]:
-    """Record every dispatch and ORM call made inside the block.
-
-    For tests of your own receivers::
+def capture(
+    max_depth: int = 50, sources: Sequence[Callable[[Recorder], AbstractContextManager[Any]]] = ()
+) -> Iterator[Trace]:
+    """Record every dispatch and ORM call made inside the block, as a trace
+    that can be read while the block runs and after it::
 
         with sigcli.capture() as trace:
             User.objects.create(username="ann")
-        assert [d.signal for d in trace.dispatches()] == [...]
+        assert [d.signal for d in trace.dispatches()] == [
+            "pre_init", "post_init", "pre_save", "post_save",
+        ]
+        assert len(list(trace.dispatches("post_save", sender=User))) == 1
 
-    Everything lands in one step labelled ``capture``.
+    (a receiver that saves something adds that save's four, nested). It
+    leaves no settings changed, and a capture inside another one leaves the
+    outer one complete. ``sources`` are more observers to install, each
+    made from the recorder (``sigcli.capture`` adds Django's). Everything
+    lands in one step labelled ``capture``.
     """
     trace = Trace(scenario=None)
     recorder = Recorder(trace, max_depth=max_depth, live=True)
     recorder.start_step("capture", "capture")
     error: BaseException | None = None
-    with recording(recorder):
+    with observing(recorder), ExitStack() as stack:
+        for source in sources:
+            stack.enter_context(source(recorder))
         try:
             yield trace
         except BaseException as exc:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sigcli import dispatcher
+from sigcli import recorder as recorder_module
 from sigcli.recorder import Recorder
 from sigcli.snapshot import json_safe, sender_label
 from sigcli.trace import (
@@ -28,6 +29,7 @@ from sigcli.trace import (
     SkipReason,
     Step,
     Trace,
+    is_dispatch_of,
     walk_dispatches,
 )
 
@@ -66,15 +68,7 @@ def recording_signals(max_depth: int = 50) -> Iterator[Signals]:
             recorder.finish_step(error)
 
 
-@contextmanager
-def observing(recorder: Recorder) -> Iterator[Recorder]:
-    """Install ``recorder`` as the send and ORM observer for the block. Unlike
-    a ``sigcli run``, a test's recording is small: the garbage collector's
-    settings are left alone."""
-    from sigcli import models
-
-    with dispatcher.observe(recorder), models.observe_orm(recorder):
-        yield recorder
+observing = recorder_module.observing
 
 
 SignalRef = object
@@ -106,12 +100,13 @@ class Signals:
     def dispatches(self, signal: SignalRef = None, sender: object = None) -> list[Dispatch]:
         """The recorded dispatches in send order, nested ones included,
         optionally only those of ``signal`` and ``sender``."""
-        found = []
-        for step in self.steps():
-            for dispatch in walk_dispatches(step.children):
-                if _is(dispatch, signal, sender):
-                    found.append(dispatch)
-        return found
+        name = _name_or_none(signal)
+        return [
+            dispatch
+            for step in self.steps()
+            for dispatch in walk_dispatches(step.children)
+            if is_dispatch_of(dispatch, name, sender)
+        ]
 
     # -- signals ------------------------------------------------------------
 
@@ -166,7 +161,7 @@ class Signals:
         matched: list[Dispatch] = []
         for signal, sender in wanted:
             for index in range(position, len(dispatches)):
-                if _is(dispatches[index], signal, sender):
+                if is_dispatch_of(dispatches[index], _name_or_none(signal), sender):
                     matched.append(dispatches[index])
                     position = index + 1
                     break
@@ -322,18 +317,16 @@ _DJANGO_SIGNAL_MODULES = (
 )
 
 
+def _name_or_none(signal: SignalRef) -> str | None:
+    return None if signal is None else signal_name(signal)
+
+
 def _name(signal: SignalRef) -> str:
     return signal_name(signal)
 
 
 def _sender_name(sender: object) -> str | None:
     return sender if isinstance(sender, str) else sender_label(sender)
-
-
-def _is(dispatch: Dispatch, signal: SignalRef, sender: object) -> bool:
-    if signal is not None and dispatch.signal != signal_name(signal):
-        return False
-    return sender is None or dispatch.sender == _sender_name(sender)
 
 
 def _is_receiver(call: ReceiverCall, receiver: Any) -> bool:

@@ -32,6 +32,7 @@ __all__ = [
     "Step",
     "Trace",
     "TraceFormatError",
+    "is_dispatch_of",
     "walk_dispatches",
 ]
 
@@ -154,16 +155,36 @@ class Trace:
     interrupted: bool = False
     not_run: list[str] = field(default_factory=list)
 
-    def dispatches(self, *, setup: bool = False) -> Iterator[Dispatch]:
-        """Every dispatch of the steps (and of setup if asked), in send order."""
+    def dispatches(
+        self, signal: object = None, sender: object = None, *, setup: bool = False
+    ) -> Iterator[Dispatch]:
+        """Every dispatch of the steps (and of setup if asked), in send order;
+        only those of ``signal`` and ``sender`` if given (see :func:`is_dispatch_of`)."""
         roots: list[list[Node]] = [self.setup] if setup else []
         roots += [step.children for step in self.steps]
         for nodes in roots:
-            yield from walk_dispatches(nodes)
+            for dispatch in walk_dispatches(nodes):
+                if is_dispatch_of(dispatch, signal, sender):
+                    yield dispatch
 
     @property
     def failed(self) -> bool:
         return self.error is not None or any(step.error for step in self.steps)
+
+
+def is_dispatch_of(dispatch: Dispatch, signal: object = None, sender: object = None) -> bool:
+    """Whether ``dispatch`` is a send of ``signal`` (the signal, or the name
+    the trace gives it) by ``sender`` (a class, or the name the trace gives
+    it); ``None`` matches any."""
+    from sigcli.snapshot import sender_label
+
+    if signal is not None:
+        name = signal if isinstance(signal, str) else getattr(signal, "name", None)
+        if dispatch.signal != (name or f"<Signal at {id(signal):#x}>"):
+            return False
+    if sender is None:
+        return True
+    return dispatch.sender == (sender if isinstance(sender, str) else sender_label(sender))
 
 
 def walk_dispatches(nodes: list[Node]) -> Iterator[Dispatch]:
