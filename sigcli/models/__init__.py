@@ -17,6 +17,7 @@ from sigcli.models.base import (
 from sigcli.models.db import (
     DatabaseError,
     IntegrityError,
+    NotSupportedError,
     OperationalError,
     TransactionManagementError,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "ObjectDoesNotExist",
     "MultipleObjectsReturned",
     "DatabaseError",
+    "NotSupportedError",
     "IntegrityError",
     "OperationalError",
     "TransactionManagementError",

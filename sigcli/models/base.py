@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sigcli.models import observe as _observe
-from sigcli.models.db import DatabaseError
+from sigcli.models.db import DatabaseError, not_supported
 from sigcli.models.expressions import Combinable
 from sigcli.models.fields import Field, FieldDoesNotExist
 from sigcli.models.options import Options
@@ -186,10 +186,9 @@ class ModelBase(type):
         cls._meta = opts  # type: ignore[attr-defined]
         if len(concrete_parents) > 1 and not opts.proxy:
             names = " and ".join(p.__name__ for p in concrete_parents)
-            raise TypeError(
-                f"{name} subclasses two concrete models ({names}): multi-table inheritance from "
-                "more than one parent is not supported by sigcli's own engine; "
-                "`sigcli run --engine django` runs it on Django."
+            raise not_supported(
+                f"{name} subclasses two concrete models ({names}): multi-table inheritance "
+                "from more than one parent"
             )
         if concrete_parents and not opts.proxy:
             base_meta = concrete_parents[0]._meta

@@ -38,6 +38,19 @@ class TransactionManagementError(DatabaseError):
     """A statement was sent in an atomic block that an earlier error marked for rollback."""
 
 
+class NotSupportedError(DatabaseError, AttributeError):
+    """A Django feature sigcli's own engine leaves out; the message says what runs it.
+
+    An AttributeError too, so that ``hasattr(queryset, "annotate")`` stays False."""
+
+
+def not_supported(feature: str) -> NotSupportedError:
+    return NotSupportedError(
+        f"{feature} is not supported by sigcli's own engine; `sigcli run --engine django` "
+        "runs the scenario on Django, which has it."
+    )
+
+
 class OperationalError(DatabaseError):
     """The database could not run the statement (missing table, bad SQL)."""
 

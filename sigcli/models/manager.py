@@ -7,13 +7,23 @@ abstract base's inherited ``objects`` returns instances of that very class.
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from sigcli.models import observe as _observe
-from sigcli.models.query import QuerySet
+from sigcli.models.db import not_supported
+from sigcli.models.query import DJANGO_ONLY_METHODS, QuerySet
 
 if TYPE_CHECKING:
     from sigcli.models.base import Model
+
+
+def _proxy(name: str) -> Any:
+    def method(self: Manager, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.get_queryset(), name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
 
 
 class ManagerDescriptor:
@@ -38,6 +48,22 @@ class Manager:
     """The entry point to a model's querysets; subclass and override ``get_queryset``."""
 
     model: type[Model]
+    _queryset_class: type[QuerySet] = QuerySet
+
+    @classmethod
+    def from_queryset(cls, queryset_class: type[QuerySet], class_name: str | None = None) -> type:
+        """A manager class whose querysets are ``queryset_class`` and which offers its
+        public methods (those not named with ``_``, unless ``queryset_only`` says otherwise)."""
+        methods: dict[str, Any] = {"_queryset_class": queryset_class}
+        for name, method in inspect.getmembers(queryset_class, predicate=inspect.isfunction):
+            if hasattr(cls, name):
+                continue
+            queryset_only = getattr(method, "queryset_only", None)
+            if queryset_only or (queryset_only is None and name.startswith("_")):
+                continue
+            methods[name] = _proxy(name)
+        name = class_name or f"{cls.__name__}From{queryset_class.__name__}"
+        return type(name, (cls,), methods)
 
     def __init__(self) -> None:
         self.name = "objects"
@@ -49,8 +75,13 @@ class Manager:
         setattr(cls, name, ManagerDescriptor(self))
         cls._manager_names = (*cls._manager_names, name)
 
+    def __getattr__(self, name: str) -> Any:
+        if name in DJANGO_ONLY_METHODS:
+            raise not_supported(f"Manager.{name}()")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def get_queryset(self) -> QuerySet:
-        return QuerySet(self.model, f"{self.model.__name__}.{self.name}")
+        return self._queryset_class(self.model, f"{self.model.__name__}.{self.name}")
 
     def __repr__(self) -> str:
         return (
@@ -75,8 +106,11 @@ class Manager:
     def order_by(self, *field_names: str) -> QuerySet:
         return self.get_queryset().order_by(*field_names)
 
-    def select_related(self, *fields: str) -> QuerySet:
+    def select_related(self, *fields: Any) -> QuerySet:
         return self.get_queryset().select_related(*fields)
+
+    def select_for_update(self, **options: Any) -> QuerySet:
+        return self.get_queryset().select_for_update(**options)
 
     def prefetch_related(self, *lookups: str) -> QuerySet:
         return self.get_queryset().prefetch_related(*lookups)

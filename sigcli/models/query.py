@@ -15,6 +15,7 @@ from typing import Any
 from sigcli.models import observe as _observe
 from sigcli.models import writes
 from sigcli.models.base import Model, ModelState
+from sigcli.models.db import not_supported
 from sigcli.models.expressions import Combinable, Q
 from sigcli.models.fields import FieldDoesNotExist, FieldError
 from sigcli.models.lookups import (
@@ -30,6 +31,29 @@ from sigcli.observation import current_observer
 from sigcli.signals import post_init, pre_init
 
 MAX_GET_RESULTS = 21
+# Django's queryset methods the own engine leaves out: asking for one says so.
+DJANGO_ONLY_METHODS = frozenset(
+    {
+        "alias",
+        "annotate",
+        "complex_filter",
+        "dates",
+        "datetimes",
+        "difference",
+        "explain",
+        "extra",
+        "intersection",
+        "raw",
+        "union",
+        "aaggregate",
+        "acontains",
+        "aearliest",
+        "aexplain",
+        "ain_bulk",
+        "aiterator",
+        "alatest",
+    }
+)
 MAX_QUERY_PARAMS = 999
 REPR_OUTPUT_SIZE = 20
 
@@ -57,6 +81,11 @@ class QuerySet:
         self._shared_joins: dict[Any, int] = {}
         self._prefetch: tuple[str, ...] = ()
         self._result_cache: list[Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in DJANGO_ONLY_METHODS:
+            raise not_supported(f"QuerySet.{name}()")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     # -- building ------------------------------------------------------------
 
@@ -211,6 +240,37 @@ class QuerySet:
                         "traversed using select_related at the same time."
                     )
         return joins
+
+    def select_for_update(
+        self,
+        nowait: bool = False,
+        skip_locked: bool = False,
+        of: tuple[str, ...] = (),
+        no_key: bool = False,
+    ) -> QuerySet:
+        """Accepted and ignored, as Django's SQLite backend does: SQLite locks the whole
+        database for a write, so there is no row lock to take (and no error outside
+        a transaction)."""
+        if nowait and skip_locked:
+            raise ValueError("The nowait option cannot be used with skip_locked.")
+        kwargs = {
+            name: value
+            for name, value in (
+                ("nowait", nowait),
+                ("skip_locked", skip_locked),
+                ("of", of),
+                ("no_key", no_key),
+            )
+            if value
+        }
+        return self._chain("select_for_update", (), kwargs)
+
+    @classmethod
+    def as_manager(cls) -> Any:
+        """A manager offering this queryset class's methods (``objects = MyQuerySet.as_manager()``)."""
+        from sigcli.models.manager import Manager
+
+        return Manager.from_queryset(cls)()
 
     def prefetch_related(self, *lookups: str) -> QuerySet:
         """After the main query, one query per lookup fills each instance's cache."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sigcli.models.db import not_supported
 from sigcli.models.fields import Field
 
 if TYPE_CHECKING:
@@ -91,6 +92,22 @@ class RelatedField(Field):
     is_relation = True
     remote_model: Any = None
     parent_link = False
+    related_name: str | None = None
+    related_query_name: str | None = None
+
+    def _format_related_names(self, cls: type[Model]) -> None:
+        """Fill ``%(class)s``, ``%(model_name)s`` and ``%(app_label)s`` in the related
+        names, as Django does for each concrete model inheriting an abstract base's field."""
+        meta = cls._meta
+        names = {
+            "class": cls.__name__.lower(),
+            "model_name": meta.model_name,
+            "app_label": meta.app_label.lower(),
+        }
+        if self.related_name:
+            self.related_name = self.related_name % names
+        if self.related_query_name:
+            self.related_query_name = self.related_query_name % names
 
     def _resolve_target(self, cls: type[Model], to: Any) -> None:
         if to == "self":
@@ -126,8 +143,9 @@ class ForeignKey(RelatedField):
         if not callable(on_delete):
             raise TypeError("on_delete must be callable.")
         if to_field is not None:
-            raise TypeError(
-                f"{type(self).__name__}(to_field=...) is not supported: relations point at the primary key."
+            raise not_supported(
+                f"{type(self).__name__}(to_field=...) (a relation to a field other than "
+                "the primary key)"
             )
         kwargs.setdefault("db_index", True)
         super().__init__(**kwargs)
@@ -169,6 +187,7 @@ class ForeignKey(RelatedField):
         super().contribute_to_class(cls, name)
         setattr(cls, self.name, ForwardDescriptor(self))
         if not cls._meta.abstract:
+            self._format_related_names(cls)
             self._resolve_target(cls, self.to)
 
     def _target_resolved(self, model: type[Model]) -> None:
@@ -255,6 +274,8 @@ class ManyToManyField(RelatedField):
         self.attname = name
         self.column = ""
         self.model = cls
+        if not cls._meta.abstract:
+            self._format_related_names(cls)
         if self.symmetrical and self.to in ("self", cls.__name__) and not self.related_name:
             self.related_name = f"{name}_rel_+"
         cls._meta.add_field(self)

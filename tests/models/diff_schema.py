@@ -257,6 +257,38 @@ def declare(models: Any, module: str = __name__) -> dict[str, type]:
         objects = LiveManager()
         everything = models.Manager()
 
+    class Shelved(models.Model):
+        """An abstract base whose related names are filled in per concrete model."""
+
+        __module__ = module
+        shelf = models.ForeignKey(
+            Shelf,
+            on_delete=models.CASCADE,
+            related_name="%(class)s_items",
+            related_query_name="%(app_label)s_%(class)s",
+        )
+
+        class Meta:
+            abstract = True
+
+    class Poster(Shelved):
+        __module__ = module
+        title = models.CharField(max_length=50)
+
+    class Mug(Shelved):
+        __module__ = module
+        color = models.CharField(max_length=20)
+
+    class ChoreQuerySet(models.QuerySet):
+        def finished(self):  # type: ignore[no-untyped-def]
+            return self.filter(done=True)
+
+    class Chore(models.Model):
+        __module__ = module
+        title = models.CharField(max_length=50)
+        done = models.BooleanField(default=False)
+        objects = ChoreQuerySet.as_manager()
+
     return {
         "User": User,
         "Profile": Profile,
@@ -300,4 +332,7 @@ def declare(models: Any, module: str = __name__) -> dict[str, type]:
         "Visit": Visit,
         "Folder": Folder,
         "Doc": Doc,
+        "Poster": Poster,
+        "Mug": Mug,
+        "Chore": Chore,
     }

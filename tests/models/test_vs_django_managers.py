@@ -146,3 +146,46 @@ def test_custom_manager_methods_on_related_managers() -> None:
         w.note("live", list(w.Doc.objects.all()))
 
     assert_same(ops, record=False)
+
+
+def test_class_and_app_label_fill_in_related_names_of_an_abstract_base() -> None:
+    def ops(w: World) -> None:
+        shelf = w.Shelf.objects.create(name="s")
+        w.Poster.objects.create(shelf=shelf, title="p")
+        w.Mug.objects.create(shelf=shelf, color="red")
+        w.record()
+        w.note("posters", list(shelf.poster_items.all()))
+        w.note("mugs", list(shelf.mug_items.all()))
+        w.note(
+            "by query name", list(w.Shelf.objects.filter(**{f"{w.app_label}_mug__color": "red"}))
+        )
+        w.note("deleted", label_counts(shelf.delete()[1]))
+
+    assert_same(ops, record=False)
+
+
+def test_a_queryset_as_manager_offers_its_methods() -> None:
+    def ops(w: World) -> None:
+        w.Chore.objects.create(title="a", done=True)
+        w.Chore.objects.create(title="b")
+        w.record()
+        w.note("finished", list(w.Chore.objects.finished()))
+        w.note("chained", list(w.Chore.objects.filter(title="b").finished()))
+        w.note("manager has it", hasattr(w.Chore.objects, "finished"))
+        w.note("private", hasattr(w.Chore.objects, "_fetch_all"))
+
+    assert_same(ops, record=False)
+
+
+def test_select_for_update_is_accepted_on_sqlite() -> None:
+    def ops(w: World) -> None:
+        w.Note.objects.create(text="n")
+        w.record()
+        w.note("outside", list(w.Note.objects.select_for_update()))
+        with w.transaction.atomic():
+            w.note("inside", w.Note.objects.select_for_update(of=("self",)).get(pk=1))
+        w.raises_with_message(
+            lambda: list(w.Note.objects.select_for_update(nowait=True, skip_locked=True))
+        )
+
+    assert_same(ops, record=False)
