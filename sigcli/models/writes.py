@@ -185,6 +185,8 @@ def update(qs: QuerySet, kwargs: dict[str, Any]) -> int:
         selected = qs._chain()
         selected._order = ()
         pks = selected.values_list("pk", flat=True)._fetch()
+        if not pks:
+            return 0
         qs = QuerySet(qs.model)._filter({"pk__in": pks}, False)
     try:
         for table, (sets, params) in tables.items():

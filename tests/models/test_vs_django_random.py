@@ -398,3 +398,267 @@ def test_random_programs_send_the_same_signals(
 ) -> None:
     ops = program(operations, recorded, reactions)
     assert sigcli_events(ops, record=False) == django_events(ops, record=False)
+
+
+# --- querysets, prefetch caches, custom managers and multi-table inheritance -----
+
+LISTINGS = {
+    "every non-null": lambda w: w.Review.objects.select_related(),
+    "nested": lambda w: w.Sale.objects.select_related("product__shop", "employee"),
+    "reverse one-to-one": lambda w: w.User.objects.select_related("profile"),
+    "only": lambda w: w.Book.objects.only("title"),
+    "defer": lambda w: w.Book.objects.defer("title"),
+    "joined only": lambda w: w.Book.objects.select_related("author").only("title", "author"),
+    "nested prefetch": lambda w: w.Author.objects.prefetch_related("book_set__review_set"),
+    "forward prefetch": lambda w: w.Sale.objects.prefetch_related("product__shop"),
+    "managed prefetch": lambda w: w.Folder.objects.prefetch_related("doc_set"),
+    "children": lambda w: w.Restaurant.objects.select_related().prefetch_related("waiter_set"),
+    "parents": lambda w: w.Place.objects.prefetch_related("visit_set"),
+}
+
+SHAPES = ("list", "iterator", "chunks of 2", "touch relations")
+
+QUERY_OPERATIONS = st.one_of(
+    st.tuples(st.just("listing"), st.sampled_from(sorted(LISTINGS)), st.sampled_from(SHAPES)),
+    st.tuples(st.just("iterate and save"), st.sampled_from(["Book", "Restaurant"])),
+    st.tuples(st.just("deferred save"), PK, st.booleans()),
+    st.tuples(
+        st.just("prefetched roster"),
+        st.sampled_from(["set", "clear", "remove", "add", "create", "refresh", "relation refresh"]),
+        PK,
+        PKS,
+    ),
+    st.tuples(
+        st.just("docs"),
+        st.sampled_from(["list", "create", "delete", "hide", "count", "get_or_create"]),
+        PK,
+    ),
+    st.tuples(st.just("doc"), PK, st.booleans()),
+    st.tuples(st.just("delete"), st.sampled_from(["Folder", "Doc"]), PK),
+    st.tuples(st.just("place"), st.sampled_from(["Place", "Restaurant", "Pizzeria"]), PK),
+    st.tuples(st.just("rename place"), st.sampled_from(["Place", "Restaurant", "Pizzeria"]), PK),
+    st.tuples(
+        st.just("delete place"),
+        st.sampled_from(["Place", "Restaurant", "Pizzeria"]),
+        PK,
+        st.booleans(),
+    ),
+    st.tuples(st.just("places delete"), st.sampled_from(["Place", "Restaurant"]), PKS),
+    st.tuples(st.just("places update"), PKS),
+    st.tuples(st.just("waiter"), PK),
+    st.tuples(st.just("visit"), PK),
+    st.tuples(st.just("delete"), st.sampled_from(["Waiter", "Visit", "Author", "Book"]), PK),
+    st.tuples(st.just("book"), PK, PK),
+    st.tuples(st.just("review"), PK, PK),
+)
+
+NEW_REACTIONS: dict[str, tuple[str, Any, Any]] = {
+    "a new restaurant gets a waiter": (
+        "post_save",
+        lambda w: w.Restaurant,
+        lambda w, sender, instance, created, **kw: (
+            created and w.Waiter.objects.create(restaurant=instance, name="new")
+        ),
+    ),
+    "a deleted place is visited": (
+        "pre_delete",
+        lambda w: w.Place,
+        lambda w, sender, instance, **kw: w.note("visits", instance.visit_set.count()),
+    ),
+    "a deleted doc hides its siblings": (
+        "post_delete",
+        lambda w: w.Doc,
+        lambda w, sender, instance, **kw: w.Doc.everything.filter(
+            folder_id=instance.folder_id
+        ).update(deleted=True),
+    ),
+}
+
+
+def apply_query(w: World, operation: tuple[Any, ...]) -> None:
+    """Carry out one operation of the query menu in world ``w``."""
+    kind, *args = operation
+    if kind == "listing":
+        name, shape = args
+        queryset = LISTINGS[name](w).order_by("pk")
+        if shape == "list":
+            w.note("listed", list(queryset))
+        elif shape == "iterator":
+            for obj in queryset.iterator():
+                w.note("row", obj)
+        elif shape == "chunks of 2":
+            for obj in queryset.iterator(chunk_size=2):
+                w.note("row", obj)
+        else:
+            w.note("touched", [touch(w, obj) for obj in queryset])
+    elif kind == "iterate and save":
+        for obj in getattr(w, args[0]).objects.order_by("-pk").iterator(chunk_size=2):
+            obj.save()
+    elif kind == "deferred save":
+        pk, refresh = args
+        book = w.Book.objects.only("title").get(pk=pk)
+        if refresh:
+            book.refresh_from_db()
+        book.save()
+        w.note("author", book.author_id)
+    elif kind == "prefetched roster":
+        action, pk, pks = args
+        team = w.Team.objects.prefetch_related("player_set").get(pk=pk)
+        w.Player.objects.filter(pk__in=pks).update(team_id=pk)
+        roster = team.player_set
+        players = list(w.Player.objects.filter(pk__in=pks).order_by("pk"))
+        if action == "set":
+            roster.set(players)
+        elif action == "clear":
+            roster.clear(bulk=False)
+        elif action == "remove":
+            roster.remove(*players, bulk=False)
+        elif action == "add":
+            roster.add(*players)
+        elif action == "create":
+            roster.create(name="new")
+        elif action == "refresh":
+            team.refresh_from_db()
+        else:
+            team.refresh_from_db(fields=["player_set"])
+        w.note("roster", list(roster.all()))
+    elif kind == "docs":
+        action, pk = args
+        docs = w.Folder.objects.get(pk=pk).doc_set
+        if action == "list":
+            w.note("docs", list(docs.all()))
+        elif action == "create":
+            docs.create(title="new")
+        elif action == "delete":
+            w.note("deleted", docs.all().delete()[0])
+        elif action == "hide":
+            w.note("hidden", docs.update(deleted=True))
+        elif action == "count":
+            w.note("count", docs.count())
+        else:
+            w.note("got", docs.get_or_create(title="a1"))
+    elif kind == "doc":
+        w.Doc.objects.create(folder_id=args[0], title="d", deleted=args[1])
+    elif kind == "place":
+        model, n = args
+        getattr(w, model).objects.create(name=f"{model.lower()}{n}")
+    elif kind == "rename place":
+        model, pk = args
+        place = getattr(w, model).objects.get(pk=pk)
+        place.name = "renamed"
+        place.save()
+    elif kind == "delete place":
+        model, pk, keep_parents = args
+        w.note("deleted", getattr(w, model).objects.get(pk=pk).delete(keep_parents=keep_parents)[0])
+    elif kind == "places delete":
+        model, pks = args
+        w.note("deleted", getattr(w, model).objects.filter(pk__in=pks).delete()[0])
+    elif kind == "places update":
+        w.note(
+            "updated",
+            w.Restaurant.objects.filter(pk__in=args[0]).update(name="u", serves_pizza=True),
+        )
+    elif kind == "waiter":
+        w.Waiter.objects.create(restaurant_id=args[0], name="w")
+    elif kind == "visit":
+        w.Visit.objects.create(place_id=args[0])
+    else:
+        apply(w, operation)
+
+
+def touch(w: World, obj: Any) -> Any:
+    """Read what a listing loaded (or did not): related objects and deferred fields."""
+    if isinstance(obj, w.Review):
+        return obj.book.author.name
+    if isinstance(obj, w.Sale):
+        return (obj.product.shop.name, obj.employee.name)
+    if isinstance(obj, w.User):
+        return getattr(obj, "profile", None)
+    if isinstance(obj, w.Book):
+        return (obj.title, obj.author.name)
+    if isinstance(obj, w.Author):
+        return [list(book.review_set.all()) for book in obj.book_set.all()]
+    if isinstance(obj, w.Folder):
+        return list(obj.doc_set.all())
+    if isinstance(obj, w.Restaurant):
+        return (obj.place_ptr.name, list(obj.waiter_set.all()))
+    return list(obj.visit_set.all())
+
+
+def seed_more(w: World) -> None:
+    seed(w)
+    for n in (1, 2, 3):
+        w.Place.objects.create(name=f"place{n}")
+        w.Restaurant.objects.create(name=f"restaurant{n}")
+        w.Folder.objects.create(name=f"f{n}")
+        for deleted in (False, True):
+            w.Doc.objects.create(folder_id=n, title=f"a{n}", deleted=deleted)
+    w.Pizzeria.objects.create(name="pizzeria")
+    for restaurant in (2, 4, 7):
+        w.Waiter.objects.create(restaurant_id=restaurant, name="w")
+        w.Visit.objects.create(place_id=restaurant - 1)
+
+
+QUERY_PROGRAM_OPERATIONS = st.one_of(
+    QUERY_OPERATIONS,
+    st.tuples(
+        st.sampled_from(["atomic", "atomic then fail"]),
+        st.lists(QUERY_OPERATIONS, min_size=1, max_size=3),
+    ),
+)
+
+
+def attempt_query(w: World, operation: tuple[Any, ...]) -> None:
+    """Apply a query-menu ``operation``, recording it and the type of any exception."""
+    w.note("op", operation)
+    try:
+        kind, *args = operation
+        if kind in ("atomic", "atomic then fail"):
+            with w.transaction.atomic():
+                for inner in args[0]:
+                    attempt_query(w, inner)
+                if kind == "atomic then fail":
+                    raise Rollback
+        else:
+            apply_query(w, operation)
+    except Exception as error:  # noqa: BLE001 - the type is what is compared
+        w.note("raised", type(error).__name__)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    operations=st.lists(QUERY_PROGRAM_OPERATIONS, min_size=1, max_size=10),
+    recorded=RECORDED,
+    reactions=st.lists(
+        st.tuples(st.sampled_from(sorted(NEW_REACTIONS)), st.booleans()),
+        max_size=2,
+        unique_by=lambda reaction: reaction[0],
+    ),
+)
+def test_random_programs_on_querysets_inheritance_and_managers(
+    operations: list[tuple[Any, ...]], recorded: tuple[str, ...], reactions: list[tuple[str, bool]]
+) -> None:
+    def ops(w: World) -> None:
+        seed_more(w)
+
+        def connect(name: str) -> None:
+            signal, sender, reaction = NEW_REACTIONS[name]
+            w.connect(signal, lambda sender, **kw: reaction(w, sender, **kw), sender(w))
+
+        for name, before in reactions:
+            if before:
+                connect(name)
+        w.record(recorded)
+        for name, before in reactions:
+            if not before:
+                connect(name)
+        for operation in operations:
+            attempt_query(w, operation)
+
+    assert sigcli_events(ops, record=False) == django_events(ops, record=False)
