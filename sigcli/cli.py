@@ -311,6 +311,13 @@ def trace_command(
     from sigcli.text import json_text, printable
 
     _check_outputs(None, export, force)
+    saved = _saved_trace(source)
+    if saved is not None and _given(click.get_current_context(), "max_depth"):
+        raise click.UsageError(
+            f"--max-depth stops a run that nests too deep; {printable(str(saved))} is a saved "
+            "trace, recorded already. Pass a scenario .py file to run it with --max-depth, "
+            "or use --limit N to draw less."
+        )
     traces, status, threads_left = _traces_for(source, max_depth)
     if not traces and fmt != "json":
         click.echo(f"{printable(source or str(DEFAULT_TRACE))} holds no runs.")
@@ -323,8 +330,13 @@ def trace_command(
         _exit(status, threads_left)
     from sigcli import render
 
+    if saved is not None and fmt == "tree":  # on stderr: stdout stays what a run prints
+        click.echo(render.trace_source(saved), err=True)
     if fmt == "table":
-        renderables: list[Any] = [render.timeline_table(selection, limit)]
+        renderables: list[Any] = [
+            render.timeline_header(selection, printable(str(saved)) if saved else None),
+            render.timeline_table(selection, limit),
+        ]
     elif filters == query.Filters():
         renderables = [render.run_view(t, options) for t in traces]
     else:
@@ -397,6 +409,21 @@ def _options(
         sql=not no_sql,
         compact=compact,
     )
+
+
+def _saved_trace(source: str | None) -> Path | None:
+    """The trace file ``sigcli trace SOURCE`` reads, or None when it runs a scenario."""
+    if source is None:
+        return DEFAULT_TRACE
+    path = Path(source)
+    return path if path.suffix != ".py" and source != "-" and path.is_file() else None
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the option ``name`` was given, not left at its default."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
 
 
 def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, bool]:

@@ -57,8 +57,12 @@ class Filters:
 
 @dataclass(frozen=True, slots=True)
 class Match:
+    """A dispatch, the path to where it happened, and its scenario when the
+    traces hold several."""
+
     dispatch: Dispatch
     path: tuple[str, ...]
+    scenario: str | None = None
 
 
 @dataclass(slots=True)
@@ -103,22 +107,23 @@ def located(traces: list[Trace], *, setup: bool = False) -> Iterator[Match]:
     receivers above it, in send order."""
     several = len(traces) > 1
     for trace in traces:
-        prefix: tuple[str, ...] = (trace.scenario or "capture",) if several else ()
+        name = (trace.scenario or "capture") if several else None
+        prefix: tuple[str, ...] = (name,) if name else ()
         if setup:
-            yield from _walk(trace.setup, (*prefix, "setup"))
+            yield from _walk(trace.setup, (*prefix, "setup"), name)
         for number, step in enumerate(trace.steps, 1):
-            yield from _walk(step.children, (*prefix, f"{number} · {step.label}"))
+            yield from _walk(step.children, (*prefix, f"{number} · {step.label}"), name)
 
 
-def _walk(nodes: list[Node], path: tuple[str, ...]) -> Iterator[Match]:
+def _walk(nodes: list[Node], path: tuple[str, ...], scenario: str | None) -> Iterator[Match]:
     for node in nodes:
         if isinstance(node, Dispatch):
-            yield Match(node, path)
+            yield Match(node, path, scenario)
             here = f"{node.signal} {node.sender}" if node.sender else node.signal
             for call in node.receivers:
-                yield from _walk(call.children, (*path, here, call.name))
+                yield from _walk(call.children, (*path, here, call.name), scenario)
         elif isinstance(node, Operation):
-            yield from _walk(node.children, (*path, node.label))
+            yield from _walk(node.children, (*path, node.label), scenario)
 
 
 def select(traces: list[Trace], filters: Filters, *, show_all: bool = False) -> Selection:
@@ -127,7 +132,8 @@ def select(traces: list[Trace], filters: Filters, *, show_all: bool = False) -> 
     Init signals that called no receiver and the setup section take part only
     with ``show_all`` (or, for init signals, when ``--signal`` names them).
     """
-    _check_names(list(located(traces, setup=show_all)), filters)
+    creating = _creating_saves(traces) if filters.instance is not None else {}
+    _check_names(list(located(traces, setup=show_all)), filters, creating)
     wanted_inits = INIT_SIGNALS & set(filters.signals)
     candidates = [
         m
@@ -143,7 +149,7 @@ def select(traces: list[Trace], filters: Filters, *, show_all: bool = False) -> 
     elif filters.signals:
         selection.hidden_by = "signal"
     for match in candidates:
-        if _passes(match.dispatch, filters):
+        if _passes(match.dispatch, filters, creating):
             selection.matches.append(match)
         elif selection.hidden_by == "sender":
             selection.hidden[str(match.dispatch.sender)] += 1
@@ -152,7 +158,51 @@ def select(traces: list[Trace], filters: Filters, *, show_all: bool = False) -> 
     return selection
 
 
-def _passes(dispatch: Dispatch, filters: Filters) -> bool:
+def _creating_saves(traces: list[Trace]) -> dict[int, Any]:
+    """The pk each creating ``pre_save`` turned out to have, by ``id()`` of the dispatch.
+
+    A new instance has no pk when ``pre_save`` is sent; the ``post_save``
+    with ``created=True`` that follows it among the same siblings (the same
+    ``save()``) has it, and it is the same instance.
+    """
+    found: dict[int, Any] = {}
+    pending: list[list[Node]] = []
+    for trace in traces:
+        pending.append(trace.setup)
+        pending.extend(step.children for step in trace.steps)
+    while pending:
+        nodes = pending.pop()
+        waiting: dict[str, Dispatch] = {}
+        for node in nodes:
+            if isinstance(node, Operation):
+                pending.append(node.children)
+                continue
+            if not isinstance(node, Dispatch):
+                continue
+            pending.extend(call.children for call in node.receivers)
+            instance = instance_of(node)
+            if not isinstance(instance, dict) or not isinstance(instance.get("model"), str):
+                continue
+            model = instance["model"]
+            if node.signal == "pre_save" and instance.get("pk") is None:
+                waiting[model] = node
+            elif node.signal == "post_save" and model in waiting:
+                if node.kwargs.get("created") is True:
+                    found[id(waiting[model])] = instance.get("pk")
+                del waiting[model]
+    return found
+
+
+def _instance_key(dispatch: Dispatch, creating: dict[int, Any]) -> tuple[str, str] | None:
+    """``("User", "1")``: the model and pk a dispatch is about, if any."""
+    instance = instance_of(dispatch)
+    if not isinstance(instance, dict) or not isinstance(instance.get("model"), str):
+        return None
+    pk = creating.get(id(dispatch), instance.get("pk"))
+    return instance["model"], str(pk)
+
+
+def _passes(dispatch: Dispatch, filters: Filters, creating: dict[int, Any]) -> bool:
     if filters.senders and dispatch.sender not in filters.senders:
         return False
     if filters.signals and dispatch.signal not in filters.signals:
@@ -163,17 +213,12 @@ def _passes(dispatch: Dispatch, filters: Filters) -> bool:
             return False
     if filters.instance is not None:
         model, _, pk = filters.instance.partition(":")
-        instance = instance_of(dispatch)
-        if not (
-            isinstance(instance, dict)
-            and instance.get("model") == model
-            and str(instance.get("pk")) == pk
-        ):
+        if _instance_key(dispatch, creating) != (model, pk):
             return False
     return True
 
 
-def _check_names(matches: list[Match], filters: Filters) -> None:
+def _check_names(matches: list[Match], filters: Filters, creating: dict[int, Any]) -> None:
     senders = sorted({m.dispatch.sender for m in matches if m.dispatch.sender is not None})
     for name in filters.senders:
         if name not in senders:
@@ -207,3 +252,9 @@ def _check_names(matches: list[Match], filters: Filters) -> None:
             )
         if model not in models:
             raise UnknownName("--instance", model, models, "model")
+        keys = {_instance_key(m.dispatch, creating) for m in matches}
+        pks = sorted({key[1] for key in keys if key is not None and key[0] == model})
+        if pk not in pks:
+            raise UnknownName(
+                "--instance", filters.instance, [f"{model}:{p}" for p in pks], "instance"
+            )

@@ -648,8 +648,40 @@ def _limit_note(rest: int, limit: int) -> Text:
     )
 
 
+#: Columns of the timeline drawn only when some row has a value for them.
+_KWARG_COLUMNS = ("action", "created", "pk_set")
+
+
+def trace_source(path: Path) -> str:
+    """``Showing .sigcli/last-trace.json, saved 2026-12-02 21:20 UTC.``: which
+    saved trace a view shows, so that an older run is never shown silently."""
+    import datetime
+
+    try:
+        stamp = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.UTC)
+    except OSError:
+        return printable(f"Showing {path}.")
+    return printable(f"Showing {path}, saved {stamp:%Y-%m-%d %H:%M} UTC.")
+
+
+def timeline_header(selection: Selection, source: str | None = None) -> Text:
+    """``.sigcli/last-trace.json · filter: sender=User · 4 of 10 dispatches``:
+    which trace a table shows, and what of it."""
+    parts = [source] if source is not None else []
+    parts += [
+        f"filter: {selection.filters.describe()}",
+        f"{len(selection.matches)} of {_count(selection.total, 'dispatch', 'dispatches')}",
+    ]
+    return _text((" · ".join(parts), "bold"))
+
+
 def timeline_table(selection: Selection, limit: int = DEFAULT_LIMIT) -> Table:
-    """The same selection as a flat timeline, one row per dispatch, at most ``limit``."""
+    """The same selection as a flat timeline, one row per dispatch, at most ``limit``.
+
+    A scenario column appears for a trace of several scenarios, and
+    ``action``, ``created`` and ``pk_set`` columns when some dispatch has
+    them. The last column names every receiver that raised.
+    """
     drawn = selection.matches[: limit or None]
     rest = len(selection.matches) - len(drawn)
     caption = _limit_note(rest, limit) if rest else None
@@ -660,21 +692,57 @@ def timeline_table(selection: Selection, limit: int = DEFAULT_LIMIT) -> Table:
         caption=caption,
         caption_justify="left",
     )
-    for column in ("seq", "depth", "signal", "sender", "instance", "receivers called"):
+    several = any(match.scenario is not None for match in drawn)
+    extra = [key for key in _KWARG_COLUMNS if any(key in m.dispatch.kwargs for m in drawn)]
+    columns = ["scenario"] if several else []
+    columns += [
+        "seq",
+        "depth",
+        "signal",
+        "sender",
+        "instance",
+        *extra,
+        "receivers called",
+        "errors",
+    ]
+    for column in columns:
         table.add_column(column, justify="right" if column in ("seq", "depth") else "left")
     for match in drawn:
         dispatch = match.dispatch
         instance = instance_of(dispatch)
         called = [printable(call.name) for call in dispatch.receivers if call.called]
-        table.add_row(
+        row: list[RenderableType] = [_text(Path(match.scenario or "").name)] if several else []
+        row += [
             str(dispatch.seq),
             str(dispatch.depth),
             _text((dispatch.signal, SIGNAL)),
             _text((dispatch.sender or "-", SENDER)),
             _text(show_value(instance) if instance is not None else "-"),
-            _text(", ".join(called) or "-"),
-        )
+        ]
+        row += [
+            _text(show_kwarg(key, dispatch.kwargs[key]) if key in dispatch.kwargs else "-")
+            for key in extra
+        ]
+        row += [_text(", ".join(called) or "-"), _errors(dispatch)]
+        table.add_row(*row)
     return table
+
+
+def _errors(dispatch: Dispatch) -> Text:
+    """``✗ notify: ValueError: …`` for each receiver that raised, else ``-``."""
+    failures = [call for call in dispatch.receivers if call.called and call.error]
+    if not failures:
+        return _text("-")
+    line = Text()
+    for index, call in enumerate(failures):
+        where = " (↑ nested)" if call.error_propagated else ""
+        separator = "; " if index else ""
+        line.append_text(
+            _text(
+                separator, ("✗ ", ERROR), (f"{call.name}: {brief(call.error or '')}{where}", ERROR)
+            )
+        )
+    return line
 
 
 # -- receivers after loading ----------------------------------------------------
@@ -798,7 +866,12 @@ def export_kind(path: Path) -> str:
 
 
 def mermaid(traces: list[Trace]) -> str:
-    """A Mermaid sequence diagram: who sent which signal to which receiver."""
+    """A Mermaid sequence diagram: who sent which signal to which receiver.
+
+    Failures are drawn as they are in the tree: a receiver that raised gets a
+    crossed arrow and a note with the error, one never reached a dotted
+    crossed arrow, a stopped step and the steps never run a note each.
+    """
     participants: dict[str, str] = {"scenario": "p0"}
     lines: list[str] = []
 
@@ -807,29 +880,50 @@ def mermaid(traces: list[Trace]) -> str:
             participants[name] = f"p{len(participants)}"
         return participants[name]
 
+    def note(where: str, text: str) -> None:
+        lines.append(f"    Note {where}: {_mermaid_text(text)}")
+
     def walk(nodes: list[Node], caller: str) -> None:
         for node in nodes:
             if isinstance(node, Operation):
-                lines.append(f"    Note over {caller}: {_mermaid_text(node.label)}")
+                note(f"over {caller}", node.label)
                 walk(node.children, caller)
             elif isinstance(node, Dispatch) and not is_folded(node, ViewOptions()):
-                message = f"{node.signal} {node.sender or ''}".strip()
+                message = _mermaid_text(f"{node.signal} {node.sender or ''}".strip())
                 if not node.receivers:
-                    lines.append(
-                        f"    Note right of {caller}: {_mermaid_text(message)} (no receivers)"
-                    )
+                    lines.append(f"    Note right of {caller}: {message} (no receivers)")
                 for call in node.receivers:
                     target = who(call.name)
-                    if call.called:
-                        lines.append(f"    {caller}->>{target}: {_mermaid_text(message)}")
+                    if call.called and call.error:
+                        lines.append(f"    {caller}-x{target}: {message}")
                         walk(call.children, target)
+                        raised = "↑ from a nested receiver" if call.error_propagated else "raised"
+                        returned = " (send_robust returned it)" if node.robust else ""
+                        note(f"right of {target}", f"✗ {raised} {brief(call.error)}{returned}")
+                    elif call.called:
+                        lines.append(f"    {caller}->>{target}: {message}")
+                        walk(call.children, target)
+                    elif call.skipped_reason is SkipReason.NOT_REACHED:
+                        lines.append(
+                            f"    {caller}--x{target}: {message} (not called: an earlier receiver raised)"
+                        )
                     else:
-                        lines.append(f"    {caller}--x{target}: {_mermaid_text(message)} (skipped)")
+                        lines.append(f"    {caller}--x{target}: {message} (skipped)")
 
     for trace in traces:
+        if trace.error:
+            note("over p0", f"✗ could not run: {brief(trace.error)}")
+        interrupted_step = trace.steps[-1] if trace.interrupted and trace.steps else None
         for number, step in enumerate(trace.steps, 1):
-            lines.append(f"    Note over p0: {_mermaid_text(f'{number} · {step.label}')}")
+            note("over p0", f"{number} · {step.label}")
             walk(step.children, "p0")
+            if step is interrupted_step:
+                note("over p0", f"✗ {interruption(step)}")
+            elif step.error:
+                note("over p0", f"✗ stopped: {brief(step.error)}")
+        why = "the run was interrupted" if trace.interrupted else "an earlier step failed"
+        for number, label in enumerate(trace.not_run, len(trace.steps) + 1):
+            note("over p0", f"{number} · {label} (not run: {why})")
     header = ["sequenceDiagram"] + [
         f"    participant {pid} as {_mermaid_text(name)}" for name, pid in participants.items()
     ]

@@ -473,14 +473,50 @@ def test_trace_table_is_a_flat_timeline(sigcli: Invoke) -> None:
     assert (
         lines(result.stdout)
         == """\
-seq   depth   signal        sender   instance       receivers called
-────────────────────────────────────────────────────────────────────
-  4       1   post_save     User     <User: ann>    create_profile
- 11       1   pre_save      User     <User: anna>   audit
- 12       1   post_save     User     <User: anna>   create_profile
- 18       1   pre_delete    User     <User: anna>   -
- 20       1   post_delete   User     <User: anna>   -"""
+.sigcli/last-trace.json · filter: instance=User:1 · 6 of 10 dispatches
+seq   depth   signal        sender   instance       created   receivers called   errors
+───────────────────────────────────────────────────────────────────────────────────────
+  3       1   pre_save      User     <User: ann>    -         audit              -
+  4       1   post_save     User     <User: ann>    True      create_profile     -
+ 11       1   pre_save      User     <User: anna>   -         audit              -
+ 12       1   post_save     User     <User: anna>   False     create_profile     -
+ 18       1   pre_delete    User     <User: anna>   -         -                  -
+ 20       1   post_delete   User     <User: anna>   -         -                  -"""
     )
+
+
+def test_instance_filter_finds_the_creating_pre_save_and_refuses_an_unknown_pk(
+    sigcli: Invoke,
+) -> None:
+    """The pre_save of the save that created User 1 is about User 1 (its pk
+    was not set yet); a pk no dispatch is about is an error, like a sender."""
+    sigcli("run", "profiles")
+    result = sigcli("trace", "--instance", "Profile:1", "--format", "json")
+    assert [d["seq"] for d in json.loads(result.stdout)["dispatches"]] == [7, 8, 17, 19]
+    result = sigcli("trace", "--instance", "User:abc")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-2:] == [
+        "Error: Invalid value for '--instance': no instance named 'User:abc' in this trace. "
+        "Did you mean 'User:1'?",
+        "Known instances: User:1, User:None",
+    ]
+
+
+def test_max_depth_on_a_saved_trace_is_refused(sigcli: Invoke) -> None:
+    sigcli("run", "payments.py")
+    result = sigcli("trace", "--max-depth", "2")
+    assert result.exit_code == 2
+    assert "--max-depth stops a run that nests too deep; .sigcli/last-trace.json is a saved" in (
+        result.stderr
+    )
+    assert sigcli("trace", "payments.py", "--max-depth", "2").exit_code == 0
+
+
+def test_a_view_of_a_saved_trace_says_which_file_and_when(sigcli: Invoke) -> None:
+    sigcli("run", "payments.py")
+    result = sigcli("trace")
+    assert result.stderr.startswith("Showing .sigcli/last-trace.json, saved 20")
+    assert result.stdout.startswith("payments.py · 2 steps")
 
 
 def test_trace_json_lists_the_selected_dispatches_with_their_path(sigcli: Invoke) -> None:

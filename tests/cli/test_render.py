@@ -150,11 +150,11 @@ def test_timeline_table() -> None:
     assert (
         text(timeline_table(selection))
         == """\
-seq   depth   signal     sender   instance      receivers called
-────────────────────────────────────────────────────────────────
-  1       1   pre_init   User     -             -
-  2       1   pre_save   User     <User: ann>   audit
-  3       2   welcome    User     -             -"""
+seq   depth   signal     sender   instance      receivers called   errors
+─────────────────────────────────────────────────────────────────────────
+  1       1   pre_init   User     -             -                  -
+  2       1   pre_save   User     <User: ann>   audit              -
+  3       2   welcome    User     -             -                  -"""
     )
 
 
@@ -192,8 +192,11 @@ sequenceDiagram
     p0->>p1: pre_save User
     p0->>p2: post_save User
     p2--xp3: welcome User (skipped)
-    p0->>p4: post_save User
-    p0--xp5: post_save User (skipped)
+    p0-xp4: post_save User
+    Note right of p4: ✗ raised ValueError: [bold]no[/]
+    p0--xp5: post_save User (not called: an earlier receiver raised)
+    Note over p0: ✗ stopped: ValueError: [bold]no[/]
+    Note over p0: 3 · never (not run: an earlier step failed)
 """
     )
 

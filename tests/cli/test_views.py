@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sigcli.render import ViewOptions, run_view
-from sigcli.trace import Step, Trace
+from sigcli.query import Filters, select
+from sigcli.render import ViewOptions, mermaid, run_view, timeline_header, timeline_table
+from sigcli.trace import Dispatch, ReceiverCall, Step, Trace
 from tests.cli.conftest import Invoke, lines
 from tests.cli.test_render import shop_trace, text
 
@@ -113,3 +114,56 @@ def test_exports_fetch_nothing_from_the_network(sigcli: Invoke) -> None:
     page = Path("run.html").read_text(encoding="utf-8")
     assert "http" not in page and "<title>sigcli · failing.py</title>" in page
     assert '<li class="n r failed"><span class="l"><span class="err">✗ reserve_stock</span>' in page
+
+
+def m2m_trace(scenario: str) -> Trace:
+    pizza = {"model": "Pizza", "pk": 1, "repr": "<Pizza: margherita>"}
+    robust = Dispatch(
+        1, "order_paid", "Order", 1, {"order": "o"},
+        [
+            ReceiverCall("charge", "shop", None, None, None, True, None, called=True,
+                         error="GatewayDown: timed out"),
+            ReceiverCall("receipt", "shop", None, None, None, True, None, called=True),
+        ],
+        robust=True,
+    )  # fmt: skip
+    changed = Dispatch(
+        2, "m2m_changed", "Pizza_toppings", 1,
+        {"action": "post_add", "instance": pizza, "pk_set": [2, 1], "reverse": False},
+        [ReceiverCall("count", "shop", None, None, None, True, None, called=True)],
+    )  # fmt: skip
+    return Trace(scenario, steps=[Step("pay", "pay", [robust, changed])])
+
+
+def test_the_table_has_error_and_m2m_columns_and_a_scenario_column() -> None:
+    selection = select([m2m_trace("/a/one.py"), m2m_trace("/b/two.py")], Filters())
+    assert text(timeline_header(selection, "t.json"), width=200) == (
+        "t.json · filter: none · 4 of 4 dispatches"
+    )
+    assert text(timeline_table(selection), width=200) == (
+        "scenario   seq   depth   signal        sender           instance              action"
+        "     pk_set   receivers called   errors\n" + "─" * 149 + "\n"
+        "one.py       1       1   order_paid    Order            -                     -"
+        "          -        charge, receipt    ✗ charge: GatewayDown: timed out\n"
+        "one.py       2       1   m2m_changed   Pizza_toppings   <Pizza: margherita>   post_add"
+        "   {2, 1}   count              -\n"
+        "two.py       1       1   order_paid    Order            -                     -"
+        "          -        charge, receipt    ✗ charge: GatewayDown: timed out\n"
+        "two.py       2       1   m2m_changed   Pizza_toppings   <Pizza: margherita>   post_add"
+        "   {2, 1}   count              -"
+    )
+
+
+def test_mermaid_shows_failures_and_steps_never_run() -> None:
+    trace = m2m_trace("shop.py")
+    trace.steps[0].error = "GatewayDown: timed out"
+    trace.not_run = ["ship"]
+    assert mermaid([trace]).splitlines()[5:] == [
+        "    Note over p0: 1 · pay",
+        "    p0-xp1: order_paid Order",
+        "    Note right of p1: ✗ raised GatewayDown: timed out (send_robust returned it)",
+        "    p0->>p2: order_paid Order",
+        "    p0->>p3: m2m_changed Pizza_toppings",
+        "    Note over p0: ✗ stopped: GatewayDown: timed out",
+        "    Note over p0: 2 · ship (not run: an earlier step failed)",
+    ]

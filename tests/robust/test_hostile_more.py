@@ -368,7 +368,7 @@ def test_newlines_in_the_table_are_shown_escaped(sigcli: Invoke, tmp_path: Path)
     (tmp_path / "forged.json").write_text(json.dumps(forged()))
     result = sigcli("trace", "forged.json", "--format", "table")
     assert result.exit_code == 0
-    assert len(lines(result.stdout).splitlines()) == 3
+    assert len(lines(result.stdout).splitlines()) == 1 + 3
 
 
 def test_a_trace_with_no_runs_says_so(sigcli: Invoke, tmp_path: Path) -> None:

@@ -144,7 +144,7 @@ def test_filtered_views_and_the_table_are_cut_too(sigcli: Invoke, tmp_path: Path
     table = sigcli("trace", "--format", "table", "--limit", "3")
     assert table.exit_code == 0
     rows = lines(table.stdout).splitlines()
-    assert len(rows) == 2 + 3 + 2
+    assert len(rows) == 1 + 2 + 3 + 2
     assert rows[-2].startswith("✂ --limit 3: 20003 more dispatches not drawn.")
     assert len(json.loads(sigcli("trace", "--format", "json").stdout)["dispatches"]) == 20006
 
