@@ -345,6 +345,31 @@ def trace_command(
     _exit(status, threads_left)
 
 
+@main.command(short_help="Say why a receiver did or did not run.")
+@click.argument("receiver_name", metavar="RECEIVER")
+@click.argument("source", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+def why(receiver_name: str, source: str | None, as_json: bool) -> None:
+    """Why RECEIVER (a name, a qualified name or FILE:LINE) did or did not run
+    in SOURCE: a scenario (run first), a trace file, or by default the last trace."""
+    from sigcli import scenario
+    from sigcli import why as why_core
+    from sigcli.text import json_text
+
+    traces, status, threads_left = _traces_for(source, 50)
+    try:
+        answer = why_core.explain(receiver_name, traces, scenario.project_files(traces))
+    except why_core.AmbiguousReceiver as error:
+        raise click.BadParameter(str(error), param_hint="'RECEIVER'") from None
+    if as_json:
+        click.echo(json_text(why_core.dumps(answer)))
+    else:
+        from sigcli.whyview import why_view
+
+        _print([why_view(answer)], [], None)
+    _exit(0 if status == 0 else status, threads_left)
+
+
 @main.command(short_help="List the receivers a scenario connects.")
 @click.argument("scenario_name", metavar="SCENARIO")
 def receivers(scenario_name: str) -> None:
@@ -352,10 +377,13 @@ def receivers(scenario_name: str) -> None:
     import threading
 
     from sigcli import render, scenario
+    from sigcli.why import receiver_flags
 
     before = set(threading.enumerate())
-    listing = scenario.receivers(scenario_name)
-    _print([render.receivers_view(scenario_name, listing)], [], None)
+    connections: list[Any] = []
+    listing = scenario.receivers(scenario_name, connections)
+    flags = {signal: receiver_flags(signal, infos, connections) for signal, infos in listing}
+    _print([render.receivers_view(scenario_name, listing, flags)], [], None)
     _exit_past_threads(scenario_name, scenario.threads_started_since(before))
 
 

@@ -43,6 +43,8 @@ from sigcli.observation import (  # noqa: F401 - event kinds, for readers of jou
     SCALARS,
     SEND,
     SEND_INLINE,
+    ConnectionChange,
+    ConnectionOutcome,
     Decision,
     Journal,
     ReceiverInfo,
@@ -53,6 +55,7 @@ from sigcli.observation import (  # noqa: F401 - event kinds, for readers of jou
     describe,
     name_of,
     observe,
+    report_change,
     snapshot_all,
     sync_depths,
     write_done,
@@ -61,6 +64,8 @@ from sigcli.observation import (  # noqa: F401 - event kinds, for readers of jou
 )
 
 __all__ = [
+    "ConnectionChange",
+    "ConnectionOutcome",
     "Decision",
     "Journal",
     "ReceiverInfo",
@@ -344,12 +349,32 @@ class Signal:
         # the list at every send, so sigcli's private cache must follow it;
         # a caching one keeps serving its cache, and so does sigcli.
         if name == "receivers":
-            if not isinstance(value, _ReceiverList) or value.on_change != self._receivers_changed:
-                value = _ReceiverList(value, self._receivers_changed)
-            object.__setattr__(self, name, value)
-            self._receivers_changed()
+            observed = observation.journal is not None
+            before = self.__dict__.get("receivers") if observed else None
+            self._set_receivers(value)
+            if before is not None:
+                self._report_replaced(before, value)
         else:
             object.__setattr__(self, name, value)
+
+    def _set_receivers(self, value: Any) -> None:
+        if not isinstance(value, _ReceiverList) or value.on_change != self._receivers_changed:
+            value = _ReceiverList(value, self._receivers_changed)
+        object.__setattr__(self, "receivers", value)
+        self._receivers_changed()
+
+    def _report_replaced(self, before: list[Any], after: list[Any]) -> None:
+        """Receivers taken off or put back by assigning ``receivers``."""
+        kept = {id(entry) for entry in after}
+        had = {id(entry) for entry in before}
+        for entry in before:
+            info = self._infos.get(id(entry))
+            if id(entry) not in kept and info is not None:
+                report_change(self, info, ConnectionOutcome.MUTED)
+        for entry in after:
+            info = self._infos.get(id(entry))
+            if id(entry) not in had and info is not None:
+                report_change(self, info, ConnectionOutcome.RESTORED)
 
     def _receivers_changed(self) -> None:
         if not self.use_caching:
@@ -392,11 +417,26 @@ class Signal:
                 stored = weakref.ref(receiver, self._flag_dead_receivers)
         with self.lock:
             self._prune_dead_receivers()
-            if not any(entry[0] == lookup_key for entry in self.receivers):
+            held = next((entry for entry in self.receivers if entry[0] == lookup_key), None)
+            if held is None:
                 entry = (lookup_key, stored, is_async)
                 self.receivers.append(entry)
                 self._infos[id(entry)] = info
             self._invalidate()
+        if observation.journal is not None:
+            self._report_connect(receiver, info, held)
+
+    def _report_connect(self, receiver: Receiver, info: ReceiverInfo, held: Any) -> None:
+        if held is None:
+            report_change(self, info, ConnectionOutcome.CONNECTED)
+            return
+        stored = held[1]
+        holder = stored() if isinstance(stored, weakref.ReferenceType) else stored
+        if holder is not None and _make_id(holder) != _make_id(receiver):
+            holder_info = self._infos.get(id(held))
+            report_change(self, info, ConnectionOutcome.DISPATCH_UID_TAKEN, holder_info)
+        else:
+            report_change(self, info, ConnectionOutcome.ALREADY_CONNECTED)
 
     def disconnect(
         self, receiver: Receiver | None = None, sender: object = None, dispatch_uid: Any = None
@@ -408,15 +448,22 @@ class Signal:
         else:
             lookup_key = (_make_id(receiver), _make_id(sender))
         disconnected = False
+        removed = None
         with self.lock:
             self._prune_dead_receivers()
             for index, entry in enumerate(self.receivers):
                 if entry[0] == lookup_key:
                     disconnected = True
                     del self.receivers[index]
-                    self._infos.pop(id(entry), None)
+                    removed = self._infos.pop(id(entry), None)
                     break
             self._invalidate()
+        if observation.journal is not None:
+            if removed is not None:
+                report_change(self, removed, ConnectionOutcome.DISCONNECTED)
+            elif not disconnected and receiver is not None:
+                info = describe(receiver, sender, True, dispatch_uid, False)
+                report_change(self, info, ConnectionOutcome.NOT_FOUND)
         return disconnected
 
     def has_listeners(self, sender: object = None) -> bool:
@@ -473,7 +520,7 @@ class Signal:
                     self._infos.pop(id(entry), None)
                 else:
                     kept.append(entry)
-            self.receivers = kept
+            self._set_receivers(kept)
 
     def _snapshot(self) -> tuple[list[tuple[LookupKey, Any, bool]], dict[int, ReceiverInfo]]:
         """The receiver list as it is now, for :meth:`_restore`."""
@@ -487,7 +534,7 @@ class Signal:
         connection made since (the scenario runner isolates runs with it)."""
         entries, infos = snapshot
         with self.lock:
-            self.receivers = list(entries)
+            self._set_receivers(list(entries))
             self._infos = dict(infos)
             self._invalidate()
             self._dead_receivers = True
@@ -597,8 +644,6 @@ class Signal:
         for (lookup_key, stored, is_async), info in entries:
             weak = isinstance(stored, weakref.ReferenceType)
             live = stored() if weak else stored
-            if muted is not None and live is not None and muted(self, sender, live):
-                continue
             if info is None:  # an entry put into ``receivers`` by hand
                 info = describe(live, None, weak, None, is_async)
             r_sender_key = lookup_key[1]
@@ -607,6 +652,8 @@ class Signal:
             elif weak and live is None:
                 plan.append(ReceiverPlan(info, Decision.SKIP_DEAD))
                 any_dead = True
+            elif muted is not None and muted(self, sender, live):
+                plan.append(ReceiverPlan(info, Decision.SKIP_MUTED))
             else:
                 plan.append(ReceiverPlan(info, Decision.CALL))
                 resolver = stored if weak else _strong_resolver(stored)

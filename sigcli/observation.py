@@ -14,18 +14,23 @@ Like the dispatcher, it imports nothing of sigcli's.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from threading import get_ident
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from sigcli.dispatcher import Signal
 
 __all__ = [
+    "ConnectionChange",
+    "ConnectionOutcome",
     "Decision",
     "EventSink",
     "Journal",
@@ -45,6 +50,7 @@ class Decision(Enum):
     SKIP_DEAD = "weak reference is dead"
     #: Django 6.0+ only: the sender the receiver listens to was collected.
     SKIP_DEAD_SENDER = "sender is dead"
+    SKIP_MUTED = "muted by sigcli.mute"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,8 @@ class ReceiverInfo:
     weak: bool
     dispatch_uid: Any
     is_async: bool
+    #: A bound method: held weakly, it lives as long as its object.
+    bound: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +92,47 @@ def describe(
         weak=weak,
         dispatch_uid=dispatch_uid,
         is_async=is_async,
+        bound=hasattr(receiver, "__self__") and hasattr(receiver, "__func__"),
     )
+
+
+class ConnectionOutcome(Enum):
+    """What one ``connect`` or ``disconnect`` call did, or a receiver list
+    replaced by hand (as factory_boy's ``mute_signals`` does)."""
+
+    CONNECTED = "connected"
+    #: Ignored: the same receiver (or dispatch_uid) and sender were connected.
+    ALREADY_CONNECTED = "already_connected"
+    #: Ignored: another receiver holds this dispatch_uid for this sender.
+    DISPATCH_UID_TAKEN = "dispatch_uid_taken"
+    #: A lazy string sender (``"app.Model"``) waits for its model to exist.
+    WAITING = "waiting"
+    DISCONNECTED = "disconnected"
+    #: A disconnect that found nothing to remove.
+    NOT_FOUND = "not_found"
+    #: Taken off the receiver list by hand (``signal.receivers = [...]``).
+    MUTED = "muted"
+    #: Put back on the receiver list by hand.
+    RESTORED = "restored"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChange:
+    """A change to a signal's receivers, as an observer sees it: what it did,
+    and the line of code outside sigcli that asked for it (``"file:line"``)."""
+
+    signal: Signal
+    info: ReceiverInfo
+    outcome: ConnectionOutcome
+    called_from: str | None
+    #: The receiver already holding the dispatch_uid (``DISPATCH_UID_TAKEN``).
+    holder: ReceiverInfo | None = None
+
+
+def describe_lazy(receiver: Any, sender: str, weak: bool, dispatch_uid: Any) -> ReceiverInfo:
+    """Describe ``receiver`` as connected for a lazy string ``sender``
+    (``"app.Model"``), written as given."""
+    return replace(describe(receiver, None, weak, dispatch_uid, False), sender_label=sender)
 
 
 def _code_of(receiver: Any) -> Any:
@@ -220,6 +268,10 @@ class Journal:
         """Called instead of starting a send ``depth`` levels deep; raises."""
         raise RecursionError(f"signals nested deeper than {self.max_depth} levels")
 
+    def connection_changed(self, change: ConnectionChange) -> None:
+        """Called after each connect and disconnect while installed (and when
+        a receiver list is replaced by hand); the base class keeps nothing."""
+
 
 class _CallingBack(Journal):
     """The journal of a :class:`SendObserver`: each event becomes a call."""
@@ -238,6 +290,12 @@ class _CallingBack(Journal):
             self.observer.receiver_finished(*event[2:])
         else:
             self.observer.send_finished(event[2], event[3])
+
+    def connection_changed(self, change: ConnectionChange) -> None:
+        """Passed on to an observer that has a ``connection_changed`` method."""
+        method = getattr(self.observer, "connection_changed", None)
+        if method is not None:
+            method(change)
 
 
 #: The observer given to :func:`observe`, and the journal sends write to
@@ -271,6 +329,35 @@ def observe(
 def current_observer() -> SendObserver | Journal | None:
     """What :func:`observe` installed, or None."""
     return _observer
+
+
+#: Frames in this folder are sigcli's own (a bundled scenario aside): the
+#: line that asked for a connect is the first frame outside it.
+_OWN_FOLDER = os.path.dirname(__file__)
+_BUNDLED = os.path.join(_OWN_FOLDER, "scenarios")
+
+
+def _called_from() -> str | None:
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        file = frame.f_code.co_filename
+        if not file.startswith(_OWN_FOLDER) or file.startswith(_BUNDLED):
+            return f"{file}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+def report_change(
+    signal: Signal,
+    info: ReceiverInfo,
+    outcome: ConnectionOutcome,
+    holder: ReceiverInfo | None = None,
+) -> None:
+    """Tell the installed observer about a change to ``signal``'s receivers.
+    Costs one global lookup when nobody observes."""
+    current = journal
+    if current is not None:
+        current.connection_changed(ConnectionChange(signal, info, outcome, _called_from(), holder))
 
 
 # How deep an observed send is nested: the sync sends open in its thread

@@ -23,6 +23,7 @@ from sigcli.observation import Decision, Journal, ReceiverInfo, ReceiverPlan
 from sigcli.snapshot import json_safe, sender_label, signal_label
 from sigcli.text import describe_error
 from sigcli.trace import (
+    Connection,
     DepthLimitExceeded,
     Dispatch,
     Node,
@@ -75,8 +76,10 @@ class _Frame:
 
 # The recorder's own events, beside the dispatcher's SEND, CALL, DONE and END.
 _OPERATION_STARTED, _OPERATION_FINISHED, _SQL, _PRINTED = "op", "op end", "sql", "print"
+_CONNECTION = "connection"
 _EVENT_FIELDS = {
     **observation.EVENT_FIELDS,
+    _CONNECTION: 3,
     _OPERATION_STARTED: 4,
     _OPERATION_FINISHED: 3,
     _SQL: 4,
@@ -141,6 +144,7 @@ class Recorder(Journal):
             _OPERATION_FINISHED: self._operation_finished,
             _SQL: self._sql_executed,
             _PRINTED: self._printed,
+            _CONNECTION: self._connection_changed,
         }
 
     @property
@@ -264,6 +268,31 @@ class Recorder(Journal):
             self._handlers[event[0]](event)
         if self.forward is not None:
             self.forward.write(event)
+
+    def connection_changed(self, change: observation.ConnectionChange) -> None:
+        self.write((_CONNECTION, threading.get_ident(), change))
+
+    def _connection_changed(self, event: Sequence[Any]) -> None:
+        """A connect or disconnect, placed after the dispatches recorded so far."""
+        change: observation.ConnectionChange = event[2]
+        info = change.info
+        self._trace.connections.append(
+            Connection(
+                signal=signal_label(change.signal),
+                name=info.name,
+                module=info.module,
+                file=info.file,
+                line=info.line,
+                sender_filter=info.sender_label,
+                weak=info.weak,
+                dispatch_uid=None if info.dispatch_uid is None else str(info.dispatch_uid),
+                outcome=change.outcome,
+                called_from=change.called_from,
+                holder=None if change.holder is None else change.holder.name,
+                step=len(self._trace.steps) or None,
+                after=self._seq,
+            )
+        )
 
     # ORM observer
 
@@ -562,6 +591,7 @@ _SKIPS = {
     Decision.SKIP_SENDER: SkipReason.SENDER_MISMATCH,
     Decision.SKIP_DEAD: SkipReason.DEAD_REFERENCE,
     Decision.SKIP_DEAD_SENDER: SkipReason.DEAD_SENDER,
+    Decision.SKIP_MUTED: SkipReason.MUTED,
 }
 
 

@@ -40,6 +40,7 @@ from sigcli.trace import (
     Trace,
     walk_dispatches,
 )
+from sigcli.why import hints
 
 SIGNAL = "bold cyan"
 SENDER = "green"
@@ -47,6 +48,7 @@ CALLED = "green"
 SKIPPED = "yellow"
 ERROR = "bold red"
 DIM = "dim"
+HINT = "magenta"
 
 #: Dispatches nested deeper than this are counted, not drawn, unless ``--all``.
 DRAWN_DEPTH = 8
@@ -94,6 +96,8 @@ class _Budget:
     cut_dispatches: int = 0
     cut_operations: int = 0
     chain: list[str] = field(default_factory=list)
+    #: Notes on classic mistakes (``why.hints``), by the id of their node.
+    hints: dict[int, str] = field(default_factory=dict)
 
     def take(self) -> bool:
         if self.limit and self.drawn >= self.limit:
@@ -371,7 +375,7 @@ def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
     root = _CappedTree(_text(" · ".join(trace_summary(trace, options))), lines, guide_style=DIM)
     if trace.error:
         root.add(_text(("✗ could not run: ", ERROR), (trace.error, ERROR), multiline=True))
-    budget = _Budget(options.limit)
+    budget = _Budget(options.limit, hints=hints(trace))
     _add_setup(root, trace, options, budget)
     interrupted_step = trace.steps[-1] if trace.interrupted and trace.steps else None
     for number, step in enumerate(trace.steps, 1):
@@ -465,6 +469,7 @@ def _add_operation(tree: Tree, operation: Operation, options: ViewOptions, budge
         label.append_text(_text(("  no signals", SKIPPED)))
     if operation.error:
         label.append_text(_text(("  ✗ ", ERROR), (brief(operation.error), ERROR)))
+    _add_hint(label, budget, operation)
     _add_nodes(_add_for(tree, operation, label), operation.children, options, budget)
 
 
@@ -534,6 +539,7 @@ def _add_dispatch(
         branch = _add_for(tree, dispatch, _compact_line(dispatch, options))
     else:
         label = dispatch_line(dispatch, options.verbose)
+        _add_hint(label, budget, dispatch)
         skipped = sum(not _drawn_when_compact(call) for call in dispatch.receivers)
         if options.hide_skipped and skipped:
             label.append_text(_skipped_note(skipped))
@@ -548,9 +554,9 @@ def _add_dispatch(
         if options.compact:
             sub = branch
         else:
-            sub = _add_for(
-                branch, call, receiver_line(call, width, options.verbose, dispatch.robust)
-            )
+            line = receiver_line(call, width, options.verbose, dispatch.robust)
+            _add_hint(line, budget, call)
+            sub = _add_for(branch, call, line)
         if budget is None:
             continue
         link = f"{dispatch.signal} {dispatch.sender} › {call.name}"
@@ -564,6 +570,13 @@ def _add_dispatch(
         budget.chain.append(link)
         _add_nodes(sub, call.children, options, budget)
         budget.chain.pop()
+
+
+def _add_hint(line: Text, budget: _Budget | None, node: object) -> None:
+    """``  ← Staff is a proxy of User``: the classic mistake this node shows."""
+    hint = None if budget is None else budget.hints.get(id(node))
+    if hint is not None:
+        line.append_text(_text((f"  ← {hint}", HINT)))
 
 
 def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = False) -> Text:
@@ -590,6 +603,8 @@ def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = 
         line = _text(("○ ", SKIPPED), (name, SKIPPED), "  skipped: weak reference is dead")
     elif call.skipped_reason is SkipReason.DEAD_SENDER:
         line = _text(("○ ", SKIPPED), (name, SKIPPED), "  skipped: its sender is dead")
+    elif call.skipped_reason is SkipReason.MUTED:
+        line = _text(("○ ", SKIPPED), (name, SKIPPED), "  skipped: muted by sigcli.mute")
     else:
         line = _text(("· ", DIM), (name, DIM), ("  not called: an earlier receiver raised", DIM))
     if verbose and call.file:
@@ -748,13 +763,19 @@ def _errors(dispatch: Dispatch) -> Text:
 # -- receivers after loading ----------------------------------------------------
 
 
-def receivers_view(name: str, listing: list[tuple[str, list[Any]]]) -> Tree:
-    """Per signal, each connected receiver: where it is and what it listens to."""
+def receivers_view(
+    name: str,
+    listing: list[tuple[str, list[Any]]],
+    flags: dict[str, list[list[str]]] | None = None,
+) -> Tree:
+    """Per signal, each connected receiver: where it is and what it listens to,
+    and the ``flags`` of each (``why.receiver_flags``) as hints."""
     total = sum(len(infos) for _, infos in listing)
     root = Tree(_text(f"{name} · {_count(total, 'receiver')} connected"), guide_style=DIM)
     for signal, infos in listing:
         branch = root.add(_text((signal, SIGNAL)))
-        for info in infos:
+        notes = (flags or {}).get(signal) or [[] for _ in infos]
+        for info, noted in zip(infos, notes, strict=True):
             line = _text(
                 (f"{info.module}:{info.name}", "bold"), f"  {listens_to(info.sender_label)}"
             )
@@ -765,6 +786,8 @@ def receivers_view(name: str, listing: list[tuple[str, list[Any]]]) -> Tree:
                 line.append_text(_text("  async"))
             if info.file:
                 line.append_text(_text((f"  {_where(info.file, info.line)}", DIM)))
+            for note in noted:
+                line.append_text(_text((f"  ← {note}", HINT)))
             branch.add(line)
     if not listing:
         root.add(_text(("no receivers connected", DIM)))

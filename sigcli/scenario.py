@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +32,8 @@ from typing import Any, TypeVar
 from sigcli import dispatcher
 from sigcli.recorder import PrintedOutput, Recorder, recording, recursion_room
 from sigcli.text import describe_error, safe_repr
-from sigcli.trace import Trace
+from sigcli.trace import Connection, Trace
+from sigcli.why import refused_at
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -616,9 +617,14 @@ def _rejected_receiver(tb: TracebackType | None) -> str | None:
 
 
 def _name_signals(module: ModuleType) -> dict[str, dispatcher.Signal]:
-    """Name each unnamed signal after the module global that holds it."""
+    """Name each unnamed signal after the module global that holds it, or
+    after the class attribute (``Orders.placed``) of a class the module defines."""
     named: dict[str, dispatcher.Signal] = {}
-    for name, value in vars(module).items():
+    places = list(vars(module).items())
+    for owner, value in list(places):
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            places += [(f"{owner}.{k}", v) for k, v in vars(value).items()]
+    for name, value in places:
         if isinstance(value, dispatcher.Signal):
             if value.name is None:
                 value.name = name
@@ -645,7 +651,8 @@ def run_steps(scenario: LoadedScenario, recorder: Recorder) -> None:
                 recorder.stop()
             recorder.finish_step(error)
             line, _ = _scenario_line(scenario.path, error.__traceback__)
-            recorder.trace.steps[-1].error_at = f"{scenario.path}:{line}" if line else None
+            step = recorder.trace.steps[-1]
+            step.error_at = refused_at(step) or (f"{scenario.path}:{line}" if line else None)
             recorder.trace.not_run = [s.label for s in scenario.steps[index + 1 :]]
             if isinstance(error, KeyboardInterrupt):
                 # Ctrl-C is recorded by name; ``q`` in step mode by what it says.
@@ -720,6 +727,7 @@ def _run_all(
                     threads=threads,
                 ) as scenario,
             ):
+                trace.proxies = proxies(scenario.registry.models.values())
                 if not scenario.steps:
                     raise ScenarioError(
                         f"{path} defines no steps. Decorate functions with @sigcli.step "
@@ -800,13 +808,19 @@ def threads_started_since(before: set[threading.Thread]) -> list[str]:
     ]
 
 
-def receivers(name: str) -> list[tuple[str, list[dispatcher.ReceiverInfo]]]:
+def receivers(
+    name: str, connections: list[Connection] | None = None
+) -> list[tuple[str, list[dispatcher.ReceiverInfo]]]:
     """Per signal with receivers, the receivers connected once ``name`` is loaded.
 
     Receivers defined in the scenario itself are credited to the file's name
-    rather than to the module name the loader made up for it.
+    rather than to the module name the loader made up for it. The connects
+    and disconnects made while loading are added to ``connections`` if given.
     """
-    with loaded(resolve(name)) as scenario:
+    recorder = None if connections is None else Recorder(Trace(scenario=name))
+    with loaded(resolve(name), recorder=recorder) as scenario:
+        if recorder is not None and connections is not None:
+            connections += recorder.trace.connections
         own = scenario.module.__name__
         return [
             (
@@ -819,3 +833,42 @@ def receivers(name: str) -> list[tuple[str, list[dispatcher.ReceiverInfo]]]:
             for signal_name, signal in scenario.signals.items()
             if (infos := signal.receiver_infos())
         ]
+
+
+def proxies(classes: Iterable[Any]) -> dict[str, str]:
+    """Each proxy model's name, and the name of the model it is a proxy of."""
+    found: dict[str, str] = {}
+    for model in classes:
+        if getattr(model._meta, "proxy", False):
+            parent = next(
+                base
+                for base in model.__mro__[1:]
+                if getattr(base, "_meta", None) is not None
+                and not getattr(base._meta, "abstract", False)
+            )
+            found[model.__name__] = parent.__name__
+    return found
+
+
+#: How many files of a project ``project_files`` reads at most.
+_MOST_FILES = 2000
+
+
+def project_files(traces: list[Trace]) -> list[Path]:
+    """The scenario files the traces were recorded from, then the other Python
+    files of their folders (hidden folders and virtual environments aside):
+    where ``sigcli why`` looks for a function nobody connected."""
+    files: dict[Path, None] = {}
+    for trace in traces:
+        if trace.scenario is None:
+            continue
+        try:
+            path = resolve(trace.scenario)
+        except (ScenarioPathError, OSError):
+            continue
+        files.setdefault(path)
+        for other in itertools.islice(path.parent.rglob("*.py"), _MOST_FILES):
+            parts = other.relative_to(path.parent).parts[:-1]
+            if not any(p.startswith(".") or p in {"site-packages", "node_modules"} for p in parts):
+                files.setdefault(other)
+    return list(files)

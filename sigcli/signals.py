@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from sigcli import observation
 from sigcli.dispatcher import Signal
 
 if TYPE_CHECKING:
@@ -29,7 +30,15 @@ class ModelSignal(Signal):
                 from sigcli.models.registry import get_registry
 
                 apps = get_registry()
-            apps.lazy_model_operation(lambda model: operation(sender=model), sender)
+            resolved: list[Any] = []
+
+            def run(model: Any) -> None:
+                resolved.append(model)
+                operation(sender=model)
+
+            apps.lazy_model_operation(run, sender)
+            if not resolved and method.__name__ == "connect":
+                _report_waiting(self, receiver, sender, **kwargs)
             return None
         return operation(sender=sender)
 
@@ -55,6 +64,15 @@ class ModelSignal(Signal):
         return self._lazy_method(  # type: ignore[no-any-return]
             super().disconnect, apps, receiver, sender, dispatch_uid=dispatch_uid
         )
+
+
+def _report_waiting(
+    signal: Signal, receiver: Any, sender: str, weak: bool = True, dispatch_uid: Any = None
+) -> None:
+    """A connect whose string sender names no model yet: it happens when the
+    model is defined, or never (a typo)."""
+    info = observation.describe_lazy(receiver, sender, weak, dispatch_uid)
+    observation.report_change(signal, info, observation.ConnectionOutcome.WAITING)
 
 
 def _named(signal: Signal, name: str) -> Any:

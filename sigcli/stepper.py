@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sigcli import observation
-from sigcli.observation import Decision, Journal, ReceiverPlan
+from sigcli.observation import ConnectionChange, Decision, Journal, ReceiverPlan
 from sigcli.recorder import Recorder
 from sigcli.render import STOPPED_WITH_Q
 from sigcli.snapshot import sender_label, signal_label
@@ -86,6 +86,9 @@ class Stepper(Journal):
 
     def too_deep(self, depth: int) -> None:
         self.recorder.too_deep(depth)
+
+    def connection_changed(self, change: ConnectionChange) -> None:
+        self.recorder.connection_changed(change)
 
     def flush(self) -> None:
         self.recorder.flush()
@@ -168,6 +171,8 @@ def pause_view(
             mark, verdict = Text("  ○ " + name, style=SKIPPED), "skipped: weak reference is dead"
         elif entry.decision is Decision.SKIP_DEAD_SENDER:
             mark, verdict = Text("  ○ " + name, style=SKIPPED), "skipped: its sender is dead"
+        elif entry.decision is Decision.SKIP_MUTED:
+            mark, verdict = Text("  ○ " + name, style=SKIPPED), "skipped: muted by sigcli.mute"
         else:
             mark, verdict = Text("  ○ " + name, style=SKIPPED), f"skipped: listens to {listens}"
         receivers.add_row(mark, Text(verdict))

@@ -18,9 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sigcli.observation import ConnectionOutcome
+
 __all__ = [
     "FORMAT_VERSION",
     "INIT_SIGNALS",
+    "Connection",
+    "ConnectionOutcome",
     "DepthLimitExceeded",
     "Dispatch",
     "Node",
@@ -46,6 +50,8 @@ class SkipReason(enum.Enum):
     SENDER_MISMATCH = "sender_mismatch"
     DEAD_REFERENCE = "dead_reference"
     DEAD_SENDER = "dead_sender"
+    #: Silenced by ``sigcli.mute`` for this send.
+    MUTED = "muted"
     NOT_REACHED = "not_reached"
 
 
@@ -134,6 +140,28 @@ Node = Operation | Dispatch | SqlStatement | Output
 
 
 @dataclass(slots=True)
+class Connection:
+    """One change to a signal's receivers, and where it happened in the run:
+    during ``step`` (1-based; None while the scenario loaded), after the
+    dispatch numbered ``after`` (0: before any)."""
+
+    signal: str
+    name: str
+    module: str | None
+    file: str | None
+    line: int | None
+    sender_filter: str | None
+    weak: bool
+    dispatch_uid: str | None
+    outcome: ConnectionOutcome
+    called_from: str | None = None
+    #: The receiver already holding the dispatch_uid (``DISPATCH_UID_TAKEN``).
+    holder: str | None = None
+    step: int | None = None
+    after: int = 0
+
+
+@dataclass(slots=True)
 class Step:
     """One ``@step`` function (or the scenario's ``run()``)."""
 
@@ -154,6 +182,9 @@ class Trace:
     error: str | None = None
     interrupted: bool = False
     not_run: list[str] = field(default_factory=list)
+    connections: list[Connection] = field(default_factory=list)
+    #: Proxy model name -> the model it is a proxy of.
+    proxies: dict[str, str] = field(default_factory=dict)
 
     def dispatches(
         self, signal: object = None, sender: object = None, *, setup: bool = False

@@ -18,6 +18,8 @@ from sigcli.recorder import recursion_room
 from sigcli.text import json_text
 from sigcli.trace import (
     FORMAT_VERSION,
+    Connection,
+    ConnectionOutcome,
     Dispatch,
     Node,
     Operation,
@@ -137,6 +139,8 @@ def _trace_chunks(trace: Trace) -> Iterator[str]:
         "error": trace.error,
         "interrupted": trace.interrupted,
         "not_run": trace.not_run,
+        "connections": [connection_json(c) for c in trace.connections],
+        "proxies": trace.proxies,
     }
     yield _unclosed(head, "setup")[1:]
     yield from _list_chunks(trace.setup)
@@ -305,6 +309,42 @@ def node_json(node: Node, children: bool = True) -> dict[str, Any]:
     return {"type": "sql", "sql": node.sql, "params": node.params}
 
 
+def connection_json(connection: Connection) -> dict[str, Any]:
+    return {
+        "signal": connection.signal,
+        "name": connection.name,
+        "module": connection.module,
+        "file": connection.file,
+        "line": connection.line,
+        "sender_filter": connection.sender_filter,
+        "weak": connection.weak,
+        "dispatch_uid": connection.dispatch_uid,
+        "outcome": connection.outcome.value,
+        "called_from": connection.called_from,
+        "holder": connection.holder,
+        "step": connection.step,
+        "after": connection.after,
+    }
+
+
+def _connection_from(data: dict[str, Any]) -> Connection:
+    return Connection(
+        signal=_req(data, "signal", str),
+        name=_req(data, "name", str),
+        module=_opt(data.get("module"), str),
+        file=_opt(data.get("file"), str),
+        line=_opt(data.get("line"), int),
+        sender_filter=_opt(data.get("sender_filter"), str),
+        weak=bool(data.get("weak", True)),
+        dispatch_uid=_opt(data.get("dispatch_uid"), str),
+        outcome=ConnectionOutcome(data.get("outcome")),
+        called_from=_opt(data.get("called_from"), str),
+        holder=_opt(data.get("holder"), str),
+        step=_opt(data.get("step"), int),
+        after=_req(data, "after", int),
+    )
+
+
 def _trace_from(data: dict[str, Any]) -> Trace:
     return Trace(
         scenario=_opt(data.get("scenario"), str),
@@ -312,6 +352,8 @@ def _trace_from(data: dict[str, Any]) -> Trace:
         interrupted=bool(data.get("interrupted", False)),
         not_run=[str(label) for label in _list(data.get("not_run", []))],
         setup=[_node_from(_obj(n)) for n in _list(data.get("setup", []))],
+        connections=[_connection_from(_obj(c)) for c in _list(data.get("connections", []))],
+        proxies=_names(data.get("proxies", {})),
         steps=[
             Step(
                 label=_req(s, "label", str),
@@ -369,6 +411,14 @@ def _receiver_from(data: dict[str, Any]) -> ReceiverCall:
         error_propagated=bool(data.get("error_propagated", False)),
         children=[_node_from(_obj(n)) for n in _list(data.get("children", []))],
     )
+
+
+def _names(value: Any) -> dict[str, str]:
+    """A JSON object whose values are all strings."""
+    names = _obj(value)
+    for key in names:
+        _req(names, key, str)
+    return dict(names)
 
 
 def _obj(value: Any) -> dict[str, Any]:

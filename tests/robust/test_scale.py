@@ -180,7 +180,7 @@ def test_200000_dispatches_run_save_and_print_within_the_memory_bound(tmp_path: 
     assert printed[0].startswith("ticks.py · 2 steps · 200006 dispatches")
     assert len(printed) < 1020
     saved = tmp_path / ".sigcli" / "last-trace.json"
-    assert saved.read_text().count('"signal": "tick"') == 200_000
+    assert saved.read_text().count('"signal": "tick", "sender"') == 200_000
 
 
 def test_a_huge_repr_is_recorded_cut_so_a_loop_cannot_fill_memory(
