@@ -727,7 +727,7 @@ def _run_all(
                     threads=threads,
                 ) as scenario,
             ):
-                trace.proxies = proxies(scenario.registry.models.values())
+                trace.proxies, trace.parents = model_parents(scenario.registry.models.values())
                 if not scenario.steps:
                     raise ScenarioError(
                         f"{path} defines no steps. Decorate functions with @sigcli.step "
@@ -835,19 +835,25 @@ def receivers(
         ]
 
 
-def proxies(classes: Iterable[Any]) -> dict[str, str]:
-    """Each proxy model's name, and the name of the model it is a proxy of."""
-    found: dict[str, str] = {}
+def model_parents(classes: Iterable[Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """By model name, the model each proxy model is a proxy of, and the
+    parent of each model that inherits with a table of its own."""
+    proxies: dict[str, str] = {}
+    parents: dict[str, str] = {}
     for model in classes:
-        if getattr(model._meta, "proxy", False):
-            parent = next(
+        parent = next(
+            (
                 base
                 for base in model.__mro__[1:]
                 if getattr(base, "_meta", None) is not None
                 and not getattr(base._meta, "abstract", False)
-            )
+            ),
+            None,
+        )
+        if parent is not None:
+            found = proxies if getattr(model._meta, "proxy", False) else parents
             found[model.__name__] = parent.__name__
-    return found
+    return proxies, parents
 
 
 #: How many files of a project ``project_files`` reads at most.

@@ -185,6 +185,8 @@ class Trace:
     connections: list[Connection] = field(default_factory=list)
     #: Proxy model name -> the model it is a proxy of.
     proxies: dict[str, str] = field(default_factory=dict)
+    #: Model name -> the parent it inherits from with its own table.
+    parents: dict[str, str] = field(default_factory=dict)
 
     def dispatches(
         self, signal: object = None, sender: object = None, *, setup: bool = False

@@ -141,6 +141,7 @@ def _trace_chunks(trace: Trace) -> Iterator[str]:
         "not_run": trace.not_run,
         "connections": [connection_json(c) for c in trace.connections],
         "proxies": trace.proxies,
+        "parents": trace.parents,
     }
     yield _unclosed(head, "setup")[1:]
     yield from _list_chunks(trace.setup)
@@ -354,6 +355,7 @@ def _trace_from(data: dict[str, Any]) -> Trace:
         setup=[_node_from(_obj(n)) for n in _list(data.get("setup", []))],
         connections=[_connection_from(_obj(c)) for c in _list(data.get("connections", []))],
         proxies=_names(data.get("proxies", {})),
+        parents=_names(data.get("parents", {})),
         steps=[
             Step(
                 label=_req(s, "label", str),

@@ -405,7 +405,12 @@ def _raised(seen: _Seen) -> list[Verdict]:
         return []
     dispatch, call = failed[0]
     detail = f"Raised in {_listed([d for d, _ in failed])}: {call.error}."
-    fix = "Fix the receiver; its exception stops the send, so the receivers after it do not run."
+    if dispatch.robust:
+        fix = "Fix the receiver; send_robust() returned its exception and called the others."
+    else:
+        fix = (
+            "Fix the receiver; its exception stops the send, so the receivers after it do not run."
+        )
     refused = refused_arguments(call, dispatch)
     if refused is not None:
         detail += f" It does not accept what {dispatch.signal} sends: {refused}."
@@ -462,7 +467,7 @@ def _sender_mismatch(skipped: list[tuple[Dispatch, ReceiverCall]], trace: Trace)
         f"{', '.join(senders)}."
     )
     fix = "Connect it with the sender those dispatches have, or without sender= for every sender."
-    cause = sender_hint(wanted, skipped[0][0], trace.proxies)
+    cause = sender_hint(wanted, skipped[0][0], trace)
     if cause is not None:
         detail += f" {cause[0]}"
         fix = cause[1]
@@ -470,12 +475,13 @@ def _sender_mismatch(skipped: list[tuple[Dispatch, ReceiverCall]], trace: Trace)
 
 
 def sender_hint(
-    wanted: str | None, dispatch: Dispatch, proxies: dict[str, str]
+    wanted: str | None, dispatch: Dispatch, trace: Trace
 ) -> tuple[str, str, str] | None:
     """The classic cause of a sender mismatch, when one fits: (what, fix, a
     short note for the tree).
 
-    A proxy model sends its own class, not the class it proxies; ``m2m_changed``
+    A proxy model sends its own class, not the class it proxies, and so does a
+    model inheriting with a table of its own; ``m2m_changed``
     is sent by the relation's through model.
     """
     sender = dispatch.sender
@@ -494,8 +500,15 @@ def sender_hint(
                 f"Connect it with sender={through}.",
                 f"m2m_changed comes from the through model: use sender={through}",
             )
-    chain = proxy_chain(sender, proxies)
-    if wanted in chain:
+    if wanted in ancestors(sender, trace.parents):
+        return (
+            f"{sender} inherits from {wanted} with a table of its own: saving a {sender} "
+            f"sends {dispatch.signal} with sender={sender} only.",
+            f"Connect it with sender={sender} as well (or without sender=, checking "
+            f"isinstance(instance, {wanted})).",
+            f"{sender} inherits from {wanted}, and sends as {sender}",
+        )
+    if wanted in ancestors(sender, trace.proxies):
         return (
             f"{sender} is a proxy of {wanted}: a proxy model sends its own class.",
             f"Connect it with sender={sender} as well (or without sender=, checking "
@@ -505,11 +518,12 @@ def sender_hint(
     return None
 
 
-def proxy_chain(model: str, proxies: dict[str, str]) -> list[str]:
-    """The models ``model`` is a proxy of, nearest first."""
+def ancestors(model: str, links: dict[str, str]) -> list[str]:
+    """Following ``links`` (model -> the model it proxies, or inherits from)
+    from ``model``: the models reached, nearest first."""
     chain: list[str] = []
-    while model in proxies and model not in chain and len(chain) < 50:
-        model = proxies[model]
+    while model in links and model not in chain and len(chain) < 50:
+        model = links[model]
         chain.append(model)
     return chain
 
@@ -870,7 +884,7 @@ def hints(trace: Trace) -> dict[int, str]:
             receiver = _id_of(call)
             note = None
             if call.skipped_reason is SkipReason.SENDER_MISMATCH:
-                cause = sender_hint(call.sender_filter, dispatch, trace.proxies)
+                cause = sender_hint(call.sender_filter, dispatch, trace)
                 note = cause[2] if cause else None
             elif call.called and call.error:
                 note = refused_arguments(call, dispatch)

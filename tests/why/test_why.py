@@ -118,6 +118,23 @@ def test_a_proxy_sender_is_named_as_the_cause() -> None:
     )
 
 
+def test_a_child_model_with_its_own_table_is_named_as_the_cause() -> None:
+    verdict = only("inheritance", "index_place", "sender_mismatch")
+    assert verdict.detail == (
+        "It listens to sender=Place; #4 post_save Restaurant came from Restaurant. Restaurant "
+        "inherits from Place with a table of its own: saving a Restaurant sends post_save "
+        "with sender=Restaurant only."
+    )
+
+
+def test_ran_says_when_a_fixture_load_sent_raw() -> None:
+    assert verdicts("fixture", "count_order") == [("ran", [4])]
+    assert only("fixture", "count_order", "ran").detail == (
+        "Called by #4 post_save Order. #4 post_save Order sent raw=True (a fixture being "
+        "loaded): a receiver that returns early on raw does nothing there."
+    )
+
+
 def test_an_m2m_receiver_connected_for_the_model_is_told_the_through_model() -> None:
     verdict = only("m2m", "tags_changed", "sender_mismatch")
     assert verdict.detail == (
@@ -269,7 +286,7 @@ def test_connections_and_proxies_survive_saving_and_loading(tmp_path: Path) -> N
     tracefile.save(traces, tmp_path / "t.json")
     (loaded,) = tracefile.load(tmp_path / "t.json")
     assert loaded.connections == traces[0].connections
-    assert loaded.proxies == {"Staff": "User"}
+    assert (loaded.proxies, loaded.parents) == ({"Staff": "User"}, {})
 
 
 def test_an_older_trace_without_connections_still_loads(tmp_path: Path) -> None:
@@ -280,4 +297,4 @@ def test_an_older_trace_without_connections_still_loads(tmp_path: Path) -> None:
         json.dumps({"sigcli_trace": 1, "scenario": "x.py", "error": None, "setup": [], "steps": []})
     )
     (loaded,) = tracefile.load(path)
-    assert (loaded.connections, loaded.proxies) == ([], {})
+    assert (loaded.connections, loaded.proxies, loaded.parents) == ([], {}, {})
