@@ -443,6 +443,17 @@ def _skipped(seen: _Seen, trace: Trace) -> list[Verdict]:
     dead = by_reason.get(SkipReason.DEAD_REFERENCE, [])
     if dead:
         verdicts.append(_dead([d for d, _ in dead], dead[0][1].name))
+    gone = by_reason.get(SkipReason.DEAD_SENDER, [])
+    if gone:
+        verdicts.append(
+            Verdict(
+                "dead_reference",
+                f"The sender it listens to had been collected when {_listed([d for d, _ in gone])} "
+                "came (Django 6.0 and later hold senders weakly).",
+                "Keep the sender alive while its receivers should run.",
+                _seqs(d for d, _ in gone),
+            )
+        )
     silenced = by_reason.get(SkipReason.MUTED, [])
     if silenced:
         verdicts.append(
