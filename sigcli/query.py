@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sigcli.text import printable
 from sigcli.trace import INIT_SIGNALS, Dispatch, Node, Operation, Trace
 from sigcli.tracefile import node_json
 
@@ -203,13 +204,13 @@ def _instance_key(dispatch: Dispatch, creating: dict[int, Any]) -> tuple[str, st
 
 
 def _passes(dispatch: Dispatch, filters: Filters, creating: dict[int, Any]) -> bool:
-    if filters.senders and dispatch.sender not in filters.senders:
+    if filters.senders and not _named(dispatch.sender, filters.senders):
         return False
-    if filters.signals and dispatch.signal not in filters.signals:
+    if filters.signals and not _named(dispatch.signal, filters.signals):
         return False
     if filters.receiver is not None:
         needle = filters.receiver.lower()
-        if not any(needle in call.name.lower() for call in dispatch.receivers):
+        if not any(needle in printable(call.name).lower() for call in dispatch.receivers):
             return False
     if filters.instance is not None:
         model, _, pk = filters.instance.partition(":")
@@ -218,22 +219,29 @@ def _passes(dispatch: Dispatch, filters: Filters, creating: dict[int, Any]) -> b
     return True
 
 
+def _named(name: str | None, names: tuple[str, ...]) -> bool:
+    """Whether ``name`` is one of ``names``, as shown (escaped) or as recorded."""
+    return name is not None and (name in names or printable(name) in names)
+
+
 def _check_names(matches: list[Match], filters: Filters, creating: dict[int, Any]) -> None:
-    senders = sorted({m.dispatch.sender for m in matches if m.dispatch.sender is not None})
+    recorded = {m.dispatch.sender for m in matches if m.dispatch.sender is not None}
+    senders = sorted({printable(s) for s in recorded})
     for name in filters.senders:
-        if name not in senders:
+        if name not in senders and name not in recorded:
             raise UnknownName("--sender", name, senders, "sender")
     from sigcli.signals import BUILTIN_SIGNALS
 
     builtin = {signal.name for signal in BUILTIN_SIGNALS if signal.name}
-    signals = sorted({m.dispatch.signal for m in matches} | builtin)
+    signals_recorded = {m.dispatch.signal for m in matches} | builtin
+    signals = sorted({printable(s) for s in signals_recorded})
     for name in filters.signals:
-        if name not in signals:
+        if name not in signals and name not in signals_recorded:
             raise UnknownName("--signal", name, signals, "signal")
     if filters.receiver is not None:
         if not filters.receiver.strip():
             raise FilterError("--receiver", "give part of a receiver's name.")
-        receivers = sorted({c.name for m in matches for c in m.dispatch.receivers})
+        receivers = sorted({printable(c.name) for m in matches for c in m.dispatch.receivers})
         if not any(filters.receiver.lower() in r.lower() for r in receivers):
             raise UnknownName("--receiver", filters.receiver, receivers, "receiver")
     if filters.instance is not None:

@@ -953,7 +953,18 @@ def mermaid(traces: list[Trace]) -> str:
     return "\n".join(header + lines) + "\n"
 
 
-_MERMAID_ESCAPES = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", "\n": " ", "\r": " "}
+#: Mermaid's entity codes for what would end a label or start markup; ``%``
+#: too, since ``%%{init: ...}%%`` anywhere in the text is a directive that
+#: changes how the whole diagram is drawn.
+_MERMAID_ESCAPES = {
+    "#": "#35;",
+    ";": "#59;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "%": "#37;",
+    "\n": " ",
+    "\r": " ",
+}
 
 
 def _mermaid_text(text: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 
 __all__ = [
     "QueriesForbidden",
@@ -26,30 +27,81 @@ __all__ = [
     "safe_repr",
 ]
 
-# C1 controls, and the invisible Unicode format characters: bidirectional
-# overrides and isolates, which can make a line read differently from what it
-# contains, and zero-width characters.
-_INVISIBLE = "\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
-#: Those, and the C0 controls but tab and newline.
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f{_INVISIBLE}]")
-#: What ``json`` leaves as is with ``ensure_ascii=False`` that a terminal may
-#: act on or that hides text (it escapes C0 controls itself).
-_JSON_UNSAFE = re.compile(f"[{_INVISIBLE}]")
+#: Characters that print as nothing although Unicode files them as letters
+#: or marks (its "default ignorable" code points outside the categories
+#: below): the combining grapheme joiner, the Hangul and Khmer fillers,
+#: Mongolian variation selectors, variation selectors and their supplement.
+_FILLERS = (
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef"
+)
+_FILLER = re.compile(f"[{_FILLERS}]")
+#: Every character that is not printable ASCII, tab or newline: a candidate,
+#: decided one by one by :func:`_hides`.
+_SUSPECT = re.compile("[^\t\n -~]")
+#: The same for JSON text, which escapes C0 controls itself.
+_JSON_SUSPECT = re.compile("[^\x00-\x7e]")
+#: Unicode categories whose characters act on the terminal or print as
+#: nothing: controls, format characters (bidirectional controls, zero-width
+#: characters, tags, the soft hyphen, interlinear annotation), private use,
+#: surrogates, line and paragraph separators, and unassigned code points.
+_HIDING = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
+
+
+def _hides(character: str) -> bool:
+    """Whether ``character`` could drive a terminal or hide what a text says."""
+    if character.isprintable():
+        return _FILLER.match(character) is not None
+    return unicodedata.category(character) in _HIDING
+
+
+def _escape(character: str) -> str:
+    """``\\r``, ``\\x7f``, ``\\u200b``, ``\\U000e0073``: as Python writes them."""
+    code = ord(character)
+    if code < 0x100:
+        return repr(character)[1:-1]
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _shown(match: re.Match[str]) -> str:
+    character = match.group()
+    return _escape(character) if _hides(character) else character
 
 
 def printable(text: str) -> str:
-    """``text`` with terminal control characters and invisible format characters
-    written as escapes, so that a scenario's or a trace file's strings can
-    neither drive the terminal nor hide what they say."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    """``text`` as every view shows it: control characters, bidirectional
+    controls and every character that prints as nothing (format characters,
+    fillers, variation selectors, tags) written as escapes, so that a
+    scenario's or a trace file's strings can neither drive the terminal nor
+    hide what they say. Tab and newline stay. Filters match on this text."""
+    if text.isascii():
+        if text.isprintable():
+            return text
+    elif text.isprintable() and _FILLER.search(text) is None:
+        return text
+    return _SUSPECT.sub(_shown, text)
+
+
+def _json_shown(match: re.Match[str]) -> str:
+    character = match.group()
+    if not _hides(character):
+        return character
+    code = ord(character)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def json_text(text: str) -> str:
-    """JSON ``text`` with those characters written as ``\\uXXXX``: the same JSON,
-    safe to print. They can only occur inside strings, where the escape is valid."""
+    """JSON ``text`` with the characters :func:`printable` escapes written as
+    ``\\uXXXX`` (a surrogate pair above U+FFFF): the same JSON, safe to print.
+    They can only occur inside strings, where the escape is valid."""
     if text.isascii():
+        if "\x7f" not in text:
+            return text
+    elif text.isprintable() and _FILLER.search(text) is None:
         return text
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _JSON_SUSPECT.sub(_json_shown, text)
 
 
 def clip(text: str, limit: int) -> str:
