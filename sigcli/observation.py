@@ -119,9 +119,10 @@ class ConnectionOutcome(Enum):
 @dataclass(frozen=True, slots=True)
 class ConnectionChange:
     """A change to a signal's receivers, as an observer sees it: what it did,
-    and the line of code outside sigcli that asked for it (``"file:line"``)."""
+    and the line of code outside sigcli that asked for it (``"file:line"``).
+    ``signal`` is the signal, or what names it (the Django observer's label)."""
 
-    signal: Signal
+    signal: Any
     info: ReceiverInfo
     outcome: ConnectionOutcome
     called_from: str | None
@@ -337,11 +338,14 @@ _OWN_FOLDER = os.path.dirname(__file__)
 _BUNDLED = os.path.join(_OWN_FOLDER, "scenarios")
 
 
-def _called_from() -> str | None:
-    frame: FrameType | None = sys._getframe(2)
+def called_from(*also_inside: str) -> str | None:
+    """``"file:line"`` of the innermost frame outside sigcli (a bundled
+    scenario aside) and outside the folders ``also_inside``."""
+    inside = (_OWN_FOLDER, *also_inside)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         file = frame.f_code.co_filename
-        if not file.startswith(_OWN_FOLDER) or file.startswith(_BUNDLED):
+        if not file.startswith(inside) or file.startswith(_BUNDLED):
             return f"{file}:{frame.f_lineno}"
         frame = frame.f_back
     return None
@@ -357,7 +361,7 @@ def report_change(
     Costs one global lookup when nobody observes."""
     current = journal
     if current is not None:
-        current.connection_changed(ConnectionChange(signal, info, outcome, _called_from(), holder))
+        current.connection_changed(ConnectionChange(signal, info, outcome, called_from(), holder))
 
 
 # How deep an observed send is nested: the sync sends open in its thread

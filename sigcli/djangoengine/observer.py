@@ -20,7 +20,9 @@ How it hooks in, and why so:
   passes every attribute through (a receiver without ``__qualname__`` still
   has none, as Django's robust logging expects).
 * ``connect`` is wrapped to remember each connection's sender and
-  ``dispatch_uid``, which Django keeps only as ids.
+  ``dispatch_uid``, which Django keeps only as ids; it and ``disconnect``
+  report what they did (:class:`~sigcli.observation.ConnectionChange`), as
+  sigcli's own dispatcher does.
 
 Uninstalling puts back exactly what was on the class. Receivers entries are
 read by length (``(key, ref)`` on 4.2, ``(key, ref, is_async)`` on 5.x,
@@ -45,10 +47,13 @@ from sigcli.observation import (
     DONE,
     SCALARS,
     SEND,
+    ConnectionChange,
+    ConnectionOutcome,
     Decision,
     Journal,
     ReceiverInfo,
     ReceiverPlan,
+    called_from,
     describe,
     name_of,
     snapshot_all,
@@ -606,14 +611,85 @@ def _make_connect(original: Callable[..., Any]) -> Callable[..., Any]:
         result = original(self, receiver, sender, weak, dispatch_uid)
         known = {id(entry) for entry in before}
         added = [entry for entry in self.receivers if id(entry) not in known]
+        label = None if sender is None else name_of(sender, "__name__")
         if added:  # not refused as a duplicate
-            label = None if sender is None else name_of(sender, "__name__")
             entry = added[-1]
             info = _describe(receiver, label, weak, dispatch_uid or None, _parse(entry)[3])
             _state_of(self).infos[id(entry)] = (entry, info)
+        observation = _observation_here()
+        if observation is not None:
+            if not added:
+                info = _describe(receiver, label, weak, dispatch_uid or None, False)
+            key = (dispatch_uid or _make_id(receiver), _make_id(sender))
+            held = None if added else next((e for e in before if _parse(e)[0] == key), None)
+            _report(observation, self, info, *_connect_outcome(self, receiver, held))
         return result
 
     return connect
+
+
+def _connect_outcome(
+    signal: Any, receiver: Any, held: Any
+) -> tuple[ConnectionOutcome, ReceiverInfo | None]:
+    """What a connect did: connected (nothing ``held`` its key), or ignored
+    because the same receiver was connected, or another holds the dispatch_uid."""
+    if held is None:
+        return ConnectionOutcome.CONNECTED, None
+    stored = _parse(held)[1]
+    holder = stored() if isinstance(stored, weakref.ReferenceType) else stored
+    if holder is None or _make_id(holder) == _make_id(receiver):
+        return ConnectionOutcome.ALREADY_CONNECTED, None
+    known = _state_of(signal).infos.get(id(held))
+    info = known[1] if known is not None and known[0] is held else None
+    return ConnectionOutcome.DISPATCH_UID_TAKEN, info or _describe(holder, None, True, None, False)
+
+
+def _make_disconnect(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def disconnect(
+        self: Any, receiver: Any = None, sender: object = None, dispatch_uid: Any = None
+    ) -> Any:
+        before = list(self.receivers)
+        result = original(self, receiver, sender, dispatch_uid)
+        observation = _observation_here()
+        if observation is not None:
+            remaining = {id(entry) for entry in self.receivers}
+            removed = [entry for entry in before if id(entry) not in remaining]
+            label = None if sender is None else name_of(sender, "__name__")
+            for entry in removed:
+                known = _state_of(self).infos.get(id(entry))
+                info = known[1] if known is not None and known[0] is entry else None
+                if info is None:
+                    info = _describe(receiver, label, True, dispatch_uid or None, False)
+                _report(observation, self, info, ConnectionOutcome.DISCONNECTED, None)
+            if not removed and receiver is not None:
+                info = _describe(receiver, label, True, dispatch_uid or None, False)
+                _report(observation, self, info, ConnectionOutcome.NOT_FOUND, None)
+        return result
+
+    return disconnect
+
+
+#: Django's own frames: the line that asked for a connect is outside them.
+_DJANGO_FOLDERS: tuple[str, ...] = ()
+
+
+def _report(
+    observation: Observation,
+    signal: Any,
+    info: ReceiverInfo,
+    outcome: ConnectionOutcome,
+    holder: ReceiverInfo | None,
+) -> None:
+    global _DJANGO_FOLDERS
+    if not _DJANGO_FOLDERS:
+        import django
+
+        root = django.__path__[0]
+        _DJANGO_FOLDERS = (f"{root}/dispatch", f"{root}/db/models")
+    where = called_from(*_DJANGO_FOLDERS)
+    change = ConnectionChange(signal_label(signal), info, outcome, where, holder)
+    observation.journal.connection_changed(change)
 
 
 _PATCHES: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
@@ -623,6 +699,7 @@ _PATCHES: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
     "asend_robust": lambda f: _make_asend(f, robust=True),
     "_live_receivers": _make_live_receivers,
     "connect": _make_connect,
+    "disconnect": _make_disconnect,
 }
 
 # name -> (what was in the class's __dict__, our function); while installed.
