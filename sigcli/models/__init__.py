@@ -62,6 +62,7 @@ from sigcli.models.fields import (
 )
 from sigcli.models.manager import Manager
 from sigcli.models.observe import OrmObserver, observe_orm
+from sigcli.models.prefetch import Prefetch
 from sigcli.models.query import QuerySet
 from sigcli.models.registry import AppConfig, Registry, default_registry, get_registry, use_registry
 from sigcli.models.related import ForeignKey, ManyToManyField, OneToOneField
@@ -114,6 +115,7 @@ __all__ = [
     "OneToOneField",
     "ManyToManyField",
     "Manager",
+    "Prefetch",
     "QuerySet",
     "Registry",
     "AppConfig",

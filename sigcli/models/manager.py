@@ -112,7 +112,7 @@ class Manager:
     def select_for_update(self, **options: Any) -> QuerySet:
         return self.get_queryset().select_for_update(**options)
 
-    def prefetch_related(self, *lookups: str) -> QuerySet:
+    def prefetch_related(self, *lookups: Any) -> QuerySet:
         return self.get_queryset().prefetch_related(*lookups)
 
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet:

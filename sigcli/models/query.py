@@ -79,7 +79,7 @@ class QuerySet:
         self._related: tuple[str, ...] = ()
         self._join_entries: tuple[tuple[Any, ...], ...] = ()
         self._shared_joins: dict[Any, int] = {}
-        self._prefetch: tuple[str, ...] = ()
+        self._prefetch: tuple[Any, ...] = ()
         self._result_cache: list[Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
@@ -272,10 +272,11 @@ class QuerySet:
 
         return Manager.from_queryset(cls)()
 
-    def prefetch_related(self, *lookups: str) -> QuerySet:
-        """After the main query, one query per lookup fills each instance's cache."""
+    def prefetch_related(self, *lookups: Any) -> QuerySet:
+        """After the main query, one query per lookup (a name or a ``Prefetch``) fills
+        each instance's cache; ``prefetch_related(None)`` stops."""
         clone = self._chain("prefetch_related", lookups)
-        clone._prefetch = (*self._prefetch, *lookups) if lookups else ()
+        clone._prefetch = () if lookups == (None,) else (*self._prefetch, *lookups)
         return clone
 
     def defer(self, *fields: str) -> QuerySet:

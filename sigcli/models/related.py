@@ -432,7 +432,9 @@ class ForwardDescriptor:
         if instance is None:
             return self
         field = self.field
-        value = instance.__dict__.get(field.attname)
+        d = instance.__dict__
+        # A foreign key only() left out is loaded first, as Django loads it.
+        value = d[field.attname] if field.attname in d else getattr(instance, field.attname, None)
         cache = instance._state.fields_cache
         obj = cache.get(field.name, _MISSING)
         if obj is _MISSING or (obj.pk != value if obj is not None else value is not None):

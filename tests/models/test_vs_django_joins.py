@@ -123,3 +123,40 @@ def test_refresh_of_a_prefetched_relation_by_name() -> None:
         w.raises_with_message(book.refresh_from_db, fields=["author__name"])
 
     assert_same(ops, record=False)
+
+
+def test_prefetch_objects_choose_their_rows_and_attribute() -> None:
+    def ops(w: World) -> None:
+        make_reviews(w)
+        w.Folder.objects.create(name="f")
+        for title, deleted in (("a", False), ("b", True)):
+            w.Doc.objects.create(folder_id=1, title=title, deleted=deleted)
+        w.record()
+        P = w.models.Prefetch
+        folders = w.Folder.objects.prefetch_related(
+            P("doc_set", queryset=w.Doc.everything.order_by("-pk"), to_attr="all_docs")
+        )
+        w.note("to_attr", [f.all_docs for f in folders])
+        folders = w.Folder.objects.prefetch_related(P("doc_set", queryset=w.Doc.everything.all()))
+        w.note("cache", [list(f.doc_set.all()) for f in folders])
+        books = w.Book.objects.prefetch_related(
+            P("author", queryset=w.Author.objects.filter(name="ann"), to_attr="writer"),
+            P("review_set", queryset=w.Review.objects.filter(stars__gt=4)),
+        )
+        w.note("forward", [(b.writer, list(b.review_set.all())) for b in books])
+        authors = w.Author.objects.prefetch_related(
+            "book_set", P("book_set__review_set", to_attr="reviews")
+        )
+        w.note("nested", [[b.reviews for b in a.book_set.all()] for a in authors])
+        w.raises_with_message(
+            lambda: list(
+                w.Author.objects.prefetch_related(
+                    "book_set", P("book_set", queryset=w.Book.objects.all())
+                )
+            )
+        )
+        w.note(
+            "cleared", list(w.Author.objects.prefetch_related("book_set").prefetch_related(None))
+        )
+
+    assert_same(ops, record=False)

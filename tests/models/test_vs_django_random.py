@@ -412,6 +412,9 @@ LISTINGS = {
     "nested prefetch": lambda w: w.Author.objects.prefetch_related("book_set__review_set"),
     "forward prefetch": lambda w: w.Sale.objects.prefetch_related("product__shop"),
     "managed prefetch": lambda w: w.Folder.objects.prefetch_related("doc_set"),
+    "prefetch object": lambda w: w.Folder.objects.prefetch_related(
+        w.models.Prefetch("doc_set", queryset=w.Doc.everything.all(), to_attr="all_docs")
+    ),
     "children": lambda w: w.Restaurant.objects.select_related().prefetch_related("waiter_set"),
     "parents": lambda w: w.Place.objects.prefetch_related("visit_set"),
 }
