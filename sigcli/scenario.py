@@ -837,17 +837,12 @@ def receivers(
 
 def model_parents(classes: Iterable[Any]) -> tuple[dict[str, str], dict[str, str]]:
     """By model name, the model each proxy model is a proxy of, and the
-    parent of each model that inherits with a table of its own."""
+    model (with a table of its own, or abstract) each other model inherits from."""
     proxies: dict[str, str] = {}
     parents: dict[str, str] = {}
     for model in classes:
         parent = next(
-            (
-                base
-                for base in model.__mro__[1:]
-                if getattr(base, "_meta", None) is not None
-                and not getattr(base._meta, "abstract", False)
-            ),
+            (base for base in model.__mro__[1:] if getattr(base, "_meta", None) is not None),
             None,
         )
         if parent is not None:

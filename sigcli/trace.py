@@ -185,7 +185,7 @@ class Trace:
     connections: list[Connection] = field(default_factory=list)
     #: Proxy model name -> the model it is a proxy of.
     proxies: dict[str, str] = field(default_factory=dict)
-    #: Model name -> the parent it inherits from with its own table.
+    #: Model name -> the model it inherits from (with a table of its own, or abstract).
     parents: dict[str, str] = field(default_factory=dict)
 
     def dispatches(

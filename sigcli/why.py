@@ -225,6 +225,9 @@ def explain(query: str, traces: list[Trace], project_files: Iterable[Path] = ())
     if not matches:
         defined = defined_functions(project_files)
         verdict = _not_connected(query, defined.get(query.rpartition(".")[2], []))
+        failed = next((t.error for t in traces if t.error), None)
+        if failed is not None:
+            verdict.detail += f" The scenario stopped before it was fully loaded: {failed}"
         close = (
             [] if query.rpartition(".")[2] in defined else suggestions(query, candidates, defined)
         )
@@ -492,7 +495,7 @@ def sender_hint(
     short note for the tree).
 
     A proxy model sends its own class, not the class it proxies, and so does a
-    model inheriting with a table of its own; ``m2m_changed``
+    model inheriting from another; ``m2m_changed``
     is sent by the relation's through model.
     """
     sender = dispatch.sender
@@ -513,8 +516,8 @@ def sender_hint(
             )
     if wanted in ancestors(sender, trace.parents):
         return (
-            f"{sender} inherits from {wanted} with a table of its own: saving a {sender} "
-            f"sends {dispatch.signal} with sender={sender} only.",
+            f"{sender} inherits from {wanted}: saving a {sender} sends {dispatch.signal} "
+            f"with sender={sender} only.",
             f"Connect it with sender={sender} as well (or without sender=, checking "
             f"isinstance(instance, {wanted})).",
             f"{sender} inherits from {wanted}, and sends as {sender}",

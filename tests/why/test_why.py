@@ -122,8 +122,41 @@ def test_a_child_model_with_its_own_table_is_named_as_the_cause() -> None:
     verdict = only("inheritance", "index_place", "sender_mismatch")
     assert verdict.detail == (
         "It listens to sender=Place; #4 post_save Restaurant came from Restaurant. Restaurant "
-        "inherits from Place with a table of its own: saving a Restaurant sends post_save "
-        "with sender=Restaurant only."
+        "inherits from Place: saving a Restaurant sends post_save with sender=Restaurant only."
+    )
+
+
+def test_a_model_inheriting_from_an_abstract_one_is_named_as_the_cause(tmp_path: Path) -> None:
+    (tmp_path / "abstract.py").write_text(
+        "import sigcli\n"
+        "from sigcli import models, receiver\n"
+        "from sigcli.signals import post_save\n"
+        "class Stamped(models.Model):\n"
+        "    class Meta:\n"
+        "        abstract = True\n"
+        "class Note(Stamped):\n"
+        "    text = models.CharField(max_length=9)\n"
+        "@receiver(post_save, sender=Stamped)\n"
+        "def stamp(sender, **kwargs): pass\n"
+        "@sigcli.step\n"
+        "def write():\n"
+        "    Note.objects.create(text='a')\n"
+    )
+    traces = scenario.run([str(tmp_path / "abstract.py")]).traces
+    (verdict,) = why.explain("stamp", traces).verdicts
+    assert verdict.detail == (
+        "It listens to sender=Stamped; #4 post_save Note came from Note. Note inherits from "
+        "Stamped: saving a Note sends post_save with sender=Note only."
+    )
+
+
+def test_a_receiver_whose_scenario_failed_to_load_says_so() -> None:
+    result = answer("lazy", "nobody")
+    assert result.verdicts[0].detail == (
+        "No receiver named nobody was connected, and no function of that name exists. The "
+        "scenario stopped before it was fully loaded: lazy.py: a lazy model reference (a "
+        "relation or a sender string) names a model that is never defined: app.Invoise. "
+        "Check the spelling."
     )
 
 
