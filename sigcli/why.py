@@ -514,6 +514,13 @@ def sender_hint(
                 f"Connect it with sender={through}.",
                 f"m2m_changed comes from the through model: use sender={through}",
             )
+    if sender == wanted:
+        return (
+            f"The {sender} that sent is another class of the same name, not the one it "
+            "listens to (a class defined twice, or one module imported under two names).",
+            f"Connect it with the {sender} the code saves: import it from one place.",
+            f"another class named {sender} sent",
+        )
     if wanted in ancestors(sender, trace.parents):
         return (
             f"{sender} inherits from {wanted}: saving a {sender} sends {dispatch.signal} "
@@ -543,11 +550,16 @@ def ancestors(model: str, links: dict[str, str]) -> list[str]:
 
 
 def _dead(dispatches: list[Dispatch], name: str) -> Verdict:
+    bound = "." in name and "<locals>" not in name
+    keep = (
+        "Keep the object alive (store it) as long as it should receive"
+        if bound
+        else "Keep a reference to it for as long as it should run (define it at module level)"
+    )
     return Verdict(
         "dead_reference",
         f"Its weak reference had died when {_listed(dispatches)} came: {_what_dies(name)}",
-        "Keep a reference to it for as long as it should run (define it at module level), "
-        "or connect it with weak=False.",
+        f"{keep}, or connect it with weak=False.",
         _seqs(dispatches),
     )
 

@@ -160,6 +160,29 @@ def test_a_receiver_whose_scenario_failed_to_load_says_so() -> None:
     )
 
 
+@pytest.mark.filterwarnings("ignore:model 'User' is defined a second time")
+def test_another_class_of_the_same_name_is_named_as_the_cause() -> None:
+    verdict = only("same_name", "greet", "sender_mismatch")
+    assert verdict.detail == (
+        "It listens to sender=User; #4 post_save User came from User. The User that sent is "
+        "another class of the same name, not the one it listens to (a class defined twice, or "
+        "one module imported under two names)."
+    )
+
+
+def test_a_dead_bound_method_is_told_to_keep_its_object() -> None:
+    verdict = only("dead_method", "on_save", "dead_reference")
+    assert verdict.dispatches == [4]
+    assert verdict.detail == (
+        "Its weak reference had died when #4 post_save User came: a bound method is "
+        "collected with its object."
+    )
+    assert verdict.fix == (
+        "Keep the object alive (store it) as long as it should receive, or connect it with "
+        "weak=False."
+    )
+
+
 def test_ran_says_when_a_fixture_load_sent_raw() -> None:
     assert verdicts("fixture", "count_order") == [("ran", [4])]
     assert only("fixture", "count_order", "ran").detail == (
