@@ -25,7 +25,7 @@ _LAZY = {
     "Signal": "sigcli.dispatcher",
     "receiver": "sigcli.dispatcher",
     "step": "sigcli.scenario",
-    "capture": "sigcli.recorder",
+    "capture": "sigcli.testing",
     "mute": "sigcli.muting",
     **dict.fromkeys(_TRACE_TYPES, "sigcli.trace"),
 }

@@ -27,6 +27,21 @@ if TYPE_CHECKING:
     from sigcli.testing import SignalRecorder, Signals
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, None, None]:
+    """Under pytest-django, hook into Django's dispatcher before its
+    ``pytest_load_initial_conftests`` calls ``django.setup()``, so that the
+    receivers connected at import and in ``AppConfig.ready()`` are seen
+    connecting (with their sender and ``dispatch_uid``, which Django keeps
+    only as ids). Until a test records, the hooks only pass calls through."""
+    if early_config.pluginmanager.has_plugin("django"):
+        from sigcli.djangoengine import observer
+
+        observer._install()
+        early_config.add_cleanup(observer._uninstall)
+    return (yield)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sigcli", "signals recorded by sigcli")
     group.addoption(

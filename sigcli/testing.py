@@ -13,8 +13,8 @@ from __future__ import annotations
 import io
 import sys
 import weakref
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
 
 from sigcli import dispatcher
@@ -22,6 +22,7 @@ from sigcli import recorder as recorder_module
 from sigcli.recorder import Recorder
 from sigcli.snapshot import json_safe, sender_label
 from sigcli.trace import (
+    SIGNAL_NAMERS,
     Dispatch,
     Node,
     Operation,
@@ -30,6 +31,7 @@ from sigcli.trace import (
     Step,
     Trace,
     is_dispatch_of,
+    signal_name,
     walk_dispatches,
 )
 
@@ -68,7 +70,32 @@ def recording_signals(max_depth: int = 50) -> Iterator[Signals]:
             recorder.finish_step(error)
 
 
-observing = recorder_module.observing
+@contextmanager
+def observing(recorder: Recorder) -> Iterator[Recorder]:
+    """Install ``recorder`` for sigcli's dispatcher and ORM, and for
+    Django's dispatcher once Django is imported."""
+    with recorder_module.observing(recorder), ExitStack() as stack:
+        for source in django_sources():
+            stack.enter_context(source(recorder))
+        yield recorder
+
+
+def django_sources() -> list[Callable[[Recorder], AbstractContextManager[Any]]]:
+    """Django's observer, if Django is imported: a project that never
+    imports Django never loads it."""
+    if "django.dispatch" not in sys.modules:
+        return []
+    from sigcli.djangoengine.observer import observe_django
+
+    return [observe_django]
+
+
+@contextmanager
+def capture(max_depth: int = 50) -> Iterator[Trace]:
+    """``sigcli.capture()``: :func:`sigcli.recorder.capture` of sigcli's
+    signals and, once Django is imported, of Django's."""
+    with recorder_module.capture(max_depth, sources=django_sources()) as trace:
+        yield trace
 
 
 SignalRef = object
@@ -244,9 +271,9 @@ class Signals:
             ]
         sent = {d.signal for d in self.dispatches()}
         lines = ["It is connected to:"]
-        for signal_name, listens in connections:
-            where = f"{signal_name} ({listens})"
-            if signal_name in sent:
+        for connected_to, listens in connections:
+            where = f"{connected_to} ({listens})"
+            if connected_to in sent:
                 lines.append(
                     f"  {where}, sent during the test but without it among the receivers: "
                     "it was connected later, or muted (sigcli.mute)"
@@ -293,21 +320,16 @@ class Signals:
 # -- matching -----------------------------------------------------------------
 
 
-def signal_name(signal: SignalRef) -> str:
-    """The name a trace gives ``signal``: its ``name``, or the variable that
-    holds it in Django's signal modules."""
-    if isinstance(signal, str):
-        return signal
-    name = getattr(signal, "name", None)
-    if isinstance(name, str) and name:
-        return name
-    for module_name in _DJANGO_SIGNAL_MODULES:
-        module = sys.modules.get(module_name)
-        for attribute, value in vars(module or object()).items():
-            if value is signal:
-                return attribute
-    return f"<Signal at {id(signal):#x}>"
+def _django_signal_name(signal: object) -> str | None:
+    """A Django signal's name in traces, as the Django observer gives it."""
+    observer = sys.modules.get("sigcli.djangoengine.observer")
+    dispatch = sys.modules.get("django.dispatch")
+    if observer is None or dispatch is None or not isinstance(signal, dispatch.Signal):
+        return None
+    return observer.signal_label(signal).name  # type: ignore[no-any-return]
 
+
+SIGNAL_NAMERS.append(_django_signal_name)
 
 _DJANGO_SIGNAL_MODULES = (
     "django.db.models.signals",
@@ -402,7 +424,7 @@ def _skip_reason(dispatch: Dispatch, call: ReceiverCall) -> str:
     raised = next((c for c in dispatch.receivers if c.called and c.error), None)
     if raised is not None:
         return f"not reached: {raised.name} raised {raised.error} before it"
-    return "not reached: the send stopped before it"
+    return "not called: it was muted (sigcli.mute), or the send stopped before it"
 
 
 def _connections(receiver: Any) -> list[tuple[str, str]]:
@@ -422,9 +444,21 @@ def _connections(receiver: Any) -> list[tuple[str, str]]:
             stored = entry[1]
             live = stored() if isinstance(stored, weakref.ReferenceType) else stored
             if live is not None and (live is receiver or live == receiver):
-                any_sender = entry[0][1] == dispatcher.NONE_ID
-                found.append((signal_name(signal), "any sender" if any_sender else "one sender"))
+                found.append((signal_name(signal), _django_listens(entry[0])))
     return found
+
+
+def _django_listens(key: Any) -> str:
+    """Whom a Django receiver listens to. Django keeps only the sender's id;
+    a model class (the usual sender) is found by it."""
+    if key[1] == dispatcher.NONE_ID:
+        return "any sender"
+    apps = getattr(sys.modules.get("django.apps"), "apps", None)
+    if apps is not None and apps.ready:
+        for model in apps.get_models(include_auto_created=True):
+            if id(model) == key[1]:
+                return _listens(model.__name__)
+    return "one sender"
 
 
 def _listens(sender: str | None) -> str:

@@ -14,7 +14,7 @@ split (``from sigcli.trace import capture``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,7 @@ __all__ = [
     "Trace",
     "TraceFormatError",
     "is_dispatch_of",
+    "signal_name",
     "walk_dispatches",
 ]
 
@@ -205,16 +206,33 @@ class Trace:
         return self.error is not None or any(step.error for step in self.steps)
 
 
+#: Ways to name a signal object that has no ``name`` as traces name it; the
+#: testing layer adds Django's (``post_save`` for Django's post_save).
+SIGNAL_NAMERS: list[Callable[[object], str | None]] = []
+
+
+def signal_name(signal: object) -> str:
+    """The name a trace gives ``signal`` (given as the signal or its name)."""
+    if isinstance(signal, str):
+        return signal
+    name = getattr(signal, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    for namer in SIGNAL_NAMERS:
+        found = namer(signal)
+        if found:
+            return found
+    return f"<Signal at {id(signal):#x}>"
+
+
 def is_dispatch_of(dispatch: Dispatch, signal: object = None, sender: object = None) -> bool:
     """Whether ``dispatch`` is a send of ``signal`` (the signal, or the name
     the trace gives it) by ``sender`` (a class, or the name the trace gives
     it); ``None`` matches any."""
     from sigcli.snapshot import sender_label
 
-    if signal is not None:
-        name = signal if isinstance(signal, str) else getattr(signal, "name", None)
-        if dispatch.signal != (name or f"<Signal at {id(signal):#x}>"):
-            return False
+    if signal is not None and dispatch.signal != signal_name(signal):
+        return False
     if sender is None:
         return True
     return dispatch.sender == (sender if isinstance(sender, str) else sender_label(sender))

@@ -108,3 +108,37 @@ def test_the_trace_types_are_exported_from_sigcli() -> None:
         named("ping").send(sender=None)
     assert isinstance(trace, sigcli.Trace)
     assert all(isinstance(x, sigcli.Dispatch) for x in trace.dispatches())
+
+
+def test_capture_records_djangos_signals_too_and_nests_over_them() -> None:
+    from django.db import transaction
+    from django.db.models.signals import post_save
+
+    from tests.djangoapp.models import Author
+
+    def stamp(sender: Any, instance: Any, **kwargs: Any) -> str:
+        return f"stamped {instance.name}"
+
+    post_save.connect(stamp, sender=Author)
+    try:
+        with transaction.atomic(), sigcli.capture() as outer:
+            with sigcli.capture() as inner:
+                Author.objects.create(name="ann")
+            transaction.set_rollback(True)
+    finally:
+        post_save.disconnect(stamp, sender=Author)
+    for trace in (outer, inner):
+        assert [(x.signal, x.sender) for x in trace.dispatches()] == [
+            ("pre_init", "Author"),
+            ("post_init", "Author"),
+            ("pre_save", "Author"),
+            ("post_save", "Author"),
+        ]
+        [saved] = trace.dispatches(post_save, sender=Author)
+        assert [(r.name, r.called, r.result) for r in saved.receivers] == [
+            (
+                "test_capture_records_djangos_signals_too_and_nests_over_them.<locals>.stamp",
+                True,
+                "stamped ann",
+            )
+        ]

@@ -1,5 +1,6 @@
-"""docs/testing.md runs: its files are written out, and each ``$ pytest ...``
-block is run in a pytest process of its own and must print what it shows."""
+"""docs/testing.md runs: its files (each block opening with ``# file: NAME``)
+are written out, and each ``$ pytest ...`` block is run in a pytest process
+of its own and must print what it shows."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ def _blocks() -> list[tuple[str, str]]:
 
 def _files() -> dict[str, str]:
     files = {}
-    for kind, text in _blocks():
+    for _kind, text in _blocks():
         first, _, rest = text.partition("\n")
-        if kind == "python" and first.startswith("# file: "):
+        if first.startswith("# file: "):
             files[first.removeprefix("# file: ")] = rest
     return files
 
@@ -39,12 +40,18 @@ def _commands() -> list[tuple[list[str], list[str]]]:
 def test_the_page_has_examples_to_run() -> None:
     assert sorted(_files()) == [
         "app.py",
+        "pytest.ini",
+        "settings.py",
+        "shop/apps.py",
+        "shop/models.py",
+        "shop/receivers.py",
         "test_capture.py",
         "test_failing.py",
         "test_mute.py",
         "test_profiles.py",
+        "test_shop.py",
     ]
-    assert len(_commands()) == 5
+    assert len(_commands()) == 6
 
 
 @pytest.mark.parametrize("args, expected", _commands(), ids=lambda v: " ".join(v)[:40])
@@ -52,7 +59,11 @@ def test_each_command_prints_what_the_page_shows(
     pytester: pytest.Pytester, args: list[str], expected: list[str]
 ) -> None:
     for name, text in _files().items():
-        (pytester.path / name).write_text(text, encoding="utf-8")
+        path = pytester.path / name
+        if not path.parent.exists():
+            path.parent.mkdir()
+            (path.parent / "__init__.py").touch()  # a package, as in any project
+        path.write_text(text, encoding="utf-8")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
     summary = re.fullmatch(r"(\d+) passed", expected[0]) if len(expected) == 1 else None
     if summary:
