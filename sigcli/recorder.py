@@ -689,14 +689,26 @@ def capture(
     lands in one step labelled ``capture``.
     """
     trace = Trace(scenario=None)
-    recorder = Recorder(trace, max_depth=max_depth, live=True)
-    recorder.start_step("capture", "capture")
+    with recording_block(Recorder(trace, max_depth=max_depth, live=True), "capture", sources):
+        yield trace
+
+
+@contextmanager
+def recording_block(
+    recorder: Recorder,
+    label: str,
+    sources: Sequence[Callable[[Recorder], AbstractContextManager[Any]]] = (),
+) -> Iterator[Recorder]:
+    """Observe with ``recorder`` (and the observers ``sources`` make from it)
+    for the block, recorded as one step ``label`` that ends with the
+    block's error, if any."""
+    recorder.start_step(label, label)
     error: BaseException | None = None
     with observing(recorder), ExitStack() as stack:
         for source in sources:
             stack.enter_context(source(recorder))
         try:
-            yield trace
+            yield recorder
         except BaseException as exc:
             error = exc
             raise

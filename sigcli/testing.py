@@ -58,16 +58,8 @@ def recording_signals(max_depth: int = 50) -> Iterator[Signals]:
     assertions of :class:`Signals` over them. The recording has one step,
     ``test``; the pytest plugin makes one per phase of a test."""
     recorder = SignalRecorder(Trace(scenario=None), max_depth=max_depth)
-    recorder.start_step("test", "test")
-    error: BaseException | None = None
-    with observing(recorder):
-        try:
-            yield Signals(recorder)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            recorder.finish_step(error)
+    with recorder_module.recording_block(recorder, "test", django_sources()):
+        yield Signals(recorder)
 
 
 @contextmanager
