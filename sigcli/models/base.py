@@ -74,6 +74,7 @@ def _update_with_expressions(
     for field, value in zip(fields, values, strict=True):
         if isinstance(value, Combinable):
             sql, extra = value.as_sql(meta)  # type: ignore[attr-defined]
+            sql = sql.replace(f'"{meta.read_table}".', f'"{meta.db_table}".')
             sets.append(f'"{field.column}" = {sql}')
             params.extend(extra)
         else:

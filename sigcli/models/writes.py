@@ -166,9 +166,12 @@ def update(qs: QuerySet, kwargs: dict[str, Any]) -> int:
                 f"Cannot update model field {field!r} (only non-relations and foreign keys permitted)."
             )
         # A parent's field is written in the parent's table (multi-table inheritance).
-        sets, params = tables.setdefault(field.model._meta.concrete_model._meta, ([], []))
+        table = field.model._meta.concrete_model._meta
+        sets, params = tables.setdefault(table, ([], []))
         if is_expression(value):
             sql, extra = value.as_sql(meta)
+            # Columns are named through the read view; the UPDATE names its table.
+            sql = sql.replace(f'"{meta.read_table}".', f'"{table.db_table}".')
             sets.append(f'"{field.column}" = {sql}')
             params.extend(extra)
         else:

@@ -191,3 +191,19 @@ def test_deferred_parent_fields_are_loaded_for_the_delete() -> None:
         w.note("deleted", label_counts(restaurant.delete()[1]))
 
     assert_same(ops, record=False)
+
+
+def test_f_expressions_write_each_table() -> None:
+    def ops(w: World) -> None:
+        make_places(w)
+        w.record()
+        F = w.models.F
+        w.note("rows", w.Pizzeria.objects.update(oven=F("oven"), name=F("address")))
+        w.note("rows", w.Restaurant.objects.filter(pk=2).update(serves_pizza=F("serves_pizza")))
+        restaurant = w.Restaurant.objects.get(pk=2)
+        restaurant.serves_pizza = F("serves_pizza")
+        restaurant.save()
+        w.note("rows", list(w.Pizzeria.objects.values_list("name", "oven", "serves_pizza")))
+        w.note("rows", list(w.Restaurant.objects.values_list("name", "serves_pizza")))
+
+    assert_same(ops, record=False)
