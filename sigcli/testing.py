@@ -358,11 +358,14 @@ def _is_model_instance(value: object) -> bool:
 
 def _value_matches(expected: Any, recorded: Any, originals: dict[int, tuple[Any, Any]]) -> bool:
     if _is_model_instance(expected):
+        # The very object that was sent, or one of the same model and pk
+        # (fetched again); an unsaved one matches only itself.
         original = originals.get(id(recorded))
-        if original is not None and original[0] is recorded:
-            return original[1] is expected
+        if original is not None and original[0] is recorded and original[1] is expected:
+            return True
         return (
-            isinstance(recorded, dict)
+            expected.pk is not None
+            and isinstance(recorded, dict)
             and recorded.get("model") == type(expected).__name__
             and recorded.get("pk") == json_safe(expected.pk)
         )

@@ -9,8 +9,10 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from click.testing import CliRunner
 
 from sigcli import tracefile
+from sigcli.cli import main
 
 APP = """
 from sigcli import models
@@ -93,6 +95,9 @@ def test_assertions_that_hold_pass(pytester: pytest.Pytester) -> None:
             ]
             assert [d.seq for d in signals.dispatches(post_save)] == [4, 8]
             assert [d.seq for d in signals.dispatches("post_save", sender="Profile")] == [8]
+            # The same row fetched again matches; another unsaved object does not.
+            signals.assert_sent(post_save, sender=User, instance=User.objects.get(pk=ann.pk))
+            signals.assert_sent(pre_save, sender=User, times=0, instance=User(username="ann"))
 
 
         def test_inert_without_the_fixture():
@@ -350,6 +355,14 @@ def test_sigcli_trace_saves_one_loadable_trace_per_test(pytester: pytest.Pyteste
         consecutive=True,
     )
     assert result.stdout.str().count("signals of this test") == 1
+    shown = CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}).invoke(
+        main,
+        ["trace", str(pytester.path / "traces" / "test_app.py__test_fails.json")],
+        catch_exceptions=False,
+    )
+    assert shown.exit_code == 0
+    assert "User.objects.create(username='cy')" in shown.output
+    assert "✓ create_profile" in shown.output
 
 
 def test_sigcli_trace_failed_keeps_failing_tests_only(pytester: pytest.Pytester) -> None:
