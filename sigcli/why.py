@@ -631,15 +631,29 @@ def _duplicates(seen: _Seen, trace: Trace) -> list[Verdict]:
         )
     for connection in seen.connections:
         if connection.outcome is ConnectionOutcome.DISPATCH_UID_TAKEN:
-            verdicts.append(
-                Verdict(
-                    "duplicate_dispatch_uid",
-                    f"Its connect at {_short(connection.called_from)} was ignored: "
-                    f"dispatch_uid {connection.dispatch_uid!r} was already held by "
-                    f"{connection.holder or 'another receiver'} for this sender.",
-                    "Give each receiver its own dispatch_uid.",
-                )
+            held = (
+                f"dispatch_uid {connection.dispatch_uid!r} was already held by "
+                f"{connection.holder or 'another receiver'} for this sender"
             )
+            if connection.holder == connection.name:
+                verdicts.append(
+                    Verdict(
+                        "duplicate_dispatch_uid",
+                        f"Its connect at {_short(connection.called_from)} was ignored: {held}, "
+                        "another copy of the same function (its module ran twice, say); "
+                        "the first copy runs.",
+                        "Nothing, if that is why the dispatch_uid is there; else import the "
+                        "module once.",
+                    )
+                )
+            else:
+                verdicts.append(
+                    Verdict(
+                        "duplicate_dispatch_uid",
+                        f"Its connect at {_short(connection.called_from)} was ignored: {held}.",
+                        "Give each receiver its own dispatch_uid.",
+                    )
+                )
     return verdicts
 
 

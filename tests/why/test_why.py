@@ -285,6 +285,21 @@ def test_duplicate_dispatch_uid_names_the_holder() -> None:
     )
 
 
+def test_a_dispatch_uid_held_by_another_copy_of_the_same_function() -> None:
+    traces = scenario.run(["dispatch_uid"]).traces
+    verdict = next(
+        v
+        for v in why.explain("send_receipt", traces).verdicts
+        if v.reason == "duplicate_dispatch_uid"
+    )
+    assert verdict.detail.endswith(
+        "another copy of the same function (its module ran twice, say); the first copy runs."
+    )
+    assert verdict.fix == (
+        "Nothing, if that is why the dispatch_uid is there; else import the module once."
+    )
+
+
 def test_connected_after_the_send() -> None:
     verdict = only("connected_after", "count_order", "connected_after")
     assert verdict.detail == (
