@@ -22,6 +22,10 @@ saves 100 model instances (each a pre_save and a post_save with a receiver).
   (**traced + tree**). Target: traced ≤ 3× untraced. The tree is built
   after the run, not during it, so that a traced send stays close to an
   untraced one; what building costs is shown beside it.
+* **reading a big trace**: ``sigcli trace FILE --sender Item`` on the trace of
+  a ``--trace-size`` run (300,000 dispatches, about 130 MB), against only
+  parsing that file with ``json.loads``, and with orjson and msgspec where
+  they are installed. Target: ≤ 3 s and ≤ 3× the file's size in memory.
 """
 
 from __future__ import annotations
@@ -156,6 +160,45 @@ def child_dispatch(scenario: Path, mode: str) -> dict[str, float]:
         return {"traced": (sent - start) / n, "traced + tree": (built - start) / n}
 
 
+def child_read(trace: Path, mode: str) -> dict[str, float]:
+    """Seconds and peak memory of reading a big trace file one way: the whole
+    ``sigcli trace FILE --sender Item`` command, or only parsing its JSON with
+    the standard library, orjson or msgspec (for comparison; sigcli uses none
+    of the last two)."""
+    start = time.perf_counter()
+    if mode == "sigcli trace --sender":
+        from sigcli.cli import main
+
+        with open(os.devnull, "w") as sink, redirect_stdout(sink):
+            try:
+                main(["trace", str(trace), "--sender", "Item"])
+            except SystemExit as exit:
+                if exit.code:
+                    raise RuntimeError(f"sigcli trace exited {exit.code}") from None
+    elif mode == "json.loads":
+        json.loads(trace.read_text(encoding="utf-8"))
+    elif mode == "orjson.loads":
+        import orjson
+
+        orjson.loads(trace.read_bytes())
+    elif mode == "msgspec decode":
+        import msgspec
+
+        msgspec.json.decode(trace.read_bytes())
+    return {"seconds": time.perf_counter() - start, "peak_mb": peak_kb() / 1024}
+
+
+def read_modes() -> list[str]:
+    """The ways of reading compared: the JSON libraries only where installed."""
+    import importlib.util
+
+    modes = ["sigcli trace --sender", "json.loads"]
+    for name, mode in (("orjson", "orjson.loads"), ("msgspec", "msgspec decode")):
+        if importlib.util.find_spec(name) is not None:
+            modes.append(mode)
+    return modes
+
+
 # -- the parent --------------------------------------------------------------------
 
 
@@ -175,7 +218,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs=2, default=[20_000, 200_000])
-    parser.add_argument("--child", choices=["run", "dispatch"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--trace-size",
+        type=int,
+        default=300_000,
+        help="dispatches in the trace file that `sigcli trace --sender` reads (0: skip)",
+    )
+    parser.add_argument("--child", choices=["run", "dispatch", "read"], help=argparse.SUPPRESS)
     parser.add_argument("--scenario", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -184,6 +233,9 @@ def main() -> None:
         return
     if options.child == "dispatch":
         print(json.dumps(child_dispatch(options.scenario, options.mode)))
+        return
+    if options.child == "read":
+        print(json.dumps(child_read(options.scenario, options.mode)))
         return
 
     small, large = options.sizes
@@ -202,6 +254,18 @@ def main() -> None:
                 )
                 for key, seconds in measured.items():
                     per_dispatch.setdefault(key, []).append(seconds)
+        reads: dict[str, list[dict[str, float]]] = {mode: [] for mode in read_modes()}
+        trace_size = 0
+        if options.trace_size:
+            big = Path(directory) / "big.py"
+            big.write_text(SCENARIO)
+            spawn(["--child", "run", "--scenario", str(big)], options.trace_size)
+            trace = big.with_suffix(".json")
+            trace_size = trace.stat().st_size
+            for _ in range(options.repeat):
+                for mode in reads:
+                    args = ["--child", "read", "--scenario", str(trace), "--mode", mode]
+                    reads[mode].append(spawn(args, 0))
 
     print(f"sigcli run, whole command (medians of {options.repeat}, each in its own process)")
     print(f"{'dispatches':>12} {'seconds':>9} {'peak MB':>9} {'µs/dispatch':>12}")
@@ -230,6 +294,24 @@ def main() -> None:
         f"building the tree after the run: {us['traced + tree'] - us['traced']:.2f} µs "
         f"per dispatch; traced + tree is {us['traced + tree'] / us['untraced']:.1f}× untraced"
     )
+    if trace_size:
+        megabytes = trace_size / 1e6
+        print(
+            f"\nreading a trace of {options.trace_size + 200:,} dispatches, {megabytes:.0f} MB "
+            f"(medians of {options.repeat}, each in its own process)"
+        )
+        print(f"{'':>24} {'seconds':>9} {'peak MB':>9} {'× file':>8}")
+        for mode, samples in reads.items():
+            seconds = statistics.median(s["seconds"] for s in samples)
+            peak = statistics.median(s["peak_mb"] for s in samples)
+            print(f"{mode:>24} {seconds:>9.2f} {peak:>9.0f} {peak * 1.048576 / megabytes:>8.1f}")
+        command = reads["sigcli trace --sender"]
+        seconds = statistics.median(s["seconds"] for s in command)
+        ratio = statistics.median(s["peak_mb"] for s in command) * 1.048576 / megabytes
+        print(
+            f"sigcli trace --sender: {seconds:.1f} s (target ≤ 3 s), {ratio:.1f}× the file "
+            f"(target ≤ 3×): {'ok' if seconds <= 3 and ratio <= 3 else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

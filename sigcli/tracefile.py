@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -188,15 +190,52 @@ def _node_chunks(node: Node) -> Iterator[str]:
 
 
 def load(path: Path) -> list[Trace]:
-    """Read a trace file written by :func:`save`; never runs code from it."""
+    """Read a trace file written by :func:`save`; never runs code from it.
+
+    The file is read node by node (:func:`_streamed`), each node becoming a
+    record as soon as it is parsed, so that a trace of 300,000 dispatches is
+    never held as one JSON document beside its records. A file that reading
+    so does not accept is read again as a whole, which names the problem.
+    """
     try:
         with recursion_room(_JSON_RECURSION):
             text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TraceFormatError(f"{path} is not a sigcli trace (not text: {exc.reason})") from None
+    if len(text) > LARGEST_TRACE:
+        raise TraceFormatError(
+            f"{path} holds {len(text):,} characters; sigcli reads traces of at most "
+            f"{LARGEST_TRACE:,} (about 2,000,000 dispatches). Record fewer dispatches "
+            "(one scenario or step at a time)."
+        )
+    try:
+        with recursion_room(_JSON_RECURSION), _strings_shared():
+            document = _streamed(text)
+        if isinstance(document, dict) and document.get("sigcli_trace") == FORMAT_VERSION:
+            if type(document["sigcli_trace"]) is int:
+                runs = document["runs"] if "runs" in document else [document]
+                with recursion_room(_JSON_RECURSION):
+                    traces = [_trace_from(_obj(run)) for run in _list(runs)]
+                for loaded in traces:
+                    _check_nesting(loaded)
+                return traces
+    except Exception:  # noqa: BLE001 - read again as a whole, which says what is wrong
+        pass
+    return _load_whole(path, text)
+
+
+#: The most characters of a trace file sigcli reads: about 2,000,000
+#: dispatches of one receiver each, which take some 6 GB once read.
+LARGEST_TRACE = 1_000_000_000
+
+
+def _load_whole(path: Path, text: str) -> list[Trace]:
+    """Read ``text`` as one JSON document, then turn it into records."""
+    try:
+        with recursion_room(_JSON_RECURSION):
             document = json.loads(text, parse_constant=_CONSTANTS.__getitem__)
     except RecursionError:
         raise TraceFormatError(f"{path} is not a sigcli trace (nested too deeply)") from None
-    except UnicodeDecodeError as exc:
-        raise TraceFormatError(f"{path} is not a sigcli trace (not text: {exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise TraceFormatError(
             f"{path} is not a sigcli trace (invalid JSON at line {exc.lineno}: {exc.msg})"
@@ -224,6 +263,118 @@ def load(path: Path) -> list[Trace]:
         raise TraceFormatError(f"{path} is a damaged sigcli trace (nested too deeply)") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise TraceFormatError(f"{path} is a damaged sigcli trace ({exc})") from None
+
+
+#: Where the document's lists of nodes are: in the document (one run) or in
+#: each of its ``runs``, ``setup`` and each step's ``children``.
+_SPINE: dict[str, dict[str, str]] = {
+    "document": {"runs": "runs", "setup": "nodes", "steps": "steps"},
+    "run": {"setup": "nodes", "steps": "steps"},
+    "step": {"children": "nodes"},
+}
+_ITEMS = {"runs": "run", "steps": "step"}
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _NotStreamed(Exception):
+    """The text is not laid out as :func:`_streamed` reads it."""
+
+
+def _streamed(text: str) -> Any:
+    """The document in ``text``, its nodes already records (see :func:`load`).
+
+    The objects and lists around the nodes are walked here; every other value
+    (a node, with its receivers and nested nodes) is parsed by ``json``'s own
+    scanner and turned into a record at once.
+    """
+    decode = json.JSONDecoder(parse_constant=_CONSTANTS.__getitem__).raw_decode
+    space = _SPACE.match
+
+    def skip(pos: int) -> int:
+        match = space(text, pos)
+        return pos if match is None else match.end()
+
+    def value(pos: int, kind: str | None) -> tuple[Any, int]:
+        pos = skip(pos)
+        if kind in _SPINE and text.startswith("{", pos):
+            return members(pos + 1, _SPINE[kind])
+        if kind is not None and kind not in _SPINE and text.startswith("[", pos):
+            return items(pos + 1, kind)
+        return decode(text, pos)
+
+    def members(pos: int, spine: dict[str, str]) -> tuple[dict[str, Any], int]:
+        found: dict[str, Any] = {}
+        pos = skip(pos)
+        if text.startswith("}", pos):
+            return found, pos + 1
+        while True:
+            if not text.startswith('"', pos):
+                raise _NotStreamed
+            key, pos = decode(text, pos)
+            pos = skip(pos)
+            if not text.startswith(":", pos):
+                raise _NotStreamed
+            found[key], pos = value(pos + 1, spine.get(key))
+            pos = skip(pos)
+            if text.startswith("}", pos):
+                return found, pos + 1
+            if not text.startswith(",", pos):
+                raise _NotStreamed
+            pos = skip(pos + 1)
+
+    def items(pos: int, kind: str) -> tuple[list[Any], int]:
+        found: list[Any] = []
+        pos = skip(pos)
+        if text.startswith("]", pos):
+            return found, pos + 1
+        while True:
+            if kind == "nodes":
+                node, pos = decode(text, pos)
+                found.append(_node_from(_obj(node)))
+            else:
+                item, pos = value(pos, _ITEMS[kind])
+                found.append(item)
+            pos = skip(pos)
+            if text.startswith("]", pos):
+                return found, pos + 1
+            if not text.startswith(",", pos):
+                raise _NotStreamed
+            pos = skip(pos + 1)
+
+    document, end = value(0, "document")
+    if skip(end) != len(text):
+        raise _NotStreamed
+    return document
+
+
+#: Strings that recur in a trace (signal, sender and receiver names, files,
+#: modules) are kept once while a file is read: a third less memory.
+_shared: dict[str, str] | None = None
+
+
+@contextmanager
+def _strings_shared() -> Iterator[None]:
+    global _shared
+    _shared = {}
+    try:
+        yield
+    finally:
+        _shared = None
+
+
+def _one(text: Any) -> Any:
+    """``text`` as the copy already read, if any (see :data:`_shared`)."""
+    if _shared is None or type(text) is not str:
+        return text
+    return _shared.setdefault(text, text)
+
+
+_RECORDS = (Dispatch, Operation, SqlStatement, Output)
+
+
+def _nodes(value: Any) -> list[Node]:
+    """A list of nodes: records already (read by :func:`_streamed`), or JSON objects."""
+    return [n if isinstance(n, _RECORDS) else _node_from(_obj(n)) for n in _list(value)]
 
 
 #: A run nests at most ``--max-depth`` (200) dispatches, each under an
@@ -331,13 +482,13 @@ def connection_json(connection: Connection) -> dict[str, Any]:
 def _connection_from(data: dict[str, Any]) -> Connection:
     return Connection(
         signal=_req(data, "signal", str),
-        name=_req(data, "name", str),
-        module=_opt(data.get("module"), str),
-        file=_opt(data.get("file"), str),
+        name=_one(_req(data, "name", str)),
+        module=_one(_opt(data.get("module"), str)),
+        file=_one(_opt(data.get("file"), str)),
         line=_opt(data.get("line"), int),
-        sender_filter=_opt(data.get("sender_filter"), str),
+        sender_filter=_one(_opt(data.get("sender_filter"), str)),
         weak=bool(data.get("weak", True)),
-        dispatch_uid=_opt(data.get("dispatch_uid"), str),
+        dispatch_uid=_one(_opt(data.get("dispatch_uid"), str)),
         outcome=ConnectionOutcome(data.get("outcome")),
         called_from=_opt(data.get("called_from"), str),
         holder=_opt(data.get("holder"), str),
@@ -352,7 +503,7 @@ def _trace_from(data: dict[str, Any]) -> Trace:
         error=_opt(data.get("error"), str),
         interrupted=bool(data.get("interrupted", False)),
         not_run=[str(label) for label in _list(data.get("not_run", []))],
-        setup=[_node_from(_obj(n)) for n in _list(data.get("setup", []))],
+        setup=_nodes(data.get("setup", [])),
         connections=[_connection_from(_obj(c)) for c in _list(data.get("connections", []))],
         proxies=_names(data.get("proxies", {})),
         parents=_names(data.get("parents", {})),
@@ -362,7 +513,7 @@ def _trace_from(data: dict[str, Any]) -> Trace:
                 function=_req(s, "function", str),
                 error=_opt(s.get("error"), str),
                 error_at=_opt(s.get("error_at"), str),
-                children=[_node_from(_obj(n)) for n in _list(s.get("children", []))],
+                children=_nodes(s.get("children", [])),
             )
             for s in map(_obj, _list(data["steps"]))
         ],
@@ -374,8 +525,8 @@ def _node_from(data: dict[str, Any]) -> Node:
     if kind == "dispatch":
         return Dispatch(
             seq=_req(data, "seq", int),
-            signal=_req(data, "signal", str),
-            sender=_opt(data.get("sender"), str),
+            signal=_one(_req(data, "signal", str)),
+            sender=_one(_opt(data.get("sender"), str)),
             depth=_req(data, "depth", int),
             kwargs=_obj(data.get("kwargs", {})),
             robust=bool(data.get("robust", False)),
@@ -398,14 +549,15 @@ def _node_from(data: dict[str, Any]) -> Node:
 
 def _receiver_from(data: dict[str, Any]) -> ReceiverCall:
     reason = data.get("skipped_reason")
+    name, module, file, line, sender_filter, weak, dispatch_uid = _connected(data)
     return ReceiverCall(
-        name=_req(data, "name", str),
-        module=_opt(data.get("module"), str),
-        file=_opt(data.get("file"), str),
-        line=_opt(data.get("line"), int),
-        sender_filter=_opt(data.get("sender_filter"), str),
-        weak=bool(data.get("weak", True)),
-        dispatch_uid=_opt(data.get("dispatch_uid"), str),
+        name=name,
+        module=module,
+        file=file,
+        line=line,
+        sender_filter=sender_filter,
+        weak=weak,
+        dispatch_uid=dispatch_uid,
         called=bool(data.get("called", False)),
         skipped_reason=None if reason is None else SkipReason(reason),
         result=data.get("result"),
@@ -413,6 +565,38 @@ def _receiver_from(data: dict[str, Any]) -> ReceiverCall:
         error_propagated=bool(data.get("error_propagated", False)),
         children=[_node_from(_obj(n)) for n in _list(data.get("children", []))],
     )
+
+
+def _connected(data: dict[str, Any]) -> tuple[Any, ...]:
+    """What a receiver call shares with every call of that receiver, checked
+    once per receiver while a file is read (see :data:`_shared`)."""
+    get = data.get
+    if _shared is not None and "name" in data:
+        key = (
+            get("name"),
+            get("module"),
+            get("file"),
+            get("line"),
+            type(get("line")),
+            get("sender_filter"),
+            get("weak", True),
+            get("dispatch_uid"),
+        )
+        known = _shared.get(key)  # type: ignore[call-overload]
+        if known is not None:
+            return known  # type: ignore[no-any-return]
+    fields = (
+        _one(_req(data, "name", str)),
+        _one(_opt(get("module"), str)),
+        _one(_opt(get("file"), str)),
+        _opt(get("line"), int),
+        _one(_opt(get("sender_filter"), str)),
+        bool(get("weak", True)),
+        _one(_opt(get("dispatch_uid"), str)),
+    )
+    if _shared is not None and "name" in data:
+        _shared[key] = fields  # type: ignore[index, assignment]
+    return fields
 
 
 def _names(value: Any) -> dict[str, str]:

@@ -392,3 +392,33 @@ def test_a_huge_string_is_drawn_clipped_and_kept_whole_in_json(
     assert line.endswith(f"  blob={blob[:1000]}… (1999000 more characters)  (no receivers)")
     selected = json.loads(sigcli("trace", name, "--format", "json").stdout)
     assert selected["dispatches"][0]["kwargs"] == {"blob": blob}
+
+
+def test_reading_node_by_node_gives_the_records_reading_whole_gives(
+    sigcli: Invoke, tmp_path: Path
+) -> None:
+    from sigcli import tracefile
+
+    for name in ("profiles", "cascade_order", "async_receivers", "recursion", "send_robust"):
+        assert sigcli("run", name, "--save", f"{name}.json").exit_code in (0, 1)
+    assert sigcli("run", "profiles", "m2m_changed", "--save", "two.json").exit_code in (0, 1)
+    for path in tmp_path.glob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        assert tracefile.load(path) == tracefile._load_whole(path, text)
+        assert tracefile._streamed(text) != json.loads(text)  # its nodes are records
+
+
+def test_a_trace_file_above_the_size_sigcli_reads_is_refused(
+    sigcli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sigcli import tracefile
+
+    assert sigcli("run", "profiles", "--save", "t.json").exit_code == 0
+    monkeypatch.setattr(tracefile, "LARGEST_TRACE", 1000)
+    result = sigcli("trace", "t.json")
+    size = len((tmp_path / "t.json").read_text(encoding="utf-8"))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(
+        f"Error: t.json holds {size:,} characters; sigcli reads traces of at most 1,000 (about "
+        "2,000,000 dispatches). Record fewer dispatches (one scenario or step at a time).\n"
+    )

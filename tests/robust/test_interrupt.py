@@ -152,7 +152,9 @@ def start():
 def test_a_thread_still_writing_after_the_scenario_keeps_its_database(tmp_path: Path) -> None:
     (tmp_path / "writer.py").write_text(WRITER.replace("DAEMON", "False"))
     stdout, stderr = start(tmp_path, "run", "writer.py").communicate(timeout=60)
-    assert stdout.startswith("writer.py · 1 step · 1 dispatch · ")
+    # What the thread did before the step ended is recorded; how much varies.
+    assert stdout.startswith("writer.py · 1 step · ")
+    assert stdout.splitlines()[0].endswith(" · no errors")
     assert stderr == (
         "Warning: writer.py left 1 thread running (filler); sigcli exits without waiting for it.\n"
     )

@@ -152,14 +152,29 @@ def test_filtered_views_and_the_table_are_cut_too(sigcli: Invoke, tmp_path: Path
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
 def test_200000_dispatches_run_save_and_print_within_the_memory_bound(tmp_path: Path) -> None:
     (tmp_path / "ticks.py").write_text(SCENARIO)
-    # The peak resident memory of this process image: VmHWM, not ru_maxrss,
-    # which a child started with vfork inherits from its (bigger) parent.
+    done, peak_mb = measured(tmp_path, "run", "ticks.py")
+    assert peak_mb < MEMORY_BOUND_MB
+    printed = done.stdout.splitlines()
+    assert printed[0].startswith("ticks.py · 2 steps · 200006 dispatches")
+    assert len(printed) < 1020
+    saved = tmp_path / ".sigcli" / "last-trace.json"
+    assert saved.read_text().count('"signal": "tick", "sender"') == 200_000
+    # README, "Limits": reading a trace takes at most 3× the file's size.
+    shown, peak_mb = measured(tmp_path, "trace", "--sender", "Item")
+    assert peak_mb * 2**20 < 3 * saved.stat().st_size
+    assert shown.stdout.startswith("filter: sender=Item · 200006 of 200006 dispatches shown")
+
+
+def measured(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``sigcli ARGS`` run in ``folder`` in a fresh process, and its peak resident
+    memory in MB: VmHWM, not ru_maxrss, which a child started with vfork
+    inherits from its (bigger) parent."""
     measure = (
         "import re, sys\n"
         "from pathlib import Path\n"
         "from sigcli.cli import main\n"
         "try:\n"
-        "    main(['run', 'ticks.py'])\n"
+        f"    main({list(args)!r})\n"
         "finally:\n"
         "    status = Path('/proc/self/status').read_text()\n"
         "    print(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1), file=sys.stderr)\n"
@@ -167,20 +182,14 @@ def test_200000_dispatches_run_save_and_print_within_the_memory_bound(tmp_path: 
     env = dict(os.environ, PYTHONPATH=str(ROOT), TICKS="200000", COLUMNS="100", NO_COLOR="1")
     done = subprocess.run(
         [sys.executable, "-c", measure],
-        cwd=tmp_path,
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    peak_mb = int(done.stderr.splitlines()[-1]) / 1024
-    assert peak_mb < MEMORY_BOUND_MB
-    printed = done.stdout.splitlines()
-    assert printed[0].startswith("ticks.py · 2 steps · 200006 dispatches")
-    assert len(printed) < 1020
-    saved = tmp_path / ".sigcli" / "last-trace.json"
-    assert saved.read_text().count('"signal": "tick", "sender"') == 200_000
+    return done, int(done.stderr.splitlines()[-1]) / 1024
 
 
 def test_a_huge_repr_is_recorded_cut_so_a_loop_cannot_fill_memory(
