@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,8 @@ class SignalDoc:
     kwargs: tuple[tuple[str, str], ...]
     pitfalls: tuple[str, ...]
     scenarios: tuple[str, ...]
+    #: Other modules it can be imported from.
+    also_in: tuple[str, ...] = ()
 
 
 _MODEL = "django.db.models.signals"
@@ -267,6 +270,99 @@ CATALOGUE: tuple[SignalDoc, ...] = (
         ),
         ("request_cycle",),
     ),
+    SignalDoc(
+        "setting_changed",
+        _REQUEST,
+        "by override_settings, modify_settings and TestCase.settings(): once per setting on"
+        " entering, once on leaving",
+        "the settings class (UserSettingsHolder while overridden, Settings after)",
+        (
+            ("setting", "the setting's name"),
+            ("value", "its value now: the new one on entering, the restored one on leaving"),
+            ("enter", "True on entering the override, False on leaving it"),
+        ),
+        (
+            "Also importable as django.test.signals.setting_changed, where the docs list it.",
+            "On leaving, value is None for a setting that did not exist before the override.",
+            "Entering uses send: a receiver that raises ends the override at once and re-raises.",
+            "Leaving uses send_robust: every receiver runs, and the first error is raised after.",
+        ),
+        (),
+        ("django.test.signals",),
+    ),
+    SignalDoc(
+        "template_rendered",
+        "django.test.signals",
+        "by the test framework when a template is rendered (only while tests run)",
+        "the Template being rendered",
+        (
+            ("template", "the Template (also the sender)"),
+            ("context", "the Context it is rendered with"),
+        ),
+        (
+            "Only sent under the test runner's instrumented rendering, never in production.",
+            "The test client connects to it itself, to fill response.templates and .context.",
+        ),
+        (),
+    ),
+    SignalDoc(
+        "connection_created",
+        "django.db.backends.signals",
+        "when a database wrapper opens its connection to the database",
+        "the DatabaseWrapper class of the backend",
+        (("connection", "the DatabaseWrapper instance that connected"),),
+        (
+            "Sent for every new connection: per thread, and again after a connection is closed.",
+            "Connect it before the first query, or the first connection goes unseen.",
+        ),
+        (),
+    ),
+    SignalDoc(
+        "user_logged_in",
+        "django.contrib.auth.signals",
+        "by login() (and alogin()) once the user is stored in the session",
+        "the user's class",
+        (
+            ("request", "the current HttpRequest"),
+            ("user", "the user who just logged in"),
+        ),
+        (
+            "alogin() sends it with asend: async receivers are awaited, sync ones run in a thread.",
+            "Django itself connects update_last_login here (when the user model has last_login).",
+        ),
+        (),
+    ),
+    SignalDoc(
+        "user_logged_out",
+        "django.contrib.auth.signals",
+        "by logout() (and alogout()), before the session is flushed",
+        "the user's class; NoneType when nobody was logged in",
+        (
+            ("request", "the current HttpRequest"),
+            ("user", "the user who is logging out, or None when nobody was logged in"),
+        ),
+        (
+            "For an anonymous visitor user is None and the sender is type(None), not None:"
+            " sender=None filters catch nothing.",
+        ),
+        (),
+    ),
+    SignalDoc(
+        "user_login_failed",
+        "django.contrib.auth.signals",
+        "by authenticate() when no backend accepted the credentials",
+        "the name of the module: 'django.contrib.auth'",
+        (
+            ("credentials", "the keyword arguments given to authenticate(), secrets masked"),
+            ("request", "the HttpRequest passed to authenticate(), or None"),
+        ),
+        (
+            "Keys matching api, token, key, secret, password or signature arrive as asterisks.",
+            "A backend raising PermissionDenied ends authenticate() early, and it is still sent.",
+            "The sender is a string: connect with sender='django.contrib.auth', not a class.",
+        ),
+        (),
+    ),
 )
 
 _BY_NAME = {doc.name: doc for doc in CATALOGUE}
@@ -281,19 +377,39 @@ HIDDEN_BY_DEFAULT = frozenset(
 class UnknownSignal(LookupError):
     """A name that is not a built-in signal; ``suggestion`` is the closest one."""
 
-    def __init__(self, name: str) -> None:
-        matches = difflib.get_close_matches(name, list(_BY_NAME), n=1)
+    def __init__(self, name: str, message: str | None = None) -> None:
+        wanted = _normalised(name).rpartition(".")[2]
+        matches = difflib.get_close_matches(wanted, list(_BY_NAME), n=1, cutoff=0.5)
         self.name = name
         self.suggestion = matches[0] if matches else None
         hint = f" Did you mean {self.suggestion!r}?" if self.suggestion else ""
-        super().__init__(f"no built-in signal named {name!r}.{hint} Known: {', '.join(_BY_NAME)}")
+        super().__init__(
+            message or f"no built-in signal named {name!r}.{hint} Known: {', '.join(_BY_NAME)}"
+        )
+
+
+def _normalised(name: str) -> str:
+    """``POST_SAVE``, ``post-save``, ``PostSave`` and ``post_save()`` as ``post_save``."""
+    name = name.strip().removesuffix("()")
+    if name.replace(".", "").isalpha() and not name.isupper() and not name.islower():
+        name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
+    return name.replace("-", "_").lower()
 
 
 def lookup(name: str) -> SignalDoc:
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise UnknownSignal(name) from None
+    """The signal named ``name``: its name in any case, or its full import path
+    (``django.db.models.signals.post_save``)."""
+    module, dot, wanted = _normalised(name).rpartition(".")
+    doc = _BY_NAME.get(wanted)
+    if doc is None:
+        raise UnknownSignal(name)
+    if dot and module not in (doc.django_path, *doc.also_in):
+        raise UnknownSignal(
+            name,
+            f"{module} has no signal {wanted!r}: it is "
+            f"{doc.django_path}.{doc.name}. Try `sigcli explain {doc.name}`.",
+        )
+    return doc
 
 
 def signal_table() -> Table:
@@ -329,12 +445,21 @@ def signal_detail(name: str) -> RenderableType:
         facts.add_row(key, meaning)
     parts: list[RenderableType] = [head, facts]
     if doc.pitfalls:
-        parts.append(Text("pitfalls", style="bold"))
-        parts.extend(Text(f"  • {pitfall}") for pitfall in doc.pitfalls)
+        # A grid, so that a long pitfall wraps under its own text, not to column 0.
+        pitfalls = Table.grid(padding=(0, 1))
+        pitfalls.add_column(no_wrap=True)
+        pitfalls.add_column()
+        for pitfall in doc.pitfalls:
+            pitfalls.add_row("  •", Text(pitfall))
+        parts.extend([Text("pitfalls", style="bold"), pitfalls])
     if doc.scenarios:
         flag = " --all" if doc.name in HIDDEN_BY_DEFAULT else ""
         shown = ", ".join(f"sigcli run {scenario}{flag}" for scenario in doc.scenarios)
-        parts.append(Text.assemble(("see it", "bold"), f"  {shown}"))
+        see = Table.grid(padding=(0, 2))
+        see.add_column(style="bold", no_wrap=True)
+        see.add_column()
+        see.add_row("see it", shown)
+        parts.append(see)
     return Group(*parts)
 
 
