@@ -217,6 +217,11 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON trace instead of the tree.")
 @click.option("--db", help="Keep the SQLite database in this new file (a plain path, not a URI).")
 @click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Run the remaining steps after a step fails (the exit status is still 1).",
+)
+@click.option(
     "--step",
     is_flag=True,
     help="Pause before each dispatch: Enter goes on, c runs to the end, q stops.",
@@ -228,6 +233,7 @@ def run(
     no_save: bool,
     as_json: bool,
     db: str | None,
+    keep_going: bool,
     step: bool,
     verbose: bool,
     show_all: bool,
@@ -252,10 +258,16 @@ def run(
             from sigcli import render, stepper
 
             result = stepper.run_stepping(
-                list(scenarios), render.make_console(), max_depth=max_depth, show_all=show_all
+                list(scenarios),
+                render.make_console(),
+                max_depth=max_depth,
+                show_all=show_all,
+                keep_going=keep_going,
             )
         else:
-            result = scenario.run(list(scenarios), max_depth=max_depth, database=db)
+            result = scenario.run(
+                list(scenarios), max_depth=max_depth, database=db, keep_going=keep_going
+            )
         unsaved: str | None = None
         if saved is not None:
             try:

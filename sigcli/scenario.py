@@ -16,6 +16,7 @@ import builtins
 import difflib
 import importlib.util
 import itertools
+import keyword
 import os
 import re
 import sys
@@ -251,7 +252,7 @@ def loaded(
 
     registry = models.Registry()
     saved = [(signal, signal._snapshot()) for signal in signals.BUILTIN_SIGNALS]
-    module_name = f"sigcli_scenario_{next(_module_numbers)}_{_identifier(path.stem)}"
+    module_name = _module_name(path)
     threads = [] if threads is None else threads
     with ExitStack() as stack:
         stack.callback(_close_when_done, registry, threads)
@@ -518,6 +519,16 @@ def _identifier(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text)
 
 
+def _module_name(path: Path) -> str:
+    """The file's own name (``shop`` for shop.py) when no module has it, so that
+    reprs, class paths and receiver modules read as the user's file; else a
+    fresh ``sigcli_scenario_N_shop``. Either way no other module shares it."""
+    name = _identifier(path.stem)
+    if name.isidentifier() and not keyword.iskeyword(name) and name not in sys.modules:
+        return name
+    return f"sigcli_scenario_{next(_module_numbers)}_{name}"
+
+
 def _import(path: Path, module_name: str) -> tuple[ModuleType, list[Callable[[], Any]]]:
     """Import ``path`` as ``module_name``; collect the ``@step`` functions it defines."""
     global _collecting
@@ -635,12 +646,13 @@ def _name_signals(module: ModuleType) -> dict[str, dispatcher.Signal]:
 # -- running --------------------------------------------------------------------
 
 
-def run_steps(scenario: LoadedScenario, recorder: Recorder) -> None:
-    """Run each step under the recorder; a step that raises ends the scenario.
+def run_steps(scenario: LoadedScenario, recorder: Recorder, *, keep_going: bool = False) -> None:
+    """Run each step under the recorder; a step that raises ends the scenario,
+    unless ``keep_going``.
 
     The exception is recorded on the step (and on the receiver it came from);
     the steps after it are listed as not run. ``KeyboardInterrupt`` is
-    recorded the same way and then re-raised.
+    recorded the same way and then re-raised, keep going or not.
     """
     for index, entry in enumerate(scenario.steps):
         recorder.start_step(entry.label, entry.name)
@@ -659,6 +671,9 @@ def run_steps(scenario: LoadedScenario, recorder: Recorder) -> None:
                 recorder.trace.steps[-1].error = str(error) or describe_error(error)
                 recorder.trace.interrupted = True
                 raise
+            if keep_going:
+                recorder.trace.not_run = []
+                continue
             return
         recorder.finish_step(None)
 
@@ -680,11 +695,13 @@ def run(
     max_depth: int = 50,
     database: str | None = None,
     watch: Callable[[Recorder], Any] | None = None,
+    keep_going: bool = False,
 ) -> RunResult:
     """Load and run each scenario, each recorded into its own trace.
 
     A scenario that fails to load, or a step that raises, is recorded and
-    the next scenario runs; Ctrl-C stops everything, keeping what was recorded.
+    the next scenario runs (with ``keep_going``, the next step of the same
+    scenario); Ctrl-C stops everything, keeping what was recorded.
     ``watch(recorder)`` may return an observer that wraps the recorder (it
     then receives the callbacks and passes them on), as ``run --step`` does.
     """
@@ -695,7 +712,7 @@ def run(
         check_new_database(database)
     result = RunResult()
     with recursion_room(1000 + 60 * max_depth):
-        _run_all(names, paths, result, max_depth, database, watch)
+        _run_all(names, paths, result, max_depth, database, watch, keep_going)
     return result
 
 
@@ -706,6 +723,7 @@ def _run_all(
     max_depth: int,
     database: str | None,
     watch: Callable[[Recorder], Any] | None,
+    keep_going: bool,
 ) -> None:
     for name, path in zip(names, paths, strict=True):
         trace = Trace(scenario=str(path) if Path(name).exists() else name)
@@ -733,7 +751,7 @@ def _run_all(
                         f"{path} defines no steps. Decorate functions with @sigcli.step "
                         "(they run in file order), or define a function run()."
                     )
-                run_steps(scenario, recorder)
+                run_steps(scenario, recorder, keep_going=keep_going)
         except ScenarioError as error:
             trace.error = str(error)
         except KeyboardInterrupt:

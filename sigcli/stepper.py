@@ -187,6 +187,7 @@ def run_stepping(
     read_key: Callable[[], str] = read_key,
     max_depth: int = 50,
     show_all: bool = False,
+    keep_going: bool = False,
 ) -> RunResult:
     """Run scenarios as ``sigcli run`` does, pausing before each dispatch.
 
@@ -199,4 +200,5 @@ def run_stepping(
         names,
         max_depth=max_depth,
         watch=lambda recorder: Stepper(recorder, console, read_key, show_all),
+        keep_going=keep_going,
     )

@@ -3,6 +3,7 @@ made quieter: hidden skipped receivers, no SQL, one line per dispatch."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -167,3 +168,42 @@ def test_mermaid_shows_failures_and_steps_never_run() -> None:
         "    Note over p0: ✗ stopped: GatewayDown: timed out",
         "    Note over p0: 2 · ship (not run: an earlier step failed)",
     ]
+
+
+def test_keep_going_runs_the_steps_after_a_failed_one(sigcli: Invoke) -> None:
+    result = sigcli("run", "failing.py", "--keep-going")
+    assert result.exit_code == 1
+    assert lines(result.stdout).splitlines()[0] == "failing.py · 3 steps · 3 dispatches · 1 error"
+    assert lines(result.stdout).splitlines()[-4:] == [
+        "└── 3 · order 1",
+        "    └── order_placed  Shop  quantity=1",
+        "        ├── ✓ reserve_stock  any sender  → returned 1",
+        "        └── ✓ send_invoice   any sender  → returned sent",
+    ]
+    saved = json.loads(Path(".sigcli/last-trace.json").read_text())
+    assert [step["error"] is None for step in saved["steps"]] == [True, False, True]
+    assert saved["not_run"] == []
+
+
+def test_names_from_the_scenario_read_as_the_users_file(sigcli: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "custom.py").write_text(
+        "import sigcli\n"
+        "from sigcli import Signal, receiver\n\n"
+        "ping = Signal()\n\n\n"
+        "class OtherShop:\n"
+        "    def __repr__(self):\n"
+        "        return object.__repr__(self).split(' at ')[0] + '>'\n\n\n"
+        "@receiver(ping)\n"
+        "def answer(sender, **kwargs):\n"
+        "    return OtherShop()\n\n\n"
+        "@sigcli.step\n"
+        "def one():\n"
+        '    """one"""\n'
+        "    ping.send(sender=OtherShop(), shop=OtherShop())\n"
+    )
+    result = sigcli("run", "custom.py", "--json")
+    dispatch = json.loads(result.stdout)["steps"][0]["children"][0]
+    assert dispatch["sender"] == "<custom.OtherShop object>"
+    assert dispatch["kwargs"] == {"shop": "<custom.OtherShop object>"}
+    assert dispatch["receivers"][0]["module"] == "custom"
+    assert dispatch["receivers"][0]["result"] == "<custom.OtherShop object>"
