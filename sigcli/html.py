@@ -60,18 +60,14 @@ def _tree(node: Tree, out: list[str]) -> None:
             out.append("</ul></details></li>")
             continue
         source = getattr(current, "source", None)
-        classes = ["n", *_kinds(source)]
-        attributes = _data(source)
+        kinds = _kinds(source)
         line = _line(current.label)
         if not current.children:
-            out.append(
-                f'<li class="{" ".join(classes)}"{attributes}><span class="l">{line}</span></li>'
-            )
+            opening = f'<li class="{" ".join(kinds)} leaf"' if kinds else "<li"
+            out.append(f"{opening}{_data(source)}>{line}</li>")
             continue
-        out.append(
-            f'<li class="{" ".join(classes)}"{attributes}><details open>'
-            f'<summary class="l">{line}</summary><ul>'
-        )
+        opening = f'<li class="{" ".join(kinds)}"' if kinds else "<li"
+        out.append(f"{opening}{_data(source)}><details open><summary>{line}</summary><ul>")
         pending.append(None)
         pending.extend(reversed(current.children))
 
@@ -172,19 +168,20 @@ ul.tree ul { border-left: 1px solid #d0d7de; }
 li.s, li.d { content-visibility: auto; contain-intrinsic-size: auto 4.5em; }
 summary { cursor: pointer; }
 summary::marker { color: #8c959f; }
-li.n > span.l { padding-left: 1.05em; }
-.l { white-space: pre-wrap; overflow-wrap: anywhere; }
+ul.tree li { white-space: pre-wrap; overflow-wrap: anywhere; padding-left: 1.05em; }
+ul.tree li > details { margin-left: -1.05em; }
 .sig { color: #0a6d8a; font-weight: bold; }
 .ok { color: #1a7f37; }
 .skip { color: #9a6700; }
 .err { color: #cf222e; font-weight: bold; }
 .dim { color: #6e7781; }
 .b { font-weight: bold; }
-li.failed > .l, li.failed > details > summary.l { background: #ffebe9; border-radius: 3px; }
-li.r.failed > .l, li.r.failed > details > summary.l { outline: 1px solid #cf222e; }
-.filtering li.n { display: none; }
-.filtering li.keep, .filtering li.match, .filtering li.match li.n { display: list-item; }
-.filtering li.match > .l, .filtering li.match > details > summary.l { background: #fff8c5; }
+li.failed.leaf, li.failed > details > summary { background: #ffebe9; border-radius: 3px; }
+li.r.failed.leaf, li.r.failed > details > summary { outline: 1px solid #cf222e; }
+.filtering ul.tree li { display: none; }
+.filtering ul.tree li.keep, .filtering ul.tree li.match, .filtering ul.tree li.match li {
+  display: list-item; }
+.filtering li.match.leaf, .filtering li.match > details > summary { background: #fff8c5; }
 table.timeline { border-collapse: collapse; margin-bottom: 1.2em; }
 table.timeline th, table.timeline td { text-align: left; padding: .1em .8em .1em 0;
                                        border-bottom: 1px solid #eaeef2; vertical-align: top; }
@@ -219,8 +216,8 @@ _TAIL = """</main>
   count.textContent = total;
 
   function keepAncestors(node) {
-    for (let up = node.parentElement.closest("li.n"); up && !up.classList.contains("keep");
-         up = up.parentElement.closest("li.n")) {
+    for (let up = node.parentElement.closest("li"); up && !up.classList.contains("keep");
+         up = up.parentElement.closest("li")) {
       up.classList.add("keep");
       const details = up.firstElementChild;
       if (details && details.tagName === "DETAILS") details.open = true;

@@ -55,7 +55,7 @@ def test_the_page_shows_the_terminal_tree_and_fetches_nothing(
         "pre_save Order",
         "post_save Order",
     ]
-    lines = [line.text for line in by_css(browser, "li.r .l")]
+    lines = [line.text for line in by_css(browser, "li.r")]
     assert lines == [
         "✓ check_total  sender=Order",
         "✗ charge_card   any sender  → raised GatewayDown: the payment gateway timed out",
@@ -70,7 +70,7 @@ def test_the_page_shows_the_terminal_tree_and_fetches_nothing(
 
 def test_failures_are_marked(browser: Any, robust_page: str) -> None:
     browser.get(robust_page)
-    failed = by_css(browser, "li.r.failed > .l")
+    failed = by_css(browser, "li.r.failed")
     assert [line.text.split("  ")[0].split(" any")[0] for line in failed] == [
         "✗ charge_card",
         "✗ charge_card",
@@ -80,7 +80,7 @@ def test_failures_are_marked(browser: Any, robust_page: str) -> None:
         "rgba(255, 235, 233, 1)"
     }
     assert (
-        by_css(browser, "li.r:not(.failed) > .l")[0].value_of_css_property("background-color")
+        by_css(browser, "li.r:not(.failed)")[0].value_of_css_property("background-color")
         == "rgba(0, 0, 0, 0)"
     )
     browser.find_element("id", "failures").click()
@@ -124,6 +124,17 @@ def test_the_filter_box_picks_signal_sender_and_receiver(browser: Any, robust_pa
     assert len(shown_dispatches(browser)) == 6
 
 
+#: Seconds from the start of navigation to the load event's end, plus a layout.
+OPEN_TIME = """
+const loaded = performance.getEntriesByType("navigation")[0].loadEventEnd;
+const start = performance.now();
+document.body.getBoundingClientRect();
+window.scrollTo(0, document.body.scrollHeight);
+document.body.getBoundingClientRect();
+return loaded + (performance.now() - start);
+"""
+
+
 def big_trace(dispatches: int) -> Trace:
     """``dispatches`` sends in 100 steps, every tenth with a receiver that raised."""
     steps = []
@@ -146,18 +157,18 @@ def big_trace(dispatches: int) -> Trace:
 
 
 def test_ten_thousand_dispatches_open_in_under_two_seconds(browser: Any, tmp_path: Path) -> None:
-    """Opening means loaded and laid out. The fastest of three opens counts:
-    the test machine is shared, and a busy moment is not the page's cost."""
+    """Opening is the browser's own clock from the start of navigation to the
+    end of the load event, plus laying the page out. The fastest of three
+    opens counts: the test machine is shared, and a busy moment is not the
+    page's cost."""
     path = tmp_path / "big.html"
     tree = run_view(big_trace(10_000), ViewOptions(limit=0))
     path.write_text(page("big", [tree]), encoding="utf-8")
     times = []
     for _ in range(3):
         browser.get("about:blank")
-        started = time.perf_counter()
         browser.get(path.as_uri())
-        browser.execute_script("return document.body.scrollHeight")
-        times.append(time.perf_counter() - started)
+        times.append(browser.execute_script(OPEN_TIME) / 1000)
     assert min(times) < 2.0, times
     assert browser.execute_script("return document.querySelectorAll('li.d').length") == 10_000
     assert len(by_css(browser, "li.d.failed")) == 1_000

@@ -114,7 +114,7 @@ def test_exports_fetch_nothing_from_the_network(sigcli: Invoke) -> None:
     result = sigcli("run", "failing.py", "--no-save", "--export", "run.html", "--force")
     page = Path("run.html").read_text(encoding="utf-8")
     assert "http" not in page and "<title>sigcli · failing.py</title>" in page
-    assert '<li class="n r failed"><span class="l"><span class="err">✗ reserve_stock</span>' in page
+    assert '<li class="r failed leaf"><span class="err">✗ reserve_stock</span>' in page
 
 
 def m2m_trace(scenario: str) -> Trace:
