@@ -275,7 +275,8 @@ CATALOGUE: tuple[SignalDoc, ...] = (
         _REQUEST,
         "by override_settings, modify_settings and TestCase.settings(): once per setting on"
         " entering, once on leaving",
-        "the settings class (UserSettingsHolder while overridden, Settings after)",
+        "the class of the settings in effect: UserSettingsHolder on entering, the restored"
+        " settings' class on leaving",
         (
             ("setting", "the setting's name"),
             ("value", "its value now: the new one on entering, the restored one on leaving"),
