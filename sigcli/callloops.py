@@ -1,5 +1,6 @@
-"""The loops that call a send's receivers, generated per receiver count and
-keyword names.
+"""How a send calls its receivers: resolvers, the loops generated per
+receiver count and keyword names, the bridge from sync code to async
+receivers, and the log of ``send_robust`` failures.
 
 A send's keyword arguments arrive as a dict; calling each receiver with
 ``**named`` builds a new dict per receiver. A loop generated once for
@@ -23,7 +24,7 @@ There are two kinds of loop, from one generator:
   ``[loop, (resolver, info, resolver, info, ...), plan]`` and the loop
   writes SEND_INLINE, a DONE per receiver but the last, and LAST, keeping
   values that may change through the journal's snapshot. Anything unusual
-  (a dead receiver, many receivers) takes ``Signal._send_observed``.
+  (a dead receiver, many receivers) takes :func:`sigcli.observation.send_observed`.
 
 Keyword names a loop cannot take as local variables get the generic loops,
 which raise exactly what Django raises for odd names (a duplicate
@@ -32,9 +33,11 @@ which raise exactly what Django raises for odd names (a duplicate
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import linecache
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +54,107 @@ CallLoop = Callable[[CacheSlot, "Signal", object, dict[str, Any]], Responses]
 TracedLoop = Callable[[CacheSlot, "Signal", object, dict[str, Any], Journal], Responses]
 
 UNROLL_LIMIT = 16
+
+# A signal's cache holds one zero-argument "resolver" per receiver: the weak
+# reference itself, or for a strong receiver ``repeat(r).__next__``, a
+# C-level callable that always returns ``r``. Resolving is then one uniform
+# call, done for the whole list before the first receiver runs, as Django
+# does.
+
+
+def is_coroutine_function(receiver: Any) -> bool:
+    """True for ``async def`` callables and for callables marked with
+    asgiref's ``markcoroutinefunction`` (Django's rule)."""
+    import inspect
+
+    if inspect.iscoroutinefunction(receiver):
+        return True
+    marker = getattr(receiver, "_is_coroutine", None)
+    if marker is None:
+        return False
+    import asyncio.coroutines
+
+    return marker is getattr(asyncio.coroutines, "_is_coroutine", object())
+
+
+def check_receiver(receiver: Any) -> None:
+    """Refuse what Django refuses under ``DEBUG``: a receiver that cannot be
+    called with keyword arguments."""
+    import inspect
+
+    if not callable(receiver):
+        raise TypeError("Signal receivers must be callable.")
+    parameters = inspect.signature(receiver).parameters.values()
+    if not any(p.kind is p.VAR_KEYWORD for p in parameters):
+        raise ValueError("Signal receivers must accept keyword arguments (**kwargs).")
+
+
+def strong_resolver(receiver: Any) -> Callable[[], Any]:
+    """A resolver for a strongly connected receiver; a strong
+    ``None`` resolves to a stand-in that fails when called, as ``None`` does."""
+    return itertools.repeat(CALLING_NONE if receiver is None else receiver).__next__
+
+
+def resolve(refs: Sequence[Callable[[], Any]]) -> list[Receiver]:
+    live = [ref() for ref in refs]
+    return [r for r in live if r is not None]
+
+
+def run_coroutine_sync(make_coroutine: Callable[[], Any]) -> Any:
+    """Run a coroutine to completion from synchronous code. With asgiref
+    installed this is its ``async_to_sync``, as in Django (so thread-sensitive
+    ``sync_to_async`` inside a receiver comes back to the sending thread).
+    Otherwise a fresh event loop on a worker thread, so the caller's thread
+    keeps its own loop state; it refuses, like asgiref, inside a running loop."""
+    try:
+        from asgiref.sync import async_to_sync
+    except ImportError:
+        pass
+    else:
+        return async_to_sync(make_coroutine)()
+
+    import asyncio
+    import contextvars
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError(
+            "You cannot use AsyncToSync in the same thread as an async event loop"
+            " - just await the async function directly."
+        )
+    context = contextvars.copy_context()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = context.run(asyncio.run, make_coroutine())
+        except BaseException as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, name="sigcli-async-receivers")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+class CallingNone:
+    """Stands for a strongly connected ``None``: resolvers return ``None``
+    only for dead weak references, yet Django keeps such an entry and fails
+    when it calls it."""
+
+    def __call__(self, **named: Any) -> Any:
+        raise TypeError("'NoneType' object is not callable")
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+CALLING_NONE = CallingNone()
 
 
 def generic_loop(
@@ -73,7 +177,7 @@ def generic_traced_loop(
     slot: CacheSlot, signal: Signal, sender: object, named: dict[str, Any], journal: Journal
 ) -> Responses:
     """The reference traced loop: the signal's written-out observed send."""
-    return signal._send_observed(journal, sender, named, False)
+    return observation.send_observed(signal, journal, sender, named, False)
 
 
 def relearn_traced(
@@ -98,6 +202,7 @@ _NAMESPACE: dict[str, Any] = {
     "get_ident": get_ident,
     "snapshot_all": observation.snapshot_all,
     "failed": observation.write_failed_inline,
+    "send_observed": observation.send_observed,
     "SCALARS": SCALARS,
     "SEND_INLINE": SEND_INLINE,
     "DONE": DONE,
@@ -201,7 +306,7 @@ def _traced_body(count: int, names: tuple[str, ...], passing: str, slots: list[s
         f"    {', '.join(f'{r}, {i}' for r, i in zip(slots, infos, strict=True))}, = slot[1]",
         *(f"    {each} = {each}()" for each in slots),
         f"    if {' or '.join(f'{each} is None' for each in slots)}:",
-        "        return signal._send_observed(journal, sender, named, False)",
+        "        return send_observed(signal, journal, sender, named, False)",
         "    _thread = get_ident()",
         "    _level = sync_depths.get(_thread, 0)",
         "    _depth = get_async_depth() + _level + 1",

@@ -5,20 +5,11 @@ Receivers are kept in connection order under a lookup key
 wins. Senders are matched by identity, ``sender=None`` means any sender, and
 weakly connected receivers vanish with their referent.
 
-Two things are sigcli's own:
-
-* observation (:mod:`sigcli.observation`): an observer installed with
-  :func:`observe` sees every send, every connected receiver with this
-  send's decision for it, and each call's result or exception. With no
-  observer installed a send pays a single lookup for it;
-* speed: each signal keeps a per-sender cache of live-receiver references,
-  and receivers are called through a loop generated once per set of keyword
-  names (:mod:`sigcli.callloops`), so that a send does not pay ``**named``
-  per receiver.
-
-The dispatcher imports nothing of sigcli's beyond those two modules, and no
-heavy stdlib module at import time; ``asyncio``, ``inspect`` and
-``logging`` load when first needed.
+sigcli's own: observation (:mod:`sigcli.observation`; with no observer
+installed a send pays one lookup for it), and speed: a per-sender cache of
+live-receiver references, and call loops generated once per set of keyword
+names (:mod:`sigcli.callloops`). The dispatcher imports nothing of sigcli's
+beyond those two modules, and no heavy stdlib module at import time.
 """
 
 from __future__ import annotations
@@ -26,12 +17,13 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from threading import get_ident
 from typing import Any
 
-from sigcli import observation
+from sigcli import callloops, observation
 from sigcli.callloops import CacheSlot, relearn, relearn_traced
 from sigcli.observation import (  # noqa: F401 - event kinds, for readers of journals
     CALL,
@@ -50,17 +42,8 @@ from sigcli.observation import (  # noqa: F401 - event kinds, for readers of jou
     ReceiverInfo,
     ReceiverPlan,
     SendObserver,
-    counting_from,
     current_observer,
-    describe,
-    name_of,
     observe,
-    report_change,
-    snapshot_all,
-    sync_depths,
-    write_done,
-    write_end,
-    write_send,
 )
 
 __all__ = [
@@ -116,109 +99,6 @@ def _make_id(target: object) -> Any:
 NONE_ID = _make_id(None)
 
 
-# ---------------------------------------------------------------------------
-# Receiver description and validation
-
-
-def _is_coroutine_function(receiver: Any) -> bool:
-    """True for ``async def`` callables and for callables marked with
-    asgiref's ``markcoroutinefunction`` (Django's rule)."""
-    import inspect
-
-    if inspect.iscoroutinefunction(receiver):
-        return True
-    marker = getattr(receiver, "_is_coroutine", None)
-    if marker is None:
-        return False
-    import asyncio.coroutines
-
-    return marker is getattr(asyncio.coroutines, "_is_coroutine", object())
-
-
-def _check_receiver(receiver: Any) -> None:
-    import inspect
-
-    if not callable(receiver):
-        raise TypeError("Signal receivers must be callable.")
-    parameters = inspect.signature(receiver).parameters.values()
-    if not any(p.kind is p.VAR_KEYWORD for p in parameters):
-        raise ValueError("Signal receivers must accept keyword arguments (**kwargs).")
-
-
-# ---------------------------------------------------------------------------
-# Calling receivers
-#
-
-
-def _strong_resolver(receiver: Any) -> Callable[[], Any]:
-    """A resolver for a strongly connected receiver (see above); a strong
-    ``None`` resolves to a stand-in that fails when called, as ``None`` does."""
-    return itertools.repeat(_CALLING_NONE if receiver is None else receiver).__next__
-
-
-def _resolve(refs: Sequence[Callable[[], Any]]) -> list[Receiver]:
-    live = [ref() for ref in refs]
-    return [r for r in live if r is not None]
-
-
-def _log_robust_failure(receiver: Any, error: Exception) -> None:
-    """Log as Django's ``send_robust`` does. Django reads ``__qualname__`` and
-    crashes for receivers without one (a callable instance, a partial);
-    sigcli falls back to ``repr()`` instead."""
-    import logging
-
-    name = name_of(receiver, "__qualname__")
-    logging.getLogger("sigcli.dispatch").error(
-        "Error calling %s in Signal.send_robust() (%s)", name, error, exc_info=error
-    )
-
-
-def _run_coroutine_sync(make_coroutine: Callable[[], Any]) -> Any:
-    """Run a coroutine to completion from synchronous code. With asgiref
-    installed this is its ``async_to_sync``, as in Django (so thread-sensitive
-    ``sync_to_async`` inside a receiver comes back to the sending thread).
-    Otherwise a fresh event loop on a worker thread, so the caller's thread
-    keeps its own loop state; it refuses, like asgiref, inside a running loop."""
-    try:
-        from asgiref.sync import async_to_sync
-    except ImportError:
-        pass
-    else:
-        return async_to_sync(make_coroutine)()
-
-    import asyncio
-    import contextvars
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise RuntimeError(
-            "You cannot use AsyncToSync in the same thread as an async event loop"
-            " - just await the async function directly."
-        )
-    context = contextvars.copy_context()
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = context.run(asyncio.run, make_coroutine())
-        except BaseException as error:
-            outcome["error"] = error
-
-    worker = threading.Thread(target=work, name="sigcli-async-receivers")
-    worker.start()
-    worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
-
-
-# ---------------------------------------------------------------------------
-# The signal
-
-
 class _ReceiverList(list):  # type: ignore[type-arg]
     """The receivers list; edits made to it by hand drop the caches that
     depend on it."""
@@ -272,32 +152,13 @@ _Prepared = tuple[
 ]
 
 
-class _CallingNone:
-    """Stands for a strongly connected ``None``: resolvers return ``None``
-    only for dead weak references, yet Django keeps such an entry and fails
-    when it calls it."""
-
-    def __call__(self, **named: Any) -> Any:
-        raise TypeError("'NoneType' object is not callable")
-
-    def __repr__(self) -> str:
-        return "None"
-
-
-_CALLING_NONE = _CallingNone()
-
-
+@dataclass(slots=True, weakref_slot=True)
 class _SharedEntry:
     """A caching signal's receivers for one sender and all senders equal to it."""
 
-    __slots__ = ("sender_key", "sync", "asynchronous", "__weakref__")
-
-    def __init__(
-        self, sender_key: Any, sync: tuple[Any, ...], asynchronous: tuple[Any, ...]
-    ) -> None:
-        self.sender_key = sender_key
-        self.sync = sync
-        self.asynchronous = asynchronous
+    sender_key: Any
+    sync: tuple[Any, ...]
+    asynchronous: tuple[Any, ...]
 
 
 #: Numbers for ``Signal._generation``; ``next`` on a count is atomic.
@@ -353,7 +214,7 @@ class Signal:
             before = self.__dict__.get("receivers") if observed else None
             self._set_receivers(value)
             if before is not None:
-                self._report_replaced(before, value)
+                observation.report_replaced(self, self._infos, before, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -362,19 +223,6 @@ class Signal:
             value = _ReceiverList(value, self._receivers_changed)
         object.__setattr__(self, "receivers", value)
         self._receivers_changed()
-
-    def _report_replaced(self, before: list[Any], after: list[Any]) -> None:
-        """Receivers taken off or put back by assigning ``receivers``."""
-        kept = {id(entry) for entry in after}
-        had = {id(entry) for entry in before}
-        for entry in before:
-            info = self._infos.get(id(entry))
-            if id(entry) not in kept and info is not None:
-                report_change(self, info, ConnectionOutcome.MUTED)
-        for entry in after:
-            info = self._infos.get(id(entry))
-            if id(entry) not in had and info is not None:
-                report_change(self, info, ConnectionOutcome.RESTORED)
 
     def _receivers_changed(self) -> None:
         if not self.use_caching:
@@ -399,16 +247,31 @@ class Signal:
         weak: bool = True,
         dispatch_uid: Any = None,
     ) -> None:
-        """Connect ``receiver`` for ``sender`` (None: any sender). A second
-        connection with the same key is ignored: the first one wins."""
+        """Connect ``receiver`` to this signal.
+
+        :param receiver: a callable taking ``signal`` and ``sender`` and
+            ``**kwargs`` (checked at once when sigcli runs a scenario, as
+            Django checks it under ``DEBUG``); a coroutine function is
+            awaited. Receivers are called in connection order.
+        :param sender: the only sender whose sends call ``receiver``,
+            matched by identity; None for any sender.
+        :param weak: keep only a weak reference, so that the receiver is
+            disconnected when nothing else keeps it alive (a bound method
+            lives as long as its object). Pass False for a receiver defined
+            inside a function, or it vanishes when the function returns.
+        :param dispatch_uid: a value (compared with ``==``) that stands for
+            the receiver in the connection's key ``(receiver, sender)``, so
+            that connecting twice (a module imported twice, a lambda made
+            anew) keeps one. A second connection with a key already
+            connected is ignored: the first one wins, and keeps its place."""
         if validate_receivers:
-            _check_receiver(receiver)
+            callloops.check_receiver(receiver)
         if dispatch_uid:
             lookup_key = (dispatch_uid, _make_id(sender))
         else:
             lookup_key = (_make_id(receiver), _make_id(sender))
-        is_async = _is_coroutine_function(receiver)
-        info = describe(receiver, sender, weak, dispatch_uid, is_async)
+        is_async = callloops.is_coroutine_function(receiver)
+        info = observation.describe(receiver, sender, weak, dispatch_uid, is_async)
         stored: Any = receiver
         if weak:
             if hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
@@ -428,21 +291,24 @@ class Signal:
 
     def _report_connect(self, receiver: Receiver, info: ReceiverInfo, held: Any) -> None:
         if held is None:
-            report_change(self, info, ConnectionOutcome.CONNECTED)
+            observation.report_change(self, info, ConnectionOutcome.CONNECTED)
             return
         stored = held[1]
         holder = stored() if isinstance(stored, weakref.ReferenceType) else stored
         if holder is not None and _make_id(holder) != _make_id(receiver):
             holder_info = self._infos.get(id(held))
-            report_change(self, info, ConnectionOutcome.DISPATCH_UID_TAKEN, holder_info)
+            observation.report_change(self, info, ConnectionOutcome.DISPATCH_UID_TAKEN, holder_info)
         else:
-            report_change(self, info, ConnectionOutcome.ALREADY_CONNECTED)
+            observation.report_change(self, info, ConnectionOutcome.ALREADY_CONNECTED)
 
     def disconnect(
         self, receiver: Receiver | None = None, sender: object = None, dispatch_uid: Any = None
     ) -> bool:
-        """Remove the first entry with the same key; True if one was removed.
-        ``sender`` must be the one used to connect."""
+        """Disconnect a receiver; True if one was connected.
+
+        :param receiver: the receiver as connected (ignored with ``dispatch_uid``).
+        :param sender: the sender it was connected for; None if for any sender.
+        :param dispatch_uid: the key it was connected with, if any."""
         if dispatch_uid:
             lookup_key = (dispatch_uid, _make_id(sender))
         else:
@@ -458,12 +324,8 @@ class Signal:
                     removed = self._infos.pop(id(entry), None)
                     break
             self._invalidate()
-        if observation.journal is not None:
-            if removed is not None:
-                report_change(self, removed, ConnectionOutcome.DISCONNECTED)
-            elif not disconnected and receiver is not None:
-                info = describe(receiver, sender, True, dispatch_uid, False)
-                report_change(self, info, ConnectionOutcome.NOT_FOUND)
+        if observation.journal is not None and (removed is not None or not disconnected):
+            observation.report_disconnect(self, removed, receiver, sender, dispatch_uid)
         return disconnected
 
     def has_listeners(self, sender: object = None) -> bool:
@@ -477,7 +339,7 @@ class Signal:
             _, sync, asynchronous = self._lookup(sender)
         else:
             sync, asynchronous = self._collect(sender)
-        return bool(_resolve(sync)) or bool(_resolve(asynchronous))
+        return bool(callloops.resolve(sync)) or bool(callloops.resolve(asynchronous))
 
     def _flag_dead_receivers(self, _reference: object = None) -> None:
         # Called from the garbage collector: no lock here, only flags.
@@ -611,7 +473,7 @@ class Signal:
                 if muted is not None and muted(self, sender, stored() if weak else stored):
                     continue
                 if not weak:
-                    stored = _strong_resolver(stored)
+                    stored = callloops.strong_resolver(stored)
                 (asynchronous if is_async else sync).append(stored)
         return tuple(sync), tuple(asynchronous)
 
@@ -645,7 +507,7 @@ class Signal:
             weak = isinstance(stored, weakref.ReferenceType)
             live = stored() if weak else stored
             if info is None:  # an entry put into ``receivers`` by hand
-                info = describe(live, None, weak, None, is_async)
+                info = observation.describe(live, None, weak, None, is_async)
             r_sender_key = lookup_key[1]
             if r_sender_key != NONE_ID and r_sender_key != sender_key:
                 plan.append(ReceiverPlan(info, Decision.SKIP_SENDER))
@@ -656,7 +518,7 @@ class Signal:
                 plan.append(ReceiverPlan(info, Decision.SKIP_MUTED))
             else:
                 plan.append(ReceiverPlan(info, Decision.CALL))
-                resolver = stored if weak else _strong_resolver(stored)
+                resolver = stored if weak else callloops.strong_resolver(stored)
                 (asynchronous if is_async else sync).append((resolver, info))
         prepared = (plan, sync, asynchronous)
         with self.lock:
@@ -683,7 +545,7 @@ class Signal:
             slot = self._inline.get(id(sender))
             if slot is not None:
                 return slot[0](slot, self, sender, named, journal)  # type: ignore[no-any-return]
-        return self._send_observed(journal, sender, named, False)
+        return observation.send_observed(self, journal, sender, named, False)
 
     def _send_unobserved(self, sender: object, named: dict[str, Any]) -> list[tuple[Receiver, Any]]:
         if self._nothing_to_send(sender):
@@ -701,7 +563,7 @@ class Signal:
         Other ``BaseException``s propagate."""
         journal = observation.journal
         if journal is not None:
-            return self._send_observed(journal, sender, named, True)
+            return observation.send_observed(self, journal, sender, named, True)
         if self._nothing_to_send(sender):
             return []
         return self._send_generic(None, sender, named, True)
@@ -724,15 +586,15 @@ class Signal:
         journal = observation.journal
         if self._nothing_to_send(sender):
             if journal is not None:
-                self._report_nothing_sent(journal, sender, named, robust)
+                observation.report_nothing_sent(self, journal, sender, named, robust)
             return []
         plan, sync, asynchronous = self._receivers_to_call(journal, sender)
         depth = self._open(journal, sender, named, plan, robust)
-        counting = counting_from(depth) if journal is not None else nullcontext()
+        counting = observation.counting_from(depth) if journal is not None else nullcontext()
 
         def call_sync_bundle() -> list[tuple[Receiver, Any]]:
             # A worker thread, in a copy of this context: count from here too.
-            with counting_from(depth) if journal is not None else nullcontext():
+            with observation.counting_from(depth) if journal is not None else nullcontext():
                 return [
                     (r, self._call(journal, r, info, sender, named, robust)) for r, info in sync
                 ]
@@ -763,68 +625,6 @@ class Signal:
         self._close(journal, None)
         return responses
 
-    def _send_observed(
-        self, journal: Journal, sender: object, named: dict[str, Any], robust: bool
-    ) -> list[tuple[Receiver, Any]]:
-        """An observed ``send`` or ``send_robust``. The common case (sync
-        receivers only, all alive as planned) is written out inline, since
-        it is what a traced run spends its sends on."""
-        if self._nothing_to_send(sender):
-            self._report_nothing_sent(journal, sender, named, robust)
-            return []
-        prepared = self._plans.get(id(sender))
-        if prepared is None or self._dead_receivers:
-            prepared = self._prepare(sender)
-        plan, sync_refs, async_refs = prepared
-        calls = []
-        for ref, info in sync_refs:
-            r = ref()
-            if r is None:  # died since the plan was made
-                return self._send_generic(journal, sender, named, robust)
-            calls.append((r, info))
-        if async_refs:
-            return self._send_generic(journal, sender, named, robust)
-
-        thread = get_ident()
-        level = sync_depths.get(thread, 0)
-        depth = observation.async_depth.get() + level + 1
-        if journal.max_depth is not None and depth > journal.max_depth:
-            journal.too_deep(depth)
-        kwargs = named
-        for value in named.values():
-            if type(value) not in SCALARS:
-                kwargs = snapshot_all(journal, named)
-                break
-        shown = sender
-        if sender is not None and not isinstance(sender, type):
-            shown = journal.label_sender(sender)
-        record = journal.write
-        record((SEND, thread, self, shown, kwargs, plan, robust))
-        sync_depths[thread] = level + 1
-        responses = []
-        try:
-            for r, info in calls:
-                record((CALL, thread, self, info))
-                try:
-                    result = r(signal=self, sender=sender, **named)
-                except BaseException as error:
-                    record((DONE, thread, self, info, None, journal.note_failure(error)))
-                    if not robust or not isinstance(error, Exception):
-                        raise
-                    _log_robust_failure(r, error)
-                    result = error
-                else:
-                    kept = result if type(result) in SCALARS else journal.snapshot(result)
-                    record((DONE, thread, self, info, kept, None))
-                responses.append((r, result))
-        except BaseException as error:
-            record((END, thread, self, journal.note_failure(error)))
-            raise
-        finally:
-            sync_depths[thread] = level
-        record((END, thread, self, None))
-        return responses
-
     def _nothing_to_send(self, sender: object) -> bool:
         """Django's early exit of every send: no entries at all, or a caching
         signal whose cache says ``sender`` has no receivers. The exit comes
@@ -836,13 +636,6 @@ class Signal:
             return shared is not None and not shared.sync and not shared.asynchronous
         return False
 
-    def _report_nothing_sent(
-        self, journal: Journal, sender: object, named: dict[str, Any], robust: bool
-    ) -> None:
-        plan = self._prepare(sender, lookup=False)[0] if self.receivers else []
-        self._open(journal, sender, named, plan, robust)
-        self._close(journal, None)
-
     def _receivers_to_call(
         self, journal: Journal | None, sender: object
     ) -> tuple[list[ReceiverPlan] | None, list[_Call], list[_Call]]:
@@ -853,8 +646,8 @@ class Signal:
             _, sync_resolvers, async_resolvers = self._lookup(sender)
             return (
                 None,
-                [(r, None) for r in _resolve(sync_resolvers)],
-                [(r, None) for r in _resolve(async_resolvers)],
+                [(r, None) for r in callloops.resolve(sync_resolvers)],
+                [(r, None) for r in callloops.resolve(async_resolvers)],
             )
         prepared = self._plans.get(id(sender))
         if prepared is None or self._dead_receivers:
@@ -882,12 +675,12 @@ class Signal:
         """Write the start of an observed send; returns its depth (0 unobserved)."""
         if journal is None:
             return 0
-        return write_send(journal, self, sender, named, plan, robust)
+        return observation.write_send(journal, self, sender, named, plan, robust)
 
     def _close(self, journal: Journal | None, error: BaseException | None) -> None:
         """Write the end of an observed send."""
         if journal is not None:
-            write_end(journal, self, error)
+            observation.write_end(journal, self, error)
 
     def _send_generic(
         self, journal: Journal | None, sender: object, named: dict[str, Any], robust: bool
@@ -897,9 +690,9 @@ class Signal:
         plan, sync, asynchronous = self._receivers_to_call(journal, sender)
         depth = self._open(journal, sender, named, plan, robust)
         thread = get_ident()
-        level = sync_depths.get(thread, 0)
+        level = observation.sync_depths.get(thread, 0)
         if journal is not None:
-            sync_depths[thread] = level + 1
+            observation.sync_depths[thread] = level + 1
         try:
             responses = [
                 (r, self._call(journal, r, info, sender, named, robust)) for r, info in sync
@@ -909,7 +702,7 @@ class Signal:
                 async def gather_all() -> list[Any]:
                     import asyncio
 
-                    with counting_from(depth) if journal is not None else nullcontext():
+                    with observation.counting_from(depth) if journal is not None else nullcontext():
                         return await asyncio.gather(
                             *(
                                 self._call_async(journal, r, info, sender, named, robust)
@@ -917,7 +710,7 @@ class Signal:
                             )
                         )
 
-                results = _run_coroutine_sync(gather_all)
+                results = callloops.run_coroutine_sync(gather_all)
                 responses.extend(
                     (r, result) for (r, _), result in zip(asynchronous, results, strict=True)
                 )
@@ -926,7 +719,7 @@ class Signal:
             raise
         finally:
             if journal is not None:
-                sync_depths[thread] = level
+                observation.sync_depths[thread] = level
         self._close(journal, None)
         return responses
 
@@ -946,15 +739,15 @@ class Signal:
             try:
                 return r(signal=self, sender=sender, **named)
             except Exception as error:
-                _log_robust_failure(r, error)
+                observation.log_robust_failure(r, error)
                 return error
         thread = get_ident()
         journal.write((CALL, thread, self, info))
         try:
             result = r(signal=self, sender=sender, **named)
         except BaseException as error:
-            return self._failed(journal, thread, r, info, error, robust)
-        write_done(journal, thread, self, info, result, None)
+            return observation.receiver_raised(journal, thread, self, r, info, error, robust)
+        observation.write_done(journal, thread, self, info, result, None)
         return result
 
     async def _call_async(
@@ -972,33 +765,16 @@ class Signal:
             try:
                 return await r(signal=self, sender=sender, **named)
             except Exception as error:
-                _log_robust_failure(r, error)
+                observation.log_robust_failure(r, error)
                 return error
         thread = get_ident()
         journal.write((CALL, thread, self, info))
         try:
             result = await r(signal=self, sender=sender, **named)
         except BaseException as error:
-            return self._failed(journal, thread, r, info, error, robust)
-        write_done(journal, thread, self, info, result, None)
+            return observation.receiver_raised(journal, thread, self, r, info, error, robust)
+        observation.write_done(journal, thread, self, info, result, None)
         return result
-
-    def _failed(
-        self,
-        journal: Journal,
-        thread: int,
-        r: Receiver,
-        info: ReceiverInfo | None,
-        error: BaseException,
-        robust: bool,
-    ) -> Any:
-        """Write a receiver's exception; in a robust send an ``Exception``
-        becomes the response, anything else propagates."""
-        write_done(journal, thread, self, info, None, error)
-        if robust and isinstance(error, Exception):
-            _log_robust_failure(r, error)
-            return error
-        raise error
 
 
 _Call = tuple[Receiver, "ReceiverInfo | None"]

@@ -364,6 +364,33 @@ def report_change(
         current.connection_changed(ConnectionChange(signal, info, outcome, called_from(), holder))
 
 
+def report_replaced(
+    signal: Signal, infos: dict[int, ReceiverInfo], before: list[Any], after: list[Any]
+) -> None:
+    """Report receivers taken off or put back by assigning ``receivers``."""
+    kept = {id(entry) for entry in after}
+    had = {id(entry) for entry in before}
+    for entry in before:
+        info = infos.get(id(entry))
+        if id(entry) not in kept and info is not None:
+            report_change(signal, info, ConnectionOutcome.MUTED)
+    for entry in after:
+        info = infos.get(id(entry))
+        if id(entry) not in had and info is not None:
+            report_change(signal, info, ConnectionOutcome.RESTORED)
+
+
+def report_disconnect(
+    signal: Signal, removed: ReceiverInfo | None, receiver: Any, sender: object, dispatch_uid: Any
+) -> None:
+    """Report a disconnect: the receiver it removed, or that it found none."""
+    if removed is not None:
+        report_change(signal, removed, ConnectionOutcome.DISCONNECTED)
+    elif receiver is not None:
+        info = describe(receiver, sender, True, dispatch_uid, False)
+        report_change(signal, info, ConnectionOutcome.NOT_FOUND)
+
+
 # How deep an observed send is nested: the sync sends open in its thread
 # (a plain per-thread count: sync sends nest strictly, and counting them
 # costs no allocation) plus what the context it runs in started from. An
@@ -440,3 +467,108 @@ def write_failed_inline(
 ) -> None:
     """Write that the running receiver of an inline send raised, ending it."""
     journal.write((FAILED, thread, signal, journal.note_failure(error)))
+
+
+def receiver_raised(
+    journal: Journal,
+    thread: int,
+    signal: Signal,
+    r: Any,
+    info: ReceiverInfo | None,
+    error: BaseException,
+    robust: bool,
+) -> Any:
+    """Write a receiver's exception; in a robust send an ``Exception``
+    becomes the response, anything else propagates."""
+    write_done(journal, thread, signal, info, None, error)
+    if robust and isinstance(error, Exception):
+        log_robust_failure(r, error)
+        return error
+    raise error
+
+
+def log_robust_failure(receiver: Any, error: Exception) -> None:
+    """Log as Django's ``send_robust`` does. Django reads ``__qualname__`` and
+    crashes for receivers without one (a callable instance, a partial);
+    sigcli falls back to ``repr()`` instead."""
+    import logging
+
+    name = name_of(receiver, "__qualname__")
+    logging.getLogger("sigcli.dispatch").error(
+        "Error calling %s in Signal.send_robust() (%s)", name, error, exc_info=error
+    )
+
+
+def report_nothing_sent(
+    signal: Signal, journal: Journal, sender: object, named: dict[str, Any], robust: bool
+) -> None:
+    """Write a send that Django ends before looking at its receivers: every
+    connected one is in the plan, none is called."""
+    plan = signal._prepare(sender, lookup=False)[0] if signal.receivers else []
+    write_send(journal, signal, sender, named, plan, robust)
+    write_end(journal, signal, None)
+
+
+def send_observed(
+    signal: Signal, journal: Journal, sender: object, named: dict[str, Any], robust: bool
+) -> list[tuple[Any, Any]]:
+    """An observed ``send`` or ``send_robust`` of ``signal``, from the plan
+    the signal keeps per sender (``Signal._prepare``). The common case (sync
+    receivers only, all alive as planned) is written out here, since it is
+    what a traced run spends its sends on; anything else takes the signal's
+    reference send, observed."""
+    if signal._nothing_to_send(sender):
+        report_nothing_sent(signal, journal, sender, named, robust)
+        return []
+    prepared = signal._plans.get(id(sender))
+    if prepared is None or signal._dead_receivers:
+        prepared = signal._prepare(sender)
+    plan, sync_refs, async_refs = prepared
+    calls = []
+    for ref, info in sync_refs:
+        r = ref()
+        if r is None:  # died since the plan was made
+            return signal._send_generic(journal, sender, named, robust)
+        calls.append((r, info))
+    if async_refs:
+        return signal._send_generic(journal, sender, named, robust)
+
+    thread = get_ident()
+    level = sync_depths.get(thread, 0)
+    depth = async_depth.get() + level + 1
+    if journal.max_depth is not None and depth > journal.max_depth:
+        journal.too_deep(depth)
+    kwargs = named
+    for value in named.values():
+        if type(value) not in SCALARS:
+            kwargs = snapshot_all(journal, named)
+            break
+    shown = sender
+    if sender is not None and not isinstance(sender, type):
+        shown = journal.label_sender(sender)
+    record = journal.write
+    record((SEND, thread, signal, shown, kwargs, plan, robust))
+    sync_depths[thread] = level + 1
+    responses = []
+    try:
+        for r, info in calls:
+            record((CALL, thread, signal, info))
+            try:
+                result = r(signal=signal, sender=sender, **named)
+            except BaseException as error:
+                record((DONE, thread, signal, info, None, journal.note_failure(error)))
+                if not robust or not isinstance(error, Exception):
+                    raise
+                log_robust_failure(r, error)
+                result = error
+            else:
+                kept = result if type(result) in SCALARS else journal.snapshot(result)
+                record((DONE, thread, signal, info, kept, None))
+            responses.append((r, result))
+    except BaseException as error:
+        record((END, thread, signal, journal.note_failure(error)))
+        raise
+    finally:
+        sync_depths[thread] = level
+    record((END, thread, signal, None))
+    return responses
