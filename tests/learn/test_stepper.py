@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from rich.console import Console
 
+from sigcli import scenario, tracefile
+from sigcli.scenario import RunResult
 from sigcli.stepper import PROMPT, run_stepping
 
 
@@ -92,3 +97,77 @@ def test_q_stops_before_the_dispatch_is_recorded() -> None:
     trace = result.traces[0]
     assert [d.sender for d in trace.dispatches()] == ["Stripe"]
     assert trace.steps[-1].error == "stopped with q"
+
+
+RELATION_IN_STR = '''
+import sigcli
+from sigcli import models
+from sigcli.dispatcher import receiver
+from sigcli.signals import post_save
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+    def __str__(self):
+        return f"{self.title} by {self.author.name}"
+
+
+@receiver(post_save, sender=Book)
+def book_saved(sender, instance, **kwargs):
+    pass
+
+
+@sigcli.step
+def write():
+    """a book is written"""
+    Book.objects.create(title="Emma", author=Author.objects.create(name="Austen"))
+
+
+@sigcli.step
+def retitle():
+    """a book loaded again is saved"""
+    book = Book.objects.get(title="Emma")
+    book.title = "Persuasion"
+    book.save()
+'''
+
+
+def test_step_mode_records_what_run_records_when_str_reads_a_relation(tmp_path: Path) -> None:
+    # A pause shows the instance; describing a book loaded without its author
+    # must not load the author (two more init signals) as plain repr() would.
+    path = tmp_path / "relation_in_str.py"
+    path.write_text(RELATION_IN_STR, encoding="utf-8")
+    ran = scenario.run([str(path)])
+    screen = console()
+    stepped = run_stepping([str(path)], screen, read_key=lambda: "")
+
+    def steps(result: RunResult) -> list[str]:
+        (trace,) = result.traces
+        text = [tracefile.node_json(node) for step in trace.steps for node in step.children]
+        return [re.sub(r"sigcli_scenario_\d+_", "", json.dumps(node)) for node in text]
+
+    assert steps(stepped) == steps(ran)
+    (trace,) = stepped.traces
+    assert [[(d.signal, d.sender) for d in trace.dispatches()]] == [
+        [
+            ("pre_init", "Author"),
+            ("post_init", "Author"),
+            ("pre_save", "Author"),
+            ("post_save", "Author"),
+            ("pre_init", "Book"),
+            ("post_init", "Book"),
+            ("pre_save", "Book"),
+            ("post_save", "Book"),
+            ("pre_init", "Book"),
+            ("post_init", "Book"),
+            ("pre_save", "Book"),
+            ("post_save", "Book"),
+        ]
+    ]
+    assert "  instance      <Book: Book object (1)>" in screen.export_text().splitlines()
