@@ -149,6 +149,7 @@ def record(specs: list[Any], sends: list[Any], max_depth: int, make: Any) -> str
     return dumps([recorder.trace])
 
 
+@pytest.mark.slow
 @PROFILE
 @given(program)
 def test_inline_explicit_and_live_recorders_build_the_same_trace(case: Any) -> None:

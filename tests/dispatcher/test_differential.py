@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -355,12 +356,14 @@ differential = settings(
 )
 
 
+@pytest.mark.slow
 @differential
 @given(slots=slot_specs, program=st.lists(steps, max_size=30))
 def test_non_caching_signal_matches_django(slots: list[Slot], program: list[Any]) -> None:
     run_program(False, slots, program)
 
 
+@pytest.mark.slow
 @differential
 @given(slots=slot_specs, program=st.lists(steps, max_size=30))
 def test_caching_signal_matches_django(slots: list[Slot], program: list[Any]) -> None:

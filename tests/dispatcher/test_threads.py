@@ -73,6 +73,7 @@ def fast_switching() -> Iterator[None]:
         sys.setswitchinterval(previous)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("use_caching", [False, True])
 def test_concurrent_connect_disconnect_send(
     impl: Impl, use_caching: bool, fast_switching: None
@@ -94,6 +95,7 @@ class NullObserver:
         pass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("use_caching", [False, True])
 def test_concurrent_observed_sends(use_caching: bool, fast_switching: None) -> None:
     from sigcli.dispatcher import Signal, observe
@@ -102,6 +104,7 @@ def test_concurrent_observed_sends(use_caching: bool, fast_switching: None) -> N
         stress(Signal(use_caching=use_caching))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("use_caching", [False, True])
 def test_concurrent_sends_under_the_recorder(use_caching: bool, fast_switching: None) -> None:
     """The recorder's journal takes the inline events of the fast path, from

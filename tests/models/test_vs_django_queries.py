@@ -9,6 +9,7 @@ exception type).
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,6 +145,7 @@ def run_query(w: World, query: tuple[Any, ...]) -> None:
     w.note("first", queryset.first())
 
 
+@pytest.mark.slow
 @settings(
     max_examples=200,
     deadline=None,

@@ -15,6 +15,7 @@ failure leaves behind is compared too.
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -377,6 +378,7 @@ def attempt(w: World, operation: tuple[Any, ...]) -> None:
         w.note("raised", type(error).__name__)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=100,
     deadline=None,

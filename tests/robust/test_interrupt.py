@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 ENDLESS = """\
@@ -95,6 +97,7 @@ def test_sigint_during_a_step_exits_130_and_saves_the_partial_trace(tmp_path: Pa
     assert ticks == list(range(1, len(ticks) + 1))
 
 
+@pytest.mark.slow
 def test_sigint_while_loading_a_big_trace_exits_130(tmp_path: Path) -> None:
     steps = [
         {

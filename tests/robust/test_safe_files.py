@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from sigcli import safefile
 from tests.robust.conftest import Invoke
 
@@ -122,6 +124,7 @@ def test_a_file_named_sigcli_is_named_in_the_error(sigcli: Invoke, tmp_path: Pat
     assert (tmp_path / ".sigcli").read_text() == "not a folder"
 
 
+@pytest.mark.slow
 def test_two_runs_saving_at_once_leave_one_whole_trace(tmp_path: Path) -> None:
     """The small run starts while the big one writes its file, and finishes first."""
     (tmp_path / "ticks.py").write_text(TICKS)
@@ -138,6 +141,7 @@ def test_two_runs_saving_at_once_leave_one_whole_trace(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / ".sigcli").iterdir()] == ["last-trace.json"]
 
 
+@pytest.mark.slow
 def test_a_killed_save_leaves_the_previous_trace_and_its_leftover_is_removed_later(
     tmp_path: Path,
 ) -> None:

@@ -60,6 +60,7 @@ def saves():
 '''
 
 
+@pytest.mark.slow
 def test_a_huge_run_draws_up_to_the_limit_and_counts_the_rest(
     sigcli: Invoke, tmp_path: Path
 ) -> None:
@@ -124,6 +125,7 @@ def test_the_limit_cuts_inside_a_step_and_zero_draws_everything(
     assert everything.stdout.count("✓ on_save") == 3
 
 
+@pytest.mark.slow
 def test_filtered_views_and_the_table_are_cut_too(sigcli: Invoke, tmp_path: Path) -> None:
     (tmp_path / "ticks.py").write_text(SCENARIO)
     sigcli("run", "ticks.py")
@@ -149,6 +151,7 @@ def test_filtered_views_and_the_table_are_cut_too(sigcli: Invoke, tmp_path: Path
     assert len(json.loads(sigcli("trace", "--format", "json").stdout)["dispatches"]) == 20006
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
 def test_200000_dispatches_run_save_and_print_within_the_memory_bound(tmp_path: Path) -> None:
     (tmp_path / "ticks.py").write_text(SCENARIO)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.robust.conftest import Invoke, lines
 
 THREADS = """\
@@ -44,6 +46,7 @@ def threads():
 """
 
 
+@pytest.mark.slow
 def test_each_threads_dispatches_nest_under_its_own_receivers(
     sigcli: Invoke, tmp_path: Path
 ) -> None:
