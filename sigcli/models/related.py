@@ -469,6 +469,10 @@ class ForwardDescriptor:
         else:
             instance.__dict__[field.attname] = None
         instance._state.fields_cache[field.name] = value
+        if field.parent_link and field.primary_key:
+            # The inherited primary key follows the parent assigned, as in Django.
+            pk_attname = field.remote_model._meta.pk.attname
+            instance.__dict__[pk_attname] = value.pk if value is not None else None
 
 
 class ReverseOneToOneDescriptor:

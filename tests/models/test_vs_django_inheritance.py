@@ -179,6 +179,11 @@ def test_a_child_row_for_an_existing_parent() -> None:
         w.note("pks", (restaurant.pk, restaurant.id))
         w.note("restaurants", list(w.Restaurant.objects.all()))
         w.raises(w.Restaurant.objects.bulk_create, [w.Restaurant(name="x")])
+        place = w.Place.objects.create(name="second")
+        child = w.Restaurant(place_ptr=place, name="second")
+        w.note("before save", (child.pk, child.id))
+        child.save()
+        w.note("after save", (child.pk, child.id))
 
     assert_same(ops, record=False)
 
