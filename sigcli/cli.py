@@ -112,6 +112,10 @@ def _as_click_error(error: Exception) -> click.ClickException | None:
         return click.UsageError(printable(_clipped(str(error))))
     if isinstance(error, ScenarioError):
         return click.ClickException(printable(_clipped(str(error))))
+    from sigcli.djangoengine.configure import DjangoSetupError
+
+    if isinstance(error, DjangoSetupError):
+        return click.UsageError(printable(_clipped(str(error))))
     return None
 
 
@@ -199,6 +203,45 @@ def _view_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--settings",
+        metavar="PROJECT.settings",
+        help="Run on this Django project (implies --engine django); a run uses a test "
+        "database that Django creates and destroys.",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(["sigcli", "django"]),
+        default="sigcli",
+        show_default=True,
+        help="sigcli's own dispatcher and models, or real Django (pip install 'sigcli[django]').",
+    )(command)
+
+
+@contextmanager
+def _engine(engine: str, settings: str | None) -> Iterator[Any]:
+    """The engine to run scenarios on, for the block; with ``settings``, on the
+    project's test databases, destroyed after the block."""
+    from sigcli import scenario
+
+    if engine == "sigcli" and settings is None:
+        yield scenario.OWN_ENGINE
+        return
+    from sigcli.djangoengine import project
+    from sigcli.djangoengine.scenario import DjangoEngine
+
+    if settings is None:
+        yield DjangoEngine()
+        return
+    with project.test_databases(settings, report=_note):
+        yield DjangoEngine()
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="sigcli")
 def main() -> None:
@@ -226,6 +269,7 @@ def main() -> None:
     is_flag=True,
     help="Pause before each dispatch: Enter goes on, c runs to the end, q stops.",
 )
+@_engine_options
 @_view_options
 def run(
     scenarios: tuple[str, ...],
@@ -244,6 +288,8 @@ def run(
     force: bool,
     max_depth: int,
     limit: int,
+    engine: str,
+    settings: str | None,
 ) -> None:
     """Run SCENARIO files (or bundled scenario names) and print the signal tree."""
     from sigcli import safefile, scenario, tracefile
@@ -251,23 +297,31 @@ def run(
 
     if step and (as_json or db):
         raise click.UsageError("--step does not combine with --json or --db.")
+    if db and (engine == "django" or settings):
+        raise click.UsageError("--db keeps sigcli's own database; --engine django has none.")
     saved = None if no_save else (save_path or DEFAULT_TRACE)
     _check_outputs(None if no_save else save_path, export, force)
     with _second_interrupt_exits():
-        if step:
-            from sigcli import render, stepper
+        with _engine(engine, settings) as chosen:
+            if step:
+                from sigcli import render, stepper
 
-            result = stepper.run_stepping(
-                list(scenarios),
-                render.make_console(),
-                max_depth=max_depth,
-                show_all=show_all,
-                keep_going=keep_going,
-            )
-        else:
-            result = scenario.run(
-                list(scenarios), max_depth=max_depth, database=db, keep_going=keep_going
-            )
+                result = stepper.run_stepping(
+                    list(scenarios),
+                    render.make_console(),
+                    max_depth=max_depth,
+                    show_all=show_all,
+                    keep_going=keep_going,
+                    engine=chosen,
+                )
+            else:
+                result = scenario.run(
+                    list(scenarios),
+                    max_depth=max_depth,
+                    database=db,
+                    keep_going=keep_going,
+                    engine=chosen,
+                )
         unsaved: str | None = None
         if saved is not None:
             try:
@@ -382,18 +436,28 @@ def why(receiver_name: str, source: str | None, as_json: bool) -> None:
     _exit(0 if status == 0 else status, threads_left)
 
 
-@main.command(short_help="List the receivers a scenario connects.")
-@click.argument("scenario_name", metavar="SCENARIO")
-def receivers(scenario_name: str) -> None:
-    """List the receivers connected once SCENARIO is loaded, per signal."""
+@main.command(short_help="List the receivers a scenario or a Django project connects.")
+@click.argument("scenario_name", metavar="[SCENARIO]", required=False)
+@_engine_options
+def receivers(scenario_name: str | None, engine: str, settings: str | None) -> None:
+    """List the receivers connected once SCENARIO is loaded, per signal; with
+    --settings and no SCENARIO, every receiver of the Django project."""
     import threading
 
     from sigcli import render, scenario
     from sigcli.why import receiver_flags
 
+    if scenario_name is None and settings is None:
+        raise click.UsageError("Name a SCENARIO, or a Django project with --settings.")
+    if scenario_name is None:
+        from sigcli.djangoengine.receivers import project_receivers
+
+        _print([render.project_receivers_view(project_receivers(str(settings)))], [], None)
+        return
     before = set(threading.enumerate())
     connections: list[Any] = []
-    listing = scenario.receivers(scenario_name, connections)
+    with _engine(engine, settings) as chosen:
+        listing = scenario.receivers(scenario_name, connections, chosen)
     flags = {signal: receiver_flags(signal, infos, connections) for signal, infos in listing}
     _print([render.receivers_view(scenario_name, listing, flags)], [], None)
     _exit_past_threads(scenario_name, scenario.threads_started_since(before))
@@ -422,14 +486,18 @@ def explain_command(signal_name: str | None) -> None:
 @main.command("shell")
 @click.argument("scenario_name", metavar="[SCENARIO]", required=False)
 @click.option("--run", "run_steps", is_flag=True, help="Run the scenario's steps first.")
-def shell_command(scenario_name: str | None, run_steps: bool) -> None:
+@_engine_options
+def shell_command(
+    scenario_name: str | None, run_steps: bool, engine: str, settings: str | None
+) -> None:
     """A Python console with SCENARIO loaded, printing each statement's signal tree."""
     import threading
 
     from sigcli import render, scenario, shell
 
     before = set(threading.enumerate())
-    shell.start(scenario_name, render.make_console(), run_steps=run_steps)
+    with _engine(engine, settings) as chosen:
+        shell.start(scenario_name, render.make_console(), run_steps=run_steps, engine=chosen)
     _exit_past_threads(scenario_name or "the shell", scenario.threads_started_since(before))
 
 

@@ -84,7 +84,8 @@ class HttpRequest:
         return self.environ
 
     def __repr__(self) -> str:
-        return f"<HttpRequest: {self.method} {self.path!r}>"
+        # Django's test client hands views a WSGIRequest, and traces show its repr.
+        return f"<WSGIRequest: {self.method} {self.path!r}>"
 
 
 class HttpResponse:

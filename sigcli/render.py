@@ -794,6 +794,44 @@ def receivers_view(
     return root
 
 
+def project_receivers_view(listing: Any) -> Tree:
+    """``sigcli receivers --settings``: per signal of a Django project, each
+    receiver, flagged when it is connected twice; then the receivers whose
+    lazy sender string never resolved (connected to nothing)."""
+    total = sum(len(receivers) for _, receivers in listing.signals)
+    root = Tree(
+        _text(f"{listing.settings} · {_count(total, 'receiver')} connected"), guide_style=DIM
+    )
+    for signal, receivers in listing.signals:
+        branch = root.add(_text((signal, SIGNAL)))
+        for receiver in receivers:
+            info = receiver.info
+            if receiver.dead:
+                branch.add(_text(("(a receiver whose weak reference died)", DIM)))
+                continue
+            listens = "any sender" if info.sender_label is None else f"sender={info.sender_label}"
+            line = _text((f"{info.module}:{info.name}", "bold"), f"  {listens}")
+            line.append_text(_text(("  weak" if info.weak else "  strong", DIM)))
+            if info.dispatch_uid is not None:
+                line.append_text(_text(f"  dispatch_uid={info.dispatch_uid!r}"))
+            line.append_text(_text("  async" if info.is_async else "  sync"))
+            if receiver.twice:
+                line.append_text(_text(("  connected twice", "bold red")))
+            if info.file:
+                line.append_text(_text((f"  {_where(info.file, info.line)}", DIM)))
+            branch.add(line)
+    if listing.pending:
+        branch = root.add(_text(("never connected: the sender string names no model", "bold red")))
+        for waiting in listing.pending:
+            info = waiting.info
+            line = _text((f"{info.module}:{info.name}", "bold"), f"  {waiting.signal}")
+            line.append_text(_text(f"  sender={waiting.reference!r}"))
+            if info.file:
+                line.append_text(_text((f"  {_where(info.file, info.line)}", DIM)))
+            branch.add(line)
+    return root
+
+
 # -- output -------------------------------------------------------------------
 
 

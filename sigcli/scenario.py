@@ -230,48 +230,50 @@ _module_numbers = itertools.count(1)
 LARGEST_SCENARIO = 1_000_000
 
 
-@contextmanager
-def loaded(
-    path: Path,
-    *,
-    database: str | None = None,
-    recorder: Any = None,
-    thread_errors: list[str] | None = None,
-    threads: list[threading.Thread] | None = None,
-) -> Iterator[LoadedScenario]:
-    """Import the scenario at ``path`` into a fresh registry, for the block.
+class Engine:
+    """What a scenario runs on: sigcli's own dispatcher and models (this class),
+    or real Django (:class:`sigcli.djangoengine.scenario.DjangoEngine`).
 
-    With a ``recorder`` (or an observer that wraps one), everything from the
-    first ``class_prepared`` on is recorded (loading lands in the trace's
-    setup section). Exceptions that end the scenario's threads meanwhile are
-    appended to ``thread_errors`` (a new list by default), one line each;
-    the threads it starts are appended to ``threads``. The database stays
-    open for threads still running after the block, until they end.
+    :func:`loaded` does what every engine shares (a fresh module, the process
+    put back, steps collected) and asks the engine for the rest.
     """
-    from sigcli import models, signals
 
-    registry = models.Registry()
-    saved = [(signal, signal._snapshot()) for signal in signals.BUILTIN_SIGNALS]
-    module_name = _module_name(path)
-    threads = [] if threads is None else threads
-    with ExitStack() as stack:
-        stack.callback(_close_when_done, registry, threads)
-        if database is not None:
-            stack.callback(_keep_database, registry, Path(database))
-        stack.callback(sys.modules.pop, module_name, None)
-        for signal, snapshot in saved:
-            stack.callback(signal._restore, snapshot)
-        thread_errors = [] if thread_errors is None else thread_errors
-        stack.enter_context(_process_restored(path.resolve().parent))
-        stack.enter_context(_thread_errors_reported(path, thread_errors))
-        stack.enter_context(_threads_tracked(threads))
-        stack.enter_context(_validating_receivers())
-        stack.enter_context(_quiet_robust_log())
-        stack.enter_context(_importable_neighbours(path))
-        stack.enter_context(models.use_registry(registry))
-        if recorder is not None:
-            stack.enter_context(recording(recorder))
-        module, functions = _import(path, module_name)
+    name = "sigcli"
+
+    @contextmanager
+    def world(
+        self, path: Path, database: str | None, module_name: str, threads: list[threading.Thread]
+    ) -> Iterator[Any]:
+        """A fresh registry of models for the block (the scenario will be imported
+        as ``module_name``), its database copied into the file ``database`` at the
+        end when one is given, and closed once ``threads`` have ended; built-in
+        signals put back after it."""
+        from sigcli import models, signals
+
+        registry = models.Registry()
+        saved = [(signal, signal._snapshot()) for signal in signals.BUILTIN_SIGNALS]
+        with ExitStack() as stack:
+            stack.callback(_close_when_done, registry, threads)
+            if database is not None:
+                stack.callback(_keep_database, registry, Path(database))
+            for signal, snapshot in saved:
+                stack.callback(signal._restore, snapshot)
+            stack.enter_context(_validating_receivers())
+            stack.enter_context(models.use_registry(registry))
+            yield registry
+
+    def recording(self, recorder: Any) -> Any:
+        """Install ``recorder`` as the observer of sends and ORM calls."""
+        return recording(recorder)
+
+    def module_globals(self) -> dict[str, Any]:
+        """Names the scenario module holds before its first line runs."""
+        return {}
+
+    def prepare(self, path: Path, module: ModuleType, registry: Any) -> dict[str, Any]:
+        """After the import: check lazy references, make the tables; the signals by name."""
+        from sigcli import signals
+
         named = _name_signals(module)
         pending = registry.pending_references()
         if pending:
@@ -283,6 +285,63 @@ def loaded(
             registry.migrate()
         except Exception as error:
             raise ScenarioError(_import_message(path, error, "creating the tables")) from None
+        return {s.name or "": s for s in signals.BUILTIN_SIGNALS} | named
+
+    def starting_names(self) -> dict[str, Any]:
+        """What ``sigcli shell`` offers beside the scenario's own names."""
+        import sigcli
+        from sigcli import Signal, models, receiver, signals
+
+        names: dict[str, Any] = {
+            "sigcli": sigcli,
+            "models": models,
+            "receiver": receiver,
+            "Signal": Signal,
+        }
+        names.update({signal.name: signal for signal in signals.BUILTIN_SIGNALS if signal.name})
+        return names
+
+    def receiver_infos(self, signal: Any) -> list[dispatcher.ReceiverInfo]:
+        return signal.receiver_infos()  # type: ignore[no-any-return]
+
+
+OWN_ENGINE = Engine()
+
+
+@contextmanager
+def loaded(
+    path: Path,
+    *,
+    database: str | None = None,
+    recorder: Any = None,
+    thread_errors: list[str] | None = None,
+    threads: list[threading.Thread] | None = None,
+    engine: Engine = OWN_ENGINE,
+) -> Iterator[LoadedScenario]:
+    """Import the scenario at ``path`` into a fresh registry of ``engine``, for the block.
+
+    With a ``recorder`` (or an observer that wraps one), everything from the
+    first ``class_prepared`` on is recorded (loading lands in the trace's
+    setup section). Exceptions that end the scenario's threads meanwhile are
+    appended to ``thread_errors`` (a new list by default), one line each;
+    the threads it starts are appended to ``threads``. The database stays
+    open for threads still running after the block, until they end.
+    """
+    module_name = _module_name(path)
+    threads = [] if threads is None else threads
+    with ExitStack() as stack:
+        stack.callback(sys.modules.pop, module_name, None)
+        thread_errors = [] if thread_errors is None else thread_errors
+        stack.enter_context(_process_restored(path.resolve().parent))
+        stack.enter_context(_thread_errors_reported(path, thread_errors))
+        stack.enter_context(_threads_tracked(threads))
+        stack.enter_context(_quiet_robust_log())
+        stack.enter_context(_importable_neighbours(path))
+        registry = stack.enter_context(engine.world(path, database, module_name, threads))
+        if recorder is not None:
+            stack.enter_context(engine.recording(recorder))
+        module, functions = _import(path, module_name, engine.module_globals())
+        all_signals = engine.prepare(path, module, registry)
         steps = [StepFunction(_label(f), _name(f), f) for f in functions]
         run = module.__dict__.get("run")
         if not steps and callable(run):
@@ -291,7 +350,6 @@ def loaded(
             problem = _step_problem(path, entry.function)
             if problem is not None:
                 raise ScenarioError(problem)
-        all_signals = {s.name or "": s for s in signals.BUILTIN_SIGNALS} | named
         yield LoadedScenario(path, module, registry, steps, all_signals, thread_errors)
 
 
@@ -529,13 +587,17 @@ def _module_name(path: Path) -> str:
     return f"sigcli_scenario_{next(_module_numbers)}_{name}"
 
 
-def _import(path: Path, module_name: str) -> tuple[ModuleType, list[Callable[[], Any]]]:
-    """Import ``path`` as ``module_name``; collect the ``@step`` functions it defines."""
+def _import(
+    path: Path, module_name: str, names: dict[str, Any] | None = None
+) -> tuple[ModuleType, list[Callable[[], Any]]]:
+    """Import ``path`` as ``module_name``, its namespace starting with ``names``;
+    collect the ``@step`` functions it defines."""
     global _collecting
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise ScenarioPathError(f"{path} cannot be imported as a Python module.")
     module = importlib.util.module_from_spec(spec)
+    module.__dict__.update(names or {})
     sys.modules[module_name] = module
     ours = {n: m for n, m in sys.modules.items() if n.partition(".")[0] == "sigcli"}
     names = dict(vars(builtins))
@@ -696,6 +758,7 @@ def run(
     database: str | None = None,
     watch: Callable[[Recorder], Any] | None = None,
     keep_going: bool = False,
+    engine: Engine = OWN_ENGINE,
 ) -> RunResult:
     """Load and run each scenario, each recorded into its own trace.
 
@@ -712,7 +775,7 @@ def run(
         check_new_database(database)
     result = RunResult()
     with recursion_room(1000 + 60 * max_depth):
-        _run_all(names, paths, result, max_depth, database, watch, keep_going)
+        _run_all(names, paths, result, max_depth, database, watch, keep_going, engine)
     return result
 
 
@@ -724,6 +787,7 @@ def _run_all(
     database: str | None,
     watch: Callable[[Recorder], Any] | None,
     keep_going: bool,
+    engine: Engine,
 ) -> None:
     for name, path in zip(names, paths, strict=True):
         trace = Trace(scenario=str(path) if Path(name).exists() else name)
@@ -743,6 +807,7 @@ def _run_all(
                     recorder=observer,
                     thread_errors=result.thread_errors,
                     threads=threads,
+                    engine=engine,
                 ) as scenario,
             ):
                 trace.proxies, trace.parents = model_parents(scenario.registry.models.values())
@@ -827,7 +892,7 @@ def threads_started_since(before: set[threading.Thread]) -> list[str]:
 
 
 def receivers(
-    name: str, connections: list[Connection] | None = None
+    name: str, connections: list[Connection] | None = None, engine: Engine = OWN_ENGINE
 ) -> list[tuple[str, list[dispatcher.ReceiverInfo]]]:
     """Per signal with receivers, the receivers connected once ``name`` is loaded.
 
@@ -836,7 +901,7 @@ def receivers(
     and disconnects made while loading are added to ``connections`` if given.
     """
     recorder = None if connections is None else Recorder(Trace(scenario=name))
-    with loaded(resolve(name), recorder=recorder) as scenario:
+    with loaded(resolve(name), recorder=recorder, engine=engine) as scenario:
         if recorder is not None and connections is not None:
             connections += recorder.trace.connections
         own = scenario.module.__name__
@@ -849,7 +914,7 @@ def receivers(
                 ],
             )
             for signal_name, signal in scenario.signals.items()
-            if (infos := signal.receiver_infos())
+            if (infos := engine.receiver_infos(signal))
         ]
 
 

@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sigcli.recorder import Recorder, recording
+from sigcli.recorder import Recorder
 from sigcli.trace import INIT_SIGNALS, Node, Operation, SqlStatement, Trace
 
 if TYPE_CHECKING:
@@ -30,16 +30,25 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from sigcli.scenario import LoadedScenario
+    from sigcli.scenario import Engine, LoadedScenario
 
 
 class SignalConsole(code.InteractiveConsole):
     """An interactive console that records each statement and shows its tree."""
 
-    def __init__(self, namespace: dict[str, Any], console: Console, max_depth: int = 50) -> None:
+    def __init__(
+        self,
+        namespace: dict[str, Any],
+        console: Console,
+        max_depth: int = 50,
+        engine: Engine | None = None,
+    ) -> None:
+        from sigcli.scenario import OWN_ENGINE
+
         super().__init__(namespace, filename="<sigcli shell>")
         self.console = console
         self.max_depth = max_depth
+        self.engine = engine or OWN_ENGINE
         self._source = ""
 
     def runsource(self, source: str, filename: str = "<input>", symbol: str = "single") -> bool:
@@ -53,7 +62,7 @@ class SignalConsole(code.InteractiveConsole):
             self._source.strip().splitlines()[0] if self._source.strip() else "", ""
         )
         failure: BaseException | None = None
-        with recording(recorder):
+        with self.engine.recording(recorder):
             try:
                 exec(code, self.locals)
             except SystemExit:
@@ -94,21 +103,6 @@ def _writes(nodes: list[Node]) -> bool:
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
-def starting_names() -> dict[str, Any]:
-    """The names every console starts with, unless the scenario has its own."""
-    import sigcli
-    from sigcli import Signal, models, receiver, signals
-
-    names: dict[str, Any] = {
-        "sigcli": sigcli,
-        "models": models,
-        "receiver": receiver,
-        "Signal": Signal,
-    }
-    names.update({signal.name: signal for signal in signals.BUILTIN_SIGNALS if signal.name})
-    return names
-
-
 def enable_completion(namespace: dict[str, Any]) -> bool:
     """Tab completion over ``namespace`` through readline, when it exists."""
     try:
@@ -144,10 +138,18 @@ def banner(scenario: LoadedScenario | None, ran: bool) -> str:
 
 
 def start(
-    name: str | None, console: Console, *, run_steps: bool = False, max_depth: int = 50
+    name: str | None,
+    console: Console,
+    *,
+    run_steps: bool = False,
+    max_depth: int = 50,
+    engine: Engine | None = None,
 ) -> None:
-    """Load the scenario ``name`` (or nothing) and hand the terminal to the console."""
+    """Load the scenario ``name`` (or nothing) on ``engine`` (sigcli's own by
+    default) and hand the terminal to the console."""
     from sigcli import render, scenario
+
+    engine = engine or scenario.OWN_ENGINE
 
     with ExitStack() as stack:
         if name is not None:
@@ -155,17 +157,17 @@ def start(
         else:
             path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "shell.py"
             path.write_text('"""An empty scenario: the console starts from nothing."""\n')
-        loaded = stack.enter_context(scenario.loaded(path))
+        loaded = stack.enter_context(scenario.loaded(path, engine=engine))
         namespace = loaded.module.__dict__
-        for key, value in starting_names().items():
+        for key, value in engine.starting_names().items():
             namespace.setdefault(key, value)
         if run_steps:
             trace = Trace(scenario=str(path))
             recorder = Recorder(trace, max_depth=max_depth)
-            with recording(recorder):
+            with engine.recording(recorder):
                 scenario.run_steps(loaded, recorder)
             console.print(render.run_view(trace))
         enable_completion(namespace)
-        shell = SignalConsole(namespace, console, max_depth=max_depth)
+        shell = SignalConsole(namespace, console, max_depth=max_depth, engine=engine)
         sys.ps1, sys.ps2 = ">>> ", "... "
         shell.interact(banner(loaded if name is not None else None, run_steps), exitmsg="")

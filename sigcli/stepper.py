@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from sigcli.dispatcher import Signal
-    from sigcli.scenario import RunResult
+    from sigcli.scenario import Engine, RunResult
 
 #: The most characters of an argument a pause shows; the trace keeps more.
 SHORTEST = 100
@@ -188,6 +188,7 @@ def run_stepping(
     max_depth: int = 50,
     show_all: bool = False,
     keep_going: bool = False,
+    engine: Engine | None = None,
 ) -> RunResult:
     """Run scenarios as ``sigcli run`` does, pausing before each dispatch.
 
@@ -199,6 +200,7 @@ def run_stepping(
     return scenario.run(
         names,
         max_depth=max_depth,
+        engine=engine or scenario.OWN_ENGINE,
         watch=lambda recorder: Stepper(recorder, console, read_key, show_all),
         keep_going=keep_going,
     )

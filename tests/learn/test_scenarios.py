@@ -267,7 +267,7 @@ EXPECTED: dict[str, list[list[str]]] = {
         ],
         [
             "request_started ClientHandler environ={REQUEST_METHOD: 'GET', PATH_INFO: '/broken/', QUERY_STRING: '', SERVER_NAME: 'testserver'} -> open_request='/broken/'",
-            "got_request_exception None request=\"<HttpRequest: GET '/broken/'>\" -> report_error='error while serving /broken/'",
+            "got_request_exception None request=\"<WSGIRequest: GET '/broken/'>\" -> report_error='error while serving /broken/'",
             "request_finished None -> close_request='closed'",
         ],
     ],

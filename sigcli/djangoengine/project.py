@@ -1,0 +1,72 @@
+"""Scenarios against a user's Django project: ``--settings PROJECT.settings``.
+
+The project is set up as ``manage.py`` sets it up, then its test databases
+are created (migrations and all) the way Django's test runner creates them,
+and destroyed after the run. sigcli writes only to a database it knows to be
+scratch: one made here for the run, or SQLite in memory; anything else is
+refused before the first table is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sigcli.djangoengine.configure import configure_project
+
+#: Aliases whose database was created by :func:`test_databases` for this run.
+_scratch: set[str] = set()
+
+
+class NotATestDatabase(Exception):
+    """A scenario was about to write to a database that is not a test database."""
+
+
+@contextmanager
+def test_databases(settings_module: str, report: Callable[[str], Any]) -> Iterator[None]:
+    """The project set up, on test databases created for the block and
+    destroyed after it, as ``manage.py test`` does; ``report`` is told which."""
+    configure_project(settings_module)
+    from django.db import connections
+    from django.test.utils import (
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+        teardown_test_environment,
+    )
+
+    real = {alias: connections[alias].settings_dict.get("NAME") for alias in connections}
+    setup_test_environment()
+    try:
+        created = setup_databases(verbosity=0, interactive=False)
+        try:
+            for alias in connections:
+                _scratch.add(alias)
+                name = connections[alias].settings_dict.get("NAME")
+                report(
+                    f"sigcli: database {alias!r} is the test database {name!r}, created for "
+                    f"this run and destroyed after it; {real[alias]!r} is not written to."
+                )
+            yield
+        finally:
+            _scratch.difference_update(connections)
+            teardown_databases(created, verbosity=0)
+    finally:
+        teardown_test_environment()
+
+
+def check_scratch(alias: str) -> None:
+    """Refuse to write to ``alias`` unless it is a test database of this run or
+    SQLite in memory (sigcli's own set-up)."""
+    from django.db import connections
+
+    connection = connections[alias]
+    in_memory = getattr(connection, "is_in_memory_db", None)
+    if alias in _scratch or (in_memory is not None and in_memory()):
+        return
+    raise NotATestDatabase(
+        f"database {alias!r} ({connection.settings_dict.get('NAME')!r}) is not a test "
+        "database; sigcli writes only to test databases. Pass --settings PROJECT.settings "
+        "so that sigcli creates one."
+    )

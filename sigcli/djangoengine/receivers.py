@@ -1,0 +1,230 @@
+"""Reading the receivers connected to a ``django.dispatch.Signal``, on any Django.
+
+A ``receivers`` entry is ``(key, rref)`` on Django 4.2, ``(key, rref,
+is_async)`` on 5.x and ``(key, rref, sender_ref, is_async)`` on 6.x, so an
+entry is read by its length with ``is_async`` last (tools that unpack a fixed
+shape break on the next version). ``key`` is ``(receiver id or dispatch_uid,
+sender id)``: Django keeps only the sender's ``id()`` before 6.0, so a
+sender is named from the objects sigcli knows (the installed models, senders
+seen at connect while :func:`senders_seen` was active), else by its id.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sigcli import dispatcher
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedReceiver:
+    """One entry of a Django signal: who it is, what it listens to, and
+    whether the same function is connected again for the same sender."""
+
+    info: dispatcher.ReceiverInfo
+    dead: bool
+    twice: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReceiver:
+    """A receiver connected with a lazy ``"app_label.Model"`` sender string that
+    no model ever answered: it is not connected at all (Django's check
+    ``signals.E001``)."""
+
+    signal: str
+    info: dispatcher.ReceiverInfo
+    reference: str
+
+
+#: Senders seen at connect time, by (id(signal), lookup key): before Django
+#: 6.0 an entry keeps only the sender's id.
+_seen: dict[tuple[int, Any], str] = {}
+
+
+@contextmanager
+def senders_seen() -> Iterator[None]:
+    """Note the sender of every ``connect`` made in the block (``django.setup()``
+    imports the project's receivers), so that a listing can name it."""
+    from django.dispatch import Signal
+    from django.dispatch.dispatcher import _make_id
+
+    original = Signal.connect
+
+    def connect(self: Any, receiver: Any, sender: Any = None, *args: Any, **kwargs: Any) -> Any:
+        uid = kwargs.get("dispatch_uid", args[1] if len(args) > 1 else None)
+        key = (uid if uid is not None else _make_id(receiver), _make_id(sender))
+        if sender is not None:
+            _seen[(id(self), key)] = dispatcher._name_of(sender, "__name__")
+        return original(self, receiver, sender, *args, **kwargs)
+
+    Signal.connect = connect  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Signal.connect = original  # type: ignore[method-assign]
+
+
+def live_signals() -> list[Any]:
+    """Every ``django.dispatch.Signal`` object alive in the process, built-in or not."""
+    from django.dispatch import Signal
+
+    return [obj for obj in gc.get_objects() if isinstance(obj, Signal)]
+
+
+def known_senders() -> dict[int, Any]:
+    """Objects a sender id may belong to: every model Django knows, with the
+    auto-created many-to-many through models."""
+    from django.apps import apps
+
+    return {id(model): model for model in apps.get_models(include_auto_created=True)}
+
+
+def connected(signal: Any, senders: dict[int, Any] | None = None) -> list[ConnectedReceiver]:
+    """The receivers of ``signal`` in connection order (dead weak references
+    included, marked ``dead``), each flagged when the same function (same
+    code) listens to the same sender in another entry too."""
+    from django.dispatch.dispatcher import NONE_ID, _make_id
+
+    senders = known_senders() if senders is None else senders
+    with signal.lock:
+        entries = list(signal.receivers)
+    found: list[tuple[ConnectedReceiver, tuple[Any, ...] | None]] = []
+    counts: dict[tuple[Any, ...], int] = {}
+    for entry in entries:
+        (receiver_key, sender_key), reference = entry[0], entry[1]
+        weak = isinstance(reference, weakref.ReferenceType)
+        receiver = reference() if weak else reference
+        is_async = bool(entry[-1]) if len(entry) >= 3 else False
+        if receiver is None:
+            found.append((ConnectedReceiver(_dead_info(weak, is_async), dead=True), None))
+            continue
+        sender_ref = entry[2] if len(entry) == 4 else None
+        uid = None if receiver_key == _make_id(receiver) else receiver_key
+        label = _sender_label(signal, entry[0], sender_key, sender_ref, senders, NONE_ID)
+        info = replace(
+            dispatcher._describe(receiver, None, weak, uid, is_async), sender_label=label
+        )
+        place = (info.module, info.name, info.file, info.line, sender_key)
+        counts[place] = counts.get(place, 0) + 1
+        found.append((ConnectedReceiver(info, dead=False), place))
+    return [
+        replace(r, twice=True) if place is not None and counts[place] > 1 else r
+        for r, place in found
+    ]
+
+
+def _sender_label(
+    signal: Any,
+    key: Any,
+    sender_key: Any,
+    sender_ref: Any,
+    senders: dict[int, Any],
+    none_id: Any,
+) -> str | None:
+    if sender_key == none_id:
+        return None
+    if sender_ref is not None:
+        sender = sender_ref()
+        if sender is not None:
+            return dispatcher._name_of(sender, "__name__")
+        return "(a sender that no longer exists)"
+    seen = _seen.get((id(signal), key))
+    if seen is not None:
+        return seen
+    sender = senders.get(sender_key) if isinstance(sender_key, int) else None
+    if sender is not None:
+        return dispatcher._name_of(sender, "__name__")
+    return f"<object id {sender_key:#x}>" if isinstance(sender_key, int) else repr(sender_key)
+
+
+def _dead_info(weak: bool, is_async: bool) -> dispatcher.ReceiverInfo:
+    return dispatcher.ReceiverInfo(
+        "(collected receiver)", None, None, None, None, weak, None, is_async
+    )
+
+
+def pending() -> list[PendingReceiver]:
+    """Receivers waiting for a lazy sender string that no installed model
+    answers (a typo, or an app missing from ``INSTALLED_APPS``)."""
+    from django.apps import apps
+    from django.dispatch import Signal
+
+    names = signal_names()
+    waiting: list[PendingReceiver] = []
+    for (app_label, model_name), functions in list(apps._pending_operations.items()):
+        reference = f"{app_label}.{model_name}"
+        for function in functions:
+            operation = getattr(function, "func", None)  # Django's apply_next_model
+            bound = getattr(operation, "func", None)
+            signal = getattr(bound, "__self__", None)
+            if not isinstance(signal, Signal) or not getattr(operation, "args", ()):
+                continue
+            if getattr(bound, "__name__", None) != "connect":
+                continue
+            keywords = getattr(operation, "keywords", {})
+            info = dispatcher._describe(
+                operation.args[0],  # type: ignore[union-attr]
+                None,
+                keywords.get("weak", True),
+                keywords.get("dispatch_uid"),
+                False,
+            )
+            name = names.get(id(signal), repr(signal))
+            waiting.append(PendingReceiver(name, replace(info, sender_label=reference), reference))
+    return waiting
+
+
+def signal_names() -> dict[int, str]:
+    """A dotted name for each signal held by a module global, by ``id``: where
+    several modules hold one signal, the one it is defined in (a module named
+    ``signals`` first, then the shortest name)."""
+    import sys
+
+    from django.dispatch import Signal
+
+    best: dict[int, tuple[tuple[int, int], str]] = {}
+    for module_name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for name, value in list(namespace.items()):
+            if isinstance(value, Signal) and not name.startswith("_"):
+                rank = (0 if module_name.rpartition(".")[2] == "signals" else 1, len(module_name))
+                known = best.get(id(value))
+                if known is None or rank < known[0]:
+                    best[id(value)] = (rank, f"{module_name}.{name}")
+    return {key: name for key, (_, name) in best.items()}
+
+
+@dataclass(slots=True)
+class ProjectReceivers:
+    """What ``sigcli receivers --settings`` lists: per signal (by dotted name),
+    its connected receivers; and the receivers whose lazy sender never resolved."""
+
+    settings: str
+    signals: list[tuple[str, list[ConnectedReceiver]]]
+    pending: list[PendingReceiver]
+
+
+def project_receivers(settings_module: str) -> ProjectReceivers:
+    """Set up the project and list every receiver of every signal in the process."""
+    from sigcli.djangoengine.configure import configure_project, require_django
+
+    require_django()
+    with senders_seen():
+        configure_project(settings_module)
+    names = signal_names()
+    senders = known_senders()
+    listing = []
+    for signal in live_signals():
+        receivers = connected(signal, senders)
+        if receivers:
+            listing.append((names.get(id(signal), f"<Signal at {id(signal):#x}>"), receivers))
+    listing.sort(key=lambda item: item[0])
+    return ProjectReceivers(settings_module, listing, pending())

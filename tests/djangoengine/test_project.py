@@ -1,0 +1,80 @@
+"""``--settings PROJECT.settings`` against the small project in ``shop/``.
+
+Each test runs sigcli in a fresh process: Django is set up once per process,
+and this test session's own Django configuration is not the project's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHOP = Path(__file__).parent / "shop"
+
+
+def sigcli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, COLUMNS="250", NO_COLOR="1", TERM="dumb")
+    env["SHOP_DATABASE"] = str(tmp_path / "shop.sqlite3")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return subprocess.run(
+        [sys.executable, "-m", "sigcli", *args],
+        cwd=SHOP,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def project_lines(output: str) -> list[str]:
+    """The listing's lines about the project's own receivers and signals."""
+    return [
+        line.rstrip()
+        for line in output.splitlines()
+        if "orders" in line or "never connected" in line or line.startswith("shopsite")
+    ]
+
+
+def test_receivers_of_a_project_list_every_signal_with_flags(tmp_path: Path) -> None:
+    result = sigcli(tmp_path, "receivers", "--settings", "shopsite.settings")
+    assert result.returncode == 0, result.stderr
+    assert project_lines(result.stdout) == [
+        "shopsite.settings · 23 receivers connected",
+        "│   ├── orders.receivers:confirm_order  sender=Order  weak  sync  orders/receivers.py:10",
+        "│   └── orders.receivers:audit  sender=Customer  strong  sync  orders/receivers.py:24",
+        "│   └── orders.receivers:before_order_delete  sender=Order  weak  sync  "
+        "orders/receivers.py:31",
+        "│   ├── orders.receivers:stamp  sender=Order  weak  dispatch_uid='stamp-orders'  sync  "
+        "connected twice  orders/receivers.py:15",
+        "│   └── orders.receivers:stamp  sender=Order  weak  dispatch_uid='stamp-orders-again'  "
+        "sync  connected twice  orders/receivers.py:15",
+        "├── orders.signals.order_paid",
+        "│   ├── orders.receivers:email_receipt  any sender  weak  async  orders/receivers.py:41",
+        "│   └── orders.receivers:mark_paid  sender=Order  weak  sync  orders/receivers.py:46",
+        "└── never connected: the sender string names no model",
+        "    └── orders.receivers:never_connected  django.db.models.signals.post_delete  "
+        "sender='orders.ordr'  orders/receivers.py:36",
+    ]
+    signals = [line for line in result.stdout.splitlines() if line.startswith("├── ")]
+    assert "├── django.db.models.signals.post_save" in signals
+    assert "├── django.db.models.signals.post_migrate" in signals
+    assert not (tmp_path / "shop.sqlite3").exists()
+
+
+def test_a_settings_module_that_cannot_be_imported_is_named(tmp_path: Path) -> None:
+    result = sigcli(tmp_path, "receivers", "--settings", "shopsite.settingz")
+    assert result.returncode == 2
+    assert "--settings shopsite.settingz: cannot import it" in result.stderr
+    assert "Run sigcli from the project's directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["receivers"], ["receivers", "--engine", "django"]])
+def test_receivers_needs_a_scenario_or_settings(tmp_path: Path, command: list[str]) -> None:
+    result = sigcli(tmp_path, *command)
+    assert result.returncode == 2
+    assert "Name a SCENARIO, or a Django project with --settings." in result.stderr
