@@ -94,12 +94,14 @@ class DjangoEngine(Engine):
         from django.db import DEFAULT_DB_ALIAS
         from django.dispatch import Signal
 
+        from sigcli.djangoengine.observer import name_signal
         from sigcli.djangoengine.project import NotATestDatabase, check_scratch
 
         app: ScenarioApp = registry
         named = {}
         for name, value in vars(module).items():
-            if isinstance(value, Signal):
+            if isinstance(value, Signal) and value not in builtin_signals().values():
+                name_signal(value, name)
                 named[name] = value
         app.signals = named
         missing = sorted(

@@ -316,3 +316,54 @@ def test_db_does_not_combine_with_engine_django(tmp_path: Path, monkeypatch: Any
     )
     assert result.exit_code == 2
     assert "--db keeps sigcli's own database; --engine django has none." in result.output
+
+
+def test_step_pauses_before_each_django_dispatch(django_engine: DjangoEngine) -> None:
+    from rich.console import Console
+
+    from sigcli.stepper import run_stepping
+
+    screen = Console(record=True, width=120, color_system=None, force_terminal=False)
+    pressed = iter(["", "c"])
+    result = run_stepping(
+        ["custom_signal"], screen, read_key=lambda: next(pressed), engine=django_engine
+    )
+    output = screen.export_text()
+    assert output.count("⏸ payment_received  sender=Stripe  (send)") == 1
+    assert output.count("⏸ payment_received  sender=PayPal  (send)") == 1
+    assert (
+        "  ✗ any_gateway   skipped: sender filter is another sender (sender=PaymentGateway)"
+        in output
+    )
+    assert result.exit_status == 0 and [len(t.steps) for t in result.traces] == [2]
+
+
+def test_shell_on_django_prints_each_statements_tree(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "sigcli", "shell", "profile_on_signup", "--engine", "django"],
+        input='User.objects.create(username="bob")\nmodels.Model.__module__\n',
+        cwd=tmp_path,
+        env=dict(os.environ, NO_COLOR="1", COLUMNS="120", PYTHONPATH=str(root)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    # The signals' lines, without the tree's guides (ORM and SQL lines may sit between).
+    lines = [line.lstrip("│├└─ >").rstrip() for line in done.stdout.splitlines()]
+    assert [
+        line for line in lines if "save" in line or "profile" in line or line.startswith("<")
+    ] == [
+        "<User: bob>",
+        "pre_save  User  instance=<User: bob>  (no receivers)",
+        "post_save  User  instance=<User: bob>  created=True",
+        "✓ create_profile  sender=User",
+        "pre_save  Profile  instance=<Profile: Profile object (None)>  (no receivers)",
+        "post_save  Profile  instance=<Profile: Profile object (1)>  created=True",
+        "✗ create_profile  skipped: listens to sender=User",
+    ]
+    assert "'django.db.models.base'" in lines

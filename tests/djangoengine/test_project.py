@@ -6,6 +6,7 @@ and this test session's own Django configuration is not the project's.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -78,3 +79,52 @@ def test_receivers_needs_a_scenario_or_settings(tmp_path: Path, command: list[st
     result = sigcli(tmp_path, *command)
     assert result.returncode == 2
     assert "Name a SCENARIO, or a Django project with --settings." in result.stderr
+
+
+def test_run_with_settings_uses_a_test_database_and_says_so(tmp_path: Path) -> None:
+    result = sigcli(
+        tmp_path, "run", "checkout.py", "--settings", "shopsite.settings", "--json", "--no-save"
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    steps = [
+        (
+            step["label"],
+            [
+                (d["signal"], d["sender"], [(r["name"], r["result"]) for r in d["receivers"]])
+                for d in step["children"]
+                if d["type"] == "dispatch" and d["signal"] not in ("pre_init", "post_init")
+            ],
+        )
+        for step in data["steps"]
+    ]
+    assert steps == [
+        (
+            "A customer orders, and pays.",
+            [
+                ("pre_save", "Customer", [("stamp", None), ("stamp", None)]),
+                ("post_save", "Customer", [("confirm_order", None), ("audit", "audit ann")]),
+                ("pre_save", "Order", [("stamp", "stamped"), ("stamp", "stamped")]),
+                ("post_save", "Order", [("confirm_order", "confirmed"), ("audit", None)]),
+                (
+                    "order_paid",
+                    "Order",
+                    [("email_receipt", "receipt for order 1"), ("mark_paid", "order 1 paid")],
+                ),
+            ],
+        ),
+        (
+            "The order is deleted.",
+            [
+                ("pre_delete", "Order", [("before_order_delete", "deleting")]),
+                ("post_delete", "Order", []),
+            ],
+        ),
+    ]
+    database = tmp_path / "shop.sqlite3"
+    assert result.stderr == (
+        "sigcli: database 'default' is the test database "
+        "'file:memorydb_default?mode=memory&cache=shared', created for this run and destroyed "
+        f"after it; '{database}' is not written to.\n"
+    )
+    assert not database.exists()
