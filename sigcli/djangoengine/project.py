@@ -10,10 +10,10 @@ refused before the first table is made.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from sigcli.djangoengine.configure import configure_project
+from sigcli.djangoengine.configure import DjangoSetupError, configure_project
 
 #: Aliases whose database was created by :func:`test_databases` for this run.
 _scratch: set[str] = set()
@@ -25,10 +25,12 @@ class NotATestDatabase(Exception):
 
 @contextmanager
 def test_databases(settings_module: str, report: Callable[[str], Any]) -> Iterator[None]:
-    """The project set up, on test databases created for the block and
-    destroyed after it, as ``manage.py test`` does; ``report`` is told which."""
+    """The project set up, on a test database for ``default`` created for the
+    block and destroyed after it, as ``manage.py test`` does; ``report`` is
+    told which. Queries to the other databases are refused meanwhile, as
+    Django's test cases refuse databases they did not ask for."""
     configure_project(settings_module)
-    from django.db import connections
+    from django.db import DEFAULT_DB_ALIAS, connections
     from django.test.utils import (
         setup_databases,
         setup_test_environment,
@@ -36,24 +38,43 @@ def test_databases(settings_module: str, report: Callable[[str], Any]) -> Iterat
         teardown_test_environment,
     )
 
-    real = {alias: connections[alias].settings_dict.get("NAME") for alias in connections}
+    real = connections[DEFAULT_DB_ALIAS].settings_dict.get("NAME")
     setup_test_environment()
     try:
-        created = setup_databases(verbosity=0, interactive=False)
         try:
-            for alias in connections:
-                _scratch.add(alias)
-                name = connections[alias].settings_dict.get("NAME")
-                report(
-                    f"sigcli: database {alias!r} is the test database {name!r}, created for "
-                    f"this run and destroyed after it; {real[alias]!r} is not written to."
-                )
-            yield
+            created = setup_databases(verbosity=0, interactive=False, aliases={DEFAULT_DB_ALIAS})
+        except Exception as error:
+            raise DjangoSetupError(
+                f"--settings {settings_module}: Django could not create the test database: "
+                f"{type(error).__name__}: {error}"
+            ) from None
+        try:
+            _scratch.add(DEFAULT_DB_ALIAS)
+            name = connections[DEFAULT_DB_ALIAS].settings_dict.get("NAME")
+            report(
+                f"sigcli: database {DEFAULT_DB_ALIAS!r} is the test database {name!r}, created "
+                f"for this run and destroyed after it; {real!r} is not written to."
+            )
+            with ExitStack() as stack:
+                for alias in connections:
+                    if alias != DEFAULT_DB_ALIAS:
+                        stack.enter_context(connections[alias].execute_wrapper(_refused(alias)))
+                yield
         finally:
-            _scratch.difference_update(connections)
+            _scratch.discard(DEFAULT_DB_ALIAS)
             teardown_databases(created, verbosity=0)
     finally:
         teardown_test_environment()
+
+
+def _refused(alias: str) -> Callable[..., Any]:
+    def refuse(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        raise NotATestDatabase(
+            f"a query to database {alias!r}: sigcli makes a test database for 'default' "
+            "only, and never queries a database that is not a test database."
+        )
+
+    return refuse
 
 
 def check_scratch(alias: str) -> None:

@@ -71,10 +71,14 @@ def senders_seen() -> Iterator[None]:
 
 
 def live_signals() -> list[Any]:
-    """Every ``django.dispatch.Signal`` object alive in the process, built-in or not."""
+    """Every ``django.dispatch.Signal`` object alive in the process, built-in or not.
+
+    Tested with ``type()``: ``isinstance`` reads ``__class__``, which sets up
+    any lazy object it meets (Django's ``staticfiles_storage`` then raises).
+    """
     from django.dispatch import Signal
 
-    return [obj for obj in gc.get_objects() if isinstance(obj, Signal)]
+    return [obj for obj in gc.get_objects() if issubclass(type(obj), Signal)]
 
 
 def known_senders() -> dict[int, Any]:
@@ -163,7 +167,7 @@ def pending() -> list[PendingReceiver]:
             operation = getattr(function, "func", None)  # Django's apply_next_model
             bound = getattr(operation, "func", None)
             signal = getattr(bound, "__self__", None)
-            if not isinstance(signal, Signal) or not getattr(operation, "args", ()):
+            if not issubclass(type(signal), Signal) or not getattr(operation, "args", ()):
                 continue
             if getattr(bound, "__name__", None) != "connect":
                 continue
@@ -194,7 +198,7 @@ def signal_names() -> dict[int, str]:
         if not isinstance(namespace, dict):
             continue
         for name, value in list(namespace.items()):
-            if isinstance(value, Signal) and not name.startswith("_"):
+            if issubclass(type(value), Signal) and not name.startswith("_"):
                 rank = (0 if module_name.rpartition(".")[2] == "signals" else 1, len(module_name))
                 known = best.get(id(value))
                 if known is None or rank < known[0]:

@@ -100,7 +100,7 @@ class DjangoEngine(Engine):
         app: ScenarioApp = registry
         named = {}
         for name, value in vars(module).items():
-            if isinstance(value, Signal) and value not in builtin_signals().values():
+            if issubclass(type(value), Signal) and value not in builtin_signals().values():
                 name_signal(value, name)
                 named[name] = value
         app.signals = named

@@ -367,3 +367,17 @@ def test_shell_on_django_prints_each_statements_tree(tmp_path: Path) -> None:
         "✗ create_profile  skipped: listens to sender=User",
     ]
     assert "'django.db.models.base'" in lines
+
+
+def test_lazy_objects_are_not_set_up_by_looking_for_signals(django_engine: DjangoEngine) -> None:
+    from django.utils.functional import SimpleLazyObject
+
+    from sigcli.djangoengine.receivers import live_signals
+
+    def set_up() -> object:
+        raise AssertionError("a lazy object was set up")
+
+    lazy = SimpleLazyObject(set_up)
+    assert live_signals()
+    scenario.run(["custom_signal"], engine=django_engine)
+    del lazy

@@ -44,7 +44,7 @@ def test_receivers_of_a_project_list_every_signal_with_flags(tmp_path: Path) -> 
     result = sigcli(tmp_path, "receivers", "--settings", "shopsite.settings")
     assert result.returncode == 0, result.stderr
     assert project_lines(result.stdout) == [
-        "shopsite.settings · 23 receivers connected",
+        "shopsite.settings · 22 receivers connected",
         "│   ├── orders.receivers:confirm_order  sender=Order  weak  sync  orders/receivers.py:10",
         "│   └── orders.receivers:audit  sender=Customer  strong  sync  orders/receivers.py:24",
         "│   └── orders.receivers:before_order_delete  sender=Order  weak  sync  "
@@ -128,3 +128,13 @@ def test_run_with_settings_uses_a_test_database_and_says_so(tmp_path: Path) -> N
         f"after it; '{database}' is not written to.\n"
     )
     assert not database.exists()
+
+
+def test_a_test_database_that_cannot_be_made_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    result = sigcli(tmp_path, "run", "checkout.py", "--settings", "shopsite.unreachable")
+    assert result.returncode == 2
+    assert (
+        "Error: --settings shopsite.unreachable: Django could not create the test database: "
+        "OperationalError: unable to open database file\n"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
