@@ -108,12 +108,33 @@ def sequence(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(re.sub(r"sigcli_scenario_\d+_", "", text))  # type: ignore[no-any-return]
 
 
+def without_later_arguments(data: dict[str, Any]) -> dict[str, Any]:
+    """Django 6.0 added ``raw`` to m2m_changed (False but for fixtures); the own
+    engine sends what 5.2 sends. Check it and take it out."""
+    import django
+
+    if django.VERSION < (6, 0):
+        return data
+    for step in data["steps"]:
+        for dispatch in flat(step["dispatches"]):
+            if dispatch["signal"] == "m2m_changed":
+                assert dispatch["kwargs"].pop("raw") is False
+    return data
+
+
 @pytest.mark.parametrize("name", sorted(scenario.bundled_scenarios()))
 def test_every_bundled_scenario_sends_the_same_on_both_engines(
     name: str, django_engine: DjangoEngine
 ) -> None:
+    import django
+
+    if django.VERSION < (5, 0):
+        pytest.skip(
+            "sigcli's own engine sends what Django 5.2 sends; 4.2 has no async receivers "
+            "or asend, and its send_robust differs"
+        )
     own = sequence(run_json(name, scenario.OWN_ENGINE))
-    real = sequence(run_json(name, django_engine))
+    real = without_later_arguments(sequence(run_json(name, django_engine)))
     assert real["steps"], f"{name}: no steps ran on Django"
     assert real == own
 
