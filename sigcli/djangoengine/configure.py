@@ -50,6 +50,7 @@ def configure_in_memory() -> None:
             INSTALLED_APPS=[],
             DEFAULT_AUTO_FIELD="django.db.models.AutoField",
             ALLOWED_HOSTS=["testserver"],
+            SECRET_KEY="sigcli-scenarios-only",  # signing and sessions refuse to work without
         )
     from django.apps import apps
 

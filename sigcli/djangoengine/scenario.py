@@ -143,26 +143,18 @@ class DjangoEngine(Engine):
 
 
 def builtin_signals() -> dict[str, Any]:
-    """Django's signals that ``sigcli.signals`` stands for, by name."""
+    """Django's signals that ``sigcli.signals`` stands for, by name: the same
+    names as sigcli's own ``BUILTIN_SIGNALS``."""
     from django.core import signals as core
     from django.db.models import signals as model_signals
 
-    names = (
-        "pre_init",
-        "post_init",
-        "pre_save",
-        "post_save",
-        "pre_delete",
-        "post_delete",
-        "m2m_changed",
-        "class_prepared",
-        "pre_migrate",
-        "post_migrate",
-    )
-    found = {name: getattr(model_signals, name) for name in names}
-    for name in ("request_started", "request_finished", "got_request_exception"):
-        found[name] = getattr(core, name)
-    return found
+    from sigcli.signals import BUILTIN_SIGNALS
+
+    return {
+        s.name: getattr(model_signals, s.name, None) or getattr(core, s.name)
+        for s in BUILTIN_SIGNALS
+        if s.name
+    }
 
 
 # -- the names a scenario imports -----------------------------------------------
