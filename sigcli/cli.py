@@ -229,7 +229,7 @@ def _engine(engine: str, settings: str | None) -> Iterator[Any]:
         yield scenario.OWN_ENGINE
         return
     from sigcli.djangoengine import project
-    from sigcli.djangoengine.scenario import DjangoEngine
+    from sigcli.djangoscenario import DjangoEngine
 
     if settings is None:
         yield DjangoEngine()

@@ -232,7 +232,7 @@ LARGEST_SCENARIO = 1_000_000
 
 class Engine:
     """What a scenario runs on: sigcli's own dispatcher and models (this class),
-    or real Django (:class:`sigcli.djangoengine.scenario.DjangoEngine`).
+    or real Django (:class:`sigcli.djangoscenario.DjangoEngine`).
 
     :func:`loaded` does what every engine shares (a fresh module, the process
     put back, steps collected) and asks the engine for the rest.
@@ -288,16 +288,12 @@ class Engine:
         return {s.name or "": s for s in signals.BUILTIN_SIGNALS} | named
 
     def starting_names(self) -> dict[str, Any]:
-        """What ``sigcli shell`` offers beside the scenario's own names."""
-        import sigcli
-        from sigcli import Signal, models, receiver, signals
+        """What ``sigcli shell`` offers beside the scenario's own names (and
+        ``sigcli`` itself, unless the engine gives its own)."""
+        from sigcli import models, signals
+        from sigcli.dispatcher import Signal, receiver
 
-        names: dict[str, Any] = {
-            "sigcli": sigcli,
-            "models": models,
-            "receiver": receiver,
-            "Signal": Signal,
-        }
+        names: dict[str, Any] = {"models": models, "receiver": receiver, "Signal": Signal}
         names.update({signal.name: signal for signal in signals.BUILTIN_SIGNALS if signal.name})
         return names
 

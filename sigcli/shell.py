@@ -159,7 +159,9 @@ def start(
             path.write_text('"""An empty scenario: the console starts from nothing."""\n')
         loaded = stack.enter_context(scenario.loaded(path, engine=engine))
         namespace = loaded.module.__dict__
-        for key, value in engine.starting_names().items():
+        import sigcli
+
+        for key, value in ({"sigcli": sigcli} | engine.starting_names()).items():
             namespace.setdefault(key, value)
         if run_steps:
             trace = Trace(scenario=str(path))

@@ -30,7 +30,7 @@ LAYERS: dict[str, list[str]] = {
         "sigcli.why",
     ],
     "djangoengine": ["sigcli.djangoengine", "sigcli.djangoengine.*"],
-    "scenarios": ["sigcli.scenario"],
+    "scenarios": ["sigcli.scenario", "sigcli.djangoscenario"],
     "testing": ["sigcli.muting", "sigcli.pytest_plugin", "sigcli.testing"],
     "views": [
         "sigcli.render",

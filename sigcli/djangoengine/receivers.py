@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sigcli import dispatcher
+from sigcli import observation
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class ConnectedReceiver:
     """One entry of a Django signal: who it is, what it listens to, and
     whether the same function is connected again for the same sender."""
 
-    info: dispatcher.ReceiverInfo
+    info: observation.ReceiverInfo
     dead: bool
     twice: bool = False
 
@@ -38,7 +38,7 @@ class PendingReceiver:
     ``signals.E001``)."""
 
     signal: str
-    info: dispatcher.ReceiverInfo
+    info: observation.ReceiverInfo
     reference: str
 
 
@@ -60,7 +60,7 @@ def senders_seen() -> Iterator[None]:
         uid = kwargs.get("dispatch_uid", args[1] if len(args) > 1 else None)
         key = (uid if uid is not None else _make_id(receiver), _make_id(sender))
         if sender is not None:
-            _seen[(id(self), key)] = dispatcher._name_of(sender, "__name__")
+            _seen[(id(self), key)] = observation.name_of(sender, "__name__")
         return original(self, receiver, sender, *args, **kwargs)
 
     Signal.connect = connect  # type: ignore[method-assign]
@@ -112,7 +112,7 @@ def connected(signal: Any, senders: dict[int, Any] | None = None) -> list[Connec
         uid = None if receiver_key == _make_id(receiver) else receiver_key
         label = _sender_label(signal, entry[0], sender_key, sender_ref, senders, NONE_ID)
         info = replace(
-            dispatcher._describe(receiver, None, weak, uid, is_async), sender_label=label
+            observation.describe(receiver, None, weak, uid, is_async), sender_label=label
         )
         place = (info.module, info.name, info.file, info.line, sender_key)
         counts[place] = counts.get(place, 0) + 1
@@ -136,19 +136,19 @@ def _sender_label(
     if sender_ref is not None:
         sender = sender_ref()
         if sender is not None:
-            return dispatcher._name_of(sender, "__name__")
+            return observation.name_of(sender, "__name__")
         return "(a sender that no longer exists)"
     seen = _seen.get((id(signal), key))
     if seen is not None:
         return seen
     sender = senders.get(sender_key) if isinstance(sender_key, int) else None
     if sender is not None:
-        return dispatcher._name_of(sender, "__name__")
+        return observation.name_of(sender, "__name__")
     return f"<object id {sender_key:#x}>" if isinstance(sender_key, int) else repr(sender_key)
 
 
-def _dead_info(weak: bool, is_async: bool) -> dispatcher.ReceiverInfo:
-    return dispatcher.ReceiverInfo(
+def _dead_info(weak: bool, is_async: bool) -> observation.ReceiverInfo:
+    return observation.ReceiverInfo(
         "(collected receiver)", None, None, None, None, weak, None, is_async
     )
 
@@ -172,7 +172,7 @@ def pending() -> list[PendingReceiver]:
             if getattr(bound, "__name__", None) != "connect":
                 continue
             keywords = getattr(operation, "keywords", {})
-            info = dispatcher._describe(
+            info = observation.describe(
                 operation.args[0],  # type: ignore[union-attr]
                 None,
                 keywords.get("weak", True),

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from sigcli import scenario, trace
 from sigcli.cli import main
-from sigcli.djangoengine.scenario import DjangoEngine
+from sigcli.djangoscenario import DjangoEngine
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def without_later_arguments(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize("name", sorted(scenario.bundled_scenarios()))
+@pytest.mark.parametrize("name", sorted(scenario.bundled_paths()))
 def test_every_bundled_scenario_sends_the_same_on_both_engines(
     name: str, django_engine: DjangoEngine
 ) -> None:
@@ -385,7 +385,7 @@ def test_shell_on_django_prints_each_statements_tree(tmp_path: Path) -> None:
         "✓ create_profile  sender=User",
         "pre_save  Profile  instance=<Profile: Profile object (None)>  (no receivers)",
         "post_save  Profile  instance=<Profile: Profile object (1)>  created=True",
-        "✗ create_profile  skipped: listens to sender=User",
+        "○ create_profile  skipped: listens to sender=User",
     ]
     assert "'django.db.models.base'" in lines
 

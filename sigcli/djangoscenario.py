@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sigcli import dispatcher
+from sigcli import observation
 from sigcli.scenario import Engine, ScenarioError, _import_message
 
 #: The label of a scenario's app, as on sigcli's own engine.
@@ -136,7 +136,7 @@ class DjangoEngine(Engine):
         }
         return names | builtin_signals()
 
-    def receiver_infos(self, signal: Any) -> list[dispatcher.ReceiverInfo]:
+    def receiver_infos(self, signal: Any) -> list[observation.ReceiverInfo]:
         from sigcli.djangoengine.receivers import connected
 
         return [r.info for r in connected(signal) if not r.dead]
@@ -166,7 +166,6 @@ def _stand_ins() -> dict[str, ModuleType]:
     import django.dispatch
     from django.db.models.signals import ModelSignal
 
-    import sigcli
     from sigcli.scenario import step
 
     signals = ModuleType("sigcli.signals", "Django's built-in signals, under sigcli's names.")
@@ -180,7 +179,6 @@ def _stand_ins() -> dict[str, ModuleType]:
 
     top = ModuleType("sigcli", "sigcli, on Django's engine.")
     vars(top).update(
-        __version__=sigcli.__version__,
         step=step,
         Signal=django.dispatch.Signal,
         receiver=django.dispatch.receiver,
