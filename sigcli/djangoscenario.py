@@ -34,7 +34,6 @@ class ScenarioApp:
     def __init__(self, config: Any) -> None:
         self.config = config
         self.label: str = config.label
-        self.signals: dict[str, Any] = {}
         self.tables: list[type] = []
 
     @property
@@ -98,12 +97,12 @@ class DjangoEngine(Engine):
         from sigcli.djangoengine.project import NotATestDatabase, check_scratch
 
         app: ScenarioApp = registry
+        builtin = builtin_signals()
         named = {}
         for name, value in vars(module).items():
-            if issubclass(type(value), Signal) and value not in builtin_signals().values():
+            if issubclass(type(value), Signal) and value not in builtin.values():
                 name_signal(value, name)
                 named[name] = value
-        app.signals = named
         missing = sorted(
             f"{label}.{model}"
             for (label, model), waiting in apps._pending_operations.items()
@@ -123,7 +122,7 @@ class DjangoEngine(Engine):
             _make_tables(app)
         except Exception as error:
             raise ScenarioError(_import_message(path, error, "creating the tables")) from None
-        return builtin_signals() | named
+        return builtin | named
 
     def starting_names(self) -> dict[str, Any]:
         stand_ins = _stand_ins()
