@@ -358,6 +358,7 @@ def test_step_pauses_before_each_django_dispatch(django_engine: DjangoEngine) ->
     assert result.exit_status == 0 and [len(t.steps) for t in result.traces] == [2]
 
 
+@pytest.mark.slow
 def test_shell_on_django_prints_each_statements_tree(tmp_path: Path) -> None:
     import os
     import subprocess

@@ -16,6 +16,8 @@ from typing import Any
 import django
 import pytest
 
+pytestmark = pytest.mark.slow  # each test starts sigcli in a process of its own
+
 SHOP = Path(__file__).parent / "shop"
 
 #: Django 4.2 has no async receivers: it calls one like any function, and
