@@ -27,23 +27,67 @@ class Join:
     model: Any
     outer: bool
     children: list[Join] = field(default_factory=list)
+    # Which of the model's columns are selected (``only``/``defer`` through the
+    # relation); None for all of them.
+    mask: list[bool] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.field.rel.query_name if self.reverse else self.field.name  # type: ignore[no-any-return]
+
+    @property
+    def own_width(self) -> int:
+        return sum(self.mask) if self.mask is not None else len(self.model._meta.attnames)
 
     @property
     def width(self) -> int:
         """Columns this join and the ones under it add to a row."""
-        return len(self.model._meta.attnames) + sum(child.width for child in self.children)
+        return self.own_width + sum(child.width for child in self.children)
 
 
-def join_tree(meta: Any, names: tuple[str, ...]) -> list[Join]:
-    """The joins for ``select_related(*names)`` (``("",)`` for no names)."""
+def _apply_masks(
+    joins: list[Join], masks: tuple[tuple[str, str], ...], path: tuple[str, ...]
+) -> None:
+    """``only("author__name")`` keeps the author's pk and name (and the links to deeper
+    ``only`` paths); ``defer("author__name")`` leaves the name out."""
+    for join in joins:
+        here = (*path, join.name)
+        meta = join.model._meta
+        only: set[str] = set()
+        deferred: set[str] = set()
+        for kind, name in masks:
+            parts = tuple(name.split("__"))
+            if parts[: len(here)] != here or len(parts) == len(here):
+                continue
+            target = meta.fields_map.get(parts[len(here)])
+            if target is None:
+                continue
+            (only if kind == "only" else deferred).add(target.attname)
+        if only:
+            only.add(meta.pk.attname)
+            join.mask = [a in only for a in meta.attnames]
+        elif deferred:
+            join.mask = [a not in deferred or a == meta.pk.attname for a in meta.attnames]
+        _apply_masks(join.children, masks, here)
+
+
+def join_tree(
+    meta: Any, names: tuple[str, ...], masks: tuple[tuple[str, str], ...] = ()
+) -> list[Join]:
+    """The joins for ``select_related(*names)`` (``("",)`` for no names), with the
+    columns ``only``/``defer`` paths (``masks``) leave in."""
     if names == ("",):
-        return _every_non_null(meta, 1, False)
-    requested: dict[str, Any] = {}
-    for name in names:
-        node = requested
-        for part in name.split("__"):
-            node = node.setdefault(part, {})
-    return _named(meta, requested, False)
+        joins = _every_non_null(meta, 1, False)
+    else:
+        requested: dict[str, Any] = {}
+        for name in names:
+            node = requested
+            for part in name.split("__"):
+                node = node.setdefault(part, {})
+        joins = _named(meta, requested, False)
+    if masks:
+        _apply_masks(joins, masks, ())
+    return joins
 
 
 def _every_non_null(meta: Any, depth: int, outer: bool) -> list[Join]:
@@ -121,7 +165,12 @@ def _add_sql(
             on = f'{table}."{join.field.column}" = {alias}."{remote.pk.column}"'
         kind = "LEFT OUTER JOIN" if join.outer else "INNER JOIN"
         clauses.append(f'{kind} "{remote.read_table}" {alias} ON ({on})')
-        columns.extend(f'{alias}."{column}"' for column in remote.columns)
+        mask = join.mask
+        columns.extend(
+            f'{alias}."{column}"'
+            for index, column in enumerate(remote.columns)
+            if mask is None or mask[index]
+        )
         _add_sql(remote, alias, join.children, columns, clauses)
 
 
@@ -130,8 +179,13 @@ def populate(owner: Any, joins: list[Join], row: tuple[Any, ...], start: int, bu
     position = start
     for join in joins:
         meta = join.model._meta
-        width = len(meta.attnames)
+        width = join.own_width
         values = row[position : position + width]
+        if join.mask is not None:
+            from sigcli.models.base import DEFERRED
+
+            selected = iter(values)
+            values = tuple(next(selected) if keep else DEFERRED for keep in join.mask)
         related = None
         if values[meta.attnames.index(meta.pk.attname)] is not None:
             related = build(join.model, values)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sigcli.models import observe as _observe
 from sigcli.models import writes
-from sigcli.models.base import Model, ModelState
+from sigcli.models.base import DEFERRED, Model, ModelState
 from sigcli.models.db import not_supported
 from sigcli.models.expressions import Combinable, Q
 from sigcli.models.fields import FieldDoesNotExist, FieldError
@@ -80,6 +80,7 @@ class QuerySet:
         self._join_entries: tuple[tuple[Any, ...], ...] = ()
         self._shared_joins: dict[Any, int] = {}
         self._prefetch: tuple[Any, ...] = ()
+        self._related_masks: tuple[tuple[str, str], ...] = ()
         self._result_cache: list[Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
@@ -199,15 +200,23 @@ class QuerySet:
         return clone
 
     def only(self, *fields: str) -> QuerySet:
+        """Load only these fields; ``"author__name"`` loads the foreign key here and,
+        under ``select_related``, only ``name`` of the author."""
         meta = self.model._meta
         attnames = []
+        masks = []
         for name in fields:
+            head, _, rest = name.partition("__")
             try:
-                attnames.append(meta.pk.attname if name == "pk" else meta.fields_map[name].attname)
+                field = meta.pk if head == "pk" else meta.fields_map[head]
             except KeyError:
                 raise FieldDoesNotExist(f"{meta.object_name} has no field named '{name}'") from None
+            attnames.append(field.attname)
+            if rest:
+                masks.append(("only", name))
         clone = self._chain("only", fields)
         clone._only = tuple(attnames)
+        clone._related_masks = tuple(masks)
         return clone
 
     def select_related(self, *fields: Any) -> QuerySet:
@@ -230,7 +239,7 @@ class QuerySet:
         from sigcli.models.joined import join_tree
 
         meta = self.model._meta
-        joins = join_tree(meta, self._related)
+        joins = join_tree(meta, self._related, self._related_masks)
         if self._only is not None:
             wanted = set(self._only) | {meta.pk.attname}
             for join in joins:
@@ -280,16 +289,22 @@ class QuerySet:
         return clone
 
     def defer(self, *fields: str) -> QuerySet:
-        """Leave these fields out of the query; they load on first access."""
+        """Leave these fields out of the query; they load on first access
+        (``"author__name"`` defers the author's name under ``select_related``)."""
         meta = self.model._meta
         skipped = set()
+        masks = []
         for name in fields:
+            if "__" in name:
+                masks.append(("defer", name))
+                continue
             field = meta.fields_map.get(name)
             if field is None:
                 raise FieldDoesNotExist(f"{meta.object_name} has no field named '{name}'")
             skipped.add(field.attname)
         clone = self._chain("defer", fields)
         clone._only = tuple(a for a in meta.attnames if a not in skipped) if fields else None
+        clone._related_masks = tuple(masks) if fields else ()
         return clone
 
     def using(self, alias: str | None) -> QuerySet:
@@ -914,7 +929,7 @@ def _convert(row: tuple[Any, ...], converters: Any) -> tuple[Any, ...]:
     values = list(row)
     for index, convert in converters:
         value = values[index]
-        if value is not None:
+        if value is not None and value is not DEFERRED:
             values[index] = convert(value)
     return tuple(values)
 

@@ -67,6 +67,15 @@ def test_select_related_with_only_keeps_the_join() -> None:
         w.note(
             "deferred", [b.title for b in w.Book.objects.select_related("author").defer("title")]
         )
+        books = w.Book.objects.select_related("author").only("title", "author__name")
+        w.note("related only", [b.author.name for b in books])
+        w.note("without the join", [b.author_id for b in w.Book.objects.only("author__name")])
+        reviews = w.Review.objects.select_related("book__author").defer("book__title")
+        w.note("related defer", [(r.book.author.name, r.book.title) for r in reviews])
+        reviews = w.Review.objects.select_related("book__author").only(
+            "stars", "book__author__name"
+        )
+        w.note("two levels", [(r.stars, r.book.author.name, r.book.title) for r in reviews])
 
     assert_same(ops, record=False)
 

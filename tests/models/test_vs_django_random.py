@@ -411,6 +411,10 @@ LISTINGS = {
     "only": lambda w: w.Book.objects.only("title"),
     "defer": lambda w: w.Book.objects.defer("title"),
     "joined only": lambda w: w.Book.objects.select_related("author").only("title", "author"),
+    "related only": lambda w: w.Sale.objects.select_related("product__shop").only(
+        "product__name", "product__shop__name"
+    ),
+    "related defer": lambda w: w.Review.objects.select_related("book__author").defer("book__title"),
     "nested prefetch": lambda w: w.Author.objects.prefetch_related("book_set__review_set"),
     "forward prefetch": lambda w: w.Sale.objects.prefetch_related("product__shop"),
     "managed prefetch": lambda w: w.Folder.objects.prefetch_related("doc_set"),
