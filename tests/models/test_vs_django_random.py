@@ -484,6 +484,12 @@ NEW_REACTIONS: dict[str, tuple[str, Any, Any]] = {
 }
 
 
+def connect_reaction(w: World, name: str) -> None:
+    """Connect one receiver of either menu of reactions."""
+    signal, sender, reaction = {**REACTIONS, **NEW_REACTIONS}[name]
+    w.connect(signal, lambda sender, **kw: reaction(w, sender, **kw), sender(w))
+
+
 def apply_query(w: World, operation: tuple[Any, ...]) -> None:
     """Carry out one operation of the query menu in world ``w``."""
     kind, *args = operation
