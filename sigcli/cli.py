@@ -404,7 +404,7 @@ def trace_command(
             render.timeline_table(selection, limit),
         ]
     elif filters == query.Filters():
-        renderables = [render.run_view(t, options) for t in traces]
+        renderables = list(render.run_views(traces, options))
     else:
         renderables = [render.selection_view(selection, options)]
     _print(renderables, traces, export, force)
@@ -638,7 +638,7 @@ def _show_runs(traces: list[Trace], options: ViewOptions, export: Path | None, f
     from sigcli import render
 
     shown = [t for t in traces if t.steps or not t.error]
-    _print([render.run_view(t, options) for t in shown], traces, export, force)
+    _print(list(render.run_views(shown, options)), traces, export, force)
 
 
 def _print(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -267,11 +267,30 @@ def show_value(value: Any, nested: bool = False) -> str:
             return str(value.get("repr") or f"<{value['model']}: pk={value['pk']!r}>")
         if "queryset" in value and len(value) == 1:
             return f"<QuerySet of {value['queryset']}>"
-        items = ", ".join(f"{k!r}: {show_value(v, True)}" for k, v in value.items())
-        return "{" + items + "}"
+        items = (f"{k!r}: {show_value(v, True)}" for k, v in value.items())
+        return "{" + _joined(items, len(value)) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(show_value(v, True) for v in value) + "]"
+        return "[" + _joined((show_value(v, True) for v in value), len(value)) + "]"
     return repr(value)
+
+
+#: Characters of a list or dict drawn before the rest is counted: a value
+#: of a million items would otherwise be written out whole before a view
+#: clips it.
+_LONGEST_VALUE = 900
+
+
+def _joined(parts: Iterator[str], count: int) -> str:
+    """The ``parts`` of a list or dict joined, up to :data:`_LONGEST_VALUE`
+    characters, then how many items were left out."""
+    shown: list[str] = []
+    size = 0
+    for part in parts:
+        if size > _LONGEST_VALUE:
+            return ", ".join(shown) + f", … ({count - len(shown)} more items)"
+        shown.append(part)
+        size += len(part) + 2
+    return ", ".join(shown)
 
 
 #: Django sends these as sets; the trace stores them as sorted lists.
@@ -369,9 +388,30 @@ def trace_summary(trace: Trace, options: ViewOptions) -> list[str]:
     return summary
 
 
-def run_view(trace: Trace, options: ViewOptions = ViewOptions()) -> Tree:
-    """The whole trace of one scenario as a tree, with a summary line on top."""
+def run_views(traces: list[Trace], options: ViewOptions = ViewOptions()) -> list[Tree]:
+    """A tree per run, all drawing from one budget of lines: a file of
+    100,000 runs is cut like one run of 100,000 steps, and the runs not
+    drawn are counted."""
     lines = _Lines.for_limit(options.limit)
+    views: list[Tree] = []
+    for index, trace in enumerate(traces):
+        if lines.left is not None and lines.left <= 0:
+            rest = _count(len(traces) - index, "more run")
+            note = f"✂ --limit {options.limit}: {rest} not drawn. Draw more with --limit N"
+            views.append(Tree(_text((f"{note} (0 draws everything).", SKIPPED))))
+            break
+        if lines.left is not None and index:
+            lines.left -= 1  # the summary line of a run after the first
+        views.append(run_view(trace, options, lines))
+    return views
+
+
+def run_view(
+    trace: Trace, options: ViewOptions = ViewOptions(), lines: _Lines | None = None
+) -> Tree:
+    """The whole trace of one scenario as a tree, with a summary line on top;
+    ``lines`` is the budget of lines it draws from (its own by default)."""
+    lines = _Lines.for_limit(options.limit) if lines is None else lines
     root = _CappedTree(_text(" · ".join(trace_summary(trace, options))), lines, guide_style=DIM)
     if trace.error:
         root.add(_text(("✗ could not run: ", ERROR), (trace.error, ERROR), multiline=True))
@@ -479,13 +519,22 @@ def _add_sql(tree: Tree, statement: SqlStatement, options: ViewOptions) -> None:
     )
 
 
+#: Keyword arguments drawn on a dispatch's line; the rest are counted (the
+#: trace file and ``--format json`` keep them all).
+MOST_KWARGS = 50
+
+
 def dispatch_line(dispatch: Dispatch, verbose: bool) -> Text:
     """``post_save  User  instance=<User: ann>  created=True``."""
     line = _text((dispatch.signal, SIGNAL))
     if dispatch.sender is not None:
         line.append_text(_text("  ", (dispatch.sender, SENDER)))
-    for key, value in shown_kwargs(dispatch, verbose):
+    named = shown_kwargs(dispatch, verbose)
+    for key, value in named[:MOST_KWARGS]:
         line.append_text(_text(f"  {key}=", show_kwarg(key, value)))
+    if len(named) > MOST_KWARGS:
+        more = len(named) - MOST_KWARGS
+        line.append_text(_text((f"  … {_count(more, 'more keyword argument')}", DIM)))
     if dispatch.robust:
         line.append_text(_text(("  (send_robust)", DIM)))
     if not dispatch.receivers:

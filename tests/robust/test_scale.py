@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -229,3 +230,55 @@ def test_printing_in_a_loop_is_kept_in_one_node_and_drawn_clipped(
     assert result.stdout.endswith(f"… ({len(printed) - 1001} more characters)\n")
     saved = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
     assert saved["steps"][0]["children"] == [{"type": "output", "text": printed}]
+
+
+def trace_file(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(runs) == 1:
+        return {"sigcli_trace": 1, **runs[0]}
+    return {"sigcli_trace": 1, "runs": runs}
+
+
+def one_dispatch_run(kwargs: dict[str, Any]) -> dict[str, Any]:
+    dispatch = {
+        "type": "dispatch",
+        "seq": 1,
+        "signal": "ping",
+        "sender": None,
+        "depth": 1,
+        "kwargs": kwargs,
+        "robust": False,
+        "error": None,
+        "receivers": [],
+    }
+    step = {"label": "s", "function": "s", "error": None, "error_at": None, "children": [dispatch]}
+    return {"scenario": "x", "error": None, "interrupted": False, "not_run": [], "steps": [step]}
+
+
+def test_the_line_cap_holds_for_100000_keyword_arguments(sigcli: Invoke, tmp_path: Path) -> None:
+    run = one_dispatch_run({f"k{i}": i for i in range(100_000)})
+    (tmp_path / "t.json").write_text(json.dumps(trace_file([run])))
+    result = sigcli("trace", "t.json", env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) < 40
+    assert "k49=49  … 99950 more keyword arguments  (no receivers)" in result.stdout
+
+
+def test_the_line_cap_holds_for_a_value_of_a_million_items(sigcli: Invoke, tmp_path: Path) -> None:
+    run = one_dispatch_run({"v": list(range(1_000_000))})
+    (tmp_path / "t.json").write_text(json.dumps(trace_file([run])))
+    result = sigcli("trace", "t.json", env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) < 20
+    assert "… (999" in result.stdout and "more items)" in result.stdout
+
+
+def test_the_line_cap_holds_across_20000_runs(sigcli: Invoke, tmp_path: Path) -> None:
+    run = one_dispatch_run({})
+    (tmp_path / "t.json").write_text(json.dumps(trace_file([run] * 20_000)))
+    result = sigcli("trace", "t.json", "--limit", "50")
+    assert result.exit_code == 0
+    shown = result.stdout.splitlines()
+    assert len(shown) <= 50 * 20 + 4  # the first summary line, the notes saying what was cut
+    assert shown[-1] == (
+        "✂ --limit 50: 19666 more runs not drawn. Draw more with --limit N (0 draws everything)."
+    )
