@@ -504,6 +504,63 @@ def shell_command(
 # -- helpers --------------------------------------------------------------------
 
 
+@main.command(
+    "record",
+    short_help="Run a Django program and record its signals.",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.option(
+    "--save",
+    "save_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Save the trace here instead of {DEFAULT_TRACE}.",
+)
+@click.option("--sql", is_flag=True, help="Record SQL statements too.")
+@click.option(
+    "--all",
+    "record_all",
+    is_flag=True,
+    help="Record sends of signals that have no receiver at all (counted otherwise).",
+)
+@click.argument("program", nargs=-1, required=True, type=click.UNPROCESSED)
+def record_command(
+    save_path: Path | None, sql: bool, record_all: bool, program: tuple[str, ...]
+) -> None:
+    """Run PROGRAM (a Python file, or -m MODULE) with its arguments, as
+    `coverage run` does, recording every Django signal it sends:
+    `sigcli record -- manage.py test`, `sigcli record -- -m pytest -x`.
+    The program's output and exit status are its own; the trace is saved
+    when it ends, and a summary goes to stderr."""
+    from sigcli import safefile
+    from sigcli.djangoengine import record
+    from sigcli.text import printable
+
+    _check_outputs(save_path, None, False)
+    saved = DEFAULT_TRACE if save_path is None else save_path
+    where = saved if saved is DEFAULT_TRACE else saved.resolve()
+    folder = Path.cwd()
+    arguments = list(program)
+    module = bool(arguments) and arguments[0] == "-m"
+    try:
+        recording = record.record(
+            arguments[1:] if module else arguments, module=module, sql=sql, unheard=record_all
+        )
+    except record.ProgramNotFound as error:
+        raise click.UsageError(printable(str(error))) from None
+    os.chdir(folder)  # the trace goes where sigcli was started, wherever the program went
+    status = recording.exit_status
+    shown: str | None = str(saved)
+    try:
+        _save([recording.trace], where, save_path is None)
+    except (OSError, safefile.UnsafeTarget) as error:
+        click.echo(f"Error: could not save the trace {printable(_unsaved(saved, error))}", err=True)
+        shown = None
+        status = status or 2
+    for line in record.summary(recording, shown):
+        click.echo(printable(line), err=True)
+    sys.exit(status)
+
+
 def _options(
     verbose: bool, show_all: bool, limit: int, hide_skipped: bool, no_sql: bool, compact: bool
 ) -> ViewOptions:

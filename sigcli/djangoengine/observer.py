@@ -42,6 +42,7 @@ from contextvars import ContextVar
 from threading import get_ident
 from typing import Any, Literal
 
+from sigcli.djangoengine import orm
 from sigcli.observation import (
     CALL,
     DONE,
@@ -332,10 +333,16 @@ class Observation:
     ``unheard`` sends (of a signal with no receiver at all) are recorded, or
     only counted in :attr:`unheard_counts` (by signal name)."""
 
-    def __init__(self, journal: Journal, *, unheard: bool = True) -> None:
+    def __init__(self, journal: Journal, *, unheard: bool = True, sql: bool = False) -> None:
         self.journal = journal
         self.record_unheard = unheard
+        self.sql = sql
         self.unheard_counts: dict[str, int] = {}
+        #: By signal name: called with the send's keyword arguments before a
+        #: send starts, or after it ends (``sigcli record`` opens and
+        #: closes a step per request so).
+        self.before: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self.after: dict[str, Callable[[dict[str, Any]], None]] = {}
         self._count_lock = threading.Lock()
 
     def count_unheard(self, signal: object) -> None:
@@ -369,6 +376,7 @@ class _Send:
         "depth",
         "claimed",
         "written",
+        "after",
     )
 
     def __init__(
@@ -380,6 +388,7 @@ class _Send:
         journal: Journal,
         label: DjangoSignal,
         depth: int,
+        after: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.signal = signal
         self.sender = sender
@@ -390,6 +399,7 @@ class _Send:
         self.depth = depth
         self.claimed = False
         self.written = False
+        self.after = after
 
     def write_send(self, plan: list[ReceiverPlan]) -> None:
         journal = self.journal
@@ -512,7 +522,16 @@ def _begin(signal: Any, sender: object, named: dict[str, Any], robust: bool) -> 
     observation = _scoped.get() or _process
     if observation is None:
         return None
-    if not observation.record_unheard and not signal.receivers:
+    if _pending and len(sys.modules) != _modules_seen:
+        _apply_pending()
+    label = signal_label(signal)
+    after = None
+    if observation.before or observation.after:
+        hook = observation.before.get(label.name)
+        if hook is not None:
+            hook(named)
+        after = observation.after.get(label.name)
+    if not observation.record_unheard and not signal.receivers and after is None:
         observation.count_unheard(signal)
         return None
     journal = observation.journal
@@ -520,13 +539,15 @@ def _begin(signal: Any, sender: object, named: dict[str, Any], robust: bool) -> 
     depth = 1 if outer is None else outer.depth + 1
     if journal.max_depth is not None and depth > journal.max_depth:
         journal.too_deep(depth)
-    return _Send(signal, sender, named, robust, journal, signal_label(signal), depth)
+    return _Send(signal, sender, named, robust, journal, label, depth, after)
 
 
 def _finish(send: _Send, error: BaseException | None) -> None:
     if not send.written:
         send.write_send(_early_plan(send.signal, send.sender))
     write_end(send.journal, send.label, error)  # type: ignore[arg-type]
+    if send.after is not None:
+        send.after(send.named)
 
 
 def _make_send(original: Callable[..., Any], robust: bool) -> Callable[..., Any]:
@@ -702,10 +723,48 @@ _PATCHES: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
     "disconnect": _make_disconnect,
 }
 
-# name -> (what was in the class's __dict__, our function); while installed.
-_installed: dict[str, tuple[Any, Any]] = {}
+_MISSING = object()
+
+# Every patch in place: (owner, attribute, what was in its __dict__, ours).
+_installed: list[tuple[Any, str, Any, Any]] = []
+# Patches of modules not loaded yet: (module, class or None, attribute, maker).
+_pending: list[tuple[str, str | None, str, Callable[[Any], Any]]] = []
+_modules_seen = 0
 _install_count = 0
-_install_lock = threading.Lock()
+_install_lock = threading.RLock()
+# Connections given the SQL recorder at install, to take it off again.
+_sql_connections: list[Any] = []
+
+
+def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+    original = vars(owner).get(name, _MISSING)
+    if original is _MISSING:
+        return
+    patched = make(original)
+    _installed.append((owner, name, original, patched))
+    setattr(owner, name, patched)
+
+
+def _apply_pending() -> None:
+    """Put on the patches whose module has been imported since the last look."""
+    global _modules_seen
+    with _install_lock:
+        _modules_seen = len(sys.modules)
+        waiting = []
+        for entry in _pending:
+            module_name, class_name, name, make = entry
+            module = sys.modules.get(module_name)
+            if module is None:
+                waiting.append(entry)
+                continue
+            owner = module if class_name is None else getattr(module, class_name, None)
+            if owner is not None:
+                _patch(owner, name, make)
+            if module_name == "django.db.utils":
+                from django.db import connections
+
+                _sql_connections.extend(orm.add_sql_recorder(connections))
+        _pending[:] = waiting
 
 
 def _install() -> None:
@@ -717,16 +776,13 @@ def _install() -> None:
         from django.dispatch import Signal
 
         for name, make in _PATCHES.items():
-            if name not in vars(Signal):
-                continue
-            original = vars(Signal)[name]
-            patched = make(original)
-            _installed[name] = (original, patched)
-            setattr(Signal, name, patched)
+            _patch(Signal, name, make)
+        _pending[:] = [entry[1:] for entry in orm.patches()]
+        _apply_pending()
 
 
 def _uninstall() -> None:
-    """Put back what was on the class. A method another tool patched over ours
+    """Put back what was there. A method another tool patched over ours
     since stays theirs; ours inside it then only passes calls through, as
     nobody is observing."""
     global _install_count
@@ -734,17 +790,26 @@ def _uninstall() -> None:
         _install_count -= 1
         if _install_count > 0:
             return
-        from django.dispatch import Signal
-
-        for name, (original, patched) in _installed.items():
-            if vars(Signal).get(name) is patched:
-                setattr(Signal, name, original)
+        for owner, name, original, patched in reversed(_installed):
+            if vars(owner).get(name) is patched:
+                setattr(owner, name, original)
         _installed.clear()
+        _pending.clear()
+        orm.remove_sql_recorder(_sql_connections)
+        _sql_connections.clear()
 
 
 def installed() -> bool:
-    """Whether Django's ``Signal`` is patched by this module right now."""
+    """Whether Django is patched by this module right now."""
     return bool(_installed)
+
+
+def _for_orm() -> tuple[Journal, bool] | None:
+    observation = _scoped.get() or _process
+    return None if observation is None else (observation.journal, observation.sql)
+
+
+orm.current = _for_orm
 
 
 @contextmanager
@@ -753,6 +818,7 @@ def observe_django(
     *,
     scope: Literal["process", "context"] = "process",
     unheard: bool = True,
+    sql: bool = False,
 ) -> Iterator[Observation]:
     """Write every send of every Django signal to ``journal`` for the block.
 
@@ -761,12 +827,14 @@ def observe_django(
     this context and the tasks and ``sync_to_async`` threads it starts, so
     that concurrent tests or requests never write into each other's journal.
     With ``unheard=False`` a send of a signal that has no receiver at all is
-    counted in the observation instead of written.
+    counted in the observation instead of written. A journal that takes ORM
+    calls (a recorder) also gets Django's writes as operations, and with
+    ``sql`` every statement (see :mod:`.orm`).
     """
     global _process
     if journal.inline and journal.max_depth is None:
         raise ValueError("an inline journal needs a max_depth")
-    observation = Observation(journal, unheard=unheard)
+    observation = Observation(journal, unheard=unheard, sql=sql)
     _install()
     try:
         if scope == "process":

@@ -351,9 +351,9 @@ def test_model_saves_record_the_signals_django_sends(tmp_path: Any) -> None:
         with django_capture() as trace:
             author = Author.objects.create(name="ann")
         transaction.set_rollback(True)
-    signals = [d.signal for d in trace.steps[0].children]
+    signals = [d.signal for d in trace.dispatches()]
     assert signals == ["pre_init", "post_init", "pre_save", "post_save"]
-    saved = trace.steps[0].children[-1]
+    saved = list(trace.dispatches())[-1]
     assert saved.kwargs["instance"] == {
         "model": "Author",
         "pk": author.pk,
@@ -387,3 +387,69 @@ def test_a_recorder_can_refuse_runaway_recursion() -> None:
             break
         node = node.receivers[0].children[0]
     assert depths == [1, 2, 3, 4, 5]
+
+
+def test_writes_appear_as_operations_with_their_signals_and_sql_inside() -> None:
+    from django.db import transaction
+
+    from tests.djangoapp.models import Author, Book
+
+    with transaction.atomic():
+        with django_capture(sql=True) as trace:
+            author = Author.objects.create(name="ann")
+            Book.objects.create(title="t", author=author)
+            author.book_set.all().delete()
+            author.save(update_fields=["name"])
+        transaction.set_rollback(True)
+    nodes = trace.steps[0].children
+    assert [type(n).__name__ for n in nodes] == ["Operation"] * 4
+    assert [n.label for n in nodes] == [
+        "Author.objects.create(name='ann')",
+        f"Book.objects.create(title='t', author=<Author: Author object ({author.pk})>)",
+        "Book.objects.filter(…).delete()",
+        "author.save(update_fields=['name'])",
+    ]
+    created = nodes[0].children
+    assert [type(n).__name__ for n in created] == [
+        "Dispatch",
+        "Dispatch",
+        "Dispatch",
+        "SqlStatement",
+        "Dispatch",
+    ]
+    assert created[3].sql.startswith('INSERT INTO "djangoapp_author"')
+    assert created[3].params == ["ann"]
+
+
+def test_describing_an_instance_never_queries() -> None:
+    from django.db import connection, transaction
+    from django.db.models.signals import post_save
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.djangoapp.models import Author, Book
+
+    class Loud(Book):
+        class Meta:
+            proxy = True
+            app_label = "djangoapp"
+
+        def __str__(self) -> str:
+            return f"{self.title} by {self.author.name}"
+
+    def noop(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    with transaction.atomic():
+        author = Author.objects.create(name="ann")
+        book_id = Loud.objects.create(title="t", author=author).pk
+        with connected(post_save, noop, sender=Loud):
+            plain = Loud.objects.get(pk=book_id)
+            with CaptureQueriesContext(connection) as unobserved:
+                plain.save()
+            quiet = Loud.objects.get(pk=book_id)
+            with django_capture() as trace, CaptureQueriesContext(connection) as observed:
+                quiet.save()
+        transaction.set_rollback(True)
+    assert len(observed) == len(unobserved)
+    saved = trace.steps[0].children[0].children[-1]
+    assert saved.kwargs["instance"]["repr"] == f"<Loud: Loud object ({book_id})>"
