@@ -617,7 +617,7 @@ def recording(recorder: Any) -> Iterator[Any]:
     """Install ``recorder`` (or an observer wrapping one) as the send observer
     and the ORM observer, for a run: the garbage collector runs less often
     meanwhile (see ``_RECORDING_GC_THRESHOLD``)."""
-    with observing(recorder), _fewer_collections():
+    with observing(recorder), fewer_collections():
         yield recorder
 
 
@@ -658,7 +658,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 @contextmanager
-def _fewer_collections() -> Iterator[None]:
+def fewer_collections() -> Iterator[None]:
     """Run the youngest garbage collection less often for the block."""
     previous = gc.get_threshold()
     gc.set_threshold(max(previous[0], _RECORDING_GC_THRESHOLD), *previous[1:])

@@ -12,6 +12,7 @@ from django.conf import settings
 if not settings.configured:
     settings.configure(
         DEBUG=False,
+        SECRET_KEY="sigcli-tests",  # Django 4.2's admin mail logging needs one
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
         INSTALLED_APPS=["tests.djangoapp"],
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sigcli.djangoengine.observer import Observation, observe_django
-from sigcli.recorder import Recorder
+from sigcli.recorder import Recorder, fewer_collections
 from sigcli.trace import Dispatch, Step, Trace
 
 #: Deeper than Python's own recursion limit lets signals nest: recording
@@ -80,6 +80,7 @@ def record(
         steps.watch(observation)
         stack.enter_context(_test_steps(steps))
         stack.enter_context(_setup_mark(steps))
+        stack.enter_context(fewer_collections())
         status = _run(target, arguments, module)
         steps.finish_all()
     steps.whole_command(trace.scenario or "")

@@ -12,12 +12,16 @@ import threading
 from typing import Any
 from unittest import mock
 
+import django
 import pytest
 from django.dispatch import Signal
 
 from sigcli.djangoengine.observer import installed, observe_django
 from sigcli.trace import Recorder, Trace, dumps, load
 from tests.djangoengine.helpers import connected, django_capture, receivers_of
+
+#: Async receivers, asend and asend_robust came with Django 5.0.
+needs_async = pytest.mark.skipif(django.VERSION < (5, 0), reason="Django 5.0+ only")
 
 ping = Signal()
 pong = Signal()
@@ -217,6 +221,7 @@ def test_sends_of_signals_nobody_listens_to_are_counted_when_asked() -> None:
     assert [d.signal for d in trace.steps[0].children] == ["ping"]
 
 
+@needs_async
 def test_asend_runs_sync_and_async_receivers_and_returns_the_users_own() -> None:
     async def later(sender: Any, **kwargs: Any) -> str:
         await asyncio.sleep(0)
@@ -238,6 +243,7 @@ def test_asend_runs_sync_and_async_receivers_and_returns_the_users_own() -> None
     assert (first.robust, second.robust) == (False, True)
 
 
+@needs_async
 def test_send_with_async_receivers_runs_them_after_the_sync_ones() -> None:
     order: list[str] = []
 
@@ -272,7 +278,10 @@ def test_another_tools_patch_of_live_receivers_keeps_working() -> None:
 
     def patch(old: Any) -> Any:
         def _live_receivers(self: Any, sender: Any) -> Any:
-            sync, asynchronous = old(self, sender)
+            live = old(self, sender)
+            if isinstance(live, list):  # Django 4.2
+                return [wrap(r) for r in live]
+            sync, asynchronous = live
             return [wrap(r) for r in sync], asynchronous
 
         return _live_receivers
@@ -453,3 +462,36 @@ def test_describing_an_instance_never_queries() -> None:
     assert len(observed) == len(unobserved)
     saved = trace.steps[0].children[0].children[-1]
     assert saved.kwargs["instance"]["repr"] == f"<Loud: Loud object ({book_id})>"
+
+
+class Thing:
+    pass
+
+
+@pytest.mark.skipif(django.VERSION < (6, 0), reason="Django 6.0+ keeps a weak sender")
+def test_a_receiver_whose_sender_died_is_skipped_even_when_a_new_sender_reuses_its_id() -> None:
+    def listener(sender: Any, **kwargs: Any) -> str:
+        return "heard"
+
+    with django_capture() as trace:
+        for _attempt in range(100):
+            old = Thing()
+            ping.connect(listener, sender=old)
+            old_id = id(old)
+            del old
+            new = Thing()  # most often where the old one was
+            responses = ping.send(sender=new)
+            if id(new) == old_id:
+                break
+        else:
+            pytest.skip("no sender reused a dead one's id")
+    assert responses == []
+    last = trace.steps[0].children[-1]
+    assert receivers_of(last) == [
+        (
+            "test_a_receiver_whose_sender_died_is_skipped_even_when_a_new_sender_reuses_its_id"
+            ".<locals>.listener",
+            False,
+            "dead_sender",
+        )
+    ]
