@@ -495,3 +495,28 @@ def test_a_receiver_whose_sender_died_is_skipped_even_when_a_new_sender_reuses_i
             "dead_sender",
         )
     ]
+
+
+def test_related_managers_report_their_writes() -> None:
+    from django.db import transaction
+
+    from tests.djangoapp.models import Pizza, Topping
+
+    with transaction.atomic():
+        pizza = Pizza.objects.create(name="margherita")
+        cheese = Topping.objects.create(name="cheese")
+        with django_capture() as trace:
+            pizza.toppings.add(cheese)
+            cheese.pizza_set.clear()
+        transaction.set_rollback(True)
+    added, cleared = trace.steps[0].children
+    assert added.label == f"pizza.toppings.add(<Topping: Topping object ({cheese.pk})>)"
+    assert cleared.label == "topping.pizza_set.clear()"
+    # Django skips add()'s m2m_changed when nobody listens; clear() sends it anyway.
+    assert [(d.signal, d.sender) for d in trace.dispatches()] == [
+        ("pre_init", "Pizza_toppings"),
+        ("post_init", "Pizza_toppings"),
+        ("m2m_changed", "Pizza_toppings"),
+        ("m2m_changed", "Pizza_toppings"),
+    ]
+    assert [d.kwargs["action"] for d in cleared.children] == ["pre_clear", "post_clear"]
