@@ -330,7 +330,7 @@ def run(
                 unsaved = _unsaved(saved, error)
                 saved = None
         if as_json:
-            click.echo(tracefile.dumps(result.traces))
+            tracefile.write(result.traces, sys.stdout)
         else:
             options = _options(verbose, show_all, limit, hide_skipped, no_sql, compact)
             _show_runs(result.traces, options, export, force)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sigcli import safefile
 from sigcli.recorder import recursion_room
@@ -34,13 +34,21 @@ from sigcli.trace import (
     TraceFormatError,
 )
 
-__all__ = ["dumps", "load", "node_json", "save"]
+__all__ = ["dumps", "load", "node_json", "save", "write"]
 
 
 def dumps(traces: list[Trace]) -> str:
     """The JSON text of one trace, or of several under ``"runs"``."""
     with recursion_room(_JSON_RECURSION):
         return "".join(_chunks(traces))
+
+
+def write(traces: list[Trace], stream: IO[str]) -> None:
+    """Write the JSON text of :func:`dumps` to ``stream`` piece by piece, so
+    that a run of 200,000 dispatches is never held as one string."""
+    with recursion_room(_JSON_RECURSION):
+        stream.writelines(_chunks(traces))
+        stream.write("\n")
 
 
 _JSON_RECURSION = 5000

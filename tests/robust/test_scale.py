@@ -163,6 +163,9 @@ def test_200000_dispatches_run_save_and_print_within_the_memory_bound(tmp_path: 
     assert len(printed) < 1020
     saved = tmp_path / ".sigcli" / "last-trace.json"
     assert saved.read_text().count('"signal": "tick", "sender"') == 200_000
+    printed_json, peak_mb = measured(tmp_path, "run", "ticks.py", "--json", "--no-save")
+    assert peak_mb < MEMORY_BOUND_MB
+    assert printed_json.stdout.count('"signal": "tick", "sender"') == 200_000
     # README, "Limits": reading a trace takes at most 3× the file's size.
     shown, peak_mb = measured(tmp_path, "trace", "--sender", "Item")
     assert peak_mb * 2**20 < 3 * saved.stat().st_size
