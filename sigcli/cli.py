@@ -392,7 +392,8 @@ def trace_command(
     options = _options(verbose, show_all, limit, hide_skipped, no_sql, compact)
     selection = query.select(traces, filters, show_all=show_all)
     if fmt == "json":
-        click.echo(json_text(selection.to_json()))
+        sys.stdout.writelines(map(json_text, selection.json_chunks()))
+        sys.stdout.write("\n")
         _exit(status, threads_left)
     from sigcli import render
 

@@ -77,19 +77,18 @@ class Selection:
     def to_json(self) -> str:
         """The selection for ``--format json``: each dispatch with its path,
         without the nested dispatches (those that match are listed themselves)."""
-        return json.dumps(
-            {
-                "filter": self.filters.describe(),
-                "shown": len(self.matches),
-                "total": self.total,
-                "dispatches": [
-                    {"path": list(m.path), **node_json(m.dispatch, children=False)}
-                    for m in self.matches
-                ],
-            },
-            indent=1,
-            ensure_ascii=False,
-        )
+        return "".join(self.json_chunks())
+
+    def json_chunks(self) -> Iterator[str]:
+        """The text of :meth:`to_json` one dispatch at a time, so that a
+        selection of 300,000 dispatches is never held as one string."""
+        head = {"filter": self.filters.describe(), "shown": len(self.matches), "total": self.total}
+        yield json.dumps(head, indent=1, ensure_ascii=False)[:-2] + ',\n "dispatches": ['
+        for index, match in enumerate(self.matches):
+            item = {"path": list(match.path), **node_json(match.dispatch, children=False)}
+            text = json.dumps(item, indent=1, ensure_ascii=False).replace("\n", "\n  ")
+            yield ("\n  " if index == 0 else ",\n  ") + text
+        yield "\n ]\n}" if self.matches else "]\n}"
 
     def hidden_note(self) -> str:
         """``" (sender User ×6)"``: what the hidden dispatches were, by the first filter."""

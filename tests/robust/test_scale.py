@@ -170,6 +170,9 @@ def test_200000_dispatches_run_save_and_print_within_the_memory_bound(tmp_path: 
     shown, peak_mb = measured(tmp_path, "trace", "--sender", "Item")
     assert peak_mb * 2**20 < 3 * saved.stat().st_size
     assert shown.stdout.startswith("filter: sender=Item · 200006 of 200006 dispatches shown")
+    as_json, peak_mb = measured(tmp_path, "trace", "--format", "json")
+    assert peak_mb * 2**20 < 3 * saved.stat().st_size
+    assert json.loads(as_json.stdout)["shown"] == 200_006
 
 
 def measured(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
