@@ -34,6 +34,9 @@ LAYERS: dict[str, list[str]] = {
     "testing": ["sigcli.muting", "sigcli.pytest_plugin", "sigcli.testing"],
     "views": [
         "sigcli.render",
+        "sigcli.drawing",
+        "sigcli.tables",
+        "sigcli.exports",
         "sigcli.html",
         "sigcli.query",
         "sigcli.explain",

@@ -1,0 +1,199 @@
+"""Where views go: the console, exported files (HTML, SVG, Mermaid).
+
+Piped output is never wrapped and never ends a line in spaces; every
+exported file is self-contained and carries sigcli's marker, so that the
+next export may replace it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, cast
+
+from rich._export_format import CONSOLE_SVG_FORMAT
+from rich.console import Console, RenderableType
+
+from sigcli import safefile
+from sigcli.drawing import ViewOptions, brief, interruption, is_folded
+from sigcli.text import printable
+from sigcli.trace import Dispatch, Node, Operation, SkipReason, Trace
+
+# -- output -------------------------------------------------------------------
+
+
+def make_console() -> Console:
+    """A console for stdout; plain text when not a terminal or with NO_COLOR.
+    Highlighting and emoji codes are off: user text is shown as it is.
+
+    Piped, a line is never wrapped (``grep`` must find what it looks for
+    whole) and never ends in spaces."""
+    console = Console(highlight=False, emoji=False)
+    if console.is_terminal:
+        return console
+    width = None if "COLUMNS" in os.environ else PIPED_WIDTH  # a width asked for is kept
+    piped = cast(IO[str], _NoTrailingSpaces(console.file))
+    return Console(file=piped, width=width, highlight=False, emoji=False)
+
+
+#: Lines written to a pipe are this wide at most: in practice, never wrapped.
+PIPED_WIDTH = 100_000
+
+
+class _NoTrailingSpaces(io.TextIOBase):
+    """Writes through to ``stream``, dropping the spaces that end a line (rich
+    pads table cells and tree labels); spaces at the end of a write wait for
+    what follows them."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._spaces = ""
+
+    def write(self, text: str) -> int:
+        text = _TRAILING_SPACES.sub("\n", self._spaces + text)
+        kept = text.rstrip(" ")
+        self._spaces = text[len(kept) :]
+        self._stream.write(kept)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+_TRAILING_SPACES = re.compile(r" +\n")
+
+
+def export(
+    path: Path, renderables: Iterable[RenderableType], traces: list[Trace], *, force: bool = False
+) -> None:
+    """Write the view to ``path``: ``.html`` as a page that folds and filters,
+    ``.svg`` as drawn, ``.mmd`` as Mermaid. Nothing in them is fetched from
+    the network.
+
+    Each kind carries its marker (:func:`sigcli.safefile.marker`), so that the
+    next export may replace it and nothing else (unless ``force``).
+    """
+    kind = export_kind(path)
+    names = printable(", ".join(Path(t.scenario).name for t in traces if t.scenario))
+    title = f"sigcli · {names or 'sigcli'}"
+    if kind == "mmd":
+        text = safefile.marker(kind) + mermaid(traces)
+    elif kind == "html":
+        from sigcli.html import page
+
+        doctype, _, rest = page(title, renderables).partition("\n")
+        text = f"{doctype}\n{safefile.marker(kind)}\n{rest}"
+    else:
+        console = Console(record=True, file=io.StringIO(), width=120, highlight=False, emoji=False)
+        for renderable in renderables:
+            console.print(renderable)
+        drawn = console.export_svg(title=title, code_format=_SVG_WITHOUT_WEB_FONTS)
+        text = f"{safefile.marker(kind)}\n{drawn}"
+    safefile.write_text(path, text, kind, force=force)
+
+
+#: rich's SVG template loads Fira Code from a CDN; without it the picture
+#: uses the reader's monospace font and fetches nothing.
+_SVG_WITHOUT_WEB_FONTS = re.sub(
+    r"@font-face \{\{.*?\}\}\s*", "", CONSOLE_SVG_FORMAT, flags=re.DOTALL
+)
+
+
+def export_kind(path: Path) -> str:
+    """``svg``, ``html`` or ``mmd``, from the file name's suffix."""
+    return path.suffix.lower().removeprefix(".")
+
+
+# -- Mermaid --------------------------------------------------------------------
+
+
+def mermaid(traces: list[Trace]) -> str:
+    """A Mermaid sequence diagram: who sent which signal to which receiver.
+
+    Failures are drawn as they are in the tree: a receiver that raised gets a
+    crossed arrow and a note with the error, one never reached a dotted
+    crossed arrow, a stopped step and the steps never run a note each.
+    """
+    participants: dict[str, str] = {"scenario": "p0"}
+    lines: list[str] = []
+
+    def who(name: str) -> str:
+        if name not in participants:
+            participants[name] = f"p{len(participants)}"
+        return participants[name]
+
+    def note(where: str, text: str) -> None:
+        lines.append(f"    Note {where}: {_mermaid_text(text)}")
+
+    def walk(nodes: list[Node], caller: str) -> None:
+        for node in nodes:
+            if isinstance(node, Operation):
+                note(f"over {caller}", node.label)
+                walk(node.children, caller)
+            elif isinstance(node, Dispatch) and not is_folded(node, ViewOptions()):
+                message = _mermaid_text(f"{node.signal} {node.sender or ''}".strip())
+                if not node.receivers:
+                    lines.append(f"    Note right of {caller}: {message} (no receivers)")
+                for call in node.receivers:
+                    target = who(call.name)
+                    if call.called and call.error:
+                        lines.append(f"    {caller}-x{target}: {message}")
+                        walk(call.children, target)
+                        raised = "↑ from a nested receiver" if call.error_propagated else "raised"
+                        returned = " (send_robust returned it)" if node.robust else ""
+                        note(f"right of {target}", f"✗ {raised} {brief(call.error)}{returned}")
+                    elif call.called:
+                        lines.append(f"    {caller}->>{target}: {message}")
+                        walk(call.children, target)
+                    elif call.skipped_reason is SkipReason.NOT_REACHED:
+                        lines.append(
+                            f"    {caller}--x{target}: {message} (not called: an earlier receiver raised)"
+                        )
+                    else:
+                        lines.append(f"    {caller}--x{target}: {message} (skipped)")
+
+    for trace in traces:
+        if trace.error:
+            note("over p0", f"✗ could not run: {brief(trace.error)}")
+        interrupted_step = trace.steps[-1] if trace.interrupted and trace.steps else None
+        for number, step in enumerate(trace.steps, 1):
+            note("over p0", f"{number} · {step.label}")
+            walk(step.children, "p0")
+            if step is interrupted_step:
+                note("over p0", f"✗ {interruption(step)}")
+            elif step.error:
+                note("over p0", f"✗ stopped: {brief(step.error)}")
+        why = "the run was interrupted" if trace.interrupted else "an earlier step failed"
+        for number, label in enumerate(trace.not_run, len(trace.steps) + 1):
+            note("over p0", f"{number} · {label} (not run: {why})")
+    header = ["sequenceDiagram"] + [
+        f"    participant {pid} as {_mermaid_text(name)}" for name, pid in participants.items()
+    ]
+    return "\n".join(header + lines) + "\n"
+
+
+#: Mermaid's entity codes for what would end a label or start markup; ``%``
+#: too, since ``%%{init: ...}%%`` anywhere in the text is a directive that
+#: changes how the whole diagram is drawn.
+_MERMAID_ESCAPES = {
+    "#": "#35;",
+    ";": "#59;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "%": "#37;",
+    "\n": " ",
+    "\r": " ",
+}
+
+
+def _mermaid_text(text: str) -> str:
+    return "".join(_MERMAID_ESCAPES.get(c, c) for c in printable(text))
