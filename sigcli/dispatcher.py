@@ -65,20 +65,18 @@ __all__ = [
 #: default (Django's behaviour without DEBUG); the scenario runner turns it on.
 validate_receivers: bool = False
 
-#: Decides which receivers ``sigcli.mute`` silences: called as
-#: ``muted(signal, sender, receiver)`` while the receivers for a sender are
-#: looked up (never on the cached hot path), or None when nothing is muted.
-_muted: Callable[[Signal, object, Any], bool] | None = None
 _signals: weakref.WeakSet[Signal] = weakref.WeakSet()
 
 
 def set_muted(muted: Callable[[Signal, object, Any], bool] | None) -> None:
-    """Install the rule that silences receivers, and drop every signal's
-    cached lookups so that the next send follows it. The receiver lists are
-    left alone: a muted receiver is skipped as if it were not connected, and
-    comes back in its place when the rule is lifted."""
-    global _muted
-    _muted = muted
+    """Install the rule that silences receivers (``sigcli.mute``'s, kept in
+    :data:`sigcli.observation.muted`, where Django's observer reads it too),
+    and drop every signal's cached lookups so that the next send follows
+    it. The rule is asked while the receivers for a sender are looked up,
+    never on the cached hot path. The receiver lists are left alone: a muted
+    receiver is skipped as if it were not connected, and comes back in its
+    place when the rule is lifted."""
+    observation.set_muted(muted)
     for signal in list(_signals):
         with signal.lock:
             signal._invalidate()
@@ -464,7 +462,7 @@ class Signal:
         the lock."""
         self._prune_dead_receivers()
         sender_key = _make_id(sender)
-        muted = _muted
+        muted = observation.muted
         sync: list[Any] = []
         asynchronous: list[Any] = []
         for (_receiver_key, r_sender_key), stored, is_async in self.receivers:
@@ -502,7 +500,7 @@ class Signal:
         sync: list[tuple[Callable[[], Any], ReceiverInfo]] = []
         asynchronous: list[tuple[Callable[[], Any], ReceiverInfo]] = []
         any_dead = False
-        muted = _muted
+        muted = observation.muted
         for (lookup_key, stored, is_async), info in entries:
             weak = isinstance(stored, weakref.ReferenceType)
             live = stored() if weak else stored

@@ -101,7 +101,10 @@ class mute(ContextDecorator):  # noqa: N801 - used like a function, as contextli
 
 
 def _apply() -> None:
-    """Make both dispatchers follow ``_rules`` (caller holds ``_lock``)."""
+    """Make both dispatchers follow ``_rules`` (caller holds ``_lock``).
+    Django's observer asks the same :func:`_is_muted` when it plans a send,
+    so it hands Django no stand-in for a muted receiver, whichever of its
+    ``_live_receivers`` and this filter wraps the other."""
     dispatcher.set_muted(_is_muted if _rules else None)
     django_dispatch = sys.modules.get("django.dispatch.dispatcher")
     if django_dispatch is not None:
@@ -137,21 +140,6 @@ def _django_live_receivers(self: Any, sender: object) -> Any:
     live = original(self, sender)
     if not _rules:
         return live
-    stand_in = _observer_stand_in()
-
-    def kept(receiver: Any) -> bool:
-        if stand_in is not None and isinstance(receiver, stand_in):
-            receiver = receiver.receiver
-        return not _is_muted(self, sender, receiver)
-
     if isinstance(live, tuple):  # Django 5.0 and later: (sync, async)
-        return tuple([r for r in part if kept(r)] for part in live)
-    return [r for r in live if kept(r)]  # Django 4.2
-
-
-def _observer_stand_in() -> Any:
-    """The class of the stand-ins sigcli's Django observer hands Django in
-    place of receivers, when it is loaded: a mute that starts after the
-    observer wrapped ``_live_receivers`` sees those, not the receivers."""
-    observer = sys.modules.get("sigcli.djangoengine.observer")
-    return None if observer is None else observer._Receiver
+        return tuple([r for r in part if not _is_muted(self, sender, r)] for part in live)
+    return [r for r in live if not _is_muted(self, sender, r)]  # Django 4.2

@@ -332,6 +332,22 @@ def current_observer() -> SendObserver | Journal | None:
     return _observer
 
 
+#: What ``sigcli.mute`` silences while a mute is active, else None: called as
+#: ``muted(signal, sender, receiver)`` with the receiver itself. Both
+#: dispatchers ask it, so that a muted receiver is skipped, and shown as
+#: muted, the same way on each. ``mute_changes`` counts the changes of the
+#: rule: a plan kept from before a change is made again.
+muted: Callable[[Any, object, Any], bool] | None = None
+mute_changes = 0
+
+
+def set_muted(rule: Callable[[Any, object, Any], bool] | None) -> None:
+    """Install ``rule`` as :data:`muted` (None when nothing is muted)."""
+    global muted, mute_changes
+    muted = rule
+    mute_changes += 1
+
+
 #: Frames in this folder are sigcli's own (a bundled scenario aside): the
 #: line that asked for a connect is the first frame outside it.
 _OWN_FOLDER = os.path.dirname(__file__)

@@ -42,6 +42,7 @@ from contextvars import ContextVar
 from threading import get_ident
 from typing import Any, Literal
 
+from sigcli import observation
 from sigcli.djangoengine import orm
 from sigcli.observation import (
     CALL,
@@ -199,23 +200,25 @@ class _SignalState:
     description (taken at connect while installed, else at its first send),
     and the plans per sender."""
 
-    __slots__ = ("entries", "infos", "plans")
+    __slots__ = ("entries", "infos", "plans", "mute_changes")
 
     def __init__(self) -> None:
         self.entries: list[Any] = []
         self.infos: dict[int, tuple[Any, ReceiverInfo]] = {}
         self.plans: dict[Any, _Plan] = {}
+        self.mute_changes = observation.mute_changes
 
     def plan_for(self, signal: Any, sender: object) -> _Plan:
         receivers = signal.receivers
         dead = getattr(signal, "_dead_receivers", False)
         sender_key = _make_id(sender)
-        if not dead and receivers == self.entries:
+        if not dead and receivers == self.entries and self.mute_changes == observation.mute_changes:
             known = self.plans.get(sender_key)
             if known is not None:
                 return known
         else:
             self._refresh(receivers)
+        muted = observation.muted
         plan: list[ReceiverPlan] = []
         sync: list[tuple[Any, ReceiverInfo]] = []
         asynchronous: list[tuple[Any, ReceiverInfo]] = []
@@ -230,6 +233,8 @@ class _SignalState:
                 decision = Decision.SKIP_DEAD
             elif sender_ref is not None and sender_ref() is None:
                 decision = Decision.SKIP_DEAD_SENDER
+            elif muted is not None and muted(signal, sender, live):
+                decision = Decision.SKIP_MUTED
             else:
                 decision = Decision.CALL
                 (asynchronous if is_async else sync).append((_make_id(live), info))
@@ -242,8 +247,10 @@ class _SignalState:
         return made
 
     def _refresh(self, receivers: list[Any]) -> None:
-        """The entries changed: forget plans, and descriptions of entries gone."""
+        """The entries (or the mutes) changed: forget plans, and
+        descriptions of entries gone."""
         self.entries = list(receivers)
+        self.mute_changes = observation.mute_changes
         present = {id(entry) for entry in self.entries}
         self.infos = {k: v for k, v in self.infos.items() if k in present}
         self.plans = {}
@@ -484,9 +491,22 @@ def _stand_ins(
         if index < len(expected) and expected[index][0] == ident:
             info = expected[index][1]
         else:
-            info = _match(receiver, expected) or _describe(receiver, None, True, None, False)
+            found = _match(receiver, expected)
+            if found is None:
+                if _muted(send, receiver):
+                    continue
+                found = _describe(receiver, None, True, None, False)
+            info = found
         out.append(kind(receiver, info, send))
     return out
+
+
+def _muted(send: _Send, receiver: Any) -> bool:
+    """Whether ``sigcli.mute`` silences ``receiver`` for this send: the plan
+    shows it so, and (wherever the mute's own filter sits) it gets no
+    stand-in, so it is not called."""
+    muted = observation.muted
+    return muted is not None and muted(send.signal, send.sender, receiver)
 
 
 def _match(receiver: Any, expected: list[tuple[Any, ReceiverInfo]]) -> ReceiverInfo | None:
