@@ -6,31 +6,68 @@ while the run happened), so that it works the same on a fresh run, a saved
 trace file and a trace recorded from Django. Each verdict carries its
 evidence (dispatches by ``seq``, the connect's file and line) and what to
 change. Nothing here draws anything.
+
+Finding the receiver and the causes a trace proves are
+:mod:`sigcli.evidence`'s; the short notes beside the tree, :mod:`sigcli.hints`'s.
+Their public names are importable from here too.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sigcli.observation import ReceiverInfo
+from sigcli.evidence import (
+    ReceiverId,
+    ancestors,
+    defined_functions,
+    find,
+    is_table_of,
+    known_receivers,
+    m2m_relation,
+    ordered_dispatches,
+    receiver_id,
+    refused_arguments,
+    refused_at,
+    sender_hint,
+    short_path,
+    silent_writes,
+    suggestions,
+)
+from sigcli.hints import hints, receiver_flags
 from sigcli.trace import (
     Connection,
     ConnectionOutcome,
     Dispatch,
-    Node,
-    Operation,
     ReceiverCall,
     SkipReason,
-    SqlStatement,
-    Step,
     Trace,
-    walk_dispatches,
 )
+
+__all__ = [
+    "DELETE_SIGNALS",
+    "REASONS",
+    "SAVE_SIGNALS",
+    "AmbiguousReceiver",
+    "Answer",
+    "ReceiverId",
+    "Verdict",
+    "ancestors",
+    "defined_functions",
+    "dumps",
+    "explain",
+    "find",
+    "hints",
+    "known_receivers",
+    "m2m_relation",
+    "receiver_flags",
+    "refused_arguments",
+    "refused_at",
+    "sender_hint",
+    "suggestions",
+]
 
 #: Every reason code, in the order verdicts are listed.
 REASONS = (
@@ -49,8 +86,12 @@ REASONS = (
     "muted",
 )
 
+
 SAVE_SIGNALS = frozenset({"pre_save", "post_save"})
+
+
 DELETE_SIGNALS = frozenset({"pre_delete", "post_delete"})
+
 
 #: Bulk ORM calls that write rows without calling ``save()``: the signals they skip.
 _SILENT_OPERATIONS = (
@@ -58,29 +99,10 @@ _SILENT_OPERATIONS = (
     (".bulk_create(", "bulk_create()", SAVE_SIGNALS),
     (".bulk_update(", "bulk_update()", SAVE_SIGNALS),
 )
-_WRITE_SQL = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+
 
 #: How many dispatches a verdict's text names before it counts the rest.
 _NAMED = 8
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiverId:
-    """A receiver function, as the trace names it."""
-
-    name: str
-    module: str | None
-    file: str | None
-    line: int | None
-
-    @property
-    def where(self) -> str:
-        if self.file is None:
-            return self.module or "?"
-        return f"{Path(self.file).name}:{self.line}"
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.where})"
 
 
 @dataclass(slots=True)
@@ -129,80 +151,6 @@ class Answer:
 
 class AmbiguousReceiver(ValueError):
     """RECEIVER names more than one function; the message lists them."""
-
-
-# -- finding the receiver ---------------------------------------------------------
-
-
-def _id_of(item: ReceiverCall | Connection) -> ReceiverId:
-    return ReceiverId(item.name, item.module, item.file, item.line)
-
-
-def known_receivers(traces: Iterable[Trace]) -> list[ReceiverId]:
-    """Every receiver a trace mentions (in a dispatch or a connection), first seen first."""
-    seen: dict[ReceiverId, None] = {}
-    for trace in traces:
-        for connection in trace.connections:
-            seen.setdefault(_id_of(connection))
-        for dispatch in trace.dispatches(setup=True):
-            for call in dispatch.receivers:
-                seen.setdefault(_id_of(call))
-    return list(seen)
-
-
-def _names(receiver: ReceiverId) -> set[str]:
-    """The names RECEIVER may use for ``receiver``: short, qualified, dotted."""
-    names = {receiver.name, receiver.name.rpartition(".")[2]}
-    for prefix in (receiver.module, receiver.file and Path(receiver.file).stem):
-        if prefix:
-            names |= {f"{prefix}.{receiver.name}", f"{prefix}:{receiver.name}"}
-    return names
-
-
-def find(query: str, candidates: list[ReceiverId]) -> list[ReceiverId]:
-    """The receivers ``query`` names: ``file:line`` (the function defined at
-    or above that line), a qualified name, or a plain name."""
-    file, _, line = query.rpartition(":")
-    if file and line.isdigit():
-        number = int(line)
-        in_file = [
-            c
-            for c in candidates
-            if c.file is not None
-            and c.line is not None
-            and (c.file == file or Path(c.file).name == Path(file).name)
-            and c.line <= number
-        ]
-        if not in_file:
-            return []
-        nearest = max(c.line or 0 for c in in_file)
-        return [c for c in in_file if c.line == nearest]
-    exact = [c for c in candidates if query in _names(c)]
-    if len({(c.name, c.file, c.line) for c in exact}) <= 1:
-        return exact
-    return [c for c in exact if c.name == query] or exact
-
-
-def suggestions(query: str, candidates: list[ReceiverId], defined: Iterable[str]) -> list[str]:
-    short = query.rpartition(".")[2]
-    names = sorted(({c.name.rpartition(".")[2] for c in candidates} | set(defined)) - {short})
-    return difflib.get_close_matches(short, names, n=3, cutoff=0.6)
-
-
-def defined_functions(files: Iterable[Path]) -> dict[str, list[str]]:
-    """``name -> ["file:line", ...]`` for each function defined in ``files``,
-    read as text (nothing is imported)."""
-    found: dict[str, list[str]] = {}
-    pattern = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.MULTILINE)
-    for path in files:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        for match in pattern.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            found.setdefault(match.group(1), []).append(f"{path}:{line}")
-    return found
 
 
 # -- the verdicts -------------------------------------------------------------------
@@ -266,34 +214,20 @@ class _Seen:
     connections: list[Connection] = field(default_factory=list)
 
 
-def _ordered(trace: Trace) -> Iterator[tuple[tuple[int, int], Dispatch]]:
-    """Each dispatch with its position in the run: (step number, seq), the
-    setup being step 0; a connection's is (step or 0, after)."""
-    for dispatch in _walk(trace.setup):
-        yield (0, dispatch.seq), dispatch
-    for number, step in enumerate(trace.steps, 1):
-        for dispatch in _walk(step.children):
-            yield (number, dispatch.seq), dispatch
-
-
-def _walk(nodes: list[Node]) -> Iterator[Dispatch]:
-    return walk_dispatches(nodes)
-
-
 def _position(connection: Connection) -> tuple[int, int]:
     return (connection.step or 0, connection.after)
 
 
 def _verdicts(receiver: ReceiverId, trace: Trace) -> list[Verdict]:
     seen = _Seen()
-    ordered = list(_ordered(trace))
+    ordered = list(ordered_dispatches(trace))
     for _, dispatch in ordered:
         for call in dispatch.receivers:
-            if _id_of(call) == receiver:
+            if receiver_id(call) == receiver:
                 seen.calls.append((dispatch, call))
                 seen.signals.setdefault(dispatch.signal, call.sender_filter)
     for connection in trace.connections:
-        if _id_of(connection) == receiver:
+        if receiver_id(connection) == receiver:
             seen.connections.append(connection)
             if connection.outcome is not ConnectionOutcome.NOT_FOUND:
                 seen.signals.setdefault(connection.signal, connection.sender_filter)
@@ -316,17 +250,6 @@ def _verdicts(receiver: ReceiverId, trace: Trace) -> list[Verdict]:
     return verdicts
 
 
-_M2M_CALL = re.compile(r"^(\w+)\.(\w+)\.(add|remove|clear|set)\(")
-
-
-def m2m_relation(label: str, model: str) -> str | None:
-    """``Post.tags`` for the call ``post.tags.add(...)`` on a ``Post``."""
-    match = _M2M_CALL.match(label)
-    if match is None or match.group(1) != model.lower():
-        return None
-    return f"{model}.{match.group(2)}"
-
-
 def _m2m_operations(seen: _Seen, trace: Trace) -> Verdict | None:
     """An m2m_changed receiver connected for a model: the relation's calls
     send nothing it hears (with nobody listening to the through model they
@@ -336,7 +259,7 @@ def _m2m_operations(seen: _Seen, trace: Trace) -> Verdict | None:
         return None
     calls = [
         (label, relation)
-        for label, _, _ in _silent_writes(trace, frozenset({"m2m_changed"}))
+        for label, _, _ in silent_writes(trace, frozenset({"m2m_changed"}))
         if (relation := m2m_relation(label, wanted)) is not None
     ]
     if not calls:
@@ -377,31 +300,6 @@ def _ran(seen: _Seen) -> list[Verdict]:
     return [Verdict("ran", detail, None, _seqs(ran))]
 
 
-def refused_arguments(call: ReceiverCall, dispatch: Dispatch) -> str | None:
-    """When ``call`` failed because the receiver does not accept the keyword
-    arguments the signal sends (a ``TypeError`` raised by the call itself, not
-    inside it): where it is defined and what it is sent."""
-    error = call.error or ""
-    short = call.name.rpartition(".")[2]
-    pattern = (
-        rf"TypeError: (?:\S+\.)?{re.escape(short)}\(\) (?:got an unexpected|missing \d+ required)"
-    )
-    if not call.called or not re.match(pattern, error):
-        return None
-    sent = ", ".join(["sender", *dispatch.kwargs])
-    return f"{call.name}, defined at {_short(call.file)}:{call.line}, is sent {sent}"
-
-
-def refused_at(step: Step) -> str | None:
-    """Where a step's error really lies when a receiver refused the arguments
-    it was sent: the receiver's own definition, not the step's line."""
-    for dispatch in _walk(step.children):
-        for call in dispatch.receivers:
-            if call.error == step.error and refused_arguments(call, dispatch) is not None:
-                return f"{_short(call.file)}:{call.line}"
-    return None
-
-
 def _raised(seen: _Seen) -> list[Verdict]:
     failed = [(d, c) for d, c in seen.calls if c.called and c.error is not None]
     if not failed:
@@ -422,16 +320,6 @@ def _raised(seen: _Seen) -> list[Verdict]:
             "rest: def receiver(sender, instance, **kwargs)."
         )
     return [Verdict("raised", detail, fix, _seqs(d for d, _ in failed))]
-
-
-def _short(file: str | None) -> str:
-    """A file as the user likely wrote it: relative to the working directory when inside it."""
-    if file is None:
-        return "?"
-    try:
-        return str(Path(file).relative_to(Path.cwd()))
-    except ValueError:
-        return file
 
 
 def _skipped(seen: _Seen, trace: Trace) -> list[Verdict]:
@@ -488,67 +376,6 @@ def _sender_mismatch(skipped: list[tuple[Dispatch, ReceiverCall]], trace: Trace)
     return Verdict("sender_mismatch", detail, fix, _seqs(d for d, _ in skipped))
 
 
-def sender_hint(
-    wanted: str | None, dispatch: Dispatch, trace: Trace
-) -> tuple[str, str, str] | None:
-    """The classic cause of a sender mismatch, when one fits: (what, fix, a
-    short note for the tree).
-
-    A proxy model sends its own class, not the class it proxies, and so does a
-    model inheriting from another; ``m2m_changed``
-    is sent by the relation's through model.
-    """
-    sender = dispatch.sender
-    if wanted is None or sender is None:
-        return None
-    if dispatch.signal == "m2m_changed":
-        instance = dispatch.kwargs.get("instance")
-        models = {dispatch.kwargs.get("model")}
-        if isinstance(instance, dict):
-            models.add(instance.get("model"))
-        if wanted in models and sender != wanted:
-            field_name = sender[len(wanted) + 1 :] if sender.startswith(f"{wanted}_") else None
-            through = f"{wanted}.{field_name}.through" if field_name else sender
-            return (
-                f"m2m_changed is sent by the relation's through model {sender}, not by {wanted}.",
-                f"Connect it with sender={through}.",
-                f"m2m_changed comes from the through model: use sender={through}",
-            )
-    if sender == wanted:
-        return (
-            f"The {sender} that sent is another class of the same name, not the one it "
-            "listens to (a class defined twice, or one module imported under two names).",
-            f"Connect it with the {sender} the code saves: import it from one place.",
-            f"another class named {sender} sent",
-        )
-    if wanted in ancestors(sender, trace.parents):
-        return (
-            f"{sender} inherits from {wanted}: saving a {sender} sends {dispatch.signal} "
-            f"with sender={sender} only.",
-            f"Connect it with sender={sender} as well (or without sender=, checking "
-            f"isinstance(instance, {wanted})).",
-            f"{sender} inherits from {wanted}, and sends as {sender}",
-        )
-    if wanted in ancestors(sender, trace.proxies):
-        return (
-            f"{sender} is a proxy of {wanted}: a proxy model sends its own class.",
-            f"Connect it with sender={sender} as well (or without sender=, checking "
-            f"isinstance(instance, {wanted})).",
-            f"{sender} is a proxy of {wanted}, and sends as {sender}",
-        )
-    return None
-
-
-def ancestors(model: str, links: dict[str, str]) -> list[str]:
-    """Following ``links`` (model -> the model it proxies, or inherits from)
-    from ``model``: the models reached, nearest first."""
-    chain: list[str] = []
-    while model in links and model not in chain and len(chain) < 50:
-        model = links[model]
-        chain.append(model)
-    return chain
-
-
 def _dead(dispatches: list[Dispatch], name: str) -> Verdict:
     bound = "." in name and "<locals>" not in name
     keep = (
@@ -598,17 +425,20 @@ def _duplicates(seen: _Seen, trace: Trace) -> list[Verdict]:
     twice = [
         d
         for d in {id(d): d for d, c in seen.calls if c.called}.values()
-        if sum(1 for c in d.receivers if c.called and _id_of(c) == _id_of(seen.calls[0][1])) > 1
+        if sum(
+            1 for c in d.receivers if c.called and receiver_id(c) == receiver_id(seen.calls[0][1])
+        )
+        > 1
     ]
     if ignored:
         first = next(
             (c for c in seen.connections if c.outcome is ConnectionOutcome.CONNECTED), None
         )
-        places = sorted({_short(c.called_from) for c in ignored})
-        if first is not None and {_short(first.called_from)} == set(places):
+        places = sorted({short_path(c.called_from) for c in ignored})
+        if first is not None and {short_path(first.called_from)} == set(places):
             where = f"{places[0]} ran again"
         else:
-            origin = f", first from {_short(first.called_from)}" if first else ""
+            origin = f", first from {short_path(first.called_from)}" if first else ""
             where = f"it was connected again from {', '.join(places)}{origin}"
         verdicts.append(
             Verdict(
@@ -639,7 +469,7 @@ def _duplicates(seen: _Seen, trace: Trace) -> list[Verdict]:
                 verdicts.append(
                     Verdict(
                         "duplicate_dispatch_uid",
-                        f"Its connect at {_short(connection.called_from)} was ignored: {held}, "
+                        f"Its connect at {short_path(connection.called_from)} was ignored: {held}, "
                         "another copy of the same function (its module ran twice, say); "
                         "the first copy runs.",
                         "Nothing, if that is why the dispatch_uid is there; else import the "
@@ -650,7 +480,7 @@ def _duplicates(seen: _Seen, trace: Trace) -> list[Verdict]:
                 verdicts.append(
                     Verdict(
                         "duplicate_dispatch_uid",
-                        f"Its connect at {_short(connection.called_from)} was ignored: {held}.",
+                        f"Its connect at {short_path(connection.called_from)} was ignored: {held}.",
                         "Give each receiver its own dispatch_uid.",
                     )
                 )
@@ -665,9 +495,9 @@ def _silent_operations(seen: _Seen, trace: Trace) -> list[Verdict]:
         return []
     found: list[str] = []
     everyone = not filters or None in filters
-    for label, model, table in _silent_writes(trace, frozenset(signals)):
+    for label, model, table in silent_writes(trace, frozenset(signals)):
         if table is not None:
-            if everyone or any(_is_table_of(f, table) for f in filters if f):
+            if everyone or any(is_table_of(f, table) for f in filters if f):
                 found.append(f"{label} (raw SQL)")
             continue
         if not everyone and model not in filters:
@@ -692,44 +522,6 @@ def _silent_operations(seen: _Seen, trace: Trace) -> list[Verdict]:
             "next to the bulk call.",
         )
     ]
-
-
-def _quiet_nodes(trace: Trace, signals: frozenset[str]) -> Iterator[Operation | SqlStatement]:
-    """The ORM calls under which none of ``signals`` was sent, and the SQL
-    statements sent outside any ORM call, in run order."""
-    pending: list[tuple[list[Node], bool]] = [(step.children, True) for step in trace.steps]
-    while pending:
-        nodes, outside = pending.pop(0)
-        for node in nodes:
-            if isinstance(node, Operation):
-                if any(d.signal in signals for d in _walk(node.children)):
-                    pending.append((node.children, False))
-                else:
-                    yield node
-            elif isinstance(node, Dispatch):
-                pending += [(call.children, True) for call in node.receivers]
-            elif isinstance(node, SqlStatement) and outside:
-                yield node
-
-
-def _silent_writes(
-    trace: Trace, signals: frozenset[str]
-) -> Iterator[tuple[str, str | None, str | None]]:
-    """(label, model, table) of ORM calls that sent none of ``signals``, and of
-    writing SQL sent outside any ORM call (its table instead of a model)."""
-    for node in _quiet_nodes(trace, signals):
-        if isinstance(node, Operation):
-            yield node.label, node.model, None
-        else:
-            match = _WRITE_SQL.match(node.sql)
-            if match:
-                yield node.sql.split(" WHERE ")[0], None, match.group(2)
-
-
-def _is_table_of(model: str, table: str) -> bool:
-    """Whether ``table`` is the default table of ``model`` (``app_product``)."""
-    table, model = table.lower(), model.lower()
-    return table == model or table.endswith(f"_{model}")
 
 
 def _missed(
@@ -762,7 +554,7 @@ def _missed(
     first = next((c for _, c in states if c.outcome is ConnectionOutcome.CONNECTED), None)
     if "connected_after" in kinds:
         missed = kinds["connected_after"]
-        at = f" at {_short(first.called_from)}" if first and first.called_from else ""
+        at = f" at {short_path(first.called_from)}" if first and first.called_from else ""
         step = f" during step {first.step}" if first and first.step else ""
         verdicts.append(
             Verdict(
@@ -777,7 +569,7 @@ def _missed(
         verdicts.append(
             Verdict(
                 "disconnected",
-                f"It was disconnected at {_short(off.called_from)} before {_listed(kinds['disconnected'])}.",
+                f"It was disconnected at {short_path(off.called_from)} before {_listed(kinds['disconnected'])}.",
                 "Reconnect it after the block that needed it quiet, or drop the disconnect.",
                 _seqs(kinds["disconnected"]),
             )
@@ -787,7 +579,7 @@ def _missed(
         verdicts.append(
             Verdict(
                 "muted",
-                f"Its signal's receivers were replaced at {_short(off.called_from)} (muted, as "
+                f"Its signal's receivers were replaced at {short_path(off.called_from)} (muted, as "
                 f"factory_boy's mute_signals does) during {_listed(kinds['muted'])}.",
                 "Send outside the muted block, or leave this signal out of the mute.",
                 _seqs(kinds["muted"]),
@@ -826,7 +618,7 @@ def _never_sent(seen: _Seen, ordered: list[tuple[tuple[int, int], Dispatch]]) ->
         lazy = waiting[0]
         return Verdict(
             "sender_mismatch",
-            f"It was connected at {_short(lazy.called_from)} with the lazy sender "
+            f"It was connected at {short_path(lazy.called_from)} with the lazy sender "
             f"{lazy.sender_filter!r}, which never resolved: no model of that name was "
             "registered, so it was never connected at all.",
             "Write the sender as 'app_label.ModelName' of a model that exists (or pass the "
@@ -857,114 +649,3 @@ def dumps(answer: Answer) -> str:
     import json
 
     return json.dumps(answer.to_json(), ensure_ascii=False, indent=2)
-
-
-# -- flags for ``sigcli receivers`` -------------------------------------------------
-
-
-def receiver_flags(
-    signal: str, infos: list[ReceiverInfo], connections: list[Connection]
-) -> list[list[str]]:
-    """For each receiver connected to ``signal`` (in order), the classic
-    mistakes it shows: connected twice, a weak reference that may die, a
-    connect of it or for its dispatch_uid that was ignored."""
-    flags: list[list[str]] = [[] for _ in infos]
-    seen: dict[tuple[str, str | None, int | None], int] = {}
-    for index, info in enumerate(infos):
-        key = (info.name, info.file, info.line)
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] == 2:
-            flags[index].append("connected twice: runs twice per send")
-        if info.weak and info.bound:
-            flags[index].append("weak reference to a bound method: stops with its object")
-        elif info.weak and "<locals>" in info.name:
-            flags[index].append(
-                "weak reference to a local function: stops once nothing else holds it"
-            )
-        for connection in connections:
-            if connection.signal != signal or (connection.sender_filter != info.sender_label):
-                continue
-            if (
-                connection.outcome is ConnectionOutcome.ALREADY_CONNECTED
-                and (connection.name, connection.file, connection.line) == key
-            ):
-                flags[index].append(f"connected again at {_short(connection.called_from)}: ignored")
-            elif (
-                connection.outcome is ConnectionOutcome.DISPATCH_UID_TAKEN
-                and connection.holder == info.name
-                and connection.dispatch_uid == _uid_text(info.dispatch_uid)
-            ):
-                flags[index].append(
-                    f"{connection.name} ({_short(connection.file)}:{connection.line}) asked "
-                    f"for the same dispatch_uid and was ignored"
-                )
-    return flags
-
-
-def _uid_text(uid: object) -> str | None:
-    return None if uid is None else str(uid)
-
-
-# -- hints for the tree -----------------------------------------------------------
-
-
-def hints(trace: Trace) -> dict[int, str]:
-    """Short notes on the classic mistakes, keyed by the ``id()`` of the
-    receiver call, ORM call or dispatch they belong next to in the tree."""
-    notes: dict[int, str] = {}
-    again = {
-        (c.signal, _id_of(c)): c
-        for c in trace.connections
-        if c.outcome is ConnectionOutcome.ALREADY_CONNECTED
-    }
-    waiting = _never_resolved(trace)
-    for _, dispatch in _ordered(trace):
-        counted: dict[ReceiverId, int] = {}
-        for call in dispatch.receivers:
-            receiver = _id_of(call)
-            note = None
-            if call.skipped_reason is SkipReason.SENDER_MISMATCH:
-                cause = sender_hint(call.sender_filter, dispatch, trace)
-                note = cause[2] if cause else None
-            elif call.called and call.error:
-                note = refused_arguments(call, dispatch)
-            if call.called:
-                counted[receiver] = counted.get(receiver, 0) + 1
-                if counted[receiver] == 2:
-                    note = "connected twice (two lookup keys): runs twice per send"
-            ignored = again.pop((dispatch.signal, receiver), None)
-            if note is None and ignored is not None:
-                note = f"connected again at {_short(ignored.called_from)}: ignored"
-            if note is not None:
-                notes[id(call)] = note
-        lazy = waiting.pop(dispatch.signal, None)
-        if lazy is not None:
-            notes[id(dispatch)] = (
-                f"{lazy.name} waits for sender {lazy.sender_filter!r}, which never resolved"
-            )
-    listening = [
-        c
-        for c in trace.connections
-        if c.signal == "m2m_changed" and c.outcome is ConnectionOutcome.CONNECTED
-    ]
-    for operation in _quiet_nodes(trace, frozenset({"m2m_changed"})):
-        for connection in listening:
-            if not isinstance(operation, Operation):
-                continue
-            relation = m2m_relation(operation.label, connection.sender_filter or "")
-            if relation is not None:
-                notes[id(operation)] = (
-                    f"no m2m_changed: {connection.name} listens to "
-                    f"sender={connection.sender_filter}; use sender={relation}.through"
-                )
-    return notes
-
-
-def _never_resolved(trace: Trace) -> dict[str, Connection]:
-    """Per signal, the first connect waiting for a lazy sender that never came."""
-    connected = {_id_of(c) for c in trace.connections if c.outcome is ConnectionOutcome.CONNECTED}
-    found: dict[str, Connection] = {}
-    for connection in trace.connections:
-        if connection.outcome is ConnectionOutcome.WAITING and _id_of(connection) not in connected:
-            found.setdefault(connection.signal, connection)
-    return found

@@ -28,6 +28,8 @@ LAYERS: dict[str, list[str]] = {
         "sigcli.recorder",
         "sigcli.tracefile",
         "sigcli.why",
+        "sigcli.evidence",
+        "sigcli.hints",
     ],
     "djangoengine": ["sigcli.djangoengine", "sigcli.djangoengine.*"],
     "scenarios": ["sigcli.scenario", "sigcli.djangoscenario"],
