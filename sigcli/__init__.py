@@ -24,7 +24,7 @@ __all__ = ["Signal", "receiver", "step", "capture", "mute", *_TRACE_TYPES, "__ve
 _LAZY = {
     "Signal": "sigcli.dispatcher",
     "receiver": "sigcli.dispatcher",
-    "step": "sigcli.scenario",
+    "step": "sigcli.scenariofile",
     "capture": "sigcli.testing",
     "mute": "sigcli.muting",
     **dict.fromkeys(_TRACE_TYPES, "sigcli.trace"),

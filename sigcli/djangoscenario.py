@@ -22,7 +22,8 @@ from types import ModuleType
 from typing import Any
 
 from sigcli import observation
-from sigcli.scenario import Engine, ScenarioError, _import_message
+from sigcli.scenario import Engine, ScenarioError
+from sigcli.scenariofile import import_message
 
 #: The label of a scenario's app, as on sigcli's own engine.
 APP_LABEL = "app"
@@ -121,7 +122,7 @@ class DjangoEngine(Engine):
         try:
             _make_tables(app)
         except Exception as error:
-            raise ScenarioError(_import_message(path, error, "creating the tables")) from None
+            raise ScenarioError(import_message(path, error, "creating the tables")) from None
         return builtin | named
 
     def starting_names(self) -> dict[str, Any]:

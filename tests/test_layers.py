@@ -32,7 +32,12 @@ LAYERS: dict[str, list[str]] = {
         "sigcli.hints",
     ],
     "djangoengine": ["sigcli.djangoengine", "sigcli.djangoengine.*"],
-    "scenarios": ["sigcli.scenario", "sigcli.djangoscenario"],
+    "scenarios": [
+        "sigcli.scenario",
+        "sigcli.scenariofile",
+        "sigcli.isolation",
+        "sigcli.djangoscenario",
+    ],
     "testing": ["sigcli.muting", "sigcli.pytest_plugin", "sigcli.testing"],
     "views": [
         "sigcli.render",

@@ -128,7 +128,7 @@ def test_an_unreadable_scenario_names_the_problem(
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr("sigcli.scenario.open", refusing, raising=False)
+    monkeypatch.setattr("sigcli.scenariofile.open", refusing, raising=False)
     result = sigcli("run", "locked.py")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
