@@ -384,13 +384,25 @@ def trace_command(
             "trace, recorded already. Pass a scenario .py file to run it with --max-depth, "
             "or use --limit N to draw less."
         )
-    traces, status, threads_left = _traces_for(source, max_depth)
+    filters = query.Filters(sender, signal, receiver, instance)
+    selected: list[query.Selection] = []
+
+    def select_saved(path: Path) -> list[Trace]:
+        """A saved file read for the filters: a view reads only what it draws."""
+        drawn = 0 if fmt == "json" else limit
+        traces, selection = query.select_saved(path, filters, show_all=show_all, limit=drawn)
+        selected.append(selection)
+        return traces
+
+    # An export holds every record, so it reads the whole file.
+    traces, status, threads_left = _traces_for(
+        source, max_depth, select_saved if export is None else None
+    )
     if not traces and fmt != "json":
         click.echo(f"{printable(source or str(DEFAULT_TRACE))} holds no runs.")
         _exit(status, threads_left)
-    filters = query.Filters(sender, signal, receiver, instance)
     options = _options(verbose, show_all, limit, hide_skipped, no_sql, compact)
-    selection = query.select(traces, filters, show_all=show_all)
+    selection = selected[0] if selected else query.select(traces, filters, show_all=show_all)
     if fmt == "json":
         sys.stdout.writelines(map(json_text, selection.json_chunks()))
         sys.stdout.write("\n")
@@ -592,14 +604,19 @@ def _given(ctx: click.Context, name: str) -> bool:
     return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
 
 
-def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, bool]:
-    """The traces ``sigcli trace`` looks at, the exit status they imply, and
-    whether a scenario run for them left threads running.
+def _traces_for(
+    source: str | None, max_depth: int, read: Callable[[Path], list[Trace]] | None = None
+) -> tuple[list[Trace], int, bool]:
+    """The traces ``sigcli trace`` looks at (a saved file read by ``read``,
+    by default whole), the exit status they imply, and whether a scenario
+    run for them left threads running.
 
     Only a regular file is read as a trace: ``/dev/zero`` would never end and
     a FIFO would wait for a writer.
     """
     from sigcli import scenario, tracefile
+
+    read = read or tracefile.load
 
     if source is None:
         if DEFAULT_TRACE.exists() and not DEFAULT_TRACE.is_file():
@@ -612,7 +629,7 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, b
                 f"No saved trace in {DEFAULT_TRACE}. Run `sigcli run SCENARIO` first, "
                 "or pass a trace file or a scenario."
             )
-        return tracefile.load(DEFAULT_TRACE), 0, False
+        return read(DEFAULT_TRACE), 0, False
     path = Path(source)
     if path.suffix != ".py" and source != "-":
         kinds = "pass a trace .json file or a scenario .py file."
@@ -621,7 +638,7 @@ def _traces_for(source: str | None, max_depth: int) -> tuple[list[Trace], int, b
         if path.exists() and not path.is_file():
             raise scenario.ScenarioPathError(f"{source} is not a regular file; {kinds}")
         if path.is_file():
-            return tracefile.load(path), 0, False
+            return read(path), 0, False
         if path.suffix == ".json":
             raise scenario.ScenarioPathError(
                 f"No trace file {source!r}; `sigcli trace` alone shows the last run."

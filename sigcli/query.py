@@ -11,13 +11,17 @@ from __future__ import annotations
 import difflib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sigcli.text import printable
 from sigcli.trace import INIT_SIGNALS, Dispatch, Node, Operation, Trace
 from sigcli.tracefile import node_json
+
+if TYPE_CHECKING:
+    from sigcli.skim import NodeDigest
 
 
 class FilterError(LookupError):
@@ -73,6 +77,13 @@ class Selection:
     total: int = 0
     hidden: Counter[str] = field(default_factory=Counter)
     hidden_by: str = ""
+    #: Dispatches that passed but were not read, being past what the view draws.
+    unread: int = 0
+
+    @property
+    def passed(self) -> int:
+        """How many dispatches passed the filters, read or not."""
+        return len(self.matches) + self.unread
 
     def to_json(self) -> str:
         """The selection for ``--format json``: each dispatch with its path,
@@ -82,7 +93,7 @@ class Selection:
     def json_chunks(self) -> Iterator[str]:
         """The text of :meth:`to_json` one dispatch at a time, so that a
         selection of 300,000 dispatches is never held as one string."""
-        head = {"filter": self.filters.describe(), "shown": len(self.matches), "total": self.total}
+        head = {"filter": self.filters.describe(), "shown": self.passed, "total": self.total}
         yield json.dumps(head, indent=1, ensure_ascii=False)[:-2] + ',\n "dispatches": ['
         for index, match in enumerate(self.matches):
             item = {"path": list(match.path), **node_json(match.dispatch, children=False)}
@@ -126,36 +137,175 @@ def _walk(nodes: list[Node], path: tuple[str, ...], scenario: str | None) -> Ite
             yield from _walk(node.children, (*path, node.label), scenario)
 
 
-def select(traces: list[Trace], filters: Filters, *, show_all: bool = False) -> Selection:
-    """The dispatches that pass ``filters``.
+class _Heard(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def called(self) -> bool: ...
+
+
+class _Sent(Protocol):
+    """What filters read of a dispatch: a record, or a file's digest of one."""
+
+    @property
+    def signal(self) -> str | None: ...
+    @property
+    def sender(self) -> str | None: ...
+    @property
+    def receivers(self) -> Sequence[_Heard]: ...
+
+
+def select(
+    traces: list[Trace], filters: Filters, *, show_all: bool = False, unread: Unread | None = None
+) -> Selection:
+    """The dispatches that pass ``filters``, with the counts of those a
+    filtered read left ``unread`` (see :func:`select_saved`).
 
     Init signals that called no receiver and the setup section take part only
     with ``show_all`` (or, for init signals, when ``--signal`` names them).
     """
+    unread = unread or Unread(filters, show_all=show_all)
     creating = _creating_saves(traces) if filters.instance is not None else {}
-    _check_names(list(located(traces, setup=show_all)), filters, creating)
-    wanted_inits = INIT_SIGNALS & set(filters.signals)
-    candidates = [
-        m
-        for m in located(traces, setup=show_all)
-        if show_all
-        or m.dispatch.signal in wanted_inits
-        or m.dispatch.signal not in INIT_SIGNALS
-        or any(c.called for c in m.dispatch.receivers)
-    ]
-    selection = Selection(filters, total=len(candidates))
-    if filters.senders:
-        selection.hidden_by = "sender"
-    elif filters.signals:
-        selection.hidden_by = "signal"
+    _check_names(list(located(traces, setup=show_all)), filters, creating, unread)
+    candidates = [m for m in located(traces, setup=show_all) if unread.candidate(m.dispatch)]
+    selection = Selection(filters, total=len(candidates) + unread.total, unread=unread.passed)
+    selection.hidden_by = _hidden_by(filters)
+    selection.hidden.update(unread.hidden)
     for match in candidates:
         if _passes(match.dispatch, filters, creating):
             selection.matches.append(match)
-        elif selection.hidden_by == "sender":
-            selection.hidden[str(match.dispatch.sender)] += 1
-        elif selection.hidden_by == "signal":
-            selection.hidden[match.dispatch.signal] += 1
+        elif selection.hidden_by:
+            selection.hidden[_hidden_name(match.dispatch, selection.hidden_by)] += 1
+    if unread.first_seen:  # as if every node had been read, in send order
+        order = sorted(selection.hidden, key=unread.first_seen.__getitem__)
+        selection.hidden = Counter({name: selection.hidden[name] for name in order})
     return selection
+
+
+def select_saved(
+    path: Path, filters: Filters, *, show_all: bool = False, limit: int = 0
+) -> tuple[list[Trace], Selection]:
+    """:func:`select` on a trace file, reading only what a view of ``limit``
+    dispatches (0: all) draws: the step-level nodes holding the first
+    ``limit`` that pass, and the setup. The other nodes are only counted, so
+    a trace of 300,000 dispatches is never all records at once. A filter on
+    an instance needs every save beside its own, and reads everything."""
+    from sigcli import tracefile
+
+    if filters.instance is None and filters != Filters():
+        from sigcli import skim
+
+        unread = Unread(filters, show_all=show_all, limit=limit)
+        traces = skim.skim(path, unread.keep)
+        if traces is not None:
+            return traces, select(traces, filters, show_all=show_all, unread=unread)
+    traces = tracefile.load(path)
+    return traces, select(traces, filters, show_all=show_all)
+
+
+def _hidden_by(filters: Filters) -> str:
+    """What the dispatches a filter hides are counted by: its first filter."""
+    return "sender" if filters.senders else "signal" if filters.signals else ""
+
+
+def _hidden_name(dispatch: _Sent, hidden_by: str) -> str:
+    return str(dispatch.sender) if hidden_by == "sender" else str(dispatch.signal)
+
+
+@dataclass(slots=True)
+class Unread:
+    """The names and counts of dispatches in nodes a filtered read left out.
+
+    :meth:`keep` is given each step-level node's digest in order; it keeps
+    the nodes that hold a dispatch that passes, until ``limit`` of those
+    are kept (0: no limit), and counts the dispatches of the others as
+    :func:`select` would have.
+    """
+
+    filters: Filters
+    show_all: bool = False
+    limit: int = 0
+    kept: int = 0
+    total: int = 0
+    passed: int = 0
+    hidden: Counter[str] = field(default_factory=Counter)
+    senders: set[str] = field(default_factory=set)
+    signals: set[str] = field(default_factory=set)
+    receivers: set[str] = field(default_factory=set)
+    #: The names hidden dispatches are counted by, in the order they first come.
+    first_seen: dict[str, int] = field(default_factory=dict)
+    #: (takes part whatever its receivers did, passes, counted as) by what decides them.
+    _verdicts: dict[tuple[Any, ...], tuple[bool, bool, str | None]] = field(default_factory=dict)
+
+    def candidate(self, dispatch: _Sent) -> bool:
+        """Whether ``dispatch`` takes part (see :func:`select`)."""
+        return self._takes_part(dispatch.signal) or any(c.called for c in dispatch.receivers)
+
+    def _takes_part(self, signal: str | None) -> bool:
+        return self.show_all or signal not in INIT_SIGNALS or signal in self.filters.signals
+
+    def keep(self, node: NodeDigest, always: bool = False) -> bool:
+        """Whether to read ``node`` in full; if not, its dispatches are counted
+        here. A node read ``always`` (setup) is only looked at.
+
+        The verdict on a dispatch depends on its signal and sender (and its
+        receivers' names for ``--receiver``), and is reckoned once for each.
+        Nodes are walked in send order, to note the order in which the names
+        of hidden dispatches first come.
+        """
+        if always and not self.show_all:
+            return True  # setup takes part only with show_all
+        by_names = self.filters.receiver is not None
+        verdicts = self._verdicts
+        first_seen = self.first_seen
+        total = passed = 0
+        hidden: list[str] = []
+        pending = [node]
+        while pending:
+            item = pending.pop()
+            if item.type != "dispatch":
+                pending.extend(reversed(item.children))
+                continue
+            receivers = item.receivers
+            key: tuple[Any, ...] = (item.signal, item.sender)
+            if by_names:
+                key += tuple(c.name for c in receivers)
+            verdict = verdicts.get(key) or self._verdict(key, item)
+            if verdict[0] or any(c.called for c in receivers):
+                total += 1
+                if verdict[1]:
+                    passed += 1
+                elif verdict[2] is not None:
+                    hidden.append(verdict[2])
+                    first_seen.setdefault(verdict[2], len(first_seen))
+            for call in reversed(receivers):
+                pending.extend(reversed(call.children))
+        if always:
+            return True
+        if passed and (not self.limit or self.kept < self.limit):
+            self.kept += passed
+            return True
+        self.total += total
+        self.passed += passed
+        self.hidden.update(hidden)
+        return False
+
+    def _verdict(self, key: tuple[Any, ...], dispatch: NodeDigest) -> tuple[bool, bool, str | None]:
+        """The verdict on dispatches like ``dispatch``; their names are noted
+        for the check that a filter names something recorded."""
+        if dispatch.sender is not None:
+            self.senders.add(dispatch.sender)
+        if dispatch.signal is not None:
+            self.signals.add(dispatch.signal)
+        self.receivers.update(c.name for c in dispatch.receivers)
+        hidden_by = _hidden_by(self.filters)
+        verdict = (
+            self._takes_part(dispatch.signal),
+            _passes(dispatch, self.filters, {}),
+            _hidden_name(dispatch, hidden_by) if hidden_by else None,
+        )
+        self._verdicts[key] = verdict
+        return verdict
 
 
 def _creating_saves(traces: list[Trace]) -> dict[int, Any]:
@@ -202,7 +352,7 @@ def _instance_key(dispatch: Dispatch, creating: dict[int, Any]) -> tuple[str, st
     return instance["model"], str(pk)
 
 
-def _passes(dispatch: Dispatch, filters: Filters, creating: dict[int, Any]) -> bool:
+def _passes(dispatch: _Sent, filters: Filters, creating: dict[int, Any]) -> bool:
     if filters.senders and not _named(dispatch.sender, filters.senders):
         return False
     if filters.signals and not _named(dispatch.signal, filters.signals):
@@ -212,6 +362,7 @@ def _passes(dispatch: Dispatch, filters: Filters, creating: dict[int, Any]) -> b
         if not any(needle in printable(call.name).lower() for call in dispatch.receivers):
             return False
     if filters.instance is not None:
+        assert isinstance(dispatch, Dispatch)  # select_saved reads every record for it
         model, _, pk = filters.instance.partition(":")
         if _instance_key(dispatch, creating) != (model, pk):
             return False
@@ -223,8 +374,11 @@ def _named(name: str | None, names: tuple[str, ...]) -> bool:
     return name is not None and (name in names or printable(name) in names)
 
 
-def _check_names(matches: list[Match], filters: Filters, creating: dict[int, Any]) -> None:
+def _check_names(
+    matches: list[Match], filters: Filters, creating: dict[int, Any], unread: Unread
+) -> None:
     recorded = {m.dispatch.sender for m in matches if m.dispatch.sender is not None}
+    recorded |= unread.senders
     senders = sorted({printable(s) for s in recorded})
     for name in filters.senders:
         if name not in senders and name not in recorded:
@@ -232,7 +386,7 @@ def _check_names(matches: list[Match], filters: Filters, creating: dict[int, Any
     from sigcli.signals import BUILTIN_SIGNALS
 
     builtin = {signal.name for signal in BUILTIN_SIGNALS if signal.name}
-    signals_recorded = {m.dispatch.signal for m in matches} | builtin
+    signals_recorded = {m.dispatch.signal for m in matches} | unread.signals | builtin
     signals = sorted({printable(s) for s in signals_recorded})
     for name in filters.signals:
         if name not in signals and name not in signals_recorded:
@@ -240,7 +394,8 @@ def _check_names(matches: list[Match], filters: Filters, creating: dict[int, Any
     if filters.receiver is not None:
         if not filters.receiver.strip():
             raise FilterError("--receiver", "give part of a receiver's name.")
-        receivers = sorted({printable(c.name) for m in matches for c in m.dispatch.receivers})
+        names = {c.name for m in matches for c in m.dispatch.receivers} | unread.receivers
+        receivers = sorted({printable(name) for name in names})
         if not any(filters.receiver.lower() in r.lower() for r in receivers):
             raise UnknownName("--receiver", filters.receiver, receivers, "receiver")
     if filters.instance is not None:

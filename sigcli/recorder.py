@@ -160,7 +160,7 @@ class Recorder(Journal):
         no garbage, only a great many small records that it would otherwise
         walk again and again as they pile up.
         """
-        with self._lock, _collector_paused():
+        with self._lock, collector_paused():
             events = self.events
             count = len(events)
             if not count:
@@ -646,7 +646,7 @@ _RECORDING_GC_THRESHOLD = 10_000
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection during the block (unless it was off already)."""
     enabled = gc.isenabled()
     gc.disable()

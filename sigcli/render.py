@@ -490,9 +490,9 @@ def selection_view(selection: Selection, options: ViewOptions = ViewOptions()) -
     happened, with the dispatcher's own per-receiver decision shown."""
     header = [
         f"filter: {selection.filters.describe()}",
-        f"{len(selection.matches)} of {count(selection.total, 'dispatch', 'dispatches')} shown",
+        f"{selection.passed} of {count(selection.total, 'dispatch', 'dispatches')} shown",
     ]
-    hidden = selection.total - len(selection.matches)
+    hidden = selection.total - selection.passed
     header.append(f"{hidden} hidden{selection.hidden_note()}")
     lines = _Lines.for_limit(options.limit)
     root = _CappedTree(styled(" · ".join(header)), lines, guide_style=DIM)
@@ -505,7 +505,7 @@ def selection_view(selection: Selection, options: ViewOptions = ViewOptions()) -
             previous = match.path
         assert branch is not None
         _add_dispatch(branch, match.dispatch, options)
-    rest = len(selection.matches) - len(drawn)
+    rest = selection.passed - len(drawn)
     if rest:
         root.children.append(Tree(limit_note(rest, options.limit)))
     note = lines.note(options.limit, "narrow the filter")

@@ -56,7 +56,7 @@ def timeline_header(selection: Selection, source: str | None = None) -> Text:
     parts = [source] if source is not None else []
     parts += [
         f"filter: {selection.filters.describe()}",
-        f"{len(selection.matches)} of {count(selection.total, 'dispatch', 'dispatches')}",
+        f"{selection.passed} of {count(selection.total, 'dispatch', 'dispatches')}",
     ]
     return styled((" · ".join(parts), "bold"))
 
@@ -69,7 +69,7 @@ def timeline_table(selection: Selection, limit: int = DEFAULT_LIMIT) -> Table:
     them. The last column names every receiver that raised.
     """
     drawn = selection.matches[: limit or None]
-    rest = len(selection.matches) - len(drawn)
+    rest = selection.passed - len(drawn)
     caption = limit_note(rest, limit) if rest else None
     table = Table(
         box=box.SIMPLE_HEAD,

@@ -27,6 +27,7 @@ LAYERS: dict[str, list[str]] = {
         "sigcli.snapshot",
         "sigcli.recorder",
         "sigcli.tracefile",
+        "sigcli.skim",
         "sigcli.why",
         "sigcli.evidence",
         "sigcli.hints",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sigcli import Signal, dispatcher
+from sigcli.query import Filters, select_saved
 from sigcli.trace import (
     DepthLimitExceeded,
     Dispatch,
@@ -316,6 +317,9 @@ def test_bad_trace_files_are_rejected_with_the_reason(
     with pytest.raises(TraceFormatError) as caught:
         load(path)
     assert message in str(caught.value)
+    with pytest.raises(TraceFormatError) as filtered:  # a filter's read says the same
+        select_saved(path, Filters(senders=("User",)), limit=1)
+    assert str(filtered.value) == str(caught.value)
 
 
 def test_a_binary_file_is_not_a_trace(tmp_path: Path) -> None:

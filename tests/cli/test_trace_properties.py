@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from sigcli.query import Filters, select
+from sigcli.query import Filters, select, select_saved
 from sigcli.render import ViewOptions, mermaid, run_view, selection_view, timeline_table
+from sigcli.skim import skim
 from sigcli.trace import (
     Dispatch,
     Operation,
@@ -124,3 +125,52 @@ def test_every_view_renders_any_trace(trace: Trace, verbose: bool, show_all: boo
     for line in mermaid([trace]).splitlines()[1:]:
         assert line.startswith("    ")
     assert "\x1b" not in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(traces, min_size=1, max_size=2),
+    st.data(),
+    st.booleans(),
+    st.sampled_from([0, 1, 2, 500]),
+)
+def test_a_filtered_read_selects_what_reading_everything_does(
+    recorded: list[Trace], data: st.DataObject, show_all: bool, limit: int
+) -> None:
+    """select_saved reads only the nodes holding the first ``limit`` matches,
+    yet its selection is the one of reading the whole file: the same counts,
+    the hidden names in the same order, the same first matches."""
+    dispatches = [d for trace in recorded for d in trace.dispatches(setup=True)]
+    senders = sorted({d.sender for d in dispatches if d.sender is not None})
+    signals = sorted({d.signal for d in dispatches})
+    receivers = sorted({c.name for d in dispatches for c in d.receivers if c.name.strip()})
+    filters = Filters(
+        senders=tuple(data.draw(st.lists(st.sampled_from(senders), max_size=2))) if senders else (),
+        signals=tuple(data.draw(st.lists(st.sampled_from(signals), max_size=2))) if signals else (),
+        receiver=data.draw(st.none() | st.sampled_from(receivers)) if receivers else None,
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.json"
+        save(recorded, path)
+        try:
+            whole = select(load(path), filters, show_all=show_all)
+        except LookupError as error:
+            try:
+                select_saved(path, filters, show_all=show_all, limit=limit)
+            except LookupError as same:
+                assert str(same) == str(error)
+                return
+            raise AssertionError(
+                f"the filtered read accepted what the whole refused: {error}"
+            ) from None
+        _, part = select_saved(path, filters, show_all=show_all, limit=limit)
+        assert skim(path, lambda digest, always: True) == recorded  # not read by load instead
+    assert (part.passed, part.total, list(part.hidden.items()), part.hidden_by) == (
+        len(whole.matches),
+        whole.total,
+        list(whole.hidden.items()),
+        whole.hidden_by,
+    )
+    drawn = limit or None
+    assert part.matches[:drawn] == whole.matches[:drawn]
+    assert len(part.matches) >= min(limit or len(whole.matches), len(whole.matches))

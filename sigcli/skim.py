@@ -1,0 +1,150 @@
+"""Reading a big trace file for a filter: only the nodes it keeps become records.
+
+``sigcli trace FILE --sender X`` on a trace of 300,000 dispatches draws a few
+hundred of them and counts the rest. Parsing every node into dictionaries
+and records, as :func:`sigcli.tracefile.load` does, is most of its time and
+memory. Here msgspec cuts the file into its step-level nodes without parsing
+them (``msgspec.Raw``, slices of the file's bytes) and reads each as a
+:class:`NodeDigest`: the signals, senders and receivers a filter looks at,
+everything else skipped in C. Only the nodes the caller keeps are parsed in
+full, by :func:`sigcli.tracefile.read_node`, exactly as ``load`` parses them.
+
+A file that is not laid out as sigcli writes it (another version, a byte
+order mark, a value of the wrong type) is left to ``load``, which reads
+everything and names what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from sigcli import tracefile
+from sigcli.trace import FORMAT_VERSION, Node, Trace
+
+__all__ = ["NodeDigest", "ReceiverDigest", "skim"]
+
+
+class ReceiverDigest(msgspec.Struct):
+    """What a filter reads of one receiver call."""
+
+    name: str
+    called: bool = False
+    children: list[NodeDigest] = []
+
+
+class NodeDigest(msgspec.Struct):
+    """What a filter reads of one node: a dispatch's signal, sender and
+    receivers, an operation's nested nodes; nothing of SQL or output."""
+
+    type: str
+    signal: str | None = None
+    sender: str | None = None
+    receivers: list[ReceiverDigest] = []
+    children: list[NodeDigest] = []
+
+
+_KINDS = frozenset({"dispatch", "operation", "sql", "output"})
+_Unset = msgspec.UnsetType
+_UNSET = msgspec.UNSET
+
+
+class _Step(msgspec.Struct):
+    label: str
+    function: str
+    error: str | None = None
+    error_at: str | None = None
+    children: msgspec.Raw | _Unset = _UNSET
+
+
+class _Run(msgspec.Struct):
+    """One run; every field but the nodes is parsed by ``load``'s own code."""
+
+    steps: list[_Step] | _Unset = _UNSET
+    setup: msgspec.Raw | _Unset = _UNSET
+    scenario: msgspec.Raw | _Unset = _UNSET
+    error: msgspec.Raw | _Unset = _UNSET
+    interrupted: msgspec.Raw | _Unset = _UNSET
+    not_run: msgspec.Raw | _Unset = _UNSET
+    connections: msgspec.Raw | _Unset = _UNSET
+    proxies: msgspec.Raw | _Unset = _UNSET
+    parents: msgspec.Raw | _Unset = _UNSET
+
+
+class _Document(_Run):
+    sigcli_trace: int | _Unset = _UNSET
+    runs: list[_Run] | _Unset = _UNSET
+
+
+_RUN_FIELDS = ("scenario", "error", "interrupted", "not_run", "connections", "proxies", "parents")
+_read_digests = msgspec.json.Decoder(list[NodeDigest]).decode
+_cut = msgspec.json.Decoder(list[msgspec.Raw]).decode
+
+
+def skim(path: Path, keep: Callable[[NodeDigest, bool], bool]) -> list[Trace] | None:
+    """The traces in ``path``, each step holding only the nodes whose digest
+    ``keep`` accepts; setup is read whole. ``keep(digest, always)`` sees every
+    node of setup and steps in order, ``always`` telling a setup node, read
+    whatever it answers. None when the file is not laid out as sigcli writes it:
+    :func:`sigcli.tracefile.load` reads it then, and says what is wrong.
+
+    The nodes left out are checked only as far as their digest goes.
+    """
+    try:
+        if path.stat().st_size > tracefile.LARGEST_TRACE:
+            return None
+        data = path.read_bytes()
+        document = msgspec.json.decode(data, type=_Document)
+        if document.sigcli_trace != FORMAT_VERSION:
+            return None
+        runs = [document] if isinstance(document.runs, _Unset) else document.runs
+        with tracefile.reading():
+            return [_trace(run, keep) for run in runs]
+    except Exception:  # noqa: BLE001 - load reads it again, and names the problem
+        return None
+
+
+def _trace(run: _Run, keep: Callable[[NodeDigest, bool], bool]) -> Trace:
+    fields: dict[str, Any] = {
+        name: tracefile.read_value(bytes(raw))
+        for name in _RUN_FIELDS
+        if not isinstance(raw := getattr(run, name), _Unset)
+    }
+    if isinstance(run.steps, _Unset):
+        raise ValueError("a run without steps")
+    fields["setup"] = _nodes(run.setup, keep, everything=True)
+    fields["steps"] = [_step(step, keep) for step in run.steps]
+    return tracefile.trace_from(fields)
+
+
+def _nodes(
+    raw: msgspec.Raw | _Unset, keep: Callable[[NodeDigest, bool], bool], *, everything: bool
+) -> list[Node]:
+    """The records of the nodes in the JSON list ``raw`` that ``keep``
+    accepts, or of all of them (``keep`` still sees each)."""
+    if isinstance(raw, _Unset):
+        return []
+    wanted = []
+    for index, digest in enumerate(_read_digests(raw)):
+        if digest.type not in _KINDS:
+            raise ValueError(f"unknown node type {digest.type!r}")
+        if keep(digest, everything) or everything:
+            wanted.append(index)
+    if not wanted:
+        return []
+    nodes = _cut(raw)
+    return [tracefile.read_node(bytes(nodes[index])) for index in wanted]
+
+
+def _step(step: _Step, keep: Callable[[NodeDigest, bool], bool]) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "label": step.label,
+        "function": step.function,
+        "error": step.error,
+        "error_at": step.error_at,
+    }
+    fields["children"] = _nodes(step.children, keep, everything=False)
+    return fields
