@@ -256,3 +256,50 @@ def test_a_second_ctrl_c_exits_at_once_leaving_a_whole_trace(tmp_path: Path) -> 
     assert stderr.endswith("Interrupted again: exiting now.\n")
     after = (tmp_path / ".sigcli" / "last-trace.json").read_bytes()
     assert after == before or json.loads(after)["interrupted"] is True
+
+
+def wait_for_trace(path: Path, timeout: float) -> float:
+    """When (``time.monotonic()``) the saved trace at ``path`` is there and
+    loads; it is written whole under another name, then renamed."""
+    from sigcli import tracefile
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if path.exists():
+            found = time.monotonic()
+            assert tracefile.load(path)[0].interrupted
+            return found
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.005)
+
+
+def test_ctrl_c_saves_the_partial_trace_within_a_second_while_a_thread_keeps_sending(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "1000"))
+    process = start(tmp_path, "run", "pinger.py")
+    wait_for(tmp_path / "busy")
+    process.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    saved = wait_for_trace(tmp_path / ".sigcli" / "last-trace.json", timeout=30)
+    assert saved - interrupted < 1
+    process.communicate(timeout=60)
+    assert process.returncode == 130
+
+
+def test_a_second_ctrl_c_after_the_save_exits_at_once_and_keeps_the_saved_trace(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "1000"))
+    process = start(tmp_path, "run", "pinger.py")
+    wait_for(tmp_path / "busy")
+    process.send_signal(signal.SIGINT)
+    trace = tmp_path / ".sigcli" / "last-trace.json"
+    wait_for_trace(trace, timeout=30)
+    saved = trace.read_bytes()
+    process.send_signal(signal.SIGINT)
+    again = time.monotonic()
+    process.communicate(timeout=60)
+    assert time.monotonic() - again < 1
+    assert process.returncode == 130
+    assert trace.read_bytes() == saved
