@@ -333,7 +333,7 @@ class Model(metaclass=ModelBase):
             state.adding = False
             state.db = "default"
             return obj
-        from sigcli.models.query import load_rows
+        from sigcli.models.rows import load_rows
 
         return load_rows(cls, [row])[0]
 
@@ -683,6 +683,7 @@ class Model(metaclass=ModelBase):
         """Django's rules: a prefetched relation named in ``fields`` is only forgotten;
         without ``fields`` every prefetch is forgotten and only the loaded fields are
         reloaded, so a deferred field stays deferred."""
+        from sigcli.models import reads
         from sigcli.models.query import QuerySet
 
         d = self.__dict__
@@ -709,7 +710,7 @@ class Model(metaclass=ModelBase):
             qs = qs.only(*fields)
         elif deferred:
             qs = qs.only(*(a for a in meta.attnames if a not in deferred))
-        fresh = qs._get()
+        fresh = reads.get(qs)
         fresh_d = fresh.__dict__
         cache = self._state.fields_cache
         for field in meta.concrete_fields:

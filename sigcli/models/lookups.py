@@ -116,6 +116,7 @@ def column_lookup(
     field: Any, column: str, lookup: str, value: Any, key: str, round_floats: bool = True
 ) -> tuple[str, list[Any]]:
     """SQL for one lookup on one column."""
+    from sigcli.models.compiler import subquery
     from sigcli.models.query import QuerySet
 
     if value is None and lookup not in ("exact", "iexact"):
@@ -129,7 +130,7 @@ def column_lookup(
         if value is None:
             return f"{column} IS NULL", []
         if isinstance(value, QuerySet):
-            sub, params = value._subquery()
+            sub, params = subquery(value)
             return f"{column} = ({sub})", params
         if lookup == "exact":
             return f"{column} = ?", [_value_for(field, value, key)]
@@ -148,7 +149,7 @@ def column_lookup(
         return f"{column} {_COMPARISONS[lookup]} ?", [_value_for(field, value, key)]
     if lookup == "in":
         if isinstance(value, QuerySet):
-            sub, params = value._subquery()
+            sub, params = subquery(value)
             return f"{column} IN ({sub})", params
         values = [_value_for(field, v, key) for v in value if v is not None]
         values = list(dict.fromkeys(values))

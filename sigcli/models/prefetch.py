@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sigcli.models.compiler import from_sql
 from sigcli.models.lookups import order_column
+from sigcli.models.rows import from_row
 
 
 class Prefetch:
@@ -156,8 +158,6 @@ def _marks(values: list[Any]) -> str:
 
 
 def _many_to_many(objects: list[Any], descriptor: Any, queryset: Any) -> dict[Any, list[Any]]:
-    from sigcli.models.query import _from_row
-
     field = descriptor.field
     if descriptor.reverse:
         target, source_name, target_name = (
@@ -181,7 +181,7 @@ def _many_to_many(objects: list[Any], descriptor: Any, queryset: Any) -> dict[An
     where = "".join(f" AND {condition}" for condition in base._where)
     sql = (
         f'SELECT {", ".join(meta.qualified_columns)}, "{through.db_table}"."{source_column}" '
-        f'FROM {base._from_sql()} INNER JOIN "{through.db_table}" ON '
+        f'FROM {from_sql(base)} INNER JOIN "{through.db_table}" ON '
         f'("{meta.read_table}"."{meta.pk.column}" = "{through.db_table}"."{target_column}") '
         f'WHERE "{through.db_table}"."{source_column}" IN ({_marks(pks)}){where}'
     )
@@ -190,7 +190,7 @@ def _many_to_many(objects: list[Any], descriptor: Any, queryset: Any) -> dict[An
         sql += " ORDER BY " + ", ".join(ordering)
     groups: dict[Any, list[Any]] = {}
     for row in base._db().execute(sql, [*pks, *base._params]).fetchall():
-        groups.setdefault(row[-1], []).append(_from_row(target, row[:-1]))
+        groups.setdefault(row[-1], []).append(from_row(target, row[:-1]))
     return groups
 
 

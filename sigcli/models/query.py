@@ -1,9 +1,15 @@
-"""Querysets and managers: lazy, chainable, evaluated once, on the registry's database.
+"""Querysets: lazy, chainable, evaluated once, on the registry's database.
 
 Every public method that touches the database reports itself to the ORM
 observer with a label that reads like the call
 (``Book.objects.filter(author=<Author: a>).delete()``); internal queries
 (the delete collector's, a related descriptor's) only report their SQL.
+
+This module holds the queryset's state and how it is chained and evaluated;
+the SQL it sends is built in :mod:`~sigcli.models.compiler`, rows become
+objects in :mod:`~sigcli.models.rows`, and the work of the reading and
+writing methods is in :mod:`~sigcli.models.reads` and
+:mod:`~sigcli.models.writes`.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from sigcli.models import observe as _observe
-from sigcli.models import writes
-from sigcli.models.base import DEFERRED, Model, ModelState
+from sigcli.models import reads, writes
+from sigcli.models.base import Model
+from sigcli.models.compiler import reversed_order, select_sql
 from sigcli.models.db import not_supported
-from sigcli.models.expressions import Combinable, Q
+from sigcli.models.expressions import Q
 from sigcli.models.fields import FieldDoesNotExist, FieldError
 from sigcli.models.lookups import (
     EmptyResultSet,
@@ -24,13 +31,20 @@ from sigcli.models.lookups import (
     JoinSet,
     compile_condition,
     field_expression,
-    join_clauses,
     order_column,
 )
-from sigcli.observation import current_observer
-from sigcli.signals import post_init, pre_init
+from sigcli.models.reads import MAX_GET_RESULTS, MAX_QUERY_PARAMS
+from sigcli.models.rows import build, load_rows, stream
 
-MAX_GET_RESULTS = 21
+__all__ = [
+    "DJANGO_ONLY_METHODS",
+    "MAX_GET_RESULTS",
+    "MAX_QUERY_PARAMS",
+    "REPR_OUTPUT_SIZE",
+    "QuerySet",
+    "load_rows",
+]
+
 # Django's queryset methods the own engine leaves out: asking for one says so.
 DJANGO_ONLY_METHODS = frozenset(
     {
@@ -54,7 +68,6 @@ DJANGO_ONLY_METHODS = frozenset(
         "alatest",
     }
 )
-MAX_QUERY_PARAMS = 999
 REPR_OUTPUT_SIZE = 20
 
 
@@ -191,7 +204,7 @@ class QuerySet:
         clone = self._chain("reverse")
         order = self._ordering()
         if order:
-            clone._order = tuple(_reversed_order(item) for item in order)
+            clone._order = tuple(reversed_order(item) for item in order)
         return clone
 
     def distinct(self) -> QuerySet:
@@ -344,90 +357,13 @@ class QuerySet:
             return self._order
         return tuple(self.model._meta.ordering)
 
-    # -- SQL -----------------------------------------------------------------
-
-    def _where_sql(self) -> str:
-        return f" WHERE {' AND '.join(self._where)}" if self._where else ""
-
-    def _from_sql(self, entries: tuple[tuple[Any, ...], ...] | None = None) -> str:
-        table = f'"{self.model._meta.read_table}"'
-        entries = self._join_entries if entries is None else entries
-        return f"{table} {' '.join(join_clauses(entries))}" if entries else table
-
-    def _rows_where_sql(self, table: Any = None) -> str:
-        """The WHERE of an UPDATE or DELETE of ``table`` (the model's own ``_meta``, or
-        a parent's): through the read query when filters joined tables or the model
-        is read through its parents' view."""
-        meta = self.model._meta
-        table = table or meta
-        if not self._join_entries and table.db_table == meta.read_table:
-            return self._where_sql()
-        pk = f'"{table.db_table}"."{table.pk.column}"'
-        selected = f'"{meta.read_table}"."{meta.pk.column}"'
-        return f" WHERE {pk} IN (SELECT {selected} FROM {self._from_sql()}{self._where_sql()})"
-
-    def _limit_sql(self) -> str:
-        if self._high is not None:
-            return f" LIMIT {self._high - self._low}" + (
-                f" OFFSET {self._low}" if self._low else ""
-            )
-        if self._low:
-            return f" LIMIT -1 OFFSET {self._low}"
-        return ""
-
-    def _select_sql(self) -> str:
-        meta = self.model._meta
-        table = meta.read_table
-        order = self._ordering()
-        joins = JoinSet(self._join_entries, self._shared_joins)
-        order_sql = ", ".join(order_column(meta, name, joins) for name in order)
-        from_sql = self._from_sql(joins.frozen())
-        if self._fields is not None:
-            columns = ", ".join(field_expression(meta, name)[0] for name in self._fields)
-            sql = f"SELECT {'DISTINCT ' if self._distinct else ''}{columns} FROM {from_sql}"
-        elif self._only is not None or self._related:
-            wanted = None if self._only is None else set(self._only) | {meta.pk.attname}
-            selected = [
-                c
-                for c, a in zip(meta.qualified_columns, meta.attnames, strict=True)
-                if wanted is None or a in wanted
-            ]
-            joined = ""
-            if self._related:
-                from sigcli.models.joined import join_sql
-
-                related_columns, clauses = join_sql(meta, f'"{table}"', self._joins())
-                selected.extend(related_columns)
-                joined = "".join(f" {clause}" for clause in clauses)
-            distinct = "DISTINCT " if self._distinct else ""
-            sql = f"SELECT {distinct}{', '.join(selected)} FROM {from_sql}{joined}"
-        else:
-            sql = meta.select_sql
-            if from_sql != f'"{table}"':
-                sql = f"SELECT {', '.join(meta.qualified_columns)} FROM {from_sql}"
-            if self._distinct:
-                sql = sql.replace("SELECT ", "SELECT DISTINCT ", 1)
-        sql += self._where_sql()
-        if order_sql:
-            sql += " ORDER BY " + order_sql
-        return sql + self._limit_sql()
-
-    def _subquery(self) -> tuple[str, list[Any]]:
-        """This queryset as ``SELECT <pk or the values_list field>`` for ``__in``."""
-        if self._empty:
-            raise EmptyResultSet
-        meta = self.model._meta
-        column = field_expression(meta, self._fields[0] if self._fields else "pk")[0]
-        sql = f"SELECT {column} FROM {self._from_sql()}{self._where_sql()}{self._limit_sql()}"
-        return sql, list(self._params)
+    # -- evaluation (the SQL is in compiler.py, rows become objects in rows.py) ------
 
     def _db(self) -> Any:
         meta = self.model._meta
         if not meta.table_ready:
             meta.registry.ensure_tables()
         return meta.registry.db
-
-    # -- evaluation ------------------------------------------------------------
 
     def _fetch(self) -> list[Any]:
         """Run the query once (no operation report) and cache the result."""
@@ -437,70 +373,13 @@ class QuerySet:
         if self._empty:
             self._result_cache = []
             return self._result_cache
-        rows = self._db().execute(self._select_sql(), self._params).fetchall()
-        objects = self._build(rows)
+        rows = self._db().execute(select_sql(self), self._params).fetchall()
+        objects = build(self, rows)
         if self._prefetch and self._kind == "objects":
             from sigcli.models.prefetch import prefetch_related_objects
 
             prefetch_related_objects(objects, self._prefetch)
         self._result_cache = objects
-        return objects
-
-    def _build(self, rows: list[tuple[Any, ...]]) -> list[Any]:
-        model = self.model
-        meta = model._meta
-        kind = self._kind
-        if kind != "objects":
-            fields = [field_expression(meta, n)[1] for n in self._fields or ()]
-            value_converters = [
-                (i, f.from_db) for i, f in enumerate(fields) if f.from_db is not None
-            ]
-            if value_converters:
-                rows = [_convert(row, value_converters) for row in rows]
-            if kind == "flat":
-                return [row[0] for row in rows]
-            if kind == "dict":
-                names = self._fields or ()
-                return [dict(zip(names, row, strict=True)) for row in rows]
-            return [tuple(row) for row in rows]
-        converters = meta.converters
-        width = len(meta.attnames)
-        if self._only is not None:
-            from sigcli.models.base import DEFERRED
-
-            wanted = set(self._only) | {meta.pk.attname}
-            positions = [a in wanted for a in meta.attnames]
-            converters = tuple((i, f) for i, f in converters if positions[i])
-            width = sum(positions)
-            expanded = []
-            for row in rows:
-                values = iter(row)
-                main = tuple(next(values) if keep else DEFERRED for keep in positions)
-                expanded.append(main + row[width:])
-            rows = expanded
-            width = len(positions)
-        if self._related:
-            from sigcli.models.joined import populate
-
-            joins = self._joins()
-            objects = []
-            for row in rows:
-                main = row[:width]
-                obj = model.from_db(_convert(main, converters) if converters else main)
-                populate(obj, joins, row, width, _from_row)
-                objects.append(obj)
-        else:
-            if converters:
-                rows = [_convert(row, converters) for row in rows]
-            if self._only is None and model.__init__ is Model.__init__:
-                objects = load_rows(model, rows)
-            else:
-                from_db = model.from_db
-                objects = [from_db(row) for row in rows]
-        if self._known is not None:
-            name, instance = self._known
-            for obj in objects:
-                obj._state.fields_cache[name] = instance
         return objects
 
     def _label(
@@ -596,182 +475,45 @@ class QuerySet:
         )
         return rows[0]
 
-    # -- single objects ----------------------------------------------------------
+    # -- single objects, counts and aggregates (the work is in reads.py) ------------
 
     def get(self, *args: Any, **kwargs: Any) -> Any:
         """The one row matching; ``DoesNotExist`` or ``MultipleObjectsReturned`` otherwise."""
-        return self._report("get", args, kwargs, self._get, kwargs, args)
-
-    def _get(self, kwargs: dict[str, Any] | None = None, args: tuple[Any, ...] = ()) -> Any:
-        if args:
-            clone = self._filter_q(args, kwargs or {}, False)
-        else:
-            clone = self._filter(kwargs, False) if kwargs else self._chain()
-        if not clone._low and clone._high is None:
-            clone._order = ()
-            clone._high = MAX_GET_RESULTS
-        found = clone._fetch()
-        count = len(found)
-        name = self.model._meta.object_name
-        if count == 1:
-            return found[0]
-        if not count:
-            raise self.model.DoesNotExist(f"{name} matching query does not exist.")
-        shown = count if count < MAX_GET_RESULTS else f"more than {MAX_GET_RESULTS - 1}"
-        raise self.model.MultipleObjectsReturned(
-            f"get() returned more than one {name} -- it returned {shown}!"
-        )
+        return self._report("get", args, kwargs, reads.get, self, kwargs, args)
 
     def first(self) -> Any:
-        return self._report("first", (), None, self._edge, False)
+        return self._report("first", (), None, reads.edge, self, False)
 
     def last(self) -> Any:
-        return self._report("last", (), None, self._edge, True)
-
-    def _edge(self, last: bool) -> Any:
-        if last:
-            qs = self.reverse() if self.ordered else self.order_by("-pk")
-        else:
-            qs = self if self.ordered else self.order_by("pk")
-        found = qs[:1]._fetch()
-        return found[0] if found else None
+        return self._report("last", (), None, reads.edge, self, True)
 
     def latest(self, *fields: str) -> Any:
-        return self._report("latest", fields, None, self._latest_or_earliest, fields, True)
+        return self._report("latest", fields, None, reads.latest_or_earliest, self, fields, True)
 
     def earliest(self, *fields: str) -> Any:
-        return self._report("earliest", fields, None, self._latest_or_earliest, fields, False)
-
-    def _latest_or_earliest(self, fields: tuple[str, ...], latest: bool) -> Any:
-        if self._low or self._high is not None:
-            raise TypeError("Cannot change a query once a slice has been taken.")
-        order = fields or tuple(
-            [self.model._meta.get_latest_by]
-            if isinstance(self.model._meta.get_latest_by, str)
-            else self.model._meta.get_latest_by or ()
-        )
-        if not order:
-            raise ValueError(
-                "earliest() and latest() require either fields as positional arguments or "
-                "'get_latest_by' in the model's Meta."
-            )
-        if latest:
-            order = tuple(_reversed_order(name) for name in order)
-        clone = self.order_by(*order)
-        clone._high = 1
-        return clone._get()
+        return self._report("earliest", fields, None, reads.latest_or_earliest, self, fields, False)
 
     def in_bulk(self, id_list: Any = None, *, field_name: str = "pk") -> dict[Any, Any]:
         """The objects by ``field_name`` (the pk by default), for ``id_list`` or all rows."""
         label_args = (id_list,) if id_list is not None else ()
-        return self._report("in_bulk", label_args, None, self._in_bulk, id_list, field_name)  # type: ignore[no-any-return]
-
-    def _in_bulk(self, id_list: Any, field_name: str) -> dict[Any, Any]:
-        if self._low or self._high is not None:
-            raise TypeError("Cannot use 'limit' or 'offset' with in_bulk().")
-        if self._kind != "objects":
-            raise TypeError("in_bulk() cannot be used with values() or values_list().")
-        meta = self.model._meta
-        if field_name != "pk" and not meta.get_field(field_name).unique:
-            raise ValueError(
-                f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't."
-            )
-        if id_list is None:
-            objects = self._chain()._fetch()
-        else:
-            ids = tuple(id_list)
-            if not ids:
-                return {}
-            objects = []
-            for start in range(0, len(ids), MAX_QUERY_PARAMS):
-                objects.extend(
-                    self._filter(
-                        {f"{field_name}__in": ids[start : start + MAX_QUERY_PARAMS]}, False
-                    )._fetch()
-                )
-        return {getattr(obj, field_name): obj for obj in objects}
+        return self._report("in_bulk", label_args, None, reads.in_bulk, self, id_list, field_name)  # type: ignore[no-any-return]
 
     def contains(self, obj: Any) -> bool:
-        return self._report("contains", (obj,), None, self._contains, obj)  # type: ignore[no-any-return]
-
-    def _contains(self, obj: Any) -> bool:
-        if self._fields is not None:
-            raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
-        if (
-            not isinstance(obj, Model)
-            or obj._meta.concrete_model is not self.model._meta.concrete_model
-        ):
-            raise TypeError(
-                f"'obj' must be a QuerySet instance of {self.model._meta.object_name}."
-                if not isinstance(obj, Model)
-                else f"'obj' must be a {self.model._meta.object_name} instance."
-            )
-        if obj.pk is None:
-            raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
-        if self._result_cache is not None:
-            return obj in self._result_cache
-        return self._filter({"pk": obj.pk}, False)._exists()
+        return self._report("contains", (obj,), None, reads.contains, self, obj)  # type: ignore[no-any-return]
 
     def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """``aggregate(Sum("pages"), n=Count("id"))``: one SELECT, no instances."""
-        return self._report("aggregate", args, kwargs, self._aggregate, args, kwargs)  # type: ignore[no-any-return]
-
-    def _aggregate(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        from sigcli.models.aggregates import Aggregate
-
-        named = dict(kwargs)
-        for aggregate in args:
-            if not isinstance(aggregate, Aggregate):
-                raise TypeError("Complex aggregates require an alias")
-            named[aggregate.default_alias] = aggregate
-        meta = self.model._meta
-        columns = []
-        for alias, aggregate in named.items():
-            if not isinstance(aggregate, Aggregate):
-                raise TypeError(f"{aggregate!r} is not an aggregate expression")
-            columns.append(f'{aggregate.as_sql(meta)} AS "{alias}"')
-        if self._low or self._high is not None or self._distinct:
-            inner = self._chain()
-            inner._order = ()
-            source = f"({inner._select_sql()}) subquery"
-            columns = [c.replace(f'"{meta.read_table}".', "subquery.") for c in columns]
-            sql = f"SELECT {', '.join(columns)} FROM {source}"
-        else:
-            sql = f"SELECT {', '.join(columns)} FROM {self._from_sql()}{self._where_sql()}"
-        if self._empty:
-            return {alias: aggregate.empty_value for alias, aggregate in named.items()}
-        row = self._db().execute(sql, self._params).fetchone()
-        return {
-            alias: aggregate.convert(value)
-            for (alias, aggregate), value in zip(named.items(), row, strict=True)
-        }
+        return self._report("aggregate", args, kwargs, reads.aggregate, self, args, kwargs)  # type: ignore[no-any-return]
 
     def count(self) -> int:
         if self._result_cache is not None:
             return len(self._result_cache)
-        return self._report("count", (), None, self._count)  # type: ignore[no-any-return]
-
-    def _count(self) -> int:
-        if self._empty:
-            return 0
-        if self._low or self._high is not None or self._distinct:
-            inner = self._chain()
-            inner._order = ()
-            sql = f"SELECT COUNT(*) FROM ({inner._select_sql()}) subquery"
-        else:
-            sql = f'SELECT COUNT(*) AS "__count" FROM {self._from_sql()}{self._where_sql()}'
-        return int(self._db().execute(sql, self._params).fetchone()[0])
+        return self._report("count", (), None, reads.count, self)  # type: ignore[no-any-return]
 
     def exists(self) -> bool:
         if self._result_cache is not None:
             return bool(self._result_cache)
-        return self._report("exists", (), None, self._exists)  # type: ignore[no-any-return]
-
-    def _exists(self) -> bool:
-        if self._empty:
-            return False
-        sql = f'SELECT 1 AS "a" FROM {self._from_sql()}{self._where_sql()} LIMIT 1'
-        return self._db().execute(sql, self._params).fetchone() is not None
+        return self._report("exists", (), None, reads.exists, self)  # type: ignore[no-any-return]
 
     # -- writing (the work is in writes.py) -------------------------------------------
 
@@ -847,42 +589,11 @@ class QuerySet:
                 )
         elif chunk_size <= 0:
             raise ValueError("Chunk size must be strictly positive.")
-        return self._stream(chunk_size)
-
-    def _stream(self, chunk_size: int | None) -> Iterator[Any]:
-        if self._empty:
-            return
-        size = chunk_size or 2000
-        label_args = (chunk_size,) if chunk_size is not None else ()
-        cursor, rows = self._report("iterator", label_args, None, self._first_chunk, size)
-        prefetch = self._prefetch if chunk_size is not None and self._kind == "objects" else ()
-        while rows:
-            if prefetch:
-                from sigcli.models.prefetch import prefetch_related_objects
-
-                objects = self._build(rows)
-                prefetch_related_objects(objects, prefetch)
-                yield from objects
-            else:
-                for row in rows:
-                    yield self._build([row])[0]
-            rows = cursor.fetchmany(size)
-
-    def _first_chunk(self, size: int) -> tuple[Any, list[Any]]:
-        cursor = self._db().execute(self._select_sql(), self._params)
-        return cursor, cursor.fetchmany(size)
+        return stream(self, chunk_size)
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         for obj in self._evaluate():
             yield obj
-
-
-def _reversed_order(item: Any) -> Any:
-    if isinstance(item, str):
-        return item[1:] if item.startswith("-") else f"-{item}"
-    if isinstance(item, Combinable):
-        item = item.asc()
-    return item.reversed()
 
 
 def _index_label(key: int | slice) -> str:
@@ -892,46 +603,6 @@ def _index_label(key: int | slice) -> str:
     stop = "" if key.stop is None else str(key.stop)
     step = "" if key.step is None else f":{key.step}"
     return f"[{start}:{stop}{step}]"
-
-
-def load_rows(model: Any, rows: list[tuple[Any, ...]]) -> list[Any]:
-    """``Model.from_db`` for every row, inlined: loading is the hot path of a
-    cascade. Each row sends ``pre_init`` (positional values, empty kwargs) and
-    ``post_init`` while ``_state`` is still fresh, exactly as ``from_db``."""
-    new, names, state_class = model.__new__, model._meta.attnames, ModelState
-    send_pre, send_post = pre_init.send, post_init.send
-    # A send with no receiver and no observer does nothing; skipping the call
-    # is what keeps a large cascade cheap (receivers may appear mid-batch).
-    observed = current_observer() is not None
-    objects: list[Any] = []
-    append = objects.append
-    for row in rows:
-        obj = new(model)
-        if observed or pre_init.receivers:
-            send_pre(sender=model, args=row, kwargs={})
-        d = obj.__dict__
-        d["_state"] = state = state_class()
-        d.update(zip(names, row, strict=True))
-        if observed or post_init.receivers:
-            send_post(sender=model, instance=obj)
-        state.adding = False
-        state.db = "default"
-        append(obj)
-    return objects
-
-
-def _from_row(model: Any, values: tuple[Any, ...]) -> Any:
-    converters = model._meta.converters
-    return model.from_db(_convert(values, converters) if converters else values)
-
-
-def _convert(row: tuple[Any, ...], converters: Any) -> tuple[Any, ...]:
-    values = list(row)
-    for index, convert in converters:
-        value = values[index]
-        if value is not None and value is not DEFERRED:
-            values[index] = convert(value)
-    return tuple(values)
 
 
 _observe.async_variants(

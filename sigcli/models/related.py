@@ -443,9 +443,10 @@ class ForwardDescriptor:
             elif field.parent_link and not _parent_deferred(instance, field.remote_model):
                 obj = _parent_from_child(instance, field.remote_model)
             else:
+                from sigcli.models import reads
                 from sigcli.models.query import QuerySet
 
-                obj = QuerySet(field.remote_model)._get({"pk": value})
+                obj = reads.get(QuerySet(field.remote_model), {"pk": value})
                 if field.one_to_one and not field.rel.hidden:
                     obj._state.fields_cache[field.rel.accessor_name] = instance
             cache[field.name] = obj
@@ -491,10 +492,11 @@ class ReverseOneToOneDescriptor:
         if obj is _MISSING:
             obj = None
             if instance.pk is not None:
+                from sigcli.models import reads
                 from sigcli.models.query import QuerySet
 
                 try:
-                    obj = QuerySet(rel.related_model)._get({rel.field.name: instance.pk})
+                    obj = reads.get(QuerySet(rel.related_model), {rel.field.name: instance.pk})
                 except rel.related_model.DoesNotExist:
                     obj = None
                 else:

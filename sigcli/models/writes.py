@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sigcli.models.compiler import rows_where_sql
 from sigcli.models.db import IntegrityError
 from sigcli.models.expressions import is_expression
 from sigcli.models.fields import FieldDoesNotExist, FieldError
@@ -193,7 +194,7 @@ def update(qs: QuerySet, kwargs: dict[str, Any]) -> int:
         qs = QuerySet(qs.model)._filter({"pk__in": pks}, False)
     try:
         for table, (sets, params) in tables.items():
-            sql = f'UPDATE "{table.db_table}" SET {", ".join(sets)}{qs._rows_where_sql(table)}'
+            sql = f'UPDATE "{table.db_table}" SET {", ".join(sets)}{rows_where_sql(qs, table)}'
             rows = int(db.execute(sql, [*params, *qs._params]).rowcount)
             if table is own or own not in tables:
                 count = rows
@@ -226,6 +227,4 @@ def raw_delete(qs: QuerySet) -> int:
     if qs._empty:
         return 0
     table = qs.model._meta.db_table
-    return int(
-        qs._db().execute(f'DELETE FROM "{table}"{qs._rows_where_sql()}', qs._params).rowcount
-    )
+    return int(qs._db().execute(f'DELETE FROM "{table}"{rows_where_sql(qs)}', qs._params).rowcount)
