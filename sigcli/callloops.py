@@ -170,7 +170,7 @@ def relearn(slot: CacheSlot, signal: Signal, sender: object, named: dict[str, An
     key = (len(slot[1]), *named)
     loop = _PLAIN.get(key) or _make(key, traced=False)
     slot[0] = loop
-    return loop(slot, signal, sender, named)  # type: ignore[no-any-return]
+    return loop(slot, signal, sender, named)
 
 
 def generic_traced_loop(
@@ -187,7 +187,7 @@ def relearn_traced(
     key = (len(slot[1]) // 2, *named)
     loop = _TRACED.get(key) or _make(key, traced=True)
     slot[0] = loop
-    return loop(slot, signal, sender, named, journal)  # type: ignore[no-any-return]
+    return loop(slot, signal, sender, named, journal)
 
 
 _PLAIN: dict[tuple[Any, ...], Callable[..., Responses]] = {}

@@ -24,7 +24,7 @@ from threading import get_ident
 from typing import Any
 
 from sigcli import callloops, observation
-from sigcli.callloops import CacheSlot, relearn, relearn_traced
+from sigcli.callloops import CacheSlot, CallLoop, TracedLoop, relearn, relearn_traced
 from sigcli.observation import (  # noqa: F401 - event kinds, for readers of journals
     CALL,
     DONE,
@@ -273,7 +273,7 @@ class Signal:
         stored: Any = receiver
         if weak:
             if hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
-                stored = weakref.WeakMethod(receiver, self._flag_dead_receivers)  # type: ignore[arg-type]
+                stored = weakref.WeakMethod(receiver, self._flag_dead_receivers)
             else:
                 stored = weakref.ref(receiver, self._flag_dead_receivers)
         with self.lock:
@@ -537,12 +537,14 @@ class Signal:
         if journal is None:
             slot = self._sync_only.get(id(sender))
             if slot is not None and self.receivers:
-                return slot[0](slot, self, sender, named)
+                loop: CallLoop = slot[0]
+                return loop(slot, self, sender, named)
             return self._send_unobserved(sender, named)
         if journal.inline and self.receivers:
             slot = self._inline.get(id(sender))
             if slot is not None:
-                return slot[0](slot, self, sender, named, journal)  # type: ignore[no-any-return]
+                traced: TracedLoop = slot[0]
+                return traced(slot, self, sender, named, journal)
         return observation.send_observed(self, journal, sender, named, False)
 
     def _send_unobserved(self, sender: object, named: dict[str, Any]) -> list[tuple[Receiver, Any]]:
@@ -602,6 +604,7 @@ class Signal:
                 return []
             return await asyncio.to_thread(call_sync_bundle)
 
+        responses: list[tuple[Receiver, Any]]
         try:
             with counting:
                 responses, async_responses = await asyncio.gather(
