@@ -115,6 +115,8 @@ def importable_neighbours(path: Path) -> Iterator[None]:
 
 @contextmanager
 def validating_receivers() -> Iterator[None]:
+    """Have ``connect`` check receivers as Django does with ``DEBUG`` on, so a
+    receiver without ``**kwargs`` is refused where it is connected."""
     previous = dispatcher.validate_receivers
     dispatcher.validate_receivers = True
     try:

@@ -7,7 +7,7 @@ implementations, so a pass is evidence of fidelity, not just of consistency.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,22 +38,11 @@ def _django() -> Impl:
     )
 
 
-@contextlib.contextmanager
-def _sigcli_validation() -> Iterator[None]:
-    from sigcli import dispatcher
-
-    previous = dispatcher.validate_receivers
-    dispatcher.validate_receivers = True
-    try:
-        yield
-    finally:
-        dispatcher.validate_receivers = previous
-
-
 def _sigcli() -> Impl:
     from sigcli.dispatcher import Signal, receiver
+    from sigcli.isolation import validating_receivers
 
-    return Impl("sigcli", Signal, receiver, "sigcli.dispatch", _sigcli_validation)
+    return Impl("sigcli", Signal, receiver, "sigcli.dispatch", validating_receivers)
 
 
 IMPLS = {"django": _django, "sigcli": _sigcli}
