@@ -19,7 +19,16 @@ from typing import Any
 from rich.text import Text
 
 from sigcli.text import clip, listens_to, printable
-from sigcli.trace import INIT_SIGNALS, Dispatch, ReceiverCall, SkipReason, Step
+from sigcli.trace import (
+    INIT_SIGNALS,
+    MOST_FRAMES,
+    OUTER_FRAMES,
+    Dispatch,
+    ReceiverCall,
+    SkipReason,
+    Step,
+    Traceback,
+)
 
 SIGNAL = "bold cyan"
 SENDER = "green"
@@ -262,6 +271,33 @@ def receiver_line(call: ReceiverCall, width: int, verbose: bool, robust: bool = 
     if verbose and call.file:
         line.append_text(styled((f"  {where(call.file, call.line)}", DIM)))
     return line
+
+
+def traceback_text(traceback: Traceback, error: str | None, receiver: str | None = None) -> Text:
+    """The frames an error went through, as pytest's short tracebacks read::
+
+        shop.py:12: in notify
+            helper(instance)
+        shop.py:5: in helper
+            raise ValueError("boom")
+        E   ValueError: boom
+
+    headed by the ``receiver``'s name where the line above does not say
+    whose it is (the compact view). A trace file's frames are drawn up to
+    :data:`~sigcli.trace.MOST_FRAMES`, like a recorded traceback's."""
+    frames, left_out = traceback.frames, traceback.left_out
+    if len(frames) > MOST_FRAMES:
+        left_out += len(frames) - MOST_FRAMES
+        frames = frames[:OUTER_FRAMES] + frames[len(frames) - MOST_FRAMES + OUTER_FRAMES :]
+    lines = [styled((f"traceback of {receiver}", DIM))] if receiver is not None else []
+    for index, frame in enumerate(frames):
+        if index == OUTER_FRAMES and left_out:
+            lines.append(styled((f"… {count(left_out, 'more frame')}", DIM)))
+        lines.append(styled((f"{where(frame.file, frame.line)}: in {frame.function}", DIM)))
+        if frame.source:
+            lines.append(styled(f"    {frame.source}"))
+    lines += [styled((f"E   {line}", ERROR)) for line in (error or "").split("\n")]
+    return Text("\n").join(lines)
 
 
 def where(file: str, line: int | None) -> str:

@@ -354,6 +354,19 @@ _OWN_FOLDER = os.path.dirname(__file__)
 _BUNDLED = os.path.join(_OWN_FOLDER, "scenarios")
 
 
+def is_own_file(file: str) -> bool:
+    """Whether code in ``file`` is sigcli's own (a bundled scenario aside),
+    a generated call loop included, not the code of someone using it."""
+    if file.startswith(_OWN_FOLDER):
+        return not file.startswith(_BUNDLED)
+    return file.startswith(_LOOP_FILES)
+
+
+#: The file names the generated call loops are compiled under (see
+#: :mod:`sigcli.callloops`).
+_LOOP_FILES = "<sigcli "
+
+
 def called_from(*also_inside: str) -> str | None:
     """``"file:line"`` of the innermost frame outside sigcli (a bundled
     scenario aside) and outside the folders ``also_inside``."""

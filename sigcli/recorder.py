@@ -20,7 +20,7 @@ from typing import Any
 
 from sigcli import observation
 from sigcli.observation import Decision, Journal, ReceiverInfo, ReceiverPlan
-from sigcli.snapshot import json_safe, sender_label, signal_label
+from sigcli.snapshot import json_safe, sender_label, signal_label, traceback_of
 from sigcli.text import describe_error
 from sigcli.trace import (
     Connection,
@@ -34,6 +34,7 @@ from sigcli.trace import (
     SqlStatement,
     Step,
     Trace,
+    Traceback,
 )
 
 __all__ = ["PrintedOutput", "Recorder", "capture", "recording", "recursion_room"]
@@ -217,6 +218,8 @@ class Recorder(Journal):
             step = self._base.node
             if step is not None and error is not None:
                 step.error = describe_error(error)
+                if error is not self._last_error:  # else a receiver's traceback has it
+                    step.traceback = traceback_of(error)
             self._stacks = {}
             self._last_error = None
 
@@ -230,12 +233,14 @@ class Recorder(Journal):
     def label_sender(self, sender: object) -> Any:
         return sender_label(sender)
 
-    def note_failure(self, error: BaseException) -> tuple[str, bool]:
-        """The error's description, and whether it came out of the receiver
-        that finished last (it passed through from inside)."""
+    def note_failure(self, error: BaseException) -> tuple[str, bool, Traceback | None]:
+        """The error's description, whether it came out of the receiver
+        that finished last (it passed through from inside), and, if not,
+        its traceback: read now, when it holds the frames from where it
+        was caught (the call of the receiver) to where it was raised."""
         propagated = error is self._last_error
         self._last_error = error
-        return describe_error(error), propagated
+        return describe_error(error), propagated, None if propagated else traceback_of(error)
 
     def too_deep(self, depth: int) -> None:
         with self._lock:
@@ -476,7 +481,7 @@ class Recorder(Journal):
         if failure is None:
             call.result = result
         else:
-            call.error, call.error_propagated = failure
+            call.error, call.error_propagated, call.traceback = failure
 
     def _send_finished(self, event: Sequence[Any]) -> None:
         _, thread, signal, failure = event
@@ -517,7 +522,7 @@ class Recorder(Journal):
             None,
         )
         if running is not None:
-            running.node.error, running.node.error_propagated = failure
+            running.node.error, running.node.error_propagated, running.node.traceback = failure
         del stack[index:]
         _dispatch_ended(frame.node, failure)
 
@@ -534,7 +539,7 @@ class Recorder(Journal):
         return links[-3:]
 
 
-def _dispatch_ended(dispatch: Dispatch, failure: tuple[str, bool] | None) -> None:
+def _dispatch_ended(dispatch: Dispatch, failure: tuple[str, bool, Any] | None) -> None:
     """The send is over: its error, if any, and the receivers it never reached."""
     if failure is not None:
         dispatch.error = failure[0]

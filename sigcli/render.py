@@ -44,6 +44,7 @@ from sigcli.drawing import (
     show_value,
     shown_kwargs,
     styled,
+    traceback_text,
 )
 from sigcli.exports import export, export_kind, make_console, mermaid
 from sigcli.query import Selection
@@ -319,7 +320,10 @@ def run_view(
             label.append_text(styled(("  ✗ stopped: ", ERROR), (step.error, ERROR), multiline=True))
             if step.error_at and options.verbose:
                 label.append_text(styled((f"  at {step.error_at}", DIM)))
-        _add_nodes(_add_for(root, step, label), step.children, options, budget)
+        branch = _add_for(root, step, label)
+        _add_nodes(branch, step.children, options, budget)
+        if options.verbose and step.traceback is not None and step is not interrupted_step:
+            branch.add(traceback_text(step.traceback, step.error))
     why = "the run was interrupted" if trace.interrupted else "an earlier step failed"
     for number, skipped in enumerate(trace.not_run, len(trace.steps) + 1):
         root.add(styled((f"{number} · {skipped}", DIM), (f"  not run: {why}", DIM)))
@@ -460,19 +464,25 @@ def _add_dispatch(
             line = receiver_line(call, width, options.verbose, dispatch.robust)
             _add_hint(line, budget, call)
             sub = _add_for(branch, call, line)
-        if budget is None:
-            continue
-        link = f"{dispatch.signal} {dispatch.sender} › {call.name}"
-        if not options.show_all and budget.chain.count(link) >= CYCLE_TURNS:
-            further, _ = _census(call.children, options)
+        if budget is not None:
+            # What it did, unless a cycle comes round again (written out
+            # here: a trace nests hundreds deep, and so does drawing it).
+            link = f"{dispatch.signal} {dispatch.sender} › {call.name}"
+            further = 0
+            if not options.show_all and budget.chain.count(link) >= CYCLE_TURNS:
+                further = _census(call.children, options)[0]
             if further > 2:
                 more = count(further, "more dispatch", "more dispatches")
                 note = f"⋮ {link} again: the cycle repeats, {more} further down (--all draws them)"
                 sub.add(styled((note, DIM)))
-                continue
-        budget.chain.append(link)
-        _add_nodes(sub, call.children, options, budget)
-        budget.chain.pop()
+            else:
+                budget.chain.append(link)
+                _add_nodes(sub, call.children, options, budget)
+                budget.chain.pop()
+        if options.verbose and call.traceback is not None:
+            sub.add(
+                traceback_text(call.traceback, call.error, call.name if options.compact else None)
+            )
 
 
 def _add_hint(line: Text, budget: _Budget | None, node: object) -> None:

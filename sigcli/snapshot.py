@@ -9,14 +9,18 @@ taking the picture must not touch the database (see
 from __future__ import annotations
 
 import json
+import linecache
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from sigcli.observation import is_own_file
 from sigcli.text import clip, safe_repr
+from sigcli.trace import MOST_FRAMES, OUTER_FRAMES, Frame, Traceback
 
 if TYPE_CHECKING:
     from sigcli.dispatcher import Signal
 
-__all__ = ["LONGEST_REPR", "json_safe", "sender_label", "signal_label"]
+__all__ = ["LONGEST_REPR", "json_safe", "sender_label", "signal_label", "traceback_of"]
 
 
 def json_safe(value: object, _depth: int = 0) -> Any:
@@ -82,3 +86,44 @@ def sender_label(sender: object) -> str | None:
 def signal_label(signal: Signal) -> str:
     """A signal by its name, or by its address when it has none."""
     return signal.name or f"<Signal at {id(signal):#x}>"
+
+
+#: Characters kept of a frame's file, function name and source line.
+LONGEST_FRAME_TEXT = 300
+
+
+def traceback_of(error: BaseException) -> Traceback | None:
+    """The frames of the user's code that ``error`` went through so far,
+    read now (its traceback grows as it propagates); None if there are
+    none (a receiver refusing the signal's arguments raises in sigcli's
+    call). Frames of sigcli itself (a bundled scenario aside) and of its
+    generated call loops are left out."""
+    frames: list[Frame] = []
+    seen = 0
+    tb: TracebackType | None = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        file = code.co_filename
+        if not is_own_file(file):
+            seen += 1
+            if len(frames) < MOST_FRAMES:
+                frames.append(_frame(file, tb.tb_lineno, code.co_qualname))
+            else:
+                # Keep the outer frames and a window of the innermost ones.
+                del frames[OUTER_FRAMES]
+                frames.append(_frame(file, tb.tb_lineno, code.co_qualname))
+        tb = tb.tb_next
+    if not frames:
+        return None
+    return Traceback(frames, seen - len(frames))
+
+
+def _frame(file: str, line: int | None, function: str) -> Frame:
+    number = line or 0
+    source = linecache.getline(file, number).strip() if number else ""
+    return Frame(
+        clip(file, LONGEST_FRAME_TEXT),
+        number,
+        clip(function, LONGEST_FRAME_TEXT),
+        clip(source, LONGEST_FRAME_TEXT),
+    )

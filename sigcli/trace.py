@@ -23,10 +23,13 @@ from sigcli.observation import ConnectionOutcome
 __all__ = [
     "FORMAT_VERSION",
     "INIT_SIGNALS",
+    "MOST_FRAMES",
+    "OUTER_FRAMES",
     "Connection",
     "ConnectionOutcome",
     "DepthLimitExceeded",
     "Dispatch",
+    "Frame",
     "Node",
     "Operation",
     "Output",
@@ -36,6 +39,7 @@ __all__ = [
     "Step",
     "Trace",
     "TraceFormatError",
+    "Traceback",
     "is_dispatch_of",
     "signal_name",
     "walk_dispatches",
@@ -79,6 +83,36 @@ class DepthLimitExceeded(RecursionError):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame of a traceback: where it was, in which function, and the
+    source of its line (empty when the file could not be read)."""
+
+    file: str
+    line: int
+    function: str
+    source: str
+
+
+#: A traceback keeps at most this many frames: the first ``OUTER_FRAMES``
+#: and the innermost, where it raised (a recursion would otherwise keep
+#: thousands); ``Traceback.left_out`` counts those between.
+MOST_FRAMES = 20
+OUTER_FRAMES = 5
+
+
+@dataclass(slots=True)
+class Traceback:
+    """The frames of the user's code an exception went through, outermost
+    first, as pytest shows them: sigcli's own frames (the dispatcher, the
+    call loops, the model layer) are left out. A deep one keeps its first
+    :data:`OUTER_FRAMES` and its last frames, :data:`MOST_FRAMES` in all;
+    ``left_out`` counts those between."""
+
+    frames: list[Frame]
+    left_out: int = 0
+
+
 @dataclass(slots=True)
 class ReceiverCall:
     """One receiver connected to a signal at the moment it was sent."""
@@ -96,6 +130,8 @@ class ReceiverCall:
     error: str | None = None
     error_propagated: bool = False
     children: list[Node] = field(default_factory=list)
+    #: Where it raised, when it raised itself (not ``error_propagated``).
+    traceback: Traceback | None = None
 
 
 @dataclass(slots=True)
@@ -171,6 +207,9 @@ class Step:
     children: list[Node] = field(default_factory=list)
     error: str | None = None
     error_at: str | None = None
+    #: Where the step's own code raised; None when a receiver raised it
+    #: (the receiver holds the traceback) or the step did not fail.
+    traceback: Traceback | None = None
 
 
 @dataclass(slots=True)

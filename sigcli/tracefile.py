@@ -23,6 +23,7 @@ from sigcli.trace import (
     Connection,
     ConnectionOutcome,
     Dispatch,
+    Frame,
     Node,
     Operation,
     Output,
@@ -31,6 +32,7 @@ from sigcli.trace import (
     SqlStatement,
     Step,
     Trace,
+    Traceback,
     TraceFormatError,
 )
 
@@ -167,12 +169,14 @@ def _trace_chunks(trace: Trace) -> Iterator[str]:
     yield from _list_chunks(trace.setup)
     yield '], "steps": ['
     for index, step in enumerate(trace.steps):
-        fields = {
+        fields: dict[str, Any] = {
             "label": step.label,
             "function": step.function,
             "error": step.error,
             "error_at": step.error_at,
         }
+        if step.traceback is not None:
+            fields["traceback"] = traceback_json(step.traceback)
         yield ("\n" if index == 0 else ",\n") + _unclosed(fields, "children")
         yield from _list_chunks(step.children)
         yield "]}"
@@ -472,24 +476,7 @@ def node_json(node: Node, children: bool = True) -> dict[str, Any]:
             "robust": node.robust,
             "kwargs": node.kwargs,
             "error": node.error,
-            "receivers": [
-                {
-                    "name": c.name,
-                    "module": c.module,
-                    "file": c.file,
-                    "line": c.line,
-                    "sender_filter": c.sender_filter,
-                    "weak": c.weak,
-                    "dispatch_uid": c.dispatch_uid,
-                    "called": c.called,
-                    "skipped_reason": c.skipped_reason.value if c.skipped_reason else None,
-                    "result": c.result,
-                    "error": c.error,
-                    "error_propagated": c.error_propagated,
-                    "children": [node_json(n) for n in c.children] if children else [],
-                }
-                for c in node.receivers
-            ],
+            "receivers": [_receiver_json(c, children) for c in node.receivers],
         }
     if isinstance(node, Operation):
         return {
@@ -502,6 +489,55 @@ def node_json(node: Node, children: bool = True) -> dict[str, Any]:
     if isinstance(node, Output):
         return {"type": "output", "text": node.text}
     return {"type": "sql", "sql": node.sql, "params": node.params}
+
+
+def _receiver_json(call: ReceiverCall, children: bool) -> dict[str, Any]:
+    fields = {
+        "name": call.name,
+        "module": call.module,
+        "file": call.file,
+        "line": call.line,
+        "sender_filter": call.sender_filter,
+        "weak": call.weak,
+        "dispatch_uid": call.dispatch_uid,
+        "called": call.called,
+        "skipped_reason": call.skipped_reason.value if call.skipped_reason else None,
+        "result": call.result,
+        "error": call.error,
+        "error_propagated": call.error_propagated,
+        "children": [node_json(n) for n in call.children] if children else [],
+    }
+    if call.traceback is not None:  # only a receiver that raised has one
+        fields["traceback"] = traceback_json(call.traceback)
+    return fields
+
+
+def traceback_json(traceback: Traceback) -> dict[str, Any]:
+    """``{"frames": [{"file", "line", "function", "source"}], "left_out": N}``."""
+    return {
+        "frames": [
+            {"file": f.file, "line": f.line, "function": f.function, "source": f.source}
+            for f in traceback.frames
+        ],
+        "left_out": traceback.left_out,
+    }
+
+
+def _traceback_from(value: Any) -> Traceback | None:
+    if value is None:
+        return None
+    data = _obj(value)
+    frames = [
+        Frame(
+            file=_req(frame, "file", str),
+            line=_req(frame, "line", int),
+            function=_req(frame, "function", str),
+            source=_req(frame, "source", str),
+        )
+        for frame in map(_obj, _list(data.get("frames", [])))
+    ]
+    left_out = _req(data, "left_out", int) if "left_out" in data else 0
+    return Traceback(frames, left_out)
 
 
 def connection_json(connection: Connection) -> dict[str, Any]:
@@ -557,6 +593,7 @@ def _trace_from(data: dict[str, Any]) -> Trace:
                 error=_opt(s.get("error"), str),
                 error_at=_opt(s.get("error_at"), str),
                 children=_nodes(s.get("children", [])),
+                traceback=_traceback_from(s.get("traceback")),
             )
             for s in map(_obj, _list(data["steps"]))
         ],
@@ -607,6 +644,7 @@ def _receiver_from(data: dict[str, Any]) -> ReceiverCall:
         error=_opt(data.get("error"), str),
         error_propagated=bool(data.get("error_propagated", False)),
         children=[_node_from(_obj(n)) for n in _list(data.get("children", []))],
+        traceback=_traceback_from(data.get("traceback")),
     )
 
 
