@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,9 +250,11 @@ _WRITE_SQL = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?',
 def quiet_nodes(trace: Trace, signals: frozenset[str]) -> Iterator[Operation | SqlStatement]:
     """The ORM calls under which none of ``signals`` was sent, and the SQL
     statements sent outside any ORM call, in run order."""
-    pending: list[tuple[list[Node], bool]] = [(step.children, True) for step in trace.steps]
+    # A queue: a trace of 200,000 dispatches puts as many lists on it, and
+    # taking each from the front of a list would move all the others.
+    pending: deque[tuple[list[Node], bool]] = deque((step.children, True) for step in trace.steps)
     while pending:
-        nodes, outside = pending.pop(0)
+        nodes, outside = pending.popleft()
         for node in nodes:
             if isinstance(node, Operation):
                 if any(d.signal in signals for d in walk_dispatches(node.children)):
@@ -259,7 +262,7 @@ def quiet_nodes(trace: Trace, signals: frozenset[str]) -> Iterator[Operation | S
                 else:
                     yield node
             elif isinstance(node, Dispatch):
-                pending += [(call.children, True) for call in node.receivers]
+                pending.extend((call.children, True) for call in node.receivers)
             elif isinstance(node, SqlStatement) and outside:
                 yield node
 
