@@ -419,7 +419,7 @@ def trace_command(
     elif filters == query.Filters():
         renderables = list(render.run_views(traces, options))
     else:
-        renderables = [render.selection_view(selection, options)]
+        renderables = [render.selection_view(selection, options, traces)]
     _print(renderables, traces, export, force)
     _exit(status, threads_left)
 

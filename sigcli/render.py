@@ -11,6 +11,7 @@ the input is always a finished :class:`~sigcli.trace.Trace`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -380,6 +381,9 @@ def _add_nodes(tree: Tree, nodes: list[Node], options: ViewOptions, budget: _Bud
                 _add_dispatch(tree, node, options, budget)
         elif isinstance(node, Operation):
             if options.compact:
+                hint = budget.hints.get(id(node))
+                if hint is not None:  # the ORM call is not drawn, its hint is
+                    tree.add(styled(node.label, (f"  ← {hint}", HINT)))
                 _add_nodes(tree, node.children, options, budget)
             else:
                 _add_operation(tree, node, options, budget)
@@ -397,7 +401,7 @@ def _add_operation(tree: Tree, operation: Operation, options: ViewOptions, budge
         label.append_text(styled(("  no signals", SKIPPED)))
     if operation.error:
         label.append_text(styled(("  ✗ ", ERROR), (brief(operation.error), ERROR)))
-    _add_hint(label, budget, operation)
+    _add_hint(label, budget.hints, operation)
     _add_nodes(_add_for(tree, operation, label), operation.children, options, budget)
 
 
@@ -439,30 +443,41 @@ def _drawn_when_compact(call: ReceiverCall) -> bool:
 
 
 def _add_dispatch(
-    tree: Tree, dispatch: Dispatch, options: ViewOptions, budget: _Budget | None = None
+    tree: Tree,
+    dispatch: Dispatch,
+    options: ViewOptions,
+    budget: _Budget | None = None,
+    notes: dict[int, str] | None = None,
 ) -> None:
-    """The dispatch and its receivers; with a ``budget``, what they caused too."""
+    """The dispatch and its receivers; with a ``budget``, what they caused
+    too. ``notes`` are the hints on classic mistakes (the budget's if it
+    has one): every view shows those of what it draws, and the compact and
+    ``--hide-skipped`` views those of the receivers they leave out on the
+    dispatch's line."""
+    notes = budget.hints if budget is not None else notes or {}
+    hides = options.hide_skipped or options.compact
     if options.compact:
-        branch = _add_for(tree, dispatch, _compact_line(dispatch, options))
+        label = _compact_line(dispatch, options)
+        _add_hint(label, notes, dispatch)
     else:
         label = dispatch_line(dispatch, options.verbose)
-        _add_hint(label, budget, dispatch)
+        _add_hint(label, notes, dispatch)
         skipped = sum(not _drawn_when_compact(call) for call in dispatch.receivers)
         if options.hide_skipped and skipped:
             label.append_text(_skipped_note(skipped))
-        branch = _add_for(tree, dispatch, label)
-    shown = [
-        call
-        for call in dispatch.receivers
-        if not (options.hide_skipped or options.compact) or _drawn_when_compact(call)
-    ]
+    shown = [call for call in dispatch.receivers if not hides or _drawn_when_compact(call)]
+    for call in dispatch.receivers if hides else ():
+        hint = notes.get(id(call))
+        if hint is not None and (options.compact or not _drawn_when_compact(call)):
+            label.append_text(styled((f"  ← {one_line(call.name)}: {hint}", HINT)))
+    branch = _add_for(tree, dispatch, label)
     width = max((len(one_line(call.name)) for call in shown), default=0)
     for call in shown:
         if options.compact:
             sub = branch
         else:
             line = receiver_line(call, width, options.verbose, dispatch.robust)
-            _add_hint(line, budget, call)
+            _add_hint(line, notes, call)
             sub = _add_for(branch, call, line)
         if budget is not None:
             # What it did, unless a cycle comes round again (written out
@@ -485,9 +500,9 @@ def _add_dispatch(
             )
 
 
-def _add_hint(line: Text, budget: _Budget | None, node: object) -> None:
+def _add_hint(line: Text, notes: dict[int, str], node: object) -> None:
     """``  ← Staff is a proxy of User``: the classic mistake this node shows."""
-    hint = None if budget is None else budget.hints.get(id(node))
+    hint = notes.get(id(node))
     if hint is not None:
         line.append_text(styled((f"  ← {hint}", HINT)))
 
@@ -495,9 +510,16 @@ def _add_hint(line: Text, budget: _Budget | None, node: object) -> None:
 # -- filtered views -----------------------------------------------------------
 
 
-def selection_view(selection: Selection, options: ViewOptions = ViewOptions()) -> Tree:
+def selection_view(
+    selection: Selection, options: ViewOptions = ViewOptions(), traces: Iterable[Trace] = ()
+) -> Tree:
     """The dispatches a filter kept, each under a one-line path to where it
-    happened, with the dispatcher's own per-receiver decision shown."""
+    happened, with the dispatcher's own per-receiver decision shown, and the
+    hints on classic mistakes that ``traces`` (those selected from) prove."""
+    notes: dict[int, str] = {}
+    traces = list(traces)
+    for trace in traces:
+        notes.update(hints(trace))
     header = [
         f"filter: {selection.filters.describe()}",
         f"{selection.passed} of {count(selection.total, 'dispatch', 'dispatches')} shown",
@@ -514,7 +536,12 @@ def selection_view(selection: Selection, options: ViewOptions = ViewOptions()) -
             branch = root.add(styled((" › ".join(match.path), "bold")))
             previous = match.path
         assert branch is not None
-        _add_dispatch(branch, match.dispatch, options)
+        _add_dispatch(branch, match.dispatch, options, notes=notes)
+    for path, operation in _hinted_operations(traces, notes):
+        # No dispatch draws an ORM call whose mistake is a signal it did not send.
+        line = styled(("← ", HINT), (" › ".join(path), "bold"))
+        line.append_text(styled((f"  {notes[id(operation)]}", HINT)))
+        root.add(line)
     rest = selection.passed - len(drawn)
     if rest:
         root.children.append(Tree(limit_note(rest, options.limit)))
@@ -522,3 +549,23 @@ def selection_view(selection: Selection, options: ViewOptions = ViewOptions()) -
     if note is not None:
         root.children.append(Tree(note))
     return root
+
+
+def _hinted_operations(
+    traces: list[Trace], notes: dict[int, str]
+) -> Iterator[tuple[tuple[str, ...], Operation]]:
+    """The ORM calls ``notes`` has a hint for, each with the path of its
+    step, and its scenario when there are several; iterative, as a trace
+    nests hundreds deep."""
+    for trace in traces:
+        prefix = (Path(trace.scenario or "capture").name,) if len(traces) > 1 else ()
+        for number, step in enumerate(trace.steps, 1):
+            pending: list[list[Node]] = [step.children]
+            while pending:
+                for node in pending.pop():
+                    if isinstance(node, Operation):
+                        if id(node) in notes:
+                            yield (*prefix, f"{number} · {step.label}", node.label), node
+                        pending.append(node.children)
+                    elif isinstance(node, Dispatch):
+                        pending.extend(call.children for call in node.receivers)
