@@ -133,6 +133,9 @@ class Recorder(Journal):
         # call. Keyed by the plan's id, kept with the plan.
         self._plans: dict[int, tuple[Any, list[tuple[Any, ...]], tuple[int, ...]]] = {}
         self._labels: dict[Any, str] = {}
+        # Threads an earlier scenario left running, and those this one starts.
+        self._foreign: list[threading.Thread] = []
+        self._own: list[threading.Thread] = []
         self._handlers: dict[str, Callable[[Sequence[Any]], None]] = {
             observation.SEND: self._send_started,
             observation.CALL: self._receiver_started,
@@ -166,6 +169,7 @@ class Recorder(Journal):
             count = len(events)
             if not count:
                 return
+            ignored = self._ignored()
             handlers = self._handlers
             fields = _EVENT_FIELDS
             send_inline, last = observation.SEND_INLINE, observation.LAST
@@ -175,6 +179,9 @@ class Recorder(Journal):
                     start = index
                     kind = events[start]
                     end = start + fields[kind]
+                    if ignored and events[start + 1] in ignored:
+                        index = end
+                        continue
                     if (
                         kind is send_inline
                         and end < count
@@ -205,6 +212,24 @@ class Recorder(Journal):
             self._stacks = {}
             self._last_error = None
         return step
+
+    def ignore_threads(self, foreign: list[threading.Thread], own: list[threading.Thread]) -> None:
+        """Record nothing sent from ``foreign`` threads: those an earlier
+        scenario left running, whose sends would otherwise land in this
+        scenario's trace. ``own`` is the list of the threads this scenario
+        starts, as it grows: one of them may take the ident of a foreign
+        thread that ended, and is recorded. (The last sends of that ended
+        thread, if not yet put in the tree, are then recorded too.)"""
+        with self._lock:
+            self._foreign = list(foreign)
+            self._own = own
+
+    def _ignored(self) -> set[int]:
+        """The idents of the threads whose events are dropped."""
+        if not self._foreign:
+            return set()
+        own = {thread.ident for thread in self._own}
+        return {t.ident for t in self._foreign if t.ident is not None and t.ident not in own}
 
     def stop(self) -> None:
         """Keep nothing from now on (after Ctrl-C): what threads still send
@@ -269,6 +294,8 @@ class Recorder(Journal):
 
     def _apply(self, event: tuple[Any, ...]) -> None:
         """A live recorder's ``write``: the event goes into the tree at once."""
+        if self._foreign and event[1] in self._ignored():
+            return
         with self._lock:
             self._handlers[event[0]](event)
         if self.forward is not None:

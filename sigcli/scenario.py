@@ -333,15 +333,17 @@ def _run_all(
     keep_going: bool,
     engine: Engine,
 ) -> None:
+    earlier: list[threading.Thread] = []  # the threads of the scenarios run so far
     for name, path in zip(names, paths, strict=True):
         trace = Trace(scenario=str(path) if Path(name).exists() else name)
         result.traces.append(trace)
         recorder = Recorder(trace, max_depth=max_depth)
+        threads: list[threading.Thread] = []
+        recorder.ignore_threads(running(earlier), threads)
         # What the scenario prints is kept in the trace, where it was printed;
         # a watching observer (run --step) needs the terminal itself.
         output = redirect_stdout(PrintedOutput(recorder)) if watch is None else nullcontext()
         observer = recorder if watch is None else watch(recorder)
-        threads: list[threading.Thread] = []
         try:
             with (
                 output,
@@ -368,6 +370,7 @@ def _run_all(
             result.interrupted = True
             break
         finally:
+            earlier += threads
             left = left_running(threads)
             if left:
                 result.threads_left[trace.scenario or name] = left

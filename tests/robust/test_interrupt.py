@@ -129,17 +129,26 @@ def test_sigint_while_loading_a_big_trace_exits_130(tmp_path: Path) -> None:
 
 WRITER = """\
 import threading
+import time
 
 import sigcli
 from sigcli import models
+from sigcli.dispatcher import current_observer
 
 
 class Row(models.Model):
     n = models.IntegerField()
 
 
+first_row = threading.Event()
+
+
 def fill():
-    n = 0
+    Row.objects.create(n=1)
+    first_row.set()
+    while current_observer() is not None:  # until sigcli stops recording
+        time.sleep(0.001)
+    n = 1
     while True:
         n += 1
         Row.objects.create(n=n)
@@ -147,21 +156,35 @@ def fill():
 
 @sigcli.step
 def start():
-    \"\"\"starts a thread that writes rows for ever\"\"\"
+    \"\"\"starts a thread that writes a row, and rows for ever once recording ends\"\"\"
     threading.Thread(target=fill, name="filler", daemon=DAEMON).start()
+    first_row.wait()
 """
 
 
 def test_a_thread_still_writing_after_the_scenario_keeps_its_database(tmp_path: Path) -> None:
     (tmp_path / "writer.py").write_text(WRITER.replace("DAEMON", "False"))
-    stdout, stderr = start(tmp_path, "run", "writer.py").communicate(timeout=60)
-    # What the thread did before the step ended is recorded; how much varies.
-    assert stdout.startswith("writer.py · 1 step · ")
-    assert stdout.splitlines()[0].endswith(" · no errors")
+    process = start(tmp_path, "run", "writer.py")
+    stdout, stderr = process.communicate(timeout=60)
+    # The thread's first row is written during the step; the rest once recording ended.
+    assert (process.returncode, stdout.splitlines()) == (
+        0,
+        [
+            "writer.py · 1 step · 2 dispatches · 2 pre_init/post_init with no receiver folded · "
+            "no errors",
+            "└── 1 · starts a thread that writes a row, and rows for ever once recording ends",
+            "    └── Row.objects.create(n=1)",
+            "        ├── pre_save  Row  instance=<Row: Row object (None)>  (no receivers)",
+            '        ├── SQL  INSERT INTO "app_row" ("n") VALUES (1)',
+            "        └── post_save  Row  instance=<Row: Row object (1)>  created=True  (no receivers)",
+        ],
+    )
     assert stderr == (
         "Warning: writer.py left 1 thread running (filler); sigcli exits without waiting for it.\n"
     )
-    assert json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())["error"] is None
+    saved = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
+    assert saved["error"] is None
+    assert [node["label"] for node in saved["steps"][0]["children"]] == ["Row.objects.create(n=1)"]
 
 
 def test_the_shell_ends_beside_a_thread_still_writing(tmp_path: Path) -> None:
@@ -303,3 +326,70 @@ def test_a_second_ctrl_c_after_the_save_exits_at_once_and_keeps_the_saved_trace(
     assert time.monotonic() - again < 1
     assert process.returncode == 130
     assert trace.read_bytes() == saved
+
+
+# -- one scenario's threads while the next one runs ----------------------------------------
+
+LEAVER = """\
+import threading
+from pathlib import Path
+
+import sigcli
+from sigcli import Signal, receiver
+
+beat = Signal()
+
+
+@receiver(beat)
+def heard(sender, **kwargs):
+    pass
+
+
+def loop():
+    while True:
+        beat.send(sender="leaver's thread")
+        if Path("second-started").exists():
+            Path("sent-during-second").touch()
+
+
+@sigcli.step
+def start():
+    \"\"\"a thread that keeps sending after the scenario\"\"\"
+    threading.Thread(target=loop, name="beater", daemon=True).start()
+"""
+
+SECOND = """\
+import time
+from pathlib import Path
+
+import sigcli
+from sigcli import Signal, receiver
+
+tock = Signal()
+
+
+@receiver(tock)
+def counted(sender, **kwargs):
+    pass
+
+
+@sigcli.step
+def wait():
+    \"\"\"sends once while the other scenario's thread sends too\"\"\"
+    Path("second-started").touch()
+    while not Path("sent-during-second").exists():
+        time.sleep(0.01)
+    tock.send(sender="second")
+"""
+
+
+def test_a_thread_left_by_one_scenario_records_nothing_into_the_next(tmp_path: Path) -> None:
+    (tmp_path / "leaver.py").write_text(LEAVER)
+    (tmp_path / "second.py").write_text(SECOND)
+    process = start(tmp_path, "run", "leaver.py", "second.py")
+    process.communicate(timeout=60)
+    saved = json.loads((tmp_path / ".sigcli" / "last-trace.json").read_text())
+    second = saved["runs"][1]
+    (step,) = second["steps"]
+    sent = [(d["signal"], d["sender"]) for d in step["children"] if d["type"] == "dispatch"]
+    assert sent == [("tock", "'second'")]
