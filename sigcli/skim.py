@@ -127,16 +127,21 @@ def _nodes(
     accepts, or of all of them (``keep`` still sees each)."""
     if isinstance(raw, _Unset):
         return []
-    wanted = []
-    for index, digest in enumerate(_read_digests(raw)):
-        if digest.type not in _KINDS:
-            raise ValueError(f"unknown node type {digest.type!r}")
-        if keep(digest, everything) or everything:
-            wanted.append(index)
-    if not wanted:
-        return []
     nodes = _cut(raw)
-    return [tracefile.read_node(bytes(nodes[index])) for index in wanted]
+    kept: list[Node] = []
+    for first in range(0, len(nodes), _BATCH):
+        batch = nodes[first : first + _BATCH]
+        for node, digest in zip(batch, _read_digests(b"[%b]" % b",".join(batch)), strict=True):
+            if digest.type not in _KINDS:
+                raise ValueError(f"unknown node type {digest.type!r}")
+            if keep(digest, everything) or everything:
+                kept.append(tracefile.read_node(bytes(node)))
+    return kept
+
+
+#: Nodes read as digests at once: few calls, and never a whole huge step's
+#: digests in memory (a step of 1,000,000 dispatches took 2.5× the file).
+_BATCH = 2000
 
 
 def _step(step: _Step, keep: Callable[[NodeDigest, bool], bool]) -> dict[str, Any]:
