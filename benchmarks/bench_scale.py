@@ -30,8 +30,11 @@ saves 100 model instances (each a pre_save and a post_save with a receiver).
   signals with 0 to 3 receivers, receivers that save in turn; ``--sender
   Author``, a sender of one dispatch in fifteen). Against only parsing the
   same file with ``json.loads``, and with orjson and msgspec (into plain
-  objects). ``--limit 0`` (drawing every dispatch of the scenario's trace)
-  is timed too. Target: ``--sender`` ≤ 3 s and ≤ 3× the file's size in memory.
+  objects). Target: ``--sender`` ≤ 3 s and ≤ 3× the file's size in memory.
+* ``--parts million``: ``sigcli run`` of 1,000,000 dispatches, saving the
+  trace and printing it with ``--json``; ``--parts limit0``: ``sigcli trace
+  --limit 0`` (drawing every dispatch) of the scenario's big trace. Each
+  takes minutes.
 """
 
 from __future__ import annotations
@@ -260,14 +263,21 @@ def dropping_journal() -> Any:
 # -- children (one measurement each, in a fresh interpreter) ---------------------
 
 
-def child_run(scenario: Path) -> dict[str, float]:
-    """The whole command in-process; stdout goes to a file, as when piped."""
+def child_run(scenario: Path, mode: str | None = None) -> dict[str, float]:
+    """The whole command in-process; stdout goes to a file, as when piped.
+    The trace is saved beside the scenario, or with mode ``--json`` printed
+    instead."""
     from sigcli.cli import main
 
+    where = (
+        ["--json", "--no-save"]
+        if mode == "--json"
+        else ["--save", str(scenario.with_suffix(".json"))]
+    )
     start = time.perf_counter()
     with open(os.devnull, "w") as sink, redirect_stdout(sink):
         try:
-            main(["run", str(scenario), "--save", str(scenario.with_suffix(".json"))])
+            main(["run", str(scenario), *where])
         except SystemExit as exit:
             if exit.code:
                 raise RuntimeError(f"sigcli run exited {exit.code}") from None
@@ -392,9 +402,10 @@ def main() -> None:
     parser.add_argument(
         "--parts",
         nargs="+",
-        choices=["run", "dispatch", "read"],
+        choices=["run", "dispatch", "read", "million", "limit0"],
         default=["run", "dispatch", "read"],
-        help="what to measure",
+        help="what to measure; `million` (sigcli run of 1,000,000 dispatches, saved and "
+        "--json) and `limit0` (sigcli trace --limit 0 of the scenario's big trace) take minutes",
     )
     parser.add_argument("--child", choices=["run", "dispatch", "read"], help=argparse.SUPPRESS)
     parser.add_argument("--scenario", type=Path, help=argparse.SUPPRESS)
@@ -402,7 +413,7 @@ def main() -> None:
     parser.add_argument("--sender", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child == "run":
-        print(json.dumps(child_run(options.scenario)))
+        print(json.dumps(child_run(options.scenario, options.mode)))
         return
     if options.child == "dispatch":
         print(json.dumps(child_dispatch(options.scenario, options.mode)))
@@ -437,7 +448,7 @@ def main() -> None:
                 big = Path(directory) / "big.py"
                 big.write_text(SCENARIO)
                 spawn(["--child", "run", "--scenario", str(big)], options.trace_size)
-                modes = [*read_modes(), "sigcli trace --limit 0"]
+                modes = read_modes() + ["sigcli trace --limit 0"] * ("limit0" in options.parts)
                 big_traces.append(("the scenario's", big.with_suffix(".json"), "Item", modes))
             if options.django_tests:
                 folder = Path(directory) / "django"
@@ -450,6 +461,17 @@ def main() -> None:
                         args = ["--child", "read", "--scenario", str(trace), "--mode", mode]
                         reads[mode].append(spawn([*args, "--sender", sender], 0))
                 show_reads(label, trace, sender, reads, options.repeat)
+        if "million" in options.parts:
+            million: dict[str, list[dict[str, float]]] = {"saved": [], "--json": []}
+            for _ in range(options.repeat):
+                for mode, samples in million.items():
+                    args = ["--child", "run", "--scenario", str(scenario), "--mode", mode]
+                    samples.append(spawn(args, 1_000_000))
+            print(f"\nsigcli run of 1,000,200 dispatches (medians of {options.repeat})")
+            for mode, samples in million.items():
+                seconds = statistics.median(s["seconds"] for s in samples)
+                peak = statistics.median(s["peak_mb"] for s in samples)
+                print(f"{mode:>10} {seconds:>9.1f} s {peak:>7.0f} MB peak")
 
 
 def show_runs(runs: dict[int, list[dict[str, float]]], repeat: int, small: int, large: int) -> None:
