@@ -114,3 +114,28 @@ def test_a_send_from_asends_worker_thread_nests_under_its_receiver(
         "        │       └── ✓ count  any sender\n"
         "        └── ✓ notify     any sender  → returned notified"
     )
+
+
+@pytest.mark.parametrize("taken_over", [False, True])
+def test_a_recorder_drops_what_foreign_threads_send_unless_an_own_thread_has_their_ident(
+    taken_over: bool,
+) -> None:
+    """Sends from a thread an earlier scenario left running are dropped; a
+    thread of this scenario that took the ident of one that ended is recorded."""
+    import threading
+
+    from sigcli import Signal
+    from sigcli.recorder import Recorder, recording
+    from sigcli.trace import Trace
+
+    beat = Signal()
+    here = threading.current_thread()
+    recorder = Recorder(Trace(scenario="second"))
+    recorder.ignore_threads([here], [here] if taken_over else [])
+    recorder.start_step("one", "one")
+    with recording(recorder):
+        beat.send(sender="clock")
+    recorder.finish_step(None)
+    (step,) = recorder.trace.steps
+    sent = [(type(node).__name__, getattr(node, "sender", None)) for node in step.children]
+    assert sent == ([("Dispatch", "'clock'")] if taken_over else [])
