@@ -1,24 +1,21 @@
-"""Reading the receivers connected to a ``django.dispatch.Signal``, on any Django.
+"""Listing the receivers connected to Django's signals, on any Django.
 
-A ``receivers`` entry is ``(key, rref)`` on Django 4.2, ``(key, rref,
-is_async)`` on 5.x and ``(key, rref, sender_ref, is_async)`` on 6.x, so an
-entry is read by its length with ``is_async`` last (tools that unpack a fixed
-shape break on the next version). ``key`` is ``(receiver id or dispatch_uid,
-sender id)``: Django keeps only the sender's ``id()`` before 6.0, so a
-sender is named from the objects sigcli knows (the installed models, senders
-seen at connect while :func:`senders_seen` was active), else by its id.
+Entries are read by :mod:`.entries`. Django keeps only a sender's ``id()``
+before 6.0, so a sender is named from the objects sigcli knows (the
+installed models, senders seen at connect while :func:`senders_seen` was
+active), else by its id.
 """
 
 from __future__ import annotations
 
 import gc
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sigcli import observation
+from sigcli.djangoengine.entries import NONE_ID, make_id, read_entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +49,12 @@ def senders_seen() -> Iterator[None]:
     """Note the sender of every ``connect`` made in the block (``django.setup()``
     imports the project's receivers), so that a listing can name it."""
     from django.dispatch import Signal
-    from django.dispatch.dispatcher import _make_id
 
     original = Signal.connect
 
     def connect(self: Any, receiver: Any, sender: Any = None, *args: Any, **kwargs: Any) -> Any:
         uid = kwargs.get("dispatch_uid", args[1] if len(args) > 1 else None)
-        key = (uid if uid is not None else _make_id(receiver), _make_id(sender))
+        key = (uid if uid is not None else make_id(receiver), make_id(sender))
         if sender is not None:
             _seen[(id(self), key)] = observation.name_of(sender, "__name__")
         return original(self, receiver, sender, *args, **kwargs)
@@ -93,24 +89,19 @@ def connected(signal: Any, senders: dict[int, Any] | None = None) -> list[Connec
     """The receivers of ``signal`` in connection order (dead weak references
     included, marked ``dead``), each flagged when the same function (same
     code) listens to the same sender in another entry too."""
-    from django.dispatch.dispatcher import NONE_ID, _make_id
-
     senders = known_senders() if senders is None else senders
     with signal.lock:
-        entries = list(signal.receivers)
+        entries = [read_entry(entry) for entry in signal.receivers]
     found: list[tuple[ConnectedReceiver, tuple[Any, ...] | None]] = []
     counts: dict[tuple[Any, ...], int] = {}
     for entry in entries:
-        (receiver_key, sender_key), reference = entry[0], entry[1]
-        weak = isinstance(reference, weakref.ReferenceType)
-        receiver = reference() if weak else reference
-        is_async = bool(entry[-1]) if len(entry) >= 3 else False
+        receiver_key, sender_key = entry.key
+        receiver, weak, is_async = entry.receiver, entry.weak, entry.is_async
         if receiver is None:
             found.append((ConnectedReceiver(_dead_info(weak, is_async), dead=True), None))
             continue
-        sender_ref = entry[2] if len(entry) == 4 else None
-        uid = None if receiver_key == _make_id(receiver) else receiver_key
-        label = _sender_label(signal, entry[0], sender_key, sender_ref, senders, NONE_ID)
+        uid = None if receiver_key == make_id(receiver) else receiver_key
+        label = _sender_label(signal, entry.key, sender_key, entry.sender_ref, senders)
         info = replace(
             observation.describe(receiver, None, weak, uid, is_async), sender_label=label
         )
@@ -129,9 +120,8 @@ def _sender_label(
     sender_key: Any,
     sender_ref: Any,
     senders: dict[int, Any],
-    none_id: Any,
 ) -> str | None:
-    if sender_key == none_id:
+    if sender_key == NONE_ID:
         return None
     if sender_ref is not None:
         sender = sender_ref()

@@ -172,6 +172,72 @@ def test_a_caching_signal_that_returns_early_still_records_the_dispatch() -> Non
         assert dispatch.receivers[0].sender_filter == "Book"
 
 
+def _edits(signal: Any, calls: list[str]) -> list[list[str]]:
+    """Sends between changes to ``signal``'s receivers, by connect and
+    disconnect and by hand; the names called by each send."""
+    made = {}
+    for name in "abc":
+
+        def receive(sender: Any, name: str = name, **kwargs: Any) -> None:
+            calls.append(name)
+
+        receive.__qualname__ = name
+        made[name] = receive
+    called = []
+
+    def send() -> None:
+        signal.send(sender=Sender)
+        called.append(calls[:])
+        calls.clear()
+
+    signal.connect(made["a"])
+    signal.connect(made["b"])
+    send()
+    send()
+    signal.connect(made["c"])
+    send()
+    signal.disconnect(made["a"])
+    send()
+    signal.receivers.insert(0, signal.receivers.pop())  # c first, by hand (cacheops' way)
+    send()
+    signal.receivers.clear()  # by hand
+    send()
+    return called
+
+
+@pytest.mark.parametrize("caching", [False, True])
+def test_a_plan_kept_between_sends_follows_every_change_to_the_receivers(caching: bool) -> None:
+    plain = _edits(Signal(use_caching=caching), [])
+    with django_capture() as trace:
+        observed = _edits(Signal(use_caching=caching), [])
+    # A caching signal keeps answering from its cache after the hand edit,
+    # as Django does; the trace lists the receivers as connected.
+    reordered = ["b", "c"] if caching else ["c", "b"]
+    assert plain == observed == [["a", "b"], ["a", "b"], ["a", "b", "c"], ["b", "c"], reordered, []]
+    shown = [[name for name, called, _ in receivers_of(d) if called] for d in trace.dispatches()]
+    assert shown == [["a", "b"], ["a", "b"], ["a", "b", "c"], ["b", "c"], ["c", "b"], []]
+
+
+def test_a_send_patched_by_another_tool_before_the_observer_still_runs_it() -> None:
+    original = vars(Signal)["send"]
+    seen: list[str] = []
+
+    def send(self: Any, sender: Any, **named: Any) -> Any:
+        seen.append("patched")
+        return original(self, sender, **named)
+
+    Signal.send = send  # type: ignore[method-assign]
+    try:
+        with connected(ping, answer), django_capture() as trace:
+            assert ping.send(sender=Sender, n=4) == [(answer, "answer to 4")]
+    finally:
+        Signal.send = original  # type: ignore[method-assign]
+    assert seen == ["patched"]
+    (dispatch,) = trace.dispatches()
+    assert receivers_of(dispatch) == [("answer", True, None)]
+    assert dispatch.receivers[0].result == "answer to 4"
+
+
 def test_has_listeners_is_not_a_dispatch() -> None:
     with connected(ping, answer):
         with django_capture() as trace:
