@@ -13,16 +13,16 @@ How it hooks in, and why so:
   ``_live_receivers`` (through whatever patches another tool put on it),
   then each receiver called as Django calls it, with the events of sigcli's
   own inline send written around the calls. Its plan comes from
-  :mod:`.plans`, kept until the receivers change. ``send`` returns the
-  user's own receivers. If Django's wrapped ``send`` is not its own, or the
+  :mod:`.plans`, kept until the receivers change; while it is current for
+  Django's cache entry of the sender and nobody patched ``_live_receivers``
+  over ours, Django's lookup would answer the plan's receivers, so they are
+  taken from the plan. ``send`` returns the user's own receivers. If Django's wrapped ``send`` is not its own, or the
   receivers it would call are not the plan's (another tool's
   ``_live_receivers`` wraps them), the send goes the general way.
 * Every other send runs Django's own method with a stand-in per receiver
   (:mod:`.standins`).
-* ``connect`` is wrapped to remember each connection's sender and
-  ``dispatch_uid``, which Django keeps only as ids; it and ``disconnect``
-  report what they did (:class:`~sigcli.observation.ConnectionChange`), as
-  sigcli's own dispatcher does.
+* ``connect`` and ``disconnect`` report what they did, as sigcli's own
+  dispatcher does (:mod:`.connections`).
 
 Uninstalling puts back exactly what was on the class.
 """
@@ -39,13 +39,12 @@ from threading import get_ident
 from typing import Any, Literal
 
 from sigcli import observation as _observation
-from sigcli.djangoengine import orm, standins
-from sigcli.djangoengine.entries import make_id, read_entry
+from sigcli.djangoengine import connections, orm, standins
+from sigcli.djangoengine.entries import make_id
 from sigcli.djangoengine.plans import (
     DjangoSignal,
     Plan,
     SignalState,
-    describe_receiver,
     name_signal,
     signal_label,
     state_of,
@@ -59,12 +58,8 @@ from sigcli.observation import (
     SCALARS,
     SEND,
     SEND_INLINE,
-    ConnectionChange,
-    ConnectionOutcome,
     Journal,
     ReceiverInfo,
-    called_from,
-    name_of,
     snapshot_all,
 )
 
@@ -169,14 +164,20 @@ def _make_send(original: Callable[..., Any], robust: bool) -> Callable[..., Any]
             made is None
             or made.mute_changes != _observation.mute_changes
             or self._dead_receivers
-            or observation.before
-            or observation.after
+            or not self.receivers  # emptied by hand: Django returns at once
+            or ((observation.before or observation.after) and _hooked(observation, made))
             or (_pending and len(sys.modules) != _modules_seen)
         ):
             return _send_here(original, self, sender, named, observation, cached)
         return _run_here(original, self, sender, named, observation.journal, made, fresh)
 
     return send
+
+
+def _hooked(observation: Observation, made: Plan) -> bool:
+    """Whether a hook runs before or after a send of the plan's signal."""
+    name = made.state.label.name
+    return name in observation.before or name in observation.after
 
 
 def _make_send_through(original: Callable[..., Any], robust: bool) -> Callable[..., Any]:
@@ -429,109 +430,14 @@ def _make_live_receivers(original: Callable[..., Any]) -> Callable[..., Any]:
     return _live_receivers
 
 
-def _make_connect(original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def connect(
-        self: Any,
-        receiver: Any,
-        sender: object = None,
-        weak: bool = True,
-        dispatch_uid: Any = None,
-    ) -> Any:
-        before = list(self.receivers)
-        result = original(self, receiver, sender, weak, dispatch_uid)
-        known = {id(entry) for entry in before}
-        added = [entry for entry in self.receivers if id(entry) not in known]
-        label = None if sender is None else name_of(sender, "__name__")
-        if added:  # not refused as a duplicate
-            entry = added[-1]
-            info = describe_receiver(
-                receiver, label, weak, dispatch_uid or None, read_entry(entry).is_async
-            )
-            state_of(self).remember(entry, info)
-        observation = _observation_here()
-        if observation is not None:
-            if not added:
-                info = describe_receiver(receiver, label, weak, dispatch_uid or None, False)
-            key = (dispatch_uid or make_id(receiver), make_id(sender))
-            held = None if added else next((e for e in before if e[0] == key), None)
-            _report(observation, self, info, *_connect_outcome(self, receiver, held))
-        return result
-
-    return connect
-
-
-def _connect_outcome(
-    signal: Any, receiver: Any, held: Any
-) -> tuple[ConnectionOutcome, ReceiverInfo | None]:
-    """What a connect did: connected (nothing ``held`` its key), or ignored
-    because the same receiver was connected, or another holds the dispatch_uid."""
-    if held is None:
-        return ConnectionOutcome.CONNECTED, None
-    holder = read_entry(held).receiver
-    if holder is None or make_id(holder) == make_id(receiver):
-        return ConnectionOutcome.ALREADY_CONNECTED, None
-    info = state_of(signal).known(held)
-    return ConnectionOutcome.DISPATCH_UID_TAKEN, info or describe_receiver(
-        holder, None, True, None, False
-    )
-
-
-def _make_disconnect(original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def disconnect(
-        self: Any, receiver: Any = None, sender: object = None, dispatch_uid: Any = None
-    ) -> Any:
-        before = list(self.receivers)
-        result = original(self, receiver, sender, dispatch_uid)
-        observation = _observation_here()
-        if observation is not None:
-            remaining = {id(entry) for entry in self.receivers}
-            removed = [entry for entry in before if id(entry) not in remaining]
-            label = None if sender is None else name_of(sender, "__name__")
-            for entry in removed:
-                info = state_of(self).known(entry)
-                if info is None:
-                    info = describe_receiver(receiver, label, True, dispatch_uid or None, False)
-                _report(observation, self, info, ConnectionOutcome.DISCONNECTED, None)
-            if not removed and receiver is not None:
-                info = describe_receiver(receiver, label, True, dispatch_uid or None, False)
-                _report(observation, self, info, ConnectionOutcome.NOT_FOUND, None)
-        return result
-
-    return disconnect
-
-
-#: Django's own frames: the line that asked for a connect is outside them.
-_DJANGO_FOLDERS: tuple[str, ...] = ()
-
-
-def _report(
-    observation: Observation,
-    signal: Any,
-    info: ReceiverInfo,
-    outcome: ConnectionOutcome,
-    holder: ReceiverInfo | None,
-) -> None:
-    global _DJANGO_FOLDERS
-    if not _DJANGO_FOLDERS:
-        import django
-
-        root = django.__path__[0]
-        _DJANGO_FOLDERS = (f"{root}/dispatch", f"{root}/db/models")
-    where = called_from(*_DJANGO_FOLDERS)
-    change = ConnectionChange(signal_label(signal), info, outcome, where, holder)
-    observation.journal.connection_changed(change)
-
-
 _PATCHES: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
     "send": lambda f: _make_send(f, robust=False),
     "send_robust": lambda f: _make_send(f, robust=True),
     "asend": lambda f: _make_asend(f, robust=False),
     "asend_robust": lambda f: _make_asend(f, robust=True),
     "_live_receivers": _make_live_receivers,
-    "connect": _make_connect,
-    "disconnect": _make_disconnect,
+    "connect": lambda f: connections.make_connect(f, _observation_here),
+    "disconnect": lambda f: connections.make_disconnect(f, _observation_here),
 }
 
 _MISSING = object()

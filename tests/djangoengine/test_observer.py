@@ -218,6 +218,20 @@ def test_a_plan_kept_between_sends_follows_every_change_to_the_receivers(caching
     assert shown == [["a", "b"], ["a", "b"], ["a", "b", "c"], ["b", "c"], ["c", "b"], []]
 
 
+def test_a_caching_signal_emptied_by_hand_calls_nobody_as_in_django() -> None:
+    def run(signal: Any) -> list[Any]:
+        signal.connect(answer)
+        sent = [signal.send(sender=Sender, n=1), signal.send(sender=Sender, n=2)]
+        signal.receivers.clear()  # the cache still holds answer, as factory_boy leaves it
+        return [*sent, signal.send(sender=Sender, n=3)]
+
+    plain = run(Signal(use_caching=True))
+    with django_capture() as trace:
+        observed = run(Signal(use_caching=True))
+    assert plain == observed == [[(answer, "answer to 1")], [(answer, "answer to 2")], []]
+    assert [receivers_of(d) for d in trace.dispatches()] == [[("answer", True, None)]] * 2 + [[]]
+
+
 def test_a_send_patched_by_another_tool_before_the_observer_still_runs_it() -> None:
     original = vars(Signal)["send"]
     seen: list[str] = []
