@@ -85,6 +85,10 @@ class World:
             )
             if kind == "weak":
                 self.keep.append(receiver)
+        # The loop's variable still holds the last receiver: let go of it,
+        # or a "dead" one lives until this returns, and later still if
+        # anything (a tracer, a debugger) holds on to this frame.
+        del receiver
         gc.collect()
 
     def make(self, index: int, actions: list[Any]) -> Any:
