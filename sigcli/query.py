@@ -264,7 +264,8 @@ class Unread:
         while pending:
             item = pending.pop()
             if item.type != "dispatch":
-                pending.extend(reversed(item.children))
+                if item.children:
+                    pending.extend(reversed(item.children))
                 continue
             receivers = item.receivers
             key: tuple[Any, ...] = (item.signal, item.sender)
@@ -279,7 +280,8 @@ class Unread:
                     hidden.append(verdict[2])
                     first_seen.setdefault(verdict[2], len(first_seen))
             for call in reversed(receivers):
-                pending.extend(reversed(call.children))
+                if call.children:
+                    pending.extend(reversed(call.children))
         if always:
             return True
         if passed and (not self.limit or self.kept < self.limit):
