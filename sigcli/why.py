@@ -579,7 +579,7 @@ def _missed(
         verdicts.append(
             Verdict(
                 "muted",
-                f"Its signal's receivers were replaced at {short_path(off.called_from)} (muted, as "
+                f"Its signal's receivers were replaced{_at(off.called_from)} (muted, as "
                 f"factory_boy's mute_signals does) during {_listed(kinds['muted'])}.",
                 "Send outside the muted block, or leave this signal out of the mute.",
                 _seqs(kinds["muted"]),
@@ -588,6 +588,12 @@ def _missed(
     if "dead" in kinds:
         verdicts.append(_dead(kinds["dead"], receiver.name))
     return verdicts
+
+
+def _at(called_from: str | None) -> str:
+    """`` at FILE:LINE``, or `` by hand`` when the line is not known (a
+    receiver list edited in place on Django, seen at the next send)."""
+    return f" at {short_path(called_from)}" if called_from else " by hand"
 
 
 def _absence(

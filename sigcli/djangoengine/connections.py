@@ -23,7 +23,7 @@ from sigcli.observation import (
     name_of,
 )
 
-__all__ = ["make_connect", "make_disconnect"]
+__all__ = ["make_connect", "make_disconnect", "report_edits"]
 
 
 def make_connect(original: Callable[..., Any], here: Callable[[], Any]) -> Callable[..., Any]:
@@ -38,7 +38,10 @@ def make_connect(original: Callable[..., Any], here: Callable[[], Any]) -> Calla
         dispatch_uid: Any = None,
     ) -> Any:
         before = list(self.receivers)
+        observation = here()
+        report_edits(observation, self)
         result = original(self, receiver, sender, weak, dispatch_uid)
+        state_of(self).saw(self.receivers)
         known = {id(entry) for entry in before}
         added = [entry for entry in self.receivers if id(entry) not in known]
         label = None if sender is None else name_of(sender, "__name__")
@@ -48,7 +51,6 @@ def make_connect(original: Callable[..., Any], here: Callable[[], Any]) -> Calla
                 receiver, label, weak, dispatch_uid or None, read_entry(entry).is_async
             )
             state_of(self).remember(entry, info)
-        observation = here()
         if observation is not None:
             if not added:
                 info = describe_receiver(receiver, label, weak, dispatch_uid or None, False)
@@ -84,8 +86,10 @@ def make_disconnect(original: Callable[..., Any], here: Callable[[], Any]) -> Ca
         self: Any, receiver: Any = None, sender: object = None, dispatch_uid: Any = None
     ) -> Any:
         before = list(self.receivers)
-        result = original(self, receiver, sender, dispatch_uid)
         observation = here()
+        report_edits(observation, self)
+        result = original(self, receiver, sender, dispatch_uid)
+        state_of(self).saw(self.receivers)
         if observation is not None:
             remaining = {id(entry) for entry in self.receivers}
             removed = [entry for entry in before if id(entry) not in remaining]
@@ -123,3 +127,16 @@ def _report(
     where = called_from(*_DJANGO_FOLDERS)
     change = ConnectionChange(signal_label(signal), info, outcome, where, holder)
     observation.journal.connection_changed(change)
+
+
+def report_edits(observation: Any, signal: Any) -> None:
+    """Report receivers taken off or put back on ``signal.receivers`` by
+    hand since connect and disconnect last left it (where, is not known)."""
+    state = state_of(signal)
+    edits = state.edits_by_hand(signal.receivers)
+    if observation is None:
+        return
+    for info, restored in edits:
+        outcome = ConnectionOutcome.RESTORED if restored else ConnectionOutcome.MUTED
+        change = ConnectionChange(state.label, info, outcome, None, None)
+        observation.journal.connection_changed(change)

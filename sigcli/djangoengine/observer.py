@@ -39,7 +39,7 @@ from threading import get_ident
 from typing import Any, Literal
 
 from sigcli import observation as _observation
-from sigcli.djangoengine import connections, orm, standins
+from sigcli.djangoengine import connections, orm, plans, standins
 from sigcli.djangoengine.entries import make_id
 from sigcli.djangoengine.plans import (
     DjangoSignal,
@@ -164,6 +164,7 @@ def _make_send(original: Callable[..., Any], robust: bool) -> Callable[..., Any]
             made is None
             or made.mute_changes != _observation.mute_changes
             or self._dead_receivers
+            or self.receivers is not made.state.seen_list  # replaced by hand
             or not self.receivers  # emptied by hand: Django returns at once
             or ((observation.before or observation.after) and _hooked(observation, made))
             or (_pending and len(sys.modules) != _modules_seen)
@@ -209,6 +210,7 @@ def _starting(
     if _pending and len(sys.modules) != _modules_seen:
         _apply_pending()
     state = state_of(signal)
+    connections.report_edits(observation, signal)
     after = None
     if observation.before or observation.after:
         after = observation.hooks(state.label.name, named)
@@ -493,6 +495,7 @@ def _install() -> None:
         import django
         from django.dispatch import Signal, dispatcher
 
+        plans.see_receivers()
         _split = django.VERSION >= (5, 0)
         _NO_RECEIVERS = dispatcher.NO_RECEIVERS
         for name, make in _PATCHES.items():

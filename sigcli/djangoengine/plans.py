@@ -229,11 +229,26 @@ class SignalState:
     entry's description (taken at connect while installed, else at its
     first send), and the plans by sender."""
 
-    __slots__ = ("signal", "label", "entries", "infos", "plans", "mute_changes")
+    __slots__ = (
+        "signal",
+        "label",
+        "entries",
+        "infos",
+        "plans",
+        "mute_changes",
+        "seen",
+        "seen_list",
+    )
 
     def __init__(self, signal: Any, label: DjangoSignal) -> None:
         self.signal = weakref.ref(signal)
         self.label = label
+        #: ``receivers`` as connect and disconnect left it, while observed
+        #: (None until then): what differs was edited by hand.
+        self.seen: list[Any] | None = None
+        #: The list object itself: replaced (``signal.receivers = [...]``),
+        #: a send stops taking the quick way until the edit is noticed.
+        self.seen_list: list[Any] | None = None
         self.entries: list[Any] = []
         self.infos: dict[int, tuple[Any, ReceiverInfo]] = {}
         self.plans: dict[int, Plan] = {}
@@ -330,6 +345,33 @@ class SignalState:
         self.infos[id(raw)] = (raw, info)
         return info
 
+    def edits_by_hand(self, receivers: list[Any]) -> list[tuple[ReceiverInfo, bool]]:
+        """Entries taken off ``receivers`` (False) or put on it (True) since
+        it was last seen, other than by connect and disconnect: by hand, as
+        factory_boy's ``mute_signals`` does. Entries of dead receivers that
+        Django pruned are not edits; a new order alone is none either."""
+        seen = self.seen
+        self.saw(receivers)
+        if seen is None or seen == receivers:
+            return []
+        self._refresh(receivers)  # plans made before the edit are stale
+        before = {id(raw) for raw in seen}
+        after = {id(raw) for raw in receivers}
+        edits = []
+        for raw in seen:
+            entry = read_entry(raw)
+            if id(raw) not in after and entry.receiver is not None:
+                edits.append((self._info(raw, entry, None), False))
+        for raw in receivers:
+            if id(raw) not in before:
+                edits.append((self._info(raw, read_entry(raw), None), True))
+        return edits
+
+    def saw(self, receivers: list[Any]) -> None:
+        """Note ``receivers`` as connect or disconnect left it."""
+        self.seen = list(receivers)
+        self.seen_list = receivers
+
     def remember(self, raw: Any, info: ReceiverInfo) -> None:
         """Keep ``info`` as the description of the entry ``raw`` (at connect)."""
         self.infos[id(raw)] = (raw, info)
@@ -342,6 +384,15 @@ class SignalState:
 
 _states: dict[int, SignalState] = {}
 _states_lock = threading.Lock()
+
+
+def see_receivers() -> None:
+    """Start noticing edits by hand from the receivers as they are now (an
+    observation begins: what changed while nobody watched was not seen)."""
+    for state in list(_states.values()):
+        signal = state.signal()
+        if signal is not None:
+            state.saw(signal.receivers)
 
 
 def state_of(signal: Any) -> SignalState:

@@ -232,6 +232,31 @@ def test_a_caching_signal_emptied_by_hand_calls_nobody_as_in_django() -> None:
     assert [receivers_of(d) for d in trace.dispatches()] == [[("answer", True, None)]] * 2 + [[]]
 
 
+def test_receivers_edited_by_hand_are_recorded_and_why_says_muted() -> None:
+    from sigcli import why
+    from sigcli.observation import ConnectionOutcome
+
+    with connected(ping, answer), django_capture() as trace:
+        ping.send(sender=Sender, n=1)
+        saved = ping.receivers
+        ping.receivers = []  # factory_boy's mute_signals
+        ping.send(sender=Sender, n=2)
+        ping.receivers = saved
+        ping.send(sender=Sender, n=3)
+        ping.receivers.clear()
+        ping.send(sender=Sender, n=4)
+        ping.receivers[:] = saved
+    edits = [(c.name, c.outcome, c.after, c.called_from) for c in trace.connections]
+    assert edits == [
+        ("answer", ConnectionOutcome.MUTED, 1, None),
+        ("answer", ConnectionOutcome.RESTORED, 2, None),
+        ("answer", ConnectionOutcome.MUTED, 3, None),
+    ]
+    verdicts = why.explain("answer", [trace]).verdicts
+    assert [(v.reason, v.dispatches) for v in verdicts] == [("ran", [1, 3]), ("muted", [2, 4])]
+    assert "replaced by hand" in verdicts[1].detail
+
+
 def test_a_send_patched_by_another_tool_before_the_observer_still_runs_it() -> None:
     original = vars(Signal)["send"]
     seen: list[str] = []
