@@ -171,14 +171,22 @@ def running(threads: list[threading.Thread]) -> list[threading.Thread]:
 
     A thread whose ``join()`` Ctrl-C interrupted says it has stopped while it
     runs on; for one that says so, the system is asked (Linux), else the
-    interpreter (whose thread idents a new thread may reuse).
+    interpreter (whose thread idents a new thread may reuse). The
+    interpreter is asked only then: ``sys._current_frames()``, polled by the
+    thread that closes a scenario's database, once hung a test process on
+    CPython 3.11 (waiting for the interpreter's own lock of its threads).
     """
-    frames = sys._current_frames().keys()
+    frames: Any = None
 
     def runs(thread: threading.Thread) -> bool:
+        nonlocal frames
         if thread.is_alive():
             return True
-        if thread.ident is None or thread.ident not in frames:
+        if thread.ident is None:
+            return False
+        if frames is None:
+            frames = sys._current_frames().keys()
+        if thread.ident not in frames:
             return False
         if thread.native_id is not None and os.path.isdir("/proc/self/task"):
             return os.path.isdir(f"/proc/self/task/{thread.native_id}")
