@@ -170,11 +170,12 @@ def running(threads: list[threading.Thread]) -> list[threading.Thread]:
     """Those of ``threads`` that still run.
 
     A thread whose ``join()`` Ctrl-C interrupted says it has stopped while it
-    runs on; for one that says so, the system is asked (Linux), else the
-    interpreter (whose thread idents a new thread may reuse). The
-    interpreter is asked only then: ``sys._current_frames()``, polled by the
-    thread that closes a scenario's database, once hung a test process on
-    CPython 3.11 (waiting for the interpreter's own lock of its threads).
+    runs on; for one that says so, the system is asked (Linux: is its task
+    still there?), and only if it says yes the interpreter too (whose thread
+    idents a new thread may reuse). ``sys._current_frames()``, polled by the
+    thread that closes a scenario's database, hung a test process on
+    CPython 3.11 (waiting for the interpreter's lock of its threads), so it
+    is asked as rarely as that.
     """
     frames: Any = None
 
@@ -184,13 +185,12 @@ def running(threads: list[threading.Thread]) -> list[threading.Thread]:
             return True
         if thread.ident is None:
             return False
+        if thread.native_id is not None and os.path.isdir("/proc/self/task"):
+            if not os.path.isdir(f"/proc/self/task/{thread.native_id}"):
+                return False
         if frames is None:
             frames = sys._current_frames().keys()
-        if thread.ident not in frames:
-            return False
-        if thread.native_id is not None and os.path.isdir("/proc/self/task"):
-            return os.path.isdir(f"/proc/self/task/{thread.native_id}")
-        return True
+        return thread.ident in frames
 
     return [t for t in threads if runs(t)]
 
