@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from typing import Any
+from typing import IO, Any
 
 from sigcli import observation
 from sigcli.observation import Decision, Journal, ReceiverInfo, ReceiverPlan
@@ -628,10 +628,16 @@ _SKIPS = {
 
 
 class PrintedOutput(io.TextIOBase):
-    """A stand-in for ``sys.stdout`` that hands what a scenario prints to a recorder."""
+    """A stand-in for ``sys.stdout`` that hands what a scenario prints to a recorder.
 
-    def __init__(self, recorder: Recorder) -> None:
+    With ``echo`` (``run --step``, where the user watches the terminal) the
+    text is also written there; the trace is the same either way, and so is
+    what a receiver or a signal's argument sees as ``sys.stdout``.
+    """
+
+    def __init__(self, recorder: Recorder, echo: IO[str] | None = None) -> None:
         self._recorder = recorder
+        self._echo = echo
 
     def __repr__(self) -> str:
         return "<stdout>"
@@ -641,7 +647,13 @@ class PrintedOutput(io.TextIOBase):
 
     def write(self, text: str) -> int:
         self._recorder.printed(text)
+        if self._echo is not None:
+            self._echo.write(text)
         return len(text)
+
+    def flush(self) -> None:
+        if self._echo is not None:
+            self._echo.flush()
 
 
 @contextmanager

@@ -20,7 +20,7 @@ import itertools
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager, nullcontext, redirect_stdout
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -341,8 +341,9 @@ def _run_all(
         threads: list[threading.Thread] = []
         recorder.ignore_threads(running(earlier), threads)
         # What the scenario prints is kept in the trace, where it was printed;
-        # a watching observer (run --step) needs the terminal itself.
-        output = redirect_stdout(PrintedOutput(recorder)) if watch is None else nullcontext()
+        # under a watching observer (run --step) it shows on the terminal too.
+        echo = None if watch is None else sys.stdout
+        output = redirect_stdout(PrintedOutput(recorder, echo))
         observer = recorder if watch is None else watch(recorder)
         try:
             with (

@@ -197,6 +197,9 @@ def run_stepping(
     """
     from sigcli import scenario
 
+    # Pin the console to today's stdout: while the scenario runs, sys.stdout
+    # is the stand-in that records its prints, and a pause is not one.
+    console.file = console.file
     return scenario.run(
         names,
         max_depth=max_depth,

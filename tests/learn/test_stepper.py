@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from sigcli import scenario, tracefile
@@ -120,7 +121,7 @@ class Book(models.Model):
 
 @receiver(post_save, sender=Book)
 def book_saved(sender, instance, **kwargs):
-    pass
+    print(f"saved {instance.title}")
 
 
 @sigcli.step
@@ -138,7 +139,9 @@ def retitle():
 '''
 
 
-def test_step_mode_records_what_run_records_when_str_reads_a_relation(tmp_path: Path) -> None:
+def test_step_mode_records_what_run_records_when_str_reads_a_relation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # A pause shows the instance; describing a book loaded without its author
     # must not load the author (two more init signals) as plain repr() would.
     path = tmp_path / "relation_in_str.py"
@@ -154,6 +157,10 @@ def test_step_mode_records_what_run_records_when_str_reads_a_relation(tmp_path: 
 
     assert steps(stepped) == steps(ran)
     (trace,) = stepped.traces
+    # What the receiver printed is in the trace, and on the terminal, once.
+    printed = re.findall(r'"type": "output", "text": "([^"]*)"', "".join(steps(stepped)))
+    assert printed == ["saved Emma\\n", "saved Persuasion\\n"]
+    assert capsys.readouterr().out.count("saved Persuasion\n") == 1
     assert [[(d.signal, d.sender) for d in trace.dispatches()]] == [
         [
             ("pre_init", "Author"),
