@@ -449,6 +449,14 @@ def snapshot_all(journal: Journal, named: dict[str, Any]) -> dict[str, Any]:
     return {k: v if type(v) in SCALARS else journal.snapshot(v) for k, v in named.items()}
 
 
+def shown_sender(journal: Journal, sender: object) -> Any:
+    """The sender as the trace keeps it: a class or None as it is, an
+    instance through the journal (it may change after the send)."""
+    if sender is None or isinstance(sender, type):
+        return sender
+    return journal.label_sender(sender)
+
+
 def write_send(
     journal: Journal,
     signal: Signal,
@@ -462,9 +470,7 @@ def write_send(
     depth = async_depth.get() + sync_depths.get(thread, 0) + 1
     if journal.max_depth is not None and depth > journal.max_depth:
         journal.too_deep(depth)
-    shown = sender
-    if sender is not None and not isinstance(sender, type):
-        shown = journal.label_sender(sender)
+    shown = shown_sender(journal, sender)
     journal.write((SEND, thread, signal, shown, snapshot_all(journal, named), plan, robust))
     return depth
 

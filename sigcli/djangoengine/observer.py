@@ -60,6 +60,7 @@ from sigcli.observation import (
     SEND_INLINE,
     Journal,
     ReceiverInfo,
+    shown_sender,
     snapshot_all,
 )
 
@@ -385,9 +386,7 @@ def _write_unsent(
     if journal.max_depth is not None and depth > journal.max_depth:
         journal.too_deep(depth)
     plan = state.plan_for(signal, sender).plan if signal.receivers else []
-    shown = sender
-    if sender is not None and not isinstance(sender, type):
-        shown = journal.label_sender(sender)
+    shown = shown_sender(journal, sender)
     kwargs = snapshot_all(journal, named)
     journal.write((SEND, thread, state.label, shown, kwargs, plan, False))
     journal.write((END, thread, state.label, None))

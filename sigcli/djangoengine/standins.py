@@ -37,6 +37,7 @@ from sigcli.observation import (
     Journal,
     ReceiverInfo,
     ReceiverPlan,
+    shown_sender,
     snapshot_all,
     write_done,
     write_end,
@@ -91,10 +92,7 @@ class RunningSend:
 
     def write_send(self, plan: list[ReceiverPlan]) -> None:
         journal = self.journal
-        sender = self.sender
-        shown = sender
-        if sender is not None and not isinstance(sender, type):
-            shown = journal.label_sender(sender)
+        shown = shown_sender(journal, self.sender)
         kwargs = snapshot_all(journal, self.named)
         journal.write((SEND, get_ident(), self.label, shown, kwargs, plan, self.robust))
         self.written = True
