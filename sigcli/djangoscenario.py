@@ -23,19 +23,21 @@ from typing import Any
 
 from sigcli import observation
 from sigcli.scenario import Engine, ScenarioError
-from sigcli.scenariofile import import_message
+from sigcli.scenariofile import SCENARIO_APP, import_message, never_defined
 
-#: The label of a scenario's app, as on sigcli's own engine.
-APP_LABEL = "app"
+APP_LABEL = SCENARIO_APP
 
 
 class ScenarioApp:
     """A scenario's app in Django's registry, for one run."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, pending_before: dict[Any, list[Any]]) -> None:
         self.config = config
         self.label: str = config.label
         self.tables: list[type] = []
+        #: Django's waiting lazy operations before the scenario was imported:
+        #: the ones it adds are its own references that never resolved.
+        self.pending_before = pending_before
 
     @property
     def models(self) -> dict[str, type]:
@@ -69,7 +71,7 @@ class DjangoEngine(Engine):
             stack.callback(_restore_receivers, _snapshot_receivers())
             pending_before = {k: list(v) for k, v in apps._pending_operations.items()}
             stack.callback(_restore_pending, apps, pending_before)
-            app = ScenarioApp(_register_app(apps, module_name, path))
+            app = ScenarioApp(_register_app(apps, module_name, path), pending_before)
             stack.callback(_unregister_app, apps, app.config)
             stack.callback(_drop_tables, app)
             yield app
@@ -107,13 +109,10 @@ class DjangoEngine(Engine):
         missing = sorted(
             f"{label}.{model}"
             for (label, model), waiting in apps._pending_operations.items()
-            if waiting and label == app.label
+            if len(waiting) > len(app.pending_before.get((label, model), ()))
         )
         if missing:
-            raise ScenarioError(
-                f"{path}: a lazy model reference (a relation or a sender string) names a "
-                f"model that is never defined: {', '.join(missing)}. Check the spelling."
-            )
+            raise ScenarioError(never_defined(path, missing))
         app.config.models_module = module
         try:
             check_scratch(DEFAULT_DB_ALIAS)

@@ -52,6 +52,7 @@ from sigcli.scenariofile import (
     import_file,
     import_message,
     name_signals,
+    never_defined,
     resolve,
     scenario_line,
     step,
@@ -169,10 +170,7 @@ class Engine:
         named = name_signals(module)
         pending = registry.pending_references()
         if pending:
-            raise ScenarioError(
-                f"{path}: a lazy model reference (a relation or a sender string) names a "
-                f"model that is never defined: {', '.join(pending)}. Check the spelling."
-            )
+            raise ScenarioError(never_defined(path, pending))
         try:
             registry.migrate()
         except Exception as error:

@@ -56,6 +56,10 @@ class StepFunction:
 _collecting: list[Callable[[], Any]] | None = None
 
 
+#: The app label of a scenario's models on either engine (``"app.User"``).
+SCENARIO_APP = "app"
+
+
 def step(function: F | None = None) -> F:
     """Mark ``function`` as a step of the scenario being loaded.
 
@@ -325,8 +329,31 @@ def import_message(path: Path, error: BaseException, doing: str = "importing the
             f"\nGive the receiver{name} a **kwargs parameter, "
             "for example: def handler(sender, **kwargs): ..."
         )
+    elif isinstance(error, ValueError) and str(error).startswith("Invalid model reference"):
+        named = re.match(r"Invalid model reference '([^']*)'", str(error))
+        model = named.group(1).rpartition(".")[2] if named else "Model"
+        message += (
+            f"\nA scenario's models are in the app {SCENARIO_APP!r}: "
+            f"write sender='{SCENARIO_APP}.{model or 'Model'}'."
+        )
     elif isinstance(error, SystemExit) and not isinstance(error, ScenarioExit):
         message += "\nA scenario must not call sys.exit() while it is imported."
+    return message
+
+
+def never_defined(path: Path, references: list[str]) -> str:
+    """The error for lazy model references (relations, sender strings) left
+    waiting once a scenario is imported: a typo, or another app's label."""
+    message = (
+        f"{path}: a lazy model reference (a relation or a sender string) names a "
+        f"model that is never defined: {', '.join(references)}. Check the spelling."
+    )
+    foreign = [r for r in references if r.count(".") == 1 and r.partition(".")[0] != SCENARIO_APP]
+    if foreign:
+        message += (
+            f" A scenario's models are in the app {SCENARIO_APP!r}: "
+            f"write {SCENARIO_APP}.{foreign[0].partition('.')[2]}, not {foreign[0]}."
+        )
     return message
 
 

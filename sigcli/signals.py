@@ -1,9 +1,11 @@
 """Django's built-in signals, with Django's names, flavours and keyword arguments.
 
 The model signals are :class:`ModelSignal`\\ s: cached per sender, and their
-``connect``/``disconnect`` accept a lazy string sender that names a model of
-the current registry (``"app.User"`` as in Django, or just ``"User"``), the
-operation waiting until the model class is defined.
+``connect``/``disconnect`` accept a lazy string sender ``"app.User"`` that
+names a model of the current registry (a scenario's models are in the app
+``app``), the operation waiting until the model class is defined. As in
+Django, a string without its app label is refused, and one naming another
+app waits for ever.
 """
 
 from __future__ import annotations
@@ -30,13 +32,18 @@ class ModelSignal(Signal):
                 from sigcli.models.registry import get_registry
 
                 apps = get_registry()
+            if sender.count(".") != 1:
+                raise ValueError(
+                    f"Invalid model reference {sender!r}. String model references must be "
+                    "of the form 'app_label.ModelName'."
+                )
             resolved: list[Any] = []
 
             def run(model: Any) -> None:
                 resolved.append(model)
                 operation(sender=model)
 
-            apps.lazy_model_operation(run, sender)
+            apps.lazy_model_operation(run, sender, exact_label=True)
             if not resolved and method.__name__ == "connect":
                 _report_waiting(self, receiver, sender, **kwargs)
             return None

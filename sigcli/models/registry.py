@@ -72,10 +72,24 @@ class Registry:
             raise LookupError(f"No model named {reference!r} in this scenario (models: {known}).")
         return model
 
-    def lazy_model_operation(self, function: Callable[[type[Model]], Any], reference: str) -> None:
-        """Call ``function(model)`` now if ``reference`` is registered, else when it is."""
+    def lazy_model_operation(
+        self, function: Callable[[type[Model]], Any], reference: str, *, exact_label: bool = False
+    ) -> None:
+        """Call ``function(model)`` now if ``reference`` is registered, else when it is.
+
+        With ``exact_label`` (a signal's sender string, which Django resolves
+        by app label and model name) only a model of that app label answers:
+        ``"shop.User"`` waits for ever for a scenario whose ``User`` is in
+        ``app``, as it would in a Django project without a ``shop`` app.
+        """
         key = self.model_key(reference)
-        model = self.models.get(key)
+        if exact_label:
+            key = f"{reference.partition('.')[0]}.{key}"
+            model = self.models.get(key.partition(".")[2])
+            if model is not None and model._meta.app_label != key.partition(".")[0]:
+                model = None
+        else:
+            model = self.models.get(key)
         if model is not None:
             function(model)
         else:
@@ -107,8 +121,9 @@ class Registry:
         self.generation += 1
         if self.migrated:
             self.create_tables(strict=False)
-        for function in self._pending.pop(meta.model_name, []):
-            function(model)
+        for key in (meta.model_name, f"{meta.app_label}.{meta.model_name}"):
+            for function in self._pending.pop(key, []):
+                function(model)
 
     def create_tables(self, strict: bool = True) -> None:
         """Create the table of every registered concrete model that has none yet.

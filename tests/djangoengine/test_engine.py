@@ -266,6 +266,74 @@ def test_a_lazy_sender_that_names_no_model_is_reported(
     assert ("app", "usr") not in apps._pending_operations
 
 
+SENDER_STRING_SCENARIO = (
+    "import sigcli\n"
+    "from sigcli import models, receiver\n"
+    "from sigcli.signals import post_save\n"
+    "\n"
+    "class Pizza(models.Model):\n"
+    "    name = models.CharField(max_length=10)\n"
+    "\n"
+    "@receiver(post_save, sender={sender!r})\n"
+    "def baked(sender, **kwargs):\n"
+    "    pass\n"
+    "\n"
+    "@sigcli.step\n"
+    "def bake():\n"
+    "    Pizza.objects.create(name='a')\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("sender", "error"),
+    [
+        (
+            "Pizza",
+            "{path}:8: error while importing the scenario: ValueError: Invalid model "
+            "reference 'Pizza'. String model references must be of the form "
+            "'app_label.ModelName'.\n"
+            "    @receiver(post_save, sender='Pizza')\n"
+            "A scenario's models are in the app 'app': write sender='app.Pizza'.",
+        ),
+        (
+            "shop.Pizza",
+            "{path}: a lazy model reference (a relation or a sender string) names a model "
+            "that is never defined: shop.{pizza}. Check the spelling. A scenario's models "
+            "are in the app 'app': write app.{pizza}, not shop.{pizza}.",
+        ),
+    ],
+)
+def test_a_sender_string_is_read_as_django_reads_it_on_both_engines(
+    tmp_path: Path, django_engine: DjangoEngine, sender: str, error: str
+) -> None:
+    path = write(tmp_path, SENDER_STRING_SCENARIO.format(sender=sender))
+    own = run_json(str(path), scenario.OWN_ENGINE)
+    real = run_json(str(path), django_engine)
+    # Django keys lazy references by the lower-cased model name.
+    assert (own["error"], real["error"]) == (
+        error.format(path=path, pizza="Pizza"),
+        error.format(path=path, pizza="pizza"),
+    )
+    from django.apps import apps
+
+    assert ("shop", "pizza") not in apps._pending_operations
+
+
+def test_a_sender_string_with_the_scenario_app_label_connects_on_both_engines(
+    tmp_path: Path, django_engine: DjangoEngine
+) -> None:
+    path = write(tmp_path, SENDER_STRING_SCENARIO.format(sender="app.Pizza"))
+    own = sequence(run_json(str(path), scenario.OWN_ENGINE))
+    assert own == sequence(run_json(str(path), django_engine))
+    (bake,) = own["steps"]
+    assert [(d["signal"], [r["name"] for r in d["receivers"]]) for d in bake["dispatches"]] == [
+        ("pre_init", []),
+        ("post_init", []),
+        ("pre_save", []),
+        ("post_save", ["baked"]),
+    ]
+
+
 def test_sigcli_model_internals_are_refused_on_django(
     tmp_path: Path, django_engine: DjangoEngine
 ) -> None:

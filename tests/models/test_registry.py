@@ -110,7 +110,7 @@ def test_models_used_without_migrate_get_their_tables_on_first_use():
         assert Early.objects.count() == 1
 
 
-def test_string_sender_waits_for_the_model_and_accepts_both_spellings():
+def test_string_sender_waits_for_the_model_named_with_its_app_label():
     registry = models.Registry()
     seen = []
 
@@ -118,8 +118,8 @@ def test_string_sender_waits_for_the_model_and_accepts_both_spellings():
         seen.append(instance.pk)
 
     with models.use_registry(registry):
-        signals.post_save.connect(receiver, sender="User", weak=False)
-        signals.pre_save.connect(receiver, sender="app.User", weak=False)
+        signals.post_save.connect(receiver, sender="app.User", weak=False)
+        signals.pre_save.connect(receiver, sender="app.user", weak=False)
 
         class User(models.Model):
             pass
@@ -127,13 +127,41 @@ def test_string_sender_waits_for_the_model_and_accepts_both_spellings():
         try:
             User.objects.create()
             assert seen == [None, 1]
-            assert signals.post_save.disconnect(receiver, sender="User") is None
+            assert signals.post_save.disconnect(receiver, sender="app.User") is None
             assert signals.pre_save.disconnect(receiver, sender="app.User") is None
             User.objects.create()
             assert seen == [None, 1]
         finally:
             signals.post_save.disconnect(receiver, sender=User)
             signals.pre_save.disconnect(receiver, sender=User)
+
+
+@pytest.mark.parametrize("reference", ["User", "app.User.extra", ""])
+def test_string_sender_without_exactly_one_app_label_is_refused_as_django_refuses_it(reference):
+    registry = models.Registry()
+    with models.use_registry(registry), pytest.raises(ValueError) as refused:
+        signals.post_save.connect(lambda **kwargs: None, sender=reference, weak=False)
+    assert str(refused.value) == (
+        f"Invalid model reference {reference!r}. String model references must be of the "
+        "form 'app_label.ModelName'."
+    )
+    assert registry.pending_references() == []
+
+
+def test_string_sender_naming_another_app_never_connects():
+    registry = models.Registry()
+    seen = []
+    with models.use_registry(registry):
+        signals.post_save.connect(lambda sender, **kwargs: seen.append(sender), sender="shop.User")
+
+        class User(models.Model):
+            pass
+
+        registry.migrate()
+        User.objects.create()
+    assert seen == []
+    assert registry.pending_references() == ["shop.User"]
+    assert signals.post_save.has_listeners(User) is False
 
 
 def test_disconnect_by_string_before_the_model_exists_cancels_the_connection():
@@ -144,8 +172,8 @@ def test_disconnect_by_string_before_the_model_exists_cancels_the_connection():
         seen.append(sender)
 
     with models.use_registry(registry):
-        signals.post_save.connect(receiver, sender="Later", weak=False)
-        signals.post_save.disconnect(receiver, sender="Later")
+        signals.post_save.connect(receiver, sender="app.Later", weak=False)
+        signals.post_save.disconnect(receiver, sender="app.Later")
 
         class Later(models.Model):
             pass
