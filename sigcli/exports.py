@@ -101,6 +101,33 @@ def export(
     safefile.write_text(path, text, kind, force=force)
 
 
+class ExportFailed(Exception):
+    """The view could not be written to the file ``--export`` named; the
+    message says which file and why."""
+
+
+def show(
+    renderables: list[RenderableType],
+    traces: list[Trace],
+    export_to: Path | None = None,
+    *,
+    force: bool = False,
+) -> None:
+    """Print the views on stdout, then write them to ``export_to`` too, if given."""
+    console = make_console()
+    for renderable in renderables:
+        console.print(renderable)
+    if export_to is None:
+        return
+    try:
+        export(export_to, renderables, traces, force=force)
+    except safefile.UnsafeTarget as error:
+        raise ExportFailed(f"--export {printable(str(error))}") from None
+    except OSError as error:
+        problem = printable(f"{export_to}: {error.strerror or error}")
+        raise ExportFailed(f"could not write the export {problem}") from None
+
+
 #: rich's SVG template loads Fira Code from a CDN; without it the picture
 #: uses the reader's monospace font and fetches nothing.
 _SVG_WITHOUT_WEB_FONTS = re.sub(

@@ -53,6 +53,7 @@ LAYERS: dict[str, list[str]] = {
         "sigcli.whyview",
     ],
     "api": ["sigcli"],
+    "commands": ["sigcli.runs", "sigcli.viewing", "sigcli.messages", "sigcli.exits"],
     "cli": ["sigcli.cli", "sigcli.__main__"],
 }
 
@@ -71,6 +72,8 @@ ALLOWED: dict[str, set[str]] = {
     "views": {"base", "dispatcher", "models", "recording", "djangoengine", "scenarios", "api"},
     # The package's own names load lazily (see sigcli/__init__.py).
     "api": {"dispatcher", "scenarios", "recording", "testing"},
+    # A command's work, which knows nothing of click: every layer but the cli.
+    "commands": set(LAYERS) - {"cli"},
     "cli": set(LAYERS),
 }
 
@@ -152,6 +155,20 @@ def test_every_import_in_sigcli_keeps_to_the_layers() -> None:
     assert wrong == []
 
 
+def test_the_commands_work_without_click() -> None:
+    """A command's work is done by the core, which a test drives without the
+    command line; only the cli maps its outcome to click's exit statuses."""
+    importers = []
+    for module in LAYERS["commands"]:
+        path = ROOT / f"{module.removeprefix('sigcli.')}.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            importers += [f"{module} imports {n}" for n in names if n.split(".")[0] == "click"]
+    assert importers == []
+
+
 @pytest.mark.parametrize(
     ("module", "source", "expected"),
     [
@@ -174,6 +191,16 @@ def test_every_import_in_sigcli_keeps_to_the_layers() -> None:
             "sigcli.render",
             "import sigcli.cli\n",
             ["sigcli.render:1 (views) imports sigcli.cli (cli)"],
+        ),
+        (
+            "sigcli.runs",
+            "from sigcli.cli import main\n",
+            ["sigcli.runs:1 (commands) imports sigcli.cli (cli)"],
+        ),
+        (
+            "sigcli.render",
+            "def f():\n    from sigcli import runs\n",
+            ["sigcli.render:2 (views) imports sigcli.runs (commands)"],
         ),
         (
             "sigcli.models.query",
