@@ -13,7 +13,7 @@ import difflib
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sigcli.trace import (
@@ -67,11 +67,14 @@ def known_receivers(traces: Iterable[Trace]) -> list[ReceiverId]:
 
 
 def _names(receiver: ReceiverId) -> set[str]:
-    """The names RECEIVER may use for ``receiver``: short, qualified, dotted."""
+    """The names RECEIVER may use for ``receiver``: short, qualified, dotted;
+    a ``partial(function)`` is found by its function's names too."""
     names = {receiver.name, receiver.name.rpartition(".")[2]}
     for prefix in (receiver.module, receiver.file and Path(receiver.file).stem):
         if prefix:
             names |= {f"{prefix}.{receiver.name}", f"{prefix}:{receiver.name}"}
+    if receiver.name.startswith("partial(") and receiver.name.endswith(")"):
+        names |= _names(replace(receiver, name=receiver.name[8:-1]))
     return names
 
 
@@ -122,6 +125,26 @@ def defined_functions(files: Iterable[Path]) -> dict[str, list[str]]:
 
 
 # -- where it shows up --------------------------------------------------------------
+
+
+def connected_again(dispatch: Dispatch) -> list[ReceiverCall]:
+    """The calls in ``dispatch`` of a receiver called earlier in the same send
+    under another lookup key: another sender filter or dispatch_uid. Calls
+    that share the name and the key are of other objects (bound methods of
+    two instances, two closures, two partials of one function): Django's key
+    holds the object's id, so one object cannot be connected twice under
+    one key."""
+    keys: dict[ReceiverId, set[tuple[str | None, str | None]]] = {}
+    again = []
+    for call in dispatch.receivers:
+        if not call.called:
+            continue
+        seen = keys.setdefault(receiver_id(call), set())
+        key = (call.sender_filter, call.dispatch_uid)
+        if seen and key not in seen:
+            again.append(call)
+        seen.add(key)
+    return again
 
 
 def ordered_dispatches(trace: Trace) -> Iterator[tuple[tuple[int, int], Dispatch]]:

@@ -14,7 +14,9 @@ Like the dispatcher, it imports nothing of sigcli's.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,8 +86,8 @@ def describe(
     """Describe ``receiver`` as connected for ``sender``."""
     code = _code_of(receiver)
     return ReceiverInfo(
-        name=name_of(receiver, "__qualname__"),
-        module=getattr(receiver, "__module__", None),
+        name=receiver_name(receiver),
+        module=getattr(_inner(receiver), "__module__", None),
         file=code.co_filename if code is not None else None,
         line=code.co_firstlineno if code is not None else None,
         sender_label=None if sender is None else name_of(sender, "__name__"),
@@ -136,12 +138,31 @@ def describe_lazy(receiver: Any, sender: str, weak: bool, dispatch_uid: Any) -> 
     return replace(describe(receiver, None, weak, dispatch_uid, False), sender_label=sender)
 
 
+def receiver_name(receiver: object) -> str:
+    """How every view names ``receiver``: its ``__qualname__``; a
+    ``functools.partial`` as ``partial(function)``; anything else by its repr
+    less the memory address (``at 0x...``, a Mock's ``id=...``), which differs
+    in every run and says nothing to a reader."""
+    if isinstance(receiver, functools.partial):
+        return f"partial({receiver_name(receiver.func)})"
+    return _ADDRESS.sub("", name_of(receiver, "__qualname__"))
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+| id='\d+'")
+
+
+def _inner(receiver: Any) -> Any:
+    """The function a ``functools.partial`` (however nested) wraps."""
+    while isinstance(receiver, functools.partial):
+        receiver = receiver.func
+    return receiver
+
+
 def _code_of(receiver: Any) -> Any:
     target = getattr(receiver, "__func__", receiver)
     code = getattr(target, "__code__", None)
     if code is None:
-        inner = getattr(target, "func", None)  # functools.partial
-        code = getattr(inner, "__code__", None)
+        code = getattr(_inner(target), "__code__", None)
     if code is None:
         call = type(receiver).__dict__.get("__call__")
         code = getattr(call, "__code__", None)

@@ -10,6 +10,7 @@ died, an earlier receiver raised, or it was never connected to what was sent.
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 import weakref
@@ -19,6 +20,7 @@ from typing import Any
 
 from sigcli import dispatcher
 from sigcli import recorder as recorder_module
+from sigcli.observation import receiver_name
 from sigcli.recorder import Recorder
 from sigcli.snapshot import json_safe, sender_label
 from sigcli.trace import (
@@ -347,7 +349,9 @@ def _is_receiver(call: ReceiverCall, receiver: Any) -> bool:
     if isinstance(receiver, str):
         return call.name == receiver or f"{call.module}.{call.name}" == receiver
     target = getattr(receiver, "__func__", receiver)
-    return call.name == getattr(target, "__qualname__", None) and call.module == getattr(
+    while isinstance(target, functools.partial):
+        target = target.func
+    return call.name == receiver_name(receiver) and call.module == getattr(
         target, "__module__", None
     )
 
@@ -399,7 +403,7 @@ def _shown(value: Any) -> str:
 def _receiver_name(receiver: Any) -> str:
     if isinstance(receiver, str):
         return receiver
-    return str(getattr(receiver, "__qualname__", None) or repr(receiver))
+    return receiver_name(receiver)
 
 
 def _dispatch_text(dispatch: Dispatch) -> str:
@@ -427,11 +431,14 @@ def _connections(receiver: Any) -> list[tuple[str, str]]:
     if isinstance(receiver, str):
         return []
     found = []
-    qualname = getattr(getattr(receiver, "__func__", receiver), "__qualname__", None)
-    module = getattr(receiver, "__module__", None)
+    name = receiver_name(receiver)
+    inner = receiver
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    module = getattr(inner, "__module__", None)
     for signal in list(dispatcher._signals):
         for info in signal.receiver_infos():
-            if info.name == qualname and info.module == module:
+            if info.name == name and info.module == module:
                 found.append((signal_name(signal), _listens(info.sender_label)))
     for signal in _django_signals():
         # An entry is (key, reference, ...) in every Django version.
