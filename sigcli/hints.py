@@ -9,7 +9,7 @@ The long form of each, with evidence and a fix, is :mod:`sigcli.why`'s.
 from __future__ import annotations
 
 from sigcli.evidence import (
-    ReceiverId,
+    connected_again,
     m2m_relation,
     ordered_dispatches,
     quiet_nodes,
@@ -33,7 +33,7 @@ def hints(trace: Trace) -> dict[int, str]:
     }
     waiting = _never_resolved(trace)
     for _, dispatch in ordered_dispatches(trace):
-        counted: dict[ReceiverId, int] = {}
+        twice = {id(call) for call in connected_again(dispatch)}
         for call in dispatch.receivers:
             receiver = receiver_id(call)
             note = None
@@ -42,10 +42,8 @@ def hints(trace: Trace) -> dict[int, str]:
                 note = cause[2] if cause else None
             elif call.called and call.error:
                 note = refused_arguments(call, dispatch)
-            if call.called:
-                counted[receiver] = counted.get(receiver, 0) + 1
-                if counted[receiver] == 2:
-                    note = "connected twice (two lookup keys): runs twice per send"
+            if id(call) in twice:
+                note = "connected twice (two lookup keys): runs twice per send"
             ignored = again.pop((dispatch.signal, receiver), None)
             if note is None and ignored is not None:
                 note = f"connected again at {short_path(ignored.called_from)}: ignored"
@@ -96,12 +94,17 @@ def receiver_flags(
     mistakes it shows: connected twice, a weak reference that may die, a
     connect of it or for its dispatch_uid that was ignored."""
     flags: list[list[str]] = [[] for _ in infos]
-    seen: dict[tuple[str, str | None, int | None], int] = {}
+    # As in connected_again: under one sender filter and dispatch_uid, one
+    # name is several objects (bound methods of several instances), not one
+    # function connected twice.
+    seen: dict[tuple[str, str | None, int | None], set[tuple[str | None, str | None]]] = {}
     for index, info in enumerate(infos):
         key = (info.name, info.file, info.line)
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] == 2:
+        lookup = (info.sender_label, _uid_text(info.dispatch_uid))
+        keys = seen.setdefault(key, set())
+        if keys and lookup not in keys:
             flags[index].append("connected twice: runs twice per send")
+        keys.add(lookup)
         if info.weak and info.bound:
             flags[index].append("weak reference to a bound method: stops with its object")
         elif info.weak and "<locals>" in info.name:

@@ -22,6 +22,7 @@ from typing import Any
 from sigcli.evidence import (
     ReceiverId,
     ancestors,
+    connected_again,
     defined_functions,
     find,
     is_table_of,
@@ -422,13 +423,11 @@ def _not_reached(dispatches: list[Dispatch]) -> Verdict:
 def _duplicates(seen: _Seen, trace: Trace) -> list[Verdict]:
     verdicts: list[Verdict] = []
     ignored = [c for c in seen.connections if c.outcome is ConnectionOutcome.ALREADY_CONNECTED]
+    wanted = receiver_id(seen.calls[0][1]) if seen.calls else None
     twice = [
         d
         for d in {id(d): d for d, c in seen.calls if c.called}.values()
-        if sum(
-            1 for c in d.receivers if c.called and receiver_id(c) == receiver_id(seen.calls[0][1])
-        )
-        > 1
+        if any(receiver_id(c) == wanted for c in connected_again(d))
     ]
     if ignored:
         first = next(
