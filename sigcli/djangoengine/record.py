@@ -263,10 +263,14 @@ def summary(recording: Recording, saved: str | None, top: int = 5) -> list[str]:
     where the trace is."""
     trace = recording.trace
     dispatches = list(trace.dispatches(setup=True))
+    # sigcli trace's header counts the steps' dispatches only: say how many
+    # of these were in setup, so that the two numbers add up.
+    in_setup = len(dispatches) - sum(1 for _ in trace.dispatches())
     unheard = sum(recording.unheard.values())
     lines = [
-        f"sigcli: {len(dispatches)} dispatches recorded in {len(trace.steps)} "
-        f"step{'s' if len(trace.steps) != 1 else ''}"
+        f"sigcli: {len(dispatches)} dispatch{'es' if len(dispatches) != 1 else ''} recorded"
+        + (f" ({in_setup} in setup)" if in_setup else "")
+        + f" in {len(trace.steps)} step{'s' if len(trace.steps) != 1 else ''}"
         + (
             f"; {unheard} sends of signals without receivers counted, not recorded"
             if unheard

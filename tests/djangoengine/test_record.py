@@ -55,7 +55,7 @@ def test_a_command_runs_unchanged_and_its_signals_form_one_step(tmp_path: Path) 
     assert operation["label"] == "Order.objects.create(item='tea')"
     assert dispatches(step["children"]) == [("post_save", "Order", [("confirm", True)])]
     assert recorded.stderr.splitlines() == [
-        "sigcli: 1 dispatches recorded in 1 step; 5 sends of signals without receivers "
+        "sigcli: 1 dispatch recorded in 1 step; 5 sends of signals without receivers "
         "counted, not recorded",
         "  busiest signals: post_save 1",
         "  busiest senders: Order 1",
@@ -89,6 +89,8 @@ def test_each_test_is_a_step_and_the_result_is_the_programs(tmp_path: Path) -> N
         "shopapp.tests.OrderTests.test_tea",
     ]
     assert [d[0] for d in dispatches(trace["setup"])] == ["class_prepared", "connection_created"]
+    # sigcli trace's header counts the 8 of the steps.
+    assert "sigcli: 10 dispatches recorded (2 in setup) in 2 steps" in recorded.stderr.splitlines()
     for step, item in zip(trace["steps"], ["broken", "tea"], strict=True):
         assert dispatches(step["children"]) == [
             ("pre_init", "Order", []),
