@@ -1,6 +1,7 @@
 """How a send calls its receivers: resolvers, the loops generated per
-receiver count and keyword names, the bridge from sync code to async
-receivers, and the log of ``send_robust`` failures.
+receiver count and keyword names, the one receiver call of the reference
+send (any names, robust or not, observed or not), and the bridge from sync
+code to async receivers.
 
 A send's keyword arguments arrive as a dict; calling each receiver with
 ``**named`` builds a new dict per receiver. A loop generated once for
@@ -42,7 +43,7 @@ from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from sigcli import observation
-from sigcli.observation import DONE, LAST, SCALARS, SEND_INLINE, Journal
+from sigcli.observation import CALL, DONE, LAST, SCALARS, SEND_INLINE, Journal, ReceiverInfo
 
 if TYPE_CHECKING:
     from sigcli.dispatcher import Signal
@@ -155,6 +156,63 @@ class CallingNone:
 
 
 CALLING_NONE = CallingNone()
+
+
+def call(
+    signal: Signal,
+    journal: Journal | None,
+    r: Receiver,
+    info: ReceiverInfo | None,
+    sender: object,
+    named: dict[str, Any],
+    robust: bool,
+) -> Any:
+    """One receiver call of the reference send (any names, robust or not),
+    written to ``journal`` when observed."""
+    if journal is None:
+        if not robust:
+            return r(signal=signal, sender=sender, **named)
+        try:
+            return r(signal=signal, sender=sender, **named)
+        except Exception as error:
+            observation.log_robust_failure(r, error)
+            return error
+    thread = get_ident()
+    journal.write((CALL, thread, signal, info))
+    try:
+        result = r(signal=signal, sender=sender, **named)
+    except BaseException as error:
+        return observation.receiver_raised(journal, thread, signal, r, info, error, robust)
+    observation.write_done(journal, thread, signal, info, result, None)
+    return result
+
+
+async def call_async(
+    signal: Signal,
+    journal: Journal | None,
+    r: Receiver,
+    info: ReceiverInfo | None,
+    sender: object,
+    named: dict[str, Any],
+    robust: bool,
+) -> Any:
+    """:func:`call` for an async receiver."""
+    if journal is None:
+        if not robust:
+            return await r(signal=signal, sender=sender, **named)
+        try:
+            return await r(signal=signal, sender=sender, **named)
+        except Exception as error:
+            observation.log_robust_failure(r, error)
+            return error
+    thread = get_ident()
+    journal.write((CALL, thread, signal, info))
+    try:
+        result = await r(signal=signal, sender=sender, **named)
+    except BaseException as error:
+        return observation.receiver_raised(journal, thread, signal, r, info, error, robust)
+    observation.write_done(journal, thread, signal, info, result, None)
+    return result
 
 
 def generic_loop(

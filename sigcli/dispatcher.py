@@ -8,8 +8,11 @@ weakly connected receivers vanish with their referent.
 sigcli's own: observation (:mod:`sigcli.observation`; with no observer
 installed a send pays one lookup for it), and speed: a per-sender cache of
 live-receiver references, and call loops generated once per set of keyword
-names (:mod:`sigcli.callloops`). The dispatcher imports nothing of sigcli's
-beyond those two modules, and no heavy stdlib module at import time.
+names (:mod:`sigcli.callloops`, which also holds the reference send's one
+receiver call). What code written for Django edits by hand, the
+``receivers`` list and ``sender_receivers_cache``, is in
+:mod:`sigcli.receiverlist`. The dispatcher imports nothing of sigcli's
+beyond those three modules, and no heavy stdlib module at import time.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from sigcli.observation import (  # noqa: F401 - event kinds, for readers of jou
     current_observer,
     observe,
 )
+from sigcli.receiverlist import CacheView, ReceiverList
 
 __all__ = [
     "ConnectionChange",
@@ -95,52 +99,6 @@ def _make_id(target: object) -> Any:
 
 
 NONE_ID = _make_id(None)
-
-
-class _ReceiverList(list):  # type: ignore[type-arg]
-    """The receivers list; edits made to it by hand drop the caches that
-    depend on it."""
-
-    __slots__ = ("on_change",)
-
-    def __init__(self, entries: Any, on_change: Callable[[], None]) -> None:
-        super().__init__(entries)
-        self.on_change = on_change
-
-
-def _changing(name: str) -> Callable[..., Any]:
-    method = getattr(list, name)
-
-    def changed(self: _ReceiverList, *args: Any) -> Any:
-        result = method(self, *args)
-        self.on_change()
-        return result
-
-    changed.__name__ = name
-    return changed
-
-
-for _name in (
-    "append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
-    "__setitem__", "__delitem__", "__iadd__", "__imul__",
-):  # fmt: skip
-    setattr(_ReceiverList, _name, _changing(_name))
-
-
-class _CacheView:
-    """``signal.sender_receivers_cache`` as far as code written for Django
-    uses it."""
-
-    def __init__(self, signal: Signal) -> None:
-        self._signal = signal
-
-    def clear(self) -> None:
-        # Callers hold ``signal.lock`` already, as Django's own code does.
-        self._signal._invalidate()
-
-    def get(self, sender: object, default: Any = None) -> Any:
-        entry = self._signal._cache.get(id(sender))
-        return default if entry is None else list(entry[1] + entry[2])
 
 
 _Prepared = tuple[
@@ -217,8 +175,8 @@ class Signal:
             object.__setattr__(self, name, value)
 
     def _set_receivers(self, value: Any) -> None:
-        if not isinstance(value, _ReceiverList) or value.on_change != self._receivers_changed:
-            value = _ReceiverList(value, self._receivers_changed)
+        if not isinstance(value, ReceiverList) or value.on_change != self._receivers_changed:
+            value = ReceiverList(value, self._receivers_changed)
         object.__setattr__(self, "receivers", value)
         self._receivers_changed()
 
@@ -227,10 +185,10 @@ class Signal:
             self._forget_cache()
 
     @property
-    def sender_receivers_cache(self) -> _CacheView:
+    def sender_receivers_cache(self) -> CacheView:
         """Django's name for the per-sender cache; only ``clear()`` and
         ``get()`` are offered, enough for code that clears it by hand."""
-        return _CacheView(self)
+        return CacheView(self)
 
     def __repr__(self) -> str:
         label = f" {self.name}" if self.name else ""
@@ -596,7 +554,8 @@ class Signal:
             # A worker thread, in a copy of this context: count from here too.
             with observation.counting_from(depth) if journal is not None else nullcontext():
                 return [
-                    (r, self._call(journal, r, info, sender, named, robust)) for r, info in sync
+                    (r, callloops.call(self, journal, r, info, sender, named, robust))
+                    for r, info in sync
                 ]
 
         async def sync_bundle() -> list[tuple[Receiver, Any]]:
@@ -611,7 +570,7 @@ class Signal:
                     sync_bundle(),
                     asyncio.gather(
                         *(
-                            self._call_async(journal, r, info, sender, named, robust)
+                            callloops.call_async(self, journal, r, info, sender, named, robust)
                             for r, info in asynchronous
                         )
                     ),
@@ -696,7 +655,8 @@ class Signal:
             observation.sync_depths[thread] = level + 1
         try:
             responses = [
-                (r, self._call(journal, r, info, sender, named, robust)) for r, info in sync
+                (r, callloops.call(self, journal, r, info, sender, named, robust))
+                for r, info in sync
             ]
             if asynchronous:
 
@@ -706,7 +666,7 @@ class Signal:
                     with observation.counting_from(depth) if journal is not None else nullcontext():
                         return await asyncio.gather(
                             *(
-                                self._call_async(journal, r, info, sender, named, robust)
+                                callloops.call_async(self, journal, r, info, sender, named, robust)
                                 for r, info in asynchronous
                             )
                         )
@@ -723,59 +683,6 @@ class Signal:
                 observation.sync_depths[thread] = level
         self._close(journal, None)
         return responses
-
-    def _call(
-        self,
-        journal: Journal | None,
-        r: Receiver,
-        info: ReceiverInfo | None,
-        sender: object,
-        named: dict[str, Any],
-        robust: bool,
-    ) -> Any:
-        """One receiver call of the reference send, written to ``journal``."""
-        if journal is None:
-            if not robust:
-                return r(signal=self, sender=sender, **named)
-            try:
-                return r(signal=self, sender=sender, **named)
-            except Exception as error:
-                observation.log_robust_failure(r, error)
-                return error
-        thread = get_ident()
-        journal.write((CALL, thread, self, info))
-        try:
-            result = r(signal=self, sender=sender, **named)
-        except BaseException as error:
-            return observation.receiver_raised(journal, thread, self, r, info, error, robust)
-        observation.write_done(journal, thread, self, info, result, None)
-        return result
-
-    async def _call_async(
-        self,
-        journal: Journal | None,
-        r: Receiver,
-        info: ReceiverInfo | None,
-        sender: object,
-        named: dict[str, Any],
-        robust: bool,
-    ) -> Any:
-        if journal is None:
-            if not robust:
-                return await r(signal=self, sender=sender, **named)
-            try:
-                return await r(signal=self, sender=sender, **named)
-            except Exception as error:
-                observation.log_robust_failure(r, error)
-                return error
-        thread = get_ident()
-        journal.write((CALL, thread, self, info))
-        try:
-            result = await r(signal=self, sender=sender, **named)
-        except BaseException as error:
-            return observation.receiver_raised(journal, thread, self, r, info, error, robust)
-        observation.write_done(journal, thread, self, info, result, None)
-        return result
 
 
 _Call = tuple[Receiver, "ReceiverInfo | None"]

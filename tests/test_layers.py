@@ -20,7 +20,12 @@ ROOT = Path(sigcli.__file__).parent
 #: Layer → the module names (a trailing ``.*`` for a package) it holds.
 LAYERS: dict[str, list[str]] = {
     "base": ["sigcli.text", "sigcli.safefile"],
-    "dispatcher": ["sigcli.dispatcher", "sigcli.observation", "sigcli.callloops"],
+    "dispatcher": [
+        "sigcli.dispatcher",
+        "sigcli.observation",
+        "sigcli.callloops",
+        "sigcli.receiverlist",
+    ],
     "models": ["sigcli.models", "sigcli.models.*", "sigcli.signals", "sigcli.http"],
     "recording": [
         "sigcli.trace",
