@@ -21,7 +21,7 @@ from sigcli.djangoengine.entries import NONE_ID, make_id, read_entry
 @dataclass(frozen=True, slots=True)
 class ConnectedReceiver:
     """One entry of a Django signal: who it is, what it listens to, and
-    whether the same function is connected again for the same sender."""
+    whether the same receiver is connected again for the same sender."""
 
     info: observation.ReceiverInfo
     dead: bool
@@ -87,8 +87,8 @@ def known_senders() -> dict[int, Any]:
 
 def connected(signal: Any, senders: dict[int, Any] | None = None) -> list[ConnectedReceiver]:
     """The receivers of ``signal`` in connection order (dead weak references
-    included, marked ``dead``), each flagged when the same function (same
-    code) listens to the same sender in another entry too."""
+    included, marked ``dead``), each flagged when the same object listens
+    to the same sender in another entry too (under another dispatch_uid)."""
     senders = known_senders() if senders is None else senders
     with signal.lock:
         entries = [read_entry(entry) for entry in signal.receivers]
@@ -105,7 +105,10 @@ def connected(signal: Any, senders: dict[int, Any] | None = None) -> list[Connec
         info = replace(
             observation.describe(receiver, None, weak, uid, is_async), sender_label=label
         )
-        place = (info.module, info.name, info.file, info.line, sender_key)
+        # The object, as Django's lookup key names it: a bound method of
+        # each of many objects (django-simple-history's finalize) shares a
+        # name and code with the others, yet is a receiver of its own.
+        place = (make_id(receiver), sender_key)
         counts[place] = counts.get(place, 0) + 1
         found.append((ConnectedReceiver(info, dead=False), place))
     return [

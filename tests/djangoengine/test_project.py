@@ -75,6 +75,10 @@ def test_receivers_of_a_project_list_every_signal_with_flags(tmp_path: Path) -> 
         "connected twice  orders/receivers.py:15",
         "│   └── orders.receivers:stamp  sender=Order  weak  dispatch_uid='stamp-orders-again'  "
         "sync  connected twice  orders/receivers.py:15",
+        # Two objects' bound methods: two receivers, neither connected twice.
+        "├── orders.signals.order_archived",
+        "│   ├── orders.receivers:Ledger.archive  sender=Order  strong  sync  orders/receivers.py:60",
+        "│   └── orders.receivers:Ledger.archive  sender=Order  strong  sync  orders/receivers.py:60",
         "├── orders.signals.order_paid",
         f"│   ├── orders.receivers:email_receipt  any sender  weak  {ASYNC}  orders/receivers.py:41",
         "│   └── orders.receivers:mark_paid  sender=Order  weak  sync  orders/receivers.py:46",
