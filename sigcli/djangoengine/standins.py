@@ -64,6 +64,7 @@ class RunningSend:
         "depth",
         "claimed",
         "written",
+        "token",
     )
 
     def __init__(
@@ -96,6 +97,21 @@ class RunningSend:
         kwargs = snapshot_all(journal, self.named)
         journal.write((SEND, get_ident(), self.label, shown, kwargs, plan, self.robust))
         self.written = True
+
+    def __enter__(self) -> None:
+        """Django's own send runs in the block, with this send in the context
+        (where the observer's ``_live_receivers`` finds it); its end is
+        written after the block."""
+        self.token = sending.set(self)
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        try:
+            if error is not None:
+                self.finish(error)
+        finally:
+            sending.reset(self.token)
+        if error is None:
+            self.finish(None)
 
     def finish(self, error: BaseException | None) -> None:
         if not self.written:
@@ -142,20 +158,14 @@ def run_send(
     state: SignalState,
 ) -> Any:
     """Django's ``send`` or ``send_robust``, observed through stand-ins."""
-    running = _start(signal, sender, named, robust, journal, state)
     thread = get_ident()
     level = levels.get(thread, 0)
-    levels[thread] = 0  # counted from this send, which is in the context now
-    token = sending.set(running)
-    try:
-        responses = original(signal, sender, **named)
-    except BaseException as error:
-        running.finish(error)
-        raise
-    finally:
-        sending.reset(token)
-        levels[thread] = level
-    running.finish(None)
+    with _start(signal, sender, named, robust, journal, state):
+        levels[thread] = 0  # counted from this send, which is in the context now
+        try:
+            responses = original(signal, sender, **named)
+        finally:
+            levels[thread] = level
     return own(responses)
 
 
@@ -169,16 +179,8 @@ async def run_asend(
     state: SignalState,
 ) -> Any:
     """Django's ``asend`` or ``asend_robust``, observed through stand-ins."""
-    running = _start(signal, sender, named, robust, journal, state)
-    token = sending.set(running)
-    try:
+    with _start(signal, sender, named, robust, journal, state):
         responses = await original(signal, sender, **named)
-    except BaseException as error:
-        running.finish(error)
-        raise
-    finally:
-        sending.reset(token)
-    running.finish(None)
     return own(responses)
 
 
