@@ -52,12 +52,17 @@ def after():
 """
 
 
+#: sigcli as a user runs it, from this checkout, with output that does not
+#: depend on the machine.
+COMMAND = [sys.executable, "-m", "sigcli"]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", NO_COLOR="1", TERM="dumb")
+
+
 def start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", NO_COLOR="1", TERM="dumb")
     return subprocess.Popen(
-        [sys.executable, "-m", "sigcli", *args],
+        [*COMMAND, *args],
         cwd=tmp_path,
-        env=env,
+        env=ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -208,11 +213,10 @@ def test_a_thread_still_writing_after_the_scenario_keeps_its_database(tmp_path: 
 
 def test_the_shell_ends_beside_a_thread_still_writing(tmp_path: Path) -> None:
     (tmp_path / "writer.py").write_text(WRITER.replace("DAEMON", "False"))
-    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100", NO_COLOR="1", TERM="dumb")
     shell = subprocess.run(
-        [sys.executable, "-m", "sigcli", "shell", "writer.py"],
+        [*COMMAND, "shell", "writer.py"],
         cwd=tmp_path,
-        env=env,
+        env=ENV,
         input="start()\nimport time; time.sleep(0.3)\n",
         capture_output=True,
         text=True,
@@ -258,11 +262,18 @@ def start():
 """
 
 
-def test_ctrl_c_during_a_join_stops_recording_and_names_the_thread(tmp_path: Path) -> None:
-    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "1000"))
+def interrupt_pinger(tmp_path: Path, count: str, timeout: float = 30) -> subprocess.Popen[str]:
+    """``sigcli run pinger.py``, sent Ctrl-C once its thread has pinged
+    ``count`` times; the thread keeps pinging."""
+    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", count))
     process = start(tmp_path, "run", "pinger.py")
-    wait_for(tmp_path / "busy")
+    wait_for(tmp_path / "busy", timeout)
     process.send_signal(signal.SIGINT)
+    return process
+
+
+def test_ctrl_c_during_a_join_stops_recording_and_names_the_thread(tmp_path: Path) -> None:
+    process = interrupt_pinger(tmp_path, "1000")
     interrupted = time.monotonic()
     stdout, stderr = process.communicate(timeout=60)
     assert time.monotonic() - interrupted < 20  # it never ended: the thread pings for ever
@@ -278,17 +289,10 @@ def test_ctrl_c_during_a_join_stops_recording_and_names_the_thread(tmp_path: Pat
 
 
 def test_a_second_ctrl_c_exits_at_once_leaving_a_whole_trace(tmp_path: Path) -> None:
-    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "1"))
-    first = start(tmp_path, "run", "pinger.py")
-    wait_for(tmp_path / "busy")
-    first.send_signal(signal.SIGINT)
-    first.communicate(timeout=60)
+    interrupt_pinger(tmp_path, "1").communicate(timeout=60)
     before = (tmp_path / ".sigcli" / "last-trace.json").read_bytes()
     (tmp_path / "busy").unlink()
-    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "200_000"))
-    process = start(tmp_path, "run", "pinger.py")
-    wait_for(tmp_path / "busy", timeout=120)
-    process.send_signal(signal.SIGINT)
+    process = interrupt_pinger(tmp_path, "200_000", timeout=120)
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
     again = time.monotonic()
@@ -318,10 +322,7 @@ def wait_for_trace(path: Path, timeout: float) -> float:
 def test_ctrl_c_saves_the_partial_trace_within_a_second_while_a_thread_keeps_sending(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "1000"))
-    process = start(tmp_path, "run", "pinger.py")
-    wait_for(tmp_path / "busy")
-    process.send_signal(signal.SIGINT)
+    process = interrupt_pinger(tmp_path, "1000")
     interrupted = time.monotonic()
     saved = wait_for_trace(tmp_path / ".sigcli" / "last-trace.json", timeout=30)
     assert saved - interrupted < 1
@@ -332,10 +333,7 @@ def test_ctrl_c_saves_the_partial_trace_within_a_second_while_a_thread_keeps_sen
 def test_a_second_ctrl_c_after_the_save_exits_at_once_and_keeps_the_saved_trace(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "pinger.py").write_text(PINGER.replace("COUNT", "1000"))
-    process = start(tmp_path, "run", "pinger.py")
-    wait_for(tmp_path / "busy")
-    process.send_signal(signal.SIGINT)
+    process = interrupt_pinger(tmp_path, "1000")
     trace = tmp_path / ".sigcli" / "last-trace.json"
     wait_for_trace(trace, timeout=30)
     saved = trace.read_bytes()
