@@ -286,7 +286,9 @@ def summary(recording: Recording, saved: str | None, top: int = 5) -> list[str]:
             lines.append(f"  busiest {title}: {busiest}")
     failed = [d for d in dispatches if _failed(d)]
     if failed:
-        lines.append(f"  {len(failed)} dispatches with a receiver that raised")
+        lines.append(
+            f"  {len(failed)} dispatch{'es' if len(failed) != 1 else ''} with a receiver that raised"
+        )
     if saved:
         lines.append(f"  trace saved in {saved} (sigcli trace {saved})")
     return lines

@@ -90,7 +90,9 @@ def test_each_test_is_a_step_and_the_result_is_the_programs(tmp_path: Path) -> N
     ]
     assert [d[0] for d in dispatches(trace["setup"])] == ["class_prepared", "connection_created"]
     # sigcli trace's header counts the 8 of the steps.
-    assert "sigcli: 10 dispatches recorded (2 in setup) in 2 steps" in recorded.stderr.splitlines()
+    summary = recorded.stderr.splitlines()
+    assert "sigcli: 10 dispatches recorded (2 in setup) in 2 steps" in summary
+    assert "  1 dispatch with a receiver that raised" in summary
     for step, item in zip(trace["steps"], ["broken", "tea"], strict=True):
         assert dispatches(step["children"]) == [
             ("pre_init", "Order", []),
