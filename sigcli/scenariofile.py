@@ -336,6 +336,11 @@ def import_message(path: Path, error: BaseException, doing: str = "importing the
             f"\nA scenario's models are in the app {SCENARIO_APP!r}: "
             f"write sender='{SCENARIO_APP}.{model or 'Model'}'."
         )
+    elif _needs_django(error):
+        message += (
+            "\nThe scenario imports code that needs Django itself: run it on real Django "
+            "with --engine django, or against a project with --settings PROJECT.settings."
+        )
     elif isinstance(error, SystemExit) and not isinstance(error, ScenarioExit):
         message += "\nA scenario must not call sys.exit() while it is imported."
     return message
@@ -365,6 +370,17 @@ def scenario_line(path: Path, tb: TracebackType | None) -> tuple[int | None, str
         if Path(frame.filename).resolve() == target:
             found = (frame.lineno, (frame.line or "").strip())
     return found
+
+
+def _needs_django(error: BaseException) -> bool:
+    """Django imported but not set up, as only sigcli's own engine leaves it:
+    the scenario uses a third-party app's models or mixins, which need the
+    real Django."""
+    kind = type(error)
+    if kind.__module__ != "django.core.exceptions":
+        return False
+    unset = kind.__name__ == "ImproperlyConfigured" and "settings are not configured" in str(error)
+    return unset or kind.__name__ == "AppRegistryNotReady"
 
 
 def _rejected_receiver(tb: TracebackType | None) -> str | None:

@@ -10,6 +10,9 @@ in ``sigcli why``.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +113,53 @@ def test_one_name_for_many_objects_is_not_a_receiver_connected_twice(
         for line in listing
         if "many:" in line
     ] == [False] * 5 + [True]
+
+
+ABSTRACT_MIXIN = """\
+import sigcli
+from django.db import models as django_models
+
+
+class Stamped(django_models.Model):
+    class Meta:
+        abstract = True
+
+
+@sigcli.step
+def nothing():
+    pass
+"""
+
+
+def test_a_scenario_that_needs_django_on_the_own_engine_says_to_use_it(tmp_path: Path) -> None:
+    """A third-party app's abstract model (django-model-utils'
+    TimeStampedModel) needs Django set up, which only --engine django does."""
+    (tmp_path / "mixin.py").write_text(ABSTRACT_MIXIN)
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "sigcli", "run", "mixin.py"],
+        cwd=tmp_path,
+        env=dict(env, COLUMNS="200", NO_COLOR="1"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Error: mixin.py:5: error while importing the scenario: ")
+    assert lines[1:] == [
+        "    class Stamped(django_models.Model):",
+        "The scenario imports code that needs Django itself: run it on real Django with "
+        "--engine django, or against a project with --settings PROJECT.settings.",
+    ]
+    assert "Traceback" not in result.stderr
+    ran = subprocess.run(
+        [sys.executable, "-m", "sigcli", "run", "mixin.py", "--engine", "django"],
+        cwd=tmp_path,
+        env=dict(env, COLUMNS="200", NO_COLOR="1"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[0] == "mixin.py · 1 step · 0 dispatches · no errors"
