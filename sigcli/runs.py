@@ -43,14 +43,14 @@ def check_outputs(save: Path | None, export: Path | None, force: bool) -> None:
     nothing that sigcli did not write (unless ``force``). A trace that
     cannot be saved raises :class:`SaveRefused`, an export
     :class:`~sigcli.exports.ExportFailed`."""
-    from sigcli import exports
-
     if save is not None:
         try:
             safefile.check_target(save, "trace", force=force)
         except safefile.UnsafeTarget as error:
             raise SaveRefused(printable(str(error))) from None
     if export is not None:
+        from sigcli import exports  # rich: only an export needs it here
+
         try:
             safefile.check_target(export, exports.export_kind(export), force=force)
         except safefile.UnsafeTarget as error:

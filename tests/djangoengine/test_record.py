@@ -124,3 +124,15 @@ def test_a_missing_program_is_a_usage_error(tmp_path: Path) -> None:
     module = run("-m", "sigcli", "record", "--", "-m", "no_such_module_here", cwd=tmp_path)
     assert module.returncode == 2
     assert "no module named 'no_such_module_here'" in module.stderr
+
+
+def test_recording_a_program_loads_no_terminal_rendering(tmp_path: Path) -> None:
+    """sigcli record prints plain lines: importing rich would add its start-up
+    to every recorded program (a fifth of a second on a loaded machine,
+    noticeable on a suite that runs in one)."""
+    (tmp_path / "empty.py").write_text("pass\n")
+    recorded = run("-X", "importtime", "-m", "sigcli", "record", "--", "empty.py", cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stderr
+    imported = {line.rpartition("|")[2].strip() for line in recorded.stderr.splitlines()}
+    assert "sigcli.djangoengine.record" in imported
+    assert not {name for name in imported if name.partition(".")[0] == "rich"}
