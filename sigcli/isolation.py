@@ -175,12 +175,15 @@ def running(threads: list[threading.Thread]) -> list[threading.Thread]:
     idents a new thread may reuse). ``sys._current_frames()``, polled by the
     thread that closes a scenario's database, hung a test process on
     CPython 3.11 (waiting for the interpreter's lock of its threads), so it
-    is asked as rarely as that.
+    is asked as rarely as that; and only its idents are kept: the frames
+    that come with them would keep the locals of the call each other thread
+    was in alive after it returned (a receiver a test had dropped was still
+    called while this polled).
     """
-    frames: Any = None
+    idents: set[int] | None = None
 
     def runs(thread: threading.Thread) -> bool:
-        nonlocal frames
+        nonlocal idents
         if thread.is_alive():
             return True
         if thread.ident is None:
@@ -188,9 +191,9 @@ def running(threads: list[threading.Thread]) -> list[threading.Thread]:
         if thread.native_id is not None and os.path.isdir("/proc/self/task"):
             if not os.path.isdir(f"/proc/self/task/{thread.native_id}"):
                 return False
-        if frames is None:
-            frames = sys._current_frames().keys()
-        return thread.ident in frames
+        if idents is None:
+            idents = set(sys._current_frames())
+        return thread.ident in idents
 
     return [t for t in threads if runs(t)]
 

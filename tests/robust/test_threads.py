@@ -139,3 +139,56 @@ def test_a_recorder_drops_what_foreign_threads_send_unless_an_own_thread_has_the
     (step,) = recorder.trace.steps
     sent = [(type(node).__name__, getattr(node, "sender", None)) for node in step.children]
     assert sent == ([("Dispatch", "'clock'")] if taken_over else [])
+
+
+def test_asking_whether_a_scenarios_threads_run_keeps_no_frame_of_another_thread() -> None:
+    """The thread that closes a scenario's database polls :func:`running`
+    while the rest of the process goes on. It asks the interpreter for its
+    threads; the frames that come with the answer must not outlive it, or a
+    call another thread was in keeps its locals after it returned (a
+    receiver that a later test dropped stayed alive, and was called)."""
+    import gc
+    import threading
+    import weakref
+
+    from sigcli.isolation import running
+
+    class SaysStopped(threading.Thread):
+        """Runs on after saying it stopped, as one whose join() Ctrl-C interrupted."""
+
+        def is_alive(self) -> bool:
+            return False
+
+    asked, go_on, done = threading.Event(), threading.Event(), threading.Event()
+
+    class AskedLast(threading.Thread):
+        """Holds the poll up after the interpreter was asked about ``stray``."""
+
+        def is_alive(self) -> bool:
+            asked.set()
+            go_on.wait(10)
+            return True
+
+    class Local:
+        pass
+
+    stray = SaysStopped(target=done.wait, daemon=True)
+    stray.start()
+    last = AskedLast()
+    poller = threading.Thread(target=running, args=([stray, last],), daemon=True)
+
+    def call() -> weakref.ref[Local]:
+        local = Local()
+        poller.start()
+        assert asked.wait(10)
+        return weakref.ref(local)
+
+    try:
+        kept = call()
+        gc.collect()
+        assert kept() is None
+    finally:
+        go_on.set()
+        done.set()
+        poller.join(10)
+        stray.join(10)
