@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sigcli.text import printable
 from sigcli.trace import INIT_SIGNALS, Dispatch, Node, Operation, Trace
-from sigcli.tracefile import node_json
+from sigcli.tracefile import indented, node_json
 
 if TYPE_CHECKING:
     from sigcli.skim import NodeDigest
@@ -97,7 +97,7 @@ class Selection:
         yield json.dumps(head, indent=1, ensure_ascii=False)[:-2] + ',\n "dispatches": ['
         for index, match in enumerate(self.matches):
             item = {"path": list(match.path), **node_json(match.dispatch, children=False)}
-            text = json.dumps(item, indent=1, ensure_ascii=False).replace("\n", "\n  ")
+            text = indented(item).replace("\n", "\n  ")
             yield ("\n  " if index == 0 else ",\n  ") + text
         yield "\n ]\n}" if self.matches else "]\n}"
 

@@ -4,6 +4,7 @@ whatever text its reprs, names and labels hold."""
 from __future__ import annotations
 
 import io
+import json
 import tempfile
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from sigcli.trace import (
     load,
     save,
 )
+from sigcli.tracefile import _load_json, indented
 
 text = st.text(max_size=12)
 scalar = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | text
@@ -111,6 +113,19 @@ def test_save_then_load_gives_the_same_traces(recorded: list[Trace]) -> None:
         path = Path(folder) / "t.json"
         save(recorded, path)
         assert load(path) == recorded
+        assert _load_json(path) == recorded  # as read when msgspec does not take a file
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        scalar | st.floats() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=12,
+    )
+)
+def test_indented_json_is_what_json_dumps_writes(value: object) -> None:
+    assert indented(value) == json.dumps(value, indent=1, ensure_ascii=False)
 
 
 @settings(max_examples=40, deadline=None)
