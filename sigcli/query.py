@@ -21,7 +21,7 @@ from sigcli.trace import INIT_SIGNALS, Dispatch, Node, Operation, Trace
 from sigcli.tracefile import indented, node_json
 
 if TYPE_CHECKING:
-    from sigcli.skim import NodeDigest
+    from sigcli.skim import NodeDigest, Tally
 
 
 class FilterError(LookupError):
@@ -196,7 +196,7 @@ def select_saved(
         from sigcli import skim
 
         unread = Unread(filters, show_all=show_all, limit=limit)
-        traces = skim.skim(path, unread.keep)
+        traces = skim.skim(path, unread)
         if traces is not None:
             return traces, select(traces, filters, show_all=show_all, unread=unread)
     traces = tracefile.load(path)
@@ -219,7 +219,8 @@ class Unread:
     :meth:`keep` is given each step-level node's digest in order; it keeps
     the nodes that hold a dispatch that passes, until ``limit`` of those
     are kept (0: no limit), and counts the dispatches of the others as
-    :func:`select` would have.
+    :func:`select` would have. A run saved with its census is counted from
+    it instead (:meth:`settle`): the census, less what the kept nodes hold.
     """
 
     filters: Filters
@@ -236,6 +237,12 @@ class Unread:
     first_seen: dict[str, int] = field(default_factory=dict)
     #: (takes part whatever its receivers did, passes, counted as) by what decides them.
     _verdicts: dict[tuple[Any, ...], tuple[bool, bool, str | None]] = field(default_factory=dict)
+    #: Whether the current run is counted from its census, and what the
+    #: nodes kept of it hold.
+    _counted: bool = False
+    _kept_total: int = 0
+    _kept_passed: int = 0
+    _kept_hidden: Counter[str] = field(default_factory=Counter)
 
     def candidate(self, dispatch: _Sent) -> bool:
         """Whether ``dispatch`` takes part (see :func:`select`)."""
@@ -244,9 +251,20 @@ class Unread:
     def _takes_part(self, signal: str | None) -> bool:
         return self.show_all or signal not in INIT_SIGNALS or signal in self.filters.signals
 
+    def begin(self, census: list[Tally] | None) -> None:
+        """A run starts: with a ``census``, it is counted by :meth:`settle`."""
+        self._counted = census is not None
+        self._kept_total = self._kept_passed = 0
+        self._kept_hidden = Counter()
+
+    def satisfied(self) -> bool:
+        """Whether ``limit`` matches are kept: no further node would be."""
+        return bool(self.limit) and self.kept >= self.limit
+
     def keep(self, node: NodeDigest, always: bool = False) -> bool:
         """Whether to read ``node`` in full; if not, its dispatches are counted
-        here. A node read ``always`` (setup) is only looked at.
+        here (unless the run's census counts them). A node read ``always``
+        (setup) is only looked at.
 
         The verdict on a dispatch depends on its signal and sender (and its
         receivers' names for ``--receiver``), and is reckoned once for each.
@@ -284,13 +302,47 @@ class Unread:
                     pending.extend(reversed(call.children))
         if always:
             return True
-        if passed and (not self.limit or self.kept < self.limit):
+        if passed and not self.satisfied():
             self.kept += passed
+            if self._counted:
+                self._kept_total += total
+                self._kept_passed += passed
+                self._kept_hidden.update(hidden)
             return True
-        self.total += total
-        self.passed += passed
-        self.hidden.update(hidden)
+        if not self._counted:
+            self.total += total
+            self.passed += passed
+            self.hidden.update(hidden)
         return False
+
+    def settle(self, census: list[Tally]) -> None:
+        """Count the run's dispatches that were not kept from its ``census``:
+        every dispatch of its steps, less those in the nodes kept."""
+        from sigcli.skim import NodeDigest, ReceiverDigest
+
+        by_names = self.filters.receiver is not None
+        total = passed = 0
+        hidden: Counter[str] = Counter()
+        for tally in census:
+            key: tuple[Any, ...] = (tally.signal, tally.sender)
+            if by_names:
+                key += tuple(tally.receivers)
+            verdict = self._verdicts.get(key)
+            if verdict is None:
+                receivers = [ReceiverDigest(name) for name in tally.receivers]
+                digest = NodeDigest("dispatch", tally.signal, tally.sender, receivers)
+                verdict = self._verdict(key, digest)
+            if verdict[0] or tally.called:
+                total += tally.count
+                if verdict[1]:
+                    passed += tally.count
+                elif verdict[2] is not None:
+                    hidden[verdict[2]] += tally.count
+                    self.first_seen.setdefault(verdict[2], len(self.first_seen))
+        self.total += total - self._kept_total
+        self.passed += passed - self._kept_passed
+        hidden.subtract(self._kept_hidden)
+        self.hidden.update(+hidden)
 
     def _verdict(self, key: tuple[Any, ...], dispatch: NodeDigest) -> tuple[bool, bool, str | None]:
         """The verdict on dispatches like ``dispatch``; their names are noted

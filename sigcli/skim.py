@@ -20,16 +20,15 @@ everything and names what is wrong.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from sigcli import tracefile
 from sigcli.trace import FORMAT_VERSION, Node, Trace
 
-__all__ = ["NodeDigest", "ReceiverDigest", "read", "skim"]
+__all__ = ["Chooser", "NodeDigest", "ReceiverDigest", "Tally", "read", "skim"]
 
 
 class ReceiverDigest(msgspec.Struct):
@@ -49,6 +48,35 @@ class NodeDigest(msgspec.Struct):
     sender: str | None = None
     receivers: list[ReceiverDigest] = []
     children: list[NodeDigest] = []
+
+
+class Tally(msgspec.Struct, array_like=True):
+    """One entry of a run's census (:func:`sigcli.tracefile.census`): how
+    many dispatches of the steps had this signal, sender and receivers."""
+
+    signal: str
+    sender: str | None
+    receivers: list[str]
+    called: bool
+    count: int
+
+
+class Chooser(Protocol):
+    """What a filtered read asks which nodes to read (see :func:`skim`)."""
+
+    def keep(self, node: NodeDigest, always: bool) -> bool:
+        """Whether to read ``node`` in full; ``always`` tells a setup node,
+        read whatever the answer."""
+
+    def begin(self, census: list[Tally] | None) -> None:
+        """A run starts; with its ``census``, :meth:`keep` counts only the
+        nodes it keeps, and :meth:`settle` the rest."""
+
+    def satisfied(self) -> bool:
+        """Whether no further node would be kept."""
+
+    def settle(self, census: list[Tally]) -> None:
+        """The run ended: count from its census what was not kept."""
 
 
 _KINDS = frozenset({"dispatch", "operation", "sql", "output"})
@@ -77,6 +105,7 @@ class _Run(msgspec.Struct):
     connections: msgspec.Raw | _Unset = _UNSET
     proxies: msgspec.Raw | _Unset = _UNSET
     parents: msgspec.Raw | _Unset = _UNSET
+    census: list[Tally] | _Unset = _UNSET
 
 
 class _Document(_Run):
@@ -89,9 +118,6 @@ _read_digests = msgspec.json.Decoder(list[NodeDigest]).decode
 _read_values = msgspec.json.Decoder(list[Any]).decode
 _cut = msgspec.json.Decoder(list[msgspec.Raw]).decode
 
-#: Whether to read a node in full, given its digest and whether it is in setup.
-Keep = Callable[[NodeDigest, bool], bool]
-
 
 def read(path: Path) -> list[Trace] | None:
     """Every trace in ``path``, every node a record, as :func:`sigcli.tracefile.load`
@@ -99,19 +125,23 @@ def read(path: Path) -> list[Trace] | None:
     return _read(path, None)
 
 
-def skim(path: Path, keep: Keep) -> list[Trace] | None:
+def skim(path: Path, chooser: Chooser) -> list[Trace] | None:
     """The traces in ``path``, each step holding only the nodes whose digest
-    ``keep`` accepts; setup is read whole. ``keep(digest, always)`` sees every
-    node of setup and steps in order, ``always`` telling a setup node, read
-    whatever it answers. None when the file is not laid out as sigcli writes it:
-    :func:`sigcli.tracefile.load` reads it then, and says what is wrong.
+    ``chooser.keep`` accepts; setup is read whole. ``keep(digest, always)``
+    sees the nodes of setup and steps in order, ``always`` telling a setup
+    node, read whatever it answers. In a run with a census, once the chooser
+    is satisfied the rest of the steps is not read at all: the chooser
+    counts it from the census. None when the file is not laid out as sigcli
+    writes it: :func:`sigcli.tracefile.load` reads it then, and says what is
+    wrong.
 
-    The nodes left out are checked only as far as their digest goes.
+    The nodes left out are checked only as far as their digest goes, or not
+    at all once counted from the census.
     """
-    return _read(path, keep)
+    return _read(path, chooser)
 
 
-def _read(path: Path, keep: Keep | None) -> list[Trace] | None:
+def _read(path: Path, chooser: Chooser | None) -> list[Trace] | None:
     try:
         if path.stat().st_size > tracefile.LARGEST_TRACE:
             return None
@@ -121,12 +151,12 @@ def _read(path: Path, keep: Keep | None) -> list[Trace] | None:
             return None
         runs = [document] if isinstance(document.runs, _Unset) else document.runs
         with tracefile.reading():
-            return [_trace(run, keep) for run in runs]
+            return [_trace(run, chooser) for run in runs]
     except Exception:  # noqa: BLE001 - load reads it again, and names the problem
         return None
 
 
-def _trace(run: _Run, keep: Keep | None) -> Trace:
+def _trace(run: _Run, chooser: Chooser | None) -> Trace:
     fields: dict[str, Any] = {
         name: tracefile.read_value(bytes(raw))
         for name in _RUN_FIELDS
@@ -134,29 +164,41 @@ def _trace(run: _Run, keep: Keep | None) -> Trace:
     }
     if isinstance(run.steps, _Unset):
         raise ValueError("a run without steps")
-    fields["setup"] = _nodes(run.setup, keep, everything=True)
-    fields["steps"] = [_step(step, keep) for step in run.steps]
+    census = None if isinstance(run.census, _Unset) else run.census
+    if chooser is not None:
+        chooser.begin(census)
+    fields["setup"] = _nodes(run.setup, chooser, everything=True)
+    fields["steps"] = [_step(step, chooser, census is not None) for step in run.steps]
+    if chooser is not None and census is not None:
+        chooser.settle(census)
     return tracefile.trace_from(fields)
 
 
-def _nodes(raw: msgspec.Raw | _Unset, keep: Keep | None, *, everything: bool) -> list[Node]:
-    """The records of the nodes in the JSON list ``raw`` that ``keep``
-    accepts, or of all of them (``keep`` still sees each; without
-    ``keep``, none is read as a digest)."""
-    if isinstance(raw, _Unset):
+def _nodes(
+    raw: msgspec.Raw | _Unset, chooser: Chooser | None, *, everything: bool, counted: bool = False
+) -> list[Node]:
+    """The records of the nodes in the JSON list ``raw`` that ``chooser``
+    keeps, or of all of them (the chooser still sees each; without one, none
+    is read as a digest). When the run's nodes are ``counted`` from its
+    census, reading stops once the chooser is satisfied."""
+    if isinstance(raw, _Unset) or (counted and chooser is not None and chooser.satisfied()):
         return []
     nodes = _cut(raw)
     kept: list[Node] = []
     for first in range(0, len(nodes), _BATCH):
         batch = nodes[first : first + _BATCH]
-        if keep is None:
+        if chooser is None:
             kept.extend(map(tracefile.node_from, _read_values(b"[%b]" % b",".join(batch))))
             continue
+        if counted and chooser.satisfied():
+            break
         chosen = []
         for node, digest in zip(batch, _read_digests(b"[%b]" % b",".join(batch)), strict=True):
             if digest.type not in _KINDS:
                 raise ValueError(f"unknown node type {digest.type!r}")
-            if keep(digest, everything) or everything:
+            if counted and chooser.satisfied():
+                break
+            if chooser.keep(digest, everything) or everything:
                 chosen.append(node)
         if chosen:
             kept.extend(map(tracefile.node_from, _read_values(b"[%b]" % b",".join(chosen))))
@@ -168,7 +210,7 @@ def _nodes(raw: msgspec.Raw | _Unset, keep: Keep | None, *, everything: bool) ->
 _BATCH = 2000
 
 
-def _step(step: _Step, keep: Keep | None) -> dict[str, Any]:
+def _step(step: _Step, chooser: Chooser | None, counted: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "label": step.label,
         "function": step.function,
@@ -177,5 +219,5 @@ def _step(step: _Step, keep: Keep | None) -> dict[str, Any]:
     }
     if not isinstance(step.traceback, _Unset):
         fields["traceback"] = tracefile.read_value(bytes(step.traceback))
-    fields["children"] = _nodes(step.children, keep, everything=False)
+    fields["children"] = _nodes(step.children, chooser, everything=False, counted=counted)
     return fields

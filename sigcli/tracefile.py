@@ -39,6 +39,7 @@ from sigcli.trace import (
 )
 
 __all__ = [
+    "census",
     "dumps",
     "indented",
     "load",
@@ -180,6 +181,7 @@ def _trace_chunks(trace: Trace) -> Iterator[str]:
         "connections": [connection_json(c) for c in trace.connections],
         "proxies": trace.proxies,
         "parents": trace.parents,
+        "census": census(trace),
     }
     yield _unclosed(head, "setup")[1:]
     yield from _list_chunks(trace.setup)
@@ -197,6 +199,42 @@ def _trace_chunks(trace: Trace) -> Iterator[str]:
         yield from _list_chunks(step.children)
         yield "]}"
     yield "]"
+
+
+def census(trace: Trace) -> list[list[Any]]:
+    """``[signal, sender, [receiver names], whether any was called, count]``:
+    the dispatches of the steps counted by what a filter looks at, in the
+    order each kind first came. A filtered read counts the dispatches past
+    what it draws from this instead of reading them (:mod:`sigcli.skim`);
+    a file without it (written before) is read and counted node by node."""
+    counts: dict[tuple[Any, ...], int] = {}
+    # Depth first, in send order, as a file is read; iterative, as a trace
+    # nests hundreds deep, and without a generator per receiver call.
+    pending: list[Iterator[Node]] = [iter(step.children) for step in reversed(trace.steps)]
+    while pending:
+        for node in pending[-1]:
+            if isinstance(node, Dispatch):
+                receivers = node.receivers
+                key = (
+                    node.signal,
+                    node.sender,
+                    tuple([call.name for call in receivers]),
+                    any([call.called for call in receivers]),
+                )
+                counts[key] = counts.get(key, 0) + 1
+                nested = [iter(call.children) for call in reversed(receivers) if call.children]
+                if nested:
+                    pending += nested
+                    break
+            elif isinstance(node, Operation) and node.children:
+                pending.append(iter(node.children))
+                break
+        else:
+            pending.pop()
+    return [
+        [signal, sender, list(names), called, n]
+        for (signal, sender, names, called), n in counts.items()
+    ]
 
 
 def _list_chunks(nodes: list[Node]) -> Iterator[str]:

@@ -449,6 +449,54 @@ filter: sender=Profile · 4 of 10 dispatches shown · 6 hidden (sender User ×6)
     )
 
 
+PROFILE_FIRST = """\
+filter: sender=Profile · 4 of 10 dispatches shown · 6 hidden (sender User ×6)
+├── 1 · a user signs up › User.objects.create(username='ann') › post_save User › create_profile ›
+│   Profile.objects.create(user=<User: ann>)
+│   └── pre_save  Profile  instance=<Profile: Profile object (None)>
+│       └── ✓ audit  any sender
+└── ✂ --limit 1: 3 more dispatches not drawn. Draw more with --limit N (0 draws everything), or
+    narrow the filter."""
+
+
+def test_a_filtered_trace_counts_what_it_does_not_draw_from_the_files_census(
+    sigcli: Invoke,
+) -> None:
+    sigcli("run", "profiles", "--save", "t.json")
+    document = json.loads(Path("t.json").read_text(encoding="utf-8"))
+    assert document["census"] == [
+        ["pre_init", "User", [], False, 3],
+        ["post_init", "User", [], False, 3],
+        ["pre_save", "User", ["audit"], True, 2],
+        ["post_save", "User", ["create_profile"], True, 2],
+        ["pre_init", "Profile", [], False, 2],
+        ["post_init", "Profile", [], False, 2],
+        ["pre_save", "Profile", ["audit"], True, 1],
+        ["post_save", "Profile", ["create_profile"], False, 1],
+        ["pre_delete", "Profile", ["goodbye"], True, 1],
+        ["pre_delete", "User", ["goodbye"], False, 1],
+        ["post_delete", "Profile", [], False, 1],
+        ["post_delete", "User", [], False, 1],
+    ]
+    assert lines(sigcli("trace", "t.json", "--sender", "Profile", "--limit", "1").stdout) == (
+        PROFILE_FIRST
+    )
+    # Past the first match nothing is read: what is left is counted from the census.
+    document["census"][-1][-1] = 4
+    Path("t.json").write_text(json.dumps(document), encoding="utf-8")
+    assert lines(sigcli("trace", "t.json", "--sender", "Profile", "--limit", "1").stdout) == (
+        PROFILE_FIRST.replace("(sender User ×6)", "(sender User ×9)")
+        .replace("6 hidden", "9 hidden")
+        .replace("of 10 dispatches", "of 13 dispatches")
+    )
+    # A file saved before runs had a census is read and counted node by node.
+    del document["census"]
+    Path("t.json").write_text(json.dumps(document), encoding="utf-8")
+    assert lines(sigcli("trace", "t.json", "--sender", "Profile", "--limit", "1").stdout) == (
+        PROFILE_FIRST
+    )
+
+
 def test_trace_filters_combine(sigcli: Invoke) -> None:
     sigcli("run", "profiles")
     result = sigcli(
