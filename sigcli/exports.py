@@ -16,6 +16,7 @@ from typing import IO, cast
 
 from rich._export_format import CONSOLE_SVG_FORMAT
 from rich.console import Console, RenderableType
+from rich.segment import Segment, Segments
 
 from sigcli import safefile
 from sigcli.drawing import ViewOptions, brief, interruption, is_folded
@@ -37,6 +38,31 @@ def make_console() -> Console:
     width = None if "COLUMNS" in os.environ else PIPED_WIDTH  # a width asked for is kept
     piped = cast(IO[str], _NoTrailingSpaces(console.file))
     return Console(file=piped, width=width, highlight=False, emoji=False)
+
+
+def write_view(console: Console, renderable: RenderableType) -> None:
+    """``console.print(renderable)``, written a thousand lines at a time.
+
+    ``print`` renders the whole renderable before it writes: for a tree of
+    200,000 dispatches, millions of segments held at once, and nothing on
+    the screen until the end. The lines are the same: rendered with the
+    options ``print`` uses, cropped to the console's width as it crops them.
+    """
+    options = console.options.update(
+        justify=None, overflow=None, no_wrap=None, markup=None, highlight=None, height=None
+    )
+    rendered = console.render(renderable, options)
+    batch: list[Segment] = []
+    for count, line in enumerate(Segment.split_and_crop_lines(rendered, console.width, pad=False)):
+        batch += line
+        if count % _LINES_AT_ONCE == _LINES_AT_ONCE - 1:
+            console.print(Segments(batch), crop=False)
+            batch = []
+    if batch:
+        console.print(Segments(batch), crop=False)
+
+
+_LINES_AT_ONCE = 1000
 
 
 #: Lines written to a pipe are this wide at most: in practice, never wrapped.
@@ -116,7 +142,7 @@ def show(
     """Print the views on stdout, then write them to ``export_to`` too, if given."""
     console = make_console()
     for renderable in renderables:
-        console.print(renderable)
+        write_view(console, renderable)
     if export_to is None:
         return
     try:

@@ -11,10 +11,12 @@ the input is always a finished :class:`~sigcli.trace.Trace`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -66,6 +68,7 @@ from sigcli.trace import (
     SqlStatement,
     Step,
     Trace,
+    Traceback,
     walk_dispatches,
 )
 from sigcli.why import hints
@@ -322,9 +325,14 @@ def run_view(
             if step.error_at and options.verbose:
                 label.append_text(styled((f"  at {step.error_at}", DIM)))
         branch = _add_for(root, step, label)
+        shown = step.traceback if options.verbose and step is not interrupted_step else None
+        if not options.limit:  # nothing is cut: drawn node by node as it is printed
+            made = partial(_unfolded, branch, lines, step, options, budget, shown)
+            branch.children = cast(list[Tree], _Unfolding(made))
+            continue
         _add_nodes(branch, step.children, options, budget)
-        if options.verbose and step.traceback is not None and step is not interrupted_step:
-            branch.add(traceback_text(step.traceback, step.error))
+        if shown is not None:
+            branch.add(traceback_text(shown, step.error))
     why = "the run was interrupted" if trace.interrupted else "an earlier step failed"
     for number, skipped in enumerate(trace.not_run, len(trace.steps) + 1):
         root.add(styled((f"{number} · {skipped}", DIM), (f"  not run: {why}", DIM)))
@@ -335,6 +343,65 @@ def run_view(
 
 
 _PICK = "pick dispatches with `sigcli trace --signal NAME` or --sender NAME"
+
+
+class _Unfolding:
+    """The children of a step's branch, made as they are drawn.
+
+    ``--limit 0`` draws every dispatch: a tree of 200,000 of them held
+    whole took 11× the trace file's size. rich asks a branch's children
+    whether there are any, how many (one, or more), and then goes through
+    them once; so only the node being drawn, and the one after it, exist
+    at a time. Going through them again (an export after the terminal)
+    makes them anew.
+    """
+
+    def __init__(self, make: Callable[[], Iterator[Tree]]) -> None:
+        self._make = make
+        self._begun: tuple[list[Tree], Iterator[Tree]] | None = None
+
+    def _first(self) -> list[Tree]:
+        if self._begun is None:
+            children = self._make()
+            self._begun = (list(islice(children, 2)), children)
+        return self._begun[0]
+
+    def __len__(self) -> int:
+        """0, 1, or 2 for more: all that rich reads of it."""
+        return len(self._first())
+
+    def __iter__(self) -> Iterator[Tree]:
+        first, rest = self._begun if self._begun is not None else ([], self._make())
+        self._begun = None
+        yield from first
+        yield from rest
+
+    def __reversed__(self) -> Iterator[Tree]:
+        return reversed(list(self))
+
+
+def _unfolded(
+    branch: Tree,
+    lines: _Lines,
+    step: Step,
+    options: ViewOptions,
+    budget: _Budget,
+    traceback: Traceback | None,
+) -> Iterator[Tree]:
+    """What :func:`run_view` adds under a step's ``branch``, a node at a time."""
+    holder = _CappedTree(
+        branch.label,
+        lines,
+        style=branch.style,
+        guide_style=branch.guide_style,
+        highlight=branch.highlight,
+    )
+    for node in step.children:
+        _add_nodes(holder, [node], options, budget)
+        made, holder.children = holder.children, []
+        yield from made
+    if traceback is not None:
+        yield holder.add(traceback_text(traceback, step.error))
 
 
 def _add_setup(root: Tree, trace: Trace, options: ViewOptions, budget: _Budget) -> None:

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from sigcli.cli import main
 from sigcli.query import Filters, select
 from sigcli.render import ViewOptions, mermaid, run_view, timeline_header, timeline_table
 from sigcli.trace import Dispatch, ReceiverCall, Step, Trace
@@ -103,6 +109,45 @@ def test_piped_output_is_neither_wrapped_nor_padded(tmp_path: Path) -> None:
     )
     assert max(len(line) for line in piped.splitlines()) > 80
     assert [line for line in piped.splitlines() if line != line.rstrip()] == []
+
+
+SEVERAL = ("nested_failure.py", "sender_filtering", "m2m_changed", "recursion", "send_robust")
+
+
+@pytest.mark.parametrize(
+    "view", [[], ["-v"], ["--compact", "-v"], ["--hide-skipped"], ["--all", "--no-sql"]]
+)
+def test_limit_0_draws_node_by_node_what_the_whole_tree_draws(
+    sigcli: Invoke, view: list[str]
+) -> None:
+    """--limit 0 makes each step's nodes as they are printed; the text is
+    the one of the tree built whole (a limit it never reaches), wrapped at
+    100 columns, with nesting, failures, tracebacks, hints and SQL."""
+    sigcli("run", *SEVERAL, "--keep-going", "--save", "t.json")
+    whole = sigcli("trace", "t.json", "--limit", "100000", *view).stdout
+    assert sigcli("trace", "t.json", "--limit", "0", *view).stdout == whole
+    ran = sigcli("run", *SEVERAL, "--keep-going", "--no-save", "--limit", "0", *view).stdout
+    assert (
+        ran
+        == sigcli("run", *SEVERAL, "--keep-going", "--no-save", "--limit", "100000", *view).stdout
+    )
+    for mark in ("✗", "✓", "\nsender_filtering · 3 steps · ", "←"):
+        assert mark in whole
+    assert re.search(r"^(│   |    ){3,}(├|└)── ", whole, re.MULTILINE)  # nested
+    assert ("SQL  INSERT" in whole) is ("--no-sql" not in view and "--compact" not in view)
+    assert ("nested_failure.py:58: in own" in whole) is ("-v" in view)
+
+
+def test_limit_0_in_colour_is_the_whole_tree_in_colour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(Path(__file__).parent / "scenarios" / "nested_failure.py", "nested_failure.py")
+    env = {"COLUMNS": "90", "FORCE_COLOR": "1", "NO_COLOR": None, "TERM": "xterm-256color"}
+    run = ["run", *SEVERAL, "--keep-going", "--no-save", "-v"]
+    whole = CliRunner(env=env).invoke(main, [*run, "--limit", "100000"]).stdout
+    assert "\x1b[" in whole
+    assert CliRunner(env=env).invoke(main, [*run, "--limit", "0"]).stdout == whole
 
 
 def test_exports_fetch_nothing_from_the_network(sigcli: Invoke) -> None:
