@@ -3,6 +3,7 @@ made quieter: hidden skipped receivers, no SQL, one line per dispatch."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -13,11 +14,20 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from sigcli.cli import main
+from sigcli.exports import write_view
 from sigcli.query import Filters, select
-from sigcli.render import ViewOptions, mermaid, run_view, timeline_header, timeline_table
-from sigcli.trace import Dispatch, ReceiverCall, Step, Trace
+from sigcli.render import (
+    ViewOptions,
+    mermaid,
+    run_view,
+    run_views,
+    timeline_header,
+    timeline_table,
+)
+from sigcli.trace import Dispatch, ReceiverCall, Step, Trace, load
 from tests.cli.conftest import Invoke, lines
 from tests.cli.test_render import shop_trace, text
 
@@ -148,6 +158,24 @@ def test_limit_0_in_colour_is_the_whole_tree_in_colour(
     whole = CliRunner(env=env).invoke(main, [*run, "--limit", "100000"]).stdout
     assert "\x1b[" in whole
     assert CliRunner(env=env).invoke(main, [*run, "--limit", "0"]).stdout == whole
+
+
+@pytest.mark.parametrize("width", [100_000, 100, 24])
+def test_a_tree_written_without_styles_is_what_rich_prints(
+    sigcli: Invoke, width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Piped (or NO_COLOR off a terminal) a tree is drawn as text by sigcli,
+    not segment by segment by rich: the lines are the same, wrapped and
+    cropped alike, wide characters and tracebacks included."""
+    sigcli("run", *SEVERAL, "--keep-going", "--save", "t.json")
+    traces = load(Path("t.json"))
+    traces[0].steps[0].label = "注文 " * 20 + "\u200b\ttab"
+    for options in (ViewOptions(verbose=True, limit=0), ViewOptions(compact=True, limit=2)):
+        for tree in run_views(traces, options):
+            printed, written = io.StringIO(), io.StringIO()
+            Console(file=printed, width=width, color_system=None).print(tree)
+            write_view(Console(file=written, width=width, color_system=None), tree)
+            assert written.getvalue() == printed.getvalue()
 
 
 def test_exports_fetch_nothing_from_the_network(sigcli: Invoke) -> None:
