@@ -173,6 +173,10 @@ def test_200000_dispatches_run_save_and_print_within_the_memory_bound(tmp_path: 
     as_json, peak_mb = measured(tmp_path, "trace", "--format", "json")
     assert peak_mb * 2**20 < 3 * saved.stat().st_size
     assert json.loads(as_json.stdout)["shown"] == 200_006
+    # Drawing every dispatch too: each step's nodes are made as they are printed.
+    drawn, peak_mb = measured(tmp_path, "trace", "--limit", "0")
+    assert peak_mb * 2**20 < 3 * saved.stat().st_size
+    assert drawn.stdout.count("✓ on_tick  any sender\n") == 200_000
 
 
 def measured(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
