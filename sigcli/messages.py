@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from sigcli.scenario import RunResult
-    from sigcli.trace import Trace
 
 #: The most characters of one error message written to stderr (the trace
 #: keeps what was recorded).
@@ -33,26 +32,23 @@ def file_problem(error: OSError) -> str:
     return printable(f"{error.filename}: {error.strerror or error}")
 
 
-def run_problems(traces: list[Trace], saved: Path | None, interrupted: bool) -> list[str]:
-    """One line per scenario or step that failed, then the interruption, if any."""
+def problems(result: RunResult, saved: Path | None) -> list[str]:
+    """One line per scenario or step that failed, the interruption (naming
+    the file the partial trace is ``saved`` in), then the exceptions that
+    ended a scenario's threads and the threads still running."""
     lines = []
-    for t in traces:
+    for t in result.traces:
         if t.error:
             lines.append(f"Error: {clipped(t.error)}")
         for number, step in enumerate(t.steps, 1):
-            if step.error and not interrupted:
+            if step.error and not result.interrupted:
                 where = f" ({step.error_at})" if step.error_at else ""
                 stopped = f"step {number} ({step.label}) stopped: {clip(step.error, LONGEST_MESSAGE)}{where}"
                 lines.append(printable(f"Error: {t.scenario} {stopped}"))
-    if interrupted:
+    if result.interrupted:
         kept = f"; the partial trace is saved in {saved}" if saved else ""
         lines.append(f"Interrupted{kept}.")
-    return lines
-
-
-def thread_problems(result: RunResult) -> list[str]:
-    """The exceptions that ended a scenario's threads, and the threads still running."""
-    lines = [f"Error: {clipped(error)}" for error in result.thread_errors]
+    lines += [f"Error: {clipped(error)}" for error in result.thread_errors]
     lines += [threads_left(name, threads) for name, threads in result.threads_left.items()]
     return lines
 

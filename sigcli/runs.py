@@ -133,9 +133,7 @@ def run(
         tracefile.write(result.traces, sys.stdout)
     else:
         show_runs(result.traces, options, export, force)
-    for line in messages.run_problems(result.traces, save, result.interrupted):
-        note(line)
-    for line in messages.thread_problems(result):
+    for line in messages.problems(result, save):
         note(line)
     if unsaved is not None:
         note(f"Error: could not save the trace {printable(unsaved)}")

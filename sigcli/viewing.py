@@ -75,9 +75,7 @@ def traces_for(
                 f"No trace file {source!r}; `sigcli trace` alone shows the last run."
             )
     result = scenario.run([source], max_depth=max_depth)
-    for line in messages.run_problems(result.traces, None, result.interrupted):
-        note(line)
-    for line in messages.thread_problems(result):
+    for line in messages.problems(result, None):
         note(line)
     return result.traces, result.exit_status, bool(result.threads_left)
 

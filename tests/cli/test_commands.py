@@ -28,16 +28,17 @@ def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copy(SCENARIOS / "failing.py", tmp_path / "failing.py")
 
 
-def run_failing(notes: list[str], save: Path | None = runs.DEFAULT_TRACE) -> tuple[int, bool]:
+def run(scenario: str, notes: list[str]) -> tuple[int, bool]:
+    """``sigcli run SCENARIO``'s work, saving the trace where a run does."""
     return runs.run(
-        ["failing.py"],
+        [scenario],
         engine_name="sigcli",
         settings=None,
         step=False,
         max_depth=50,
         database=None,
         keep_going=False,
-        save=save,
+        save=runs.DEFAULT_TRACE,
         force=False,
         as_json=False,
         options=ViewOptions(),
@@ -50,7 +51,7 @@ def test_run_shows_the_tree_notes_the_failed_step_and_saves_the_trace(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     notes: list[str] = []
-    assert run_failing(notes) == (1, False)
+    assert run("failing.py", notes) == (1, False)
     assert lines(capsys.readouterr().out) == FAILING_TREE
     assert notes == [
         "Error: failing.py step 2 (order 9) stopped: ValueError: only 5 in stock, 9 ordered "
@@ -66,21 +67,7 @@ def test_a_trace_that_cannot_be_saved_is_noted_after_the_run_with_status_2(
     Path(".sigcli").write_text("not a folder")
     Path("ok.py").write_text("import sigcli\n\n\n@sigcli.step\ndef nothing():\n    '''nothing'''\n")
     notes: list[str] = []
-    status = runs.run(
-        ["ok.py"],
-        engine_name="sigcli",
-        settings=None,
-        step=False,
-        max_depth=50,
-        database=None,
-        keep_going=False,
-        save=runs.DEFAULT_TRACE,
-        force=False,
-        as_json=False,
-        options=ViewOptions(),
-        export=None,
-        note=notes.append,
-    )
+    status = run("ok.py", notes)
     assert status == (2, False)
     assert capsys.readouterr().out.startswith("ok.py · 1 step · 0 dispatches")
     assert notes == [
@@ -98,22 +85,27 @@ def test_trace_without_a_saved_trace_says_how_to_make_one() -> None:
     )
 
 
-def test_trace_draws_the_saved_trace_filtered_and_names_it_on_stderr(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    run_failing([])
-    capsys.readouterr()
-    notes: list[str] = []
-    status = viewing.show_trace(
+def show_last(filters: Filters, fmt: str, notes: list[str]) -> tuple[int, bool]:
+    """``sigcli trace``'s work on the last trace."""
+    return viewing.show_trace(
         None,
-        Filters(receiver="reserve"),
-        fmt="table",
+        filters,
+        fmt=fmt,
         options=ViewOptions(),
         export=None,
         force=False,
         max_depth=50,
         note=notes.append,
     )
+
+
+def test_trace_draws_the_saved_trace_filtered_and_names_it_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run("failing.py", [])
+    capsys.readouterr()
+    notes: list[str] = []
+    status = show_last(Filters(receiver="reserve"), "table", notes)
     assert (status, notes) == ((0, False), [])
     table = lines(capsys.readouterr().out).splitlines()
     assert table[:2] == [
@@ -128,16 +120,7 @@ def test_trace_draws_the_saved_trace_filtered_and_names_it_on_stderr(
         "                                                                           ValueError: only 5 in",
         "                                                                           stock, 9 ordered",
     ]
-    status = viewing.show_trace(
-        None,
-        Filters(),
-        fmt="tree",
-        options=ViewOptions(),
-        export=None,
-        force=False,
-        max_depth=50,
-        note=notes.append,
-    )
+    status = show_last(Filters(), "tree", notes)
     assert status == (0, False)
     assert lines(capsys.readouterr().out) == FAILING_TREE
     (shown,) = notes
