@@ -148,7 +148,8 @@ def _read(path: Path, chooser: Chooser | None) -> list[Trace] | None:
             return None
         with open(path, "rb") as file:
             data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-        document = msgspec.json.decode(data, type=_Document)
+        laid_out = _laid_out(data) if chooser is not None else None
+        document = laid_out or msgspec.json.decode(data, type=_Document)
         if document.sigcli_trace != FORMAT_VERSION:
             return None
         release = partial(_release, data)
@@ -158,6 +159,56 @@ def _read(path: Path, chooser: Chooser | None) -> list[Trace] | None:
             return [_trace(run, chooser, release) for run in runs]
     except Exception:  # noqa: BLE001 - load reads it again, and names the problem
         return None
+
+
+_STEP = b'\n{"label": '
+_CHILDREN = b'"children": ['
+_read_step = msgspec.json.Decoder(_Step).decode
+
+
+def _laid_out(data: mmap.mmap) -> _Document | None:
+    """The document of one run in ``data``, its steps found where sigcli
+    writes them instead of parsed: a filter that reads the first few
+    steps need not go through a file of 240 MB (half a second).
+
+    sigcli's writer begins each step on a line of its own with
+    ``{"label": `` and ends it with its ``"children"`` list; a newline is
+    never inside a JSON string, so those lines are the steps. None for
+    any other layout, several runs among them: the file is decoded whole.
+    A step cut wrongly is not JSON, which :func:`skim` leaves to ``load``.
+    """
+    first = data.find(_STEP)
+    if first < 0:
+        return None
+    try:
+        document = msgspec.json.decode(data[:first].rstrip() + b"]}", type=_Document)
+    except msgspec.DecodeError:  # several runs, or not laid out so
+        return None
+    if not isinstance(document.runs, _Unset) or document.steps:
+        return None
+    end = len(data)
+    while end and data[end - 1] in b" \t\r\n":
+        end -= 1
+    starts = []
+    at = first
+    while at >= 0:
+        starts.append(at + 1)
+        at = data.find(_STEP, at + 1)
+    view = memoryview(data)
+    steps = []
+    for start, stop in zip(starts, [s - 2 for s in starts[1:]] + [end - 2], strict=True):
+        opening = data.find(_CHILDREN, start, stop)
+        if opening < 0 or data[stop - 1 : stop] != b"}" or data[stop - 2 : stop - 1] != b"]":
+            return None
+        cut = opening + len(_CHILDREN)
+        try:
+            step = _read_step(data[start:cut] + b"]}")
+        except msgspec.DecodeError:
+            return None
+        step.children = msgspec.Raw(view[cut - 1 : stop - 1])
+        steps.append(step)
+    document.steps = steps
+    return document
 
 
 def _release(data: mmap.mmap) -> None:
