@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
+from itertools import groupby, islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -50,7 +51,7 @@ from sigcli.drawing import (
     traceback_text,
 )
 from sigcli.exports import export, export_kind, make_console, mermaid
-from sigcli.query import Selection
+from sigcli.query import Match, Selection
 from sigcli.tables import (
     project_receivers_view,
     receivers_view,
@@ -389,13 +390,7 @@ def _unfolded(
     traceback: Traceback | None,
 ) -> Iterator[Tree]:
     """What :func:`run_view` adds under a step's ``branch``, a node at a time."""
-    holder = _CappedTree(
-        branch.label,
-        lines,
-        style=branch.style,
-        guide_style=branch.guide_style,
-        highlight=branch.highlight,
-    )
+    holder = _holder(branch, lines)
     for node in step.children:
         _add_nodes(holder, [node], options, budget)
         made, holder.children = holder.children, []
@@ -429,6 +424,17 @@ def _add_setup(root: Tree, trace: Trace, options: ViewOptions, budget: _Budget) 
                 )
             )
         )
+
+
+def _holder(branch: Tree, lines: _Lines) -> _CappedTree:
+    """A stand-in for ``branch`` that nodes are added to, to be drawn under it."""
+    return _CappedTree(
+        branch.label,
+        lines,
+        style=branch.style,
+        guide_style=branch.guide_style,
+        highlight=branch.highlight,
+    )
 
 
 def _add_nodes(tree: Tree, nodes: list[Node], options: ViewOptions, budget: _Budget) -> None:
@@ -595,19 +601,21 @@ def selection_view(
     header.append(f"{hidden} hidden{selection.hidden_note()}")
     lines = _Lines.for_limit(options.limit)
     root = _CappedTree(styled(" · ".join(header)), lines, guide_style=DIM)
+    if not options.limit:  # nothing is cut: drawn as it is printed, as run_view does
+        rest = selection.passed - len(selection.matches)
+        made = partial(_selected, root, lines, selection.matches, options, notes, traces, rest)
+        root.children = cast(list[Tree], _Unfolding(made))
+        return root
     branch: Tree | None = None
     previous: tuple[str, ...] | None = None
-    drawn = selection.matches[: options.limit or None]
+    drawn = selection.matches[: options.limit]
     for match in drawn:
         if match.path != previous:
             branch = root.add(styled((" › ".join(match.path), "bold")))
             previous = match.path
         assert branch is not None
         _add_dispatch(branch, match.dispatch, options, notes=notes)
-    for path, operation in _hinted_operations(traces, notes):
-        # No dispatch draws an ORM call whose mistake is a signal it did not send.
-        line = styled(("← ", HINT), (" › ".join(path), "bold"))
-        line.append_text(styled((f"  {notes[id(operation)]}", HINT)))
+    for line in _hinted_lines(traces, notes):
         root.add(line)
     rest = selection.passed - len(drawn)
     if rest:
@@ -616,6 +624,50 @@ def selection_view(
     if note is not None:
         root.children.append(Tree(note))
     return root
+
+
+def _selected(
+    root: Tree,
+    lines: _Lines,
+    matches: list[Match],
+    options: ViewOptions,
+    notes: dict[int, str],
+    traces: list[Trace],
+    rest: int,
+) -> Iterator[Tree]:
+    """What :func:`selection_view` adds under its ``root``, a path at a time,
+    each path's dispatches made as they are drawn; ``rest`` counts those
+    that passed but were not read."""
+    holder = _holder(root, lines)
+    for path, group in groupby(matches, key=attrgetter("path")):
+        branch = holder.add(styled((" › ".join(path), "bold")))
+        holder.children = []
+        made = partial(_selected_dispatches, branch, lines, list(group), options, notes)
+        branch.children = cast(list[Tree], _Unfolding(made))
+        yield branch
+    for line in _hinted_lines(traces, notes):
+        yield holder.add(line)
+    if rest:
+        yield Tree(limit_note(rest, options.limit))
+
+
+def _selected_dispatches(
+    branch: Tree, lines: _Lines, matches: list[Match], options: ViewOptions, notes: dict[int, str]
+) -> Iterator[Tree]:
+    holder = _holder(branch, lines)
+    for match in matches:
+        _add_dispatch(holder, match.dispatch, options, notes=notes)
+        made, holder.children = holder.children, []
+        yield from made
+
+
+def _hinted_lines(traces: list[Trace], notes: dict[int, str]) -> Iterator[Text]:
+    """``← 2 · label › pizza.toppings.add(...)  no m2m_changed: …``: no
+    dispatch draws an ORM call whose mistake is a signal it did not send."""
+    for path, operation in _hinted_operations(traces, notes):
+        line = styled(("← ", HINT), (" › ".join(path), "bold"))
+        line.append_text(styled((f"  {notes[id(operation)]}", HINT)))
+        yield line
 
 
 def _hinted_operations(

@@ -148,6 +148,21 @@ def test_limit_0_draws_node_by_node_what_the_whole_tree_draws(
     assert ("nested_failure.py:58: in own" in whole) is ("-v" in view)
 
 
+@pytest.mark.parametrize(
+    "view",
+    [["--signal", "post_save"], ["--receiver", "a", "-v"], ["--signal", "pre_save", "--compact"]],
+)
+def test_a_filtered_limit_0_draws_what_the_whole_selection_draws(
+    sigcli: Invoke, view: list[str]
+) -> None:
+    sigcli("run", *SEVERAL, "--keep-going", "--save", "t.json")
+    whole = sigcli("trace", "t.json", "--limit", "100000", *view).stdout
+    assert sigcli("trace", "t.json", "--limit", "0", *view).stdout == whole
+    assert whole.startswith("filter: ")
+    nested = re.search(r"^(│   |    ){2,}(├|└)── ", whole, re.MULTILINE)
+    assert bool(nested) is ("--compact" not in view)
+
+
 def test_limit_0_in_colour_is_the_whole_tree_in_colour(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
