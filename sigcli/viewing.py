@@ -108,11 +108,21 @@ def show_trace(
         selected.append(selection)
         return traces
 
+    # The run's tree (no filter) draws from the traces alone, and an export
+    # holds every record: both read the whole file, and select nothing.
+    whole_tree = fmt == "tree" and filters == query.Filters()
     traces, status, threads_left = traces_for(
-        source, max_depth, note, select_saved if export is None else None
+        source, max_depth, note, select_saved if export is None and not whole_tree else None
     )
     if not traces and fmt != "json":
         print(f"{printable(source or str(DEFAULT_TRACE))} holds no runs.")
+        return status, threads_left
+    if whole_tree:
+        from sigcli import render
+
+        if saved is not None:  # on stderr: stdout stays what a run prints
+            note(render.trace_source(saved))
+        exports.show(list(render.run_views(traces, options)), traces, export, force=force)
         return status, threads_left
     if selected:
         selection = selected[0]
@@ -124,15 +134,13 @@ def show_trace(
         return status, threads_left
     from sigcli import render
 
-    if saved is not None and fmt == "tree":  # on stderr: stdout stays what a run prints
+    if saved is not None and fmt == "tree":
         note(render.trace_source(saved))
     if fmt == "table":
         renderables: list[Any] = [
             render.timeline_header(selection, printable(str(saved)) if saved else None),
             render.timeline_table(selection, options.limit),
         ]
-    elif filters == query.Filters():
-        renderables = list(render.run_views(traces, options))
     else:
         renderables = [render.selection_view(selection, options, traces)]
     exports.show(renderables, traces, export, force=force)
