@@ -1,11 +1,17 @@
-"""Recording Django's own signals into a sigcli trace, for the observer's tests."""
+"""Recording Django's own signals into a sigcli trace, for the observer's
+tests; running a scenario file through the command line on either engine."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
+
+from sigcli.cli import main
 from sigcli.djangoengine.observer import observe_django
 from sigcli.trace import Dispatch, ReceiverCall, Recorder, Trace
 
@@ -47,3 +53,20 @@ def connected(signal: Any, receiver: Any, **options: Any) -> Iterator[Any]:
         signal.disconnect(
             receiver, sender=options.get("sender"), dispatch_uid=options.get("dispatch_uid")
         )
+
+
+def invoke(*args: str) -> str:
+    """The output of a sigcli command that must succeed."""
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def scenario_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> Path:
+    """``tmp_path`` as the working folder, holding ``files``; wide, colourless output."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_COLOR", "1")
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path

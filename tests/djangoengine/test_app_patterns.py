@@ -14,12 +14,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from sigcli.cli import main
+from tests.djangoengine.helpers import invoke, scenario_folder
 
 MANY_OBJECTS = """\
 import sigcli
@@ -61,19 +59,9 @@ def prepare():
 """
 
 
-def invoke(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture
-def scenario_dir(tmp_path: Path, monkeypatch: Any) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("NO_COLOR", "1")
-    (tmp_path / "many.py").write_text(MANY_OBJECTS)
-    return tmp_path
+def scenario_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return scenario_folder(tmp_path, monkeypatch, {"many.py": MANY_OBJECTS})
 
 
 @pytest.mark.parametrize("engine", ["sigcli", "django"])

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from sigcli.cli import main
+from tests.djangoengine.helpers import invoke, scenario_folder
 
 SCENARIO = """\
 import functools
@@ -46,19 +45,9 @@ def ping():
 """
 
 
-def invoke(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture
-def scenario_dir(tmp_path: Path, monkeypatch: Any) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("NO_COLOR", "1")
-    (tmp_path / "partials.py").write_text(SCENARIO)
-    return tmp_path
+def scenario_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return scenario_folder(tmp_path, monkeypatch, {"partials.py": SCENARIO})
 
 
 @pytest.mark.parametrize("engine", ["sigcli", "django"])
