@@ -25,8 +25,6 @@ from sigcli import observation
 from sigcli.scenario import Engine, ScenarioError
 from sigcli.scenariofile import SCENARIO_APP, import_message, never_defined
 
-APP_LABEL = SCENARIO_APP
-
 
 class ScenarioApp:
     """A scenario's app in Django's registry, for one run."""
@@ -231,18 +229,18 @@ def _register_app(apps: Any, module_name: str, path: Path) -> Any:
     """
     from django.apps import AppConfig
 
-    if APP_LABEL in apps.app_configs:
+    if SCENARIO_APP in apps.app_configs:
         raise ScenarioError(
-            f"{path}: the project already has an app labelled {APP_LABEL!r}, the label "
+            f"{path}: the project already has an app labelled {SCENARIO_APP!r}, the label "
             "sigcli gives a scenario's models; rename that app's label to run scenarios."
         )
     config = AppConfig.__new__(AppConfig)
-    config.label = APP_LABEL
+    config.label = SCENARIO_APP
     config.path = str(path.resolve().parent)
     config.__init__(module_name, None)  # type: ignore[misc]
     config.apps = apps
-    config.models = apps.all_models[APP_LABEL]
-    apps.app_configs[APP_LABEL] = config
+    config.models = apps.all_models[SCENARIO_APP]
+    apps.app_configs[SCENARIO_APP] = config
     apps.clear_cache()
     return config
 

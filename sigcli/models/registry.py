@@ -83,13 +83,12 @@ class Registry:
         ``app``, as it would in a Django project without a ``shop`` app.
         """
         key = self.model_key(reference)
+        model = self.models.get(key)
         if exact_label:
-            key = f"{reference.partition('.')[0]}.{key}"
-            model = self.models.get(key.partition(".")[2])
-            if model is not None and model._meta.app_label != key.partition(".")[0]:
+            label = reference.partition(".")[0]
+            if model is not None and model._meta.app_label != label:
                 model = None
-        else:
-            model = self.models.get(key)
+            key = f"{label}.{key}"  # what register_model looks up for a labelled model
         if model is not None:
             function(model)
         else:
